@@ -1,0 +1,281 @@
+/**
+ * The wave manifest: the one input a migration team writes. Parsed here, at the edge, with zod;
+ * the parsed type is the domain type every step works with.
+ *
+ * Rules worth knowing:
+ * - unknown keys are errors everywhere, so a typo ("aproval") never passes silently;
+ * - every string that can reach a shell command on a source host (devices, tags, ids, check
+ *   names and URLs) is restricted to characters with no meaning to bash or PowerShell, so we
+ *   never depend on quoting to hold.
+ */
+import { z } from 'zod';
+import { formatIssues, InvalidInputError, show } from './validation';
+
+export const MAX_SERVERS_PER_WAVE = 1000;
+
+export const WAVE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** us-east-1, ap-southeast-2, us-gov-west-1, eu-central-2 ... */
+export const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$/;
+export const EC2_INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+export const MANAGED_INSTANCE_ID = /^mi-[0-9a-f]{17}$/;
+export const FQDN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** An endpoint-specific interface endpoint DNS name; `*.` (as the console shows it) is accepted and dropped. */
+export const ENDPOINT_DNS =
+  /^(?:\*\.)?vpce-[0-9a-f]{8,17}-[0-9a-z]{8}(?:-[a-z]{2}(?:-gov)?-[a-z]+-[0-9][a-z])?\.(?<service>[a-z0-9-]+)\.(?<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2})\.vpce\.amazonaws\.com$/;
+export const LINUX_DEVICE = /^\/dev\/[A-Za-z0-9][A-Za-z0-9_-]{0,62}(\/[A-Za-z0-9][A-Za-z0-9_-]{0,62}){0,2}$/;
+export const WINDOWS_DRIVE = /^[A-Za-z]:$/;
+/** MGN tag rules, narrowed to characters that are inert in bash and PowerShell. */
+export const TAG_KEY = /^[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
+export const TAG_VALUE = /^[\p{L}\p{N} _.:/=+\-@]{0,256}$/u;
+export const USER_PROVIDED_ID = /^[A-Za-z0-9_.:/=+\-@]{1,128}$/;
+export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
+/** http(s) URL without shell metacharacters (no spaces, quotes, $, `, ;, &, |, <, >, (, ), *, !, \, {, }). */
+export const CHECK_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%/=+,:@-]*)?(\?[A-Za-z0-9._~%/=+,:@-]*)?$/;
+
+export interface EndpointDns {
+  /** the name without any leading `*.` */
+  readonly dns: string;
+  readonly service: string;
+  readonly region: string;
+}
+
+/** Parses an interface endpoint DNS name, or returns undefined when it is not one. */
+export function parseEndpointDns(value: string): EndpointDns | undefined {
+  const m = ENDPOINT_DNS.exec(value.trim().toLowerCase());
+  if (!m) return undefined;
+  const dns = value.trim().toLowerCase().replace(/^\*\./, '');
+  return { dns, service: m.groups!.service, region: m.groups!.region };
+}
+
+/** zod calls error maps for a missing value too; say "is required" rather than "nothing is not ..." */
+const describe = (what: string, bad: (input: unknown) => string) => (iss: { input?: unknown }) =>
+  iss.input === undefined ? `is required (${what})` : bad(iss.input);
+
+const regex = (re: RegExp, what: string) =>
+  z.string({ error: describe(what, (input) => `expected a string (${what}), got ${show(input)}`) }).regex(re, {
+    error: (iss) => `${show(iss.input)} is not ${what}`,
+  });
+
+const endpointDns = (service: string) =>
+  z
+    .string()
+    .transform((value, ctx) => {
+      const parsed = parseEndpointDns(value);
+      if (!parsed || parsed.service !== service) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${show(value)} is not an endpoint-specific ${service} interface endpoint DNS name (vpce-<id>-<suffix>.${service}.<region>.vpce.amazonaws.com)`,
+        });
+        return z.NEVER;
+      }
+      return parsed.dns;
+    });
+
+const ec2Source = z.strictObject({
+  type: z.literal('ec2'),
+  instanceId: regex(EC2_INSTANCE_ID, 'an EC2 instance id (i- followed by 8 or 17 hex digits)'),
+  region: regex(REGION, 'an AWS region code (like eu-west-1)'),
+});
+
+const onpremSource = z.strictObject({
+  type: z.literal('onprem'),
+  managedInstanceId: regex(MANAGED_INSTANCE_ID, 'an SSM managed instance id (mi- followed by 17 hex digits)'),
+  hostname: regex(FQDN, 'a fully qualified host name (letters, digits, hyphens and dots)').optional(),
+});
+
+const source = z.discriminatedUnion('type', [ec2Source, onpremSource], {
+  error: (iss) =>
+    iss.code === 'invalid_union' && iss.input && typeof iss.input === 'object'
+      ? `type must be "ec2" or "onprem", got ${show((iss.input as { type?: unknown }).type)}`
+      : 'expected an object with type "ec2" or "onprem"',
+});
+
+const check = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('tcp'),
+      port: z.number().int().min(1, 'port must be 1..65535').max(65535, 'port must be 1..65535'),
+    }),
+    z.strictObject({
+      type: z.literal('http'),
+      url: regex(CHECK_URL, 'an http(s) URL without spaces, quotes or shell metacharacters'),
+      expectStatus: z.number().int().min(100, 'expectStatus must be 100..599').max(599, 'expectStatus must be 100..599'),
+    }),
+    z.strictObject({
+      type: z.literal('service'),
+      name: regex(SERVICE_NAME, 'a service name (letters, digits, _ . @ -)'),
+    }),
+  ],
+  { error: () => 'a check must be {type:"tcp",port} | {type:"http",url,expectStatus} | {type:"service",name}' },
+);
+
+const tags = z
+  .record(z.string(), z.string())
+  .superRefine((record, ctx) => {
+    const keys = Object.keys(record);
+    if (keys.length > 50) ctx.addIssue({ code: 'custom', message: `at most 50 tags, got ${keys.length}` });
+    for (const key of keys) {
+      if (!TAG_KEY.test(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / = + - @`,
+        });
+      else if (key.toLowerCase().startsWith('aws:'))
+        ctx.addIssue({ code: 'custom', path: [key], message: 'tag keys starting with "aws:" are reserved by AWS' });
+      if (typeof record[key] === 'string' && !TAG_VALUE.test(record[key]))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `tag value ${show(record[key])} must be at most 256 letters, digits, spaces or _ . : / = + - @`,
+        });
+    }
+  });
+
+export const serverSchema = z.strictObject({
+  name: regex(SERVER_NAME, 'a server name (letter or digit, then up to 62 letters, digits, . _ -)'),
+  os: z.enum(['linux', 'windows'], {
+    error: describe('"linux" or "windows"', (input) => `${show(input)} is not an OS; use "linux" or "windows"`),
+  }),
+  source,
+  devices: z.array(z.string()).min(1, 'devices, when given, lists at least one device').max(64).optional(),
+  tags: tags.optional(),
+  userProvidedId: regex(USER_PROVIDED_ID, 'a user-provided id (1-128 letters, digits, _ . : / = + - @)').optional(),
+  checks: z.array(check).max(20, 'at most 20 checks per server').optional(),
+});
+
+const phasesSchema = z.strictObject({
+  install: z.boolean().default(true),
+  test: z.boolean().default(true),
+  cutover: z.boolean().default(true),
+  finalize: z.boolean().default(true),
+  archive: z.boolean().default(true),
+});
+
+export const optionsSchema = z.strictObject({
+  approval: z
+    .enum(['required', 'auto'], { error: (iss) => `${show(iss.input)} is not allowed; use "required" or "auto"` })
+    .default('required'),
+  pollIntervalSeconds: z
+    .number()
+    .int()
+    .min(30, 'pollIntervalSeconds must be 30..3600')
+    .max(3600, 'pollIntervalSeconds must be 30..3600')
+    .default(300),
+  replicationTimeoutHours: z
+    .number()
+    .min(1, 'replicationTimeoutHours must be 1..720')
+    .max(720, 'replicationTimeoutHours must be 1..720')
+    .default(72),
+  credentials: z
+    .enum(['instance-profile', 'installer-role'], {
+      error: (iss) => `${show(iss.input)} is not allowed; use "instance-profile" or "installer-role"`,
+    })
+    .default('instance-profile'),
+  phases: phasesSchema.default({ install: true, test: true, cutover: true, finalize: true, archive: true }),
+});
+
+const defaultOptions = optionsSchema.parse({});
+
+/** The manifest's shape, field by field. Cross-field rules live in crossFieldProblems. */
+export const manifestShape = z.strictObject({
+  waveId: regex(WAVE_ID, 'a wave id (letter or digit, then up to 62 letters, digits, _ -)'),
+  targetRegion: regex(REGION, 'an AWS region code (like ap-south-1)'),
+  endpoints: z.strictObject({ mgn: endpointDns('mgn'), s3: endpointDns('s3') }),
+  servers: z
+    .array(serverSchema)
+    .min(1, 'a wave needs at least one server')
+    .max(MAX_SERVERS_PER_WAVE, `a wave holds at most ${MAX_SERVERS_PER_WAVE} servers; split it into several waves`),
+  options: optionsSchema.default(defaultOptions),
+});
+
+type Loose = Record<string, unknown>;
+const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Rules that span fields (uniqueness, endpoint region, devices by OS, phase dependencies). They run
+ * on the raw input even when some fields are malformed, so one pass reports every mistake.
+ */
+export function crossFieldProblems(input: unknown): string[] {
+  const problems: string[] = [];
+  if (!isObject(input)) return problems;
+  const targetRegion = typeof input.targetRegion === 'string' ? input.targetRegion : undefined;
+  if (isObject(input.endpoints) && targetRegion && REGION.test(targetRegion)) {
+    for (const service of ['mgn', 's3'] as const) {
+      const value = input.endpoints[service];
+      const parsed = typeof value === 'string' ? parseEndpointDns(value) : undefined;
+      if (parsed && parsed.service === service && parsed.region !== targetRegion)
+        problems.push(
+          `endpoints.${service}: endpoint is in ${parsed.region} but targetRegion is ${targetRegion}; use the ${service} endpoint of the target region`,
+        );
+    }
+  }
+  const servers = Array.isArray(input.servers) ? input.servers : [];
+  const names = new Map<string, number>();
+  const ids = new Map<string, number>();
+  servers.forEach((server, i) => {
+    if (!isObject(server)) return;
+    if (typeof server.name === 'string') {
+      const seen = names.get(server.name.toLowerCase());
+      if (seen !== undefined)
+        problems.push(`servers[${i}].name: ${show(server.name)} is already used by servers[${seen}]; names must be unique in the wave (case-insensitive)`);
+      else names.set(server.name.toLowerCase(), i);
+    }
+    const src = server.source;
+    if (isObject(src)) {
+      const field = src.type === 'ec2' ? 'instanceId' : src.type === 'onprem' ? 'managedInstanceId' : undefined;
+      const id = field ? src[field] : undefined;
+      if (field && typeof id === 'string') {
+        const other = ids.get(id);
+        if (other !== undefined)
+          problems.push(`servers[${i}].source.${field}: ${show(id)} is already used by servers[${other}]; each source server appears once per wave`);
+        else ids.set(id, i);
+      }
+    }
+    if (Array.isArray(server.devices) && (server.os === 'linux' || server.os === 'windows')) {
+      const pattern = server.os === 'windows' ? WINDOWS_DRIVE : LINUX_DEVICE;
+      const seen = new Set<string>();
+      server.devices.forEach((device, d) => {
+        if (typeof device !== 'string') return;
+        if (!pattern.test(device))
+          problems.push(
+            `servers[${i}].devices[${d}]: ` +
+              (server.os === 'windows'
+                ? `${show(device)} is not a Windows drive letter (like "C:")`
+                : `${show(device)} is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")`),
+          );
+        else if (seen.has(device.toLowerCase())) problems.push(`servers[${i}].devices[${d}]: ${show(device)} is listed twice`);
+        seen.add(device.toLowerCase());
+      });
+    }
+  });
+  const phases = isObject(input.options) && isObject(input.options.phases) ? input.options.phases : undefined;
+  if (phases) {
+    const on = (k: string) => phases[k] !== false;
+    if (on('finalize') && !on('cutover'))
+      problems.push('options.phases.finalize: finalize needs cutover; set phases.cutover to true or phases.finalize to false');
+    if (on('archive') && !on('finalize'))
+      problems.push('options.phases.archive: archive needs finalize; set phases.finalize to true or phases.archive to false');
+  }
+  return problems;
+}
+
+export type WaveManifest = z.output<typeof manifestShape>;
+export type ServerSpec = WaveManifest['servers'][number];
+export type WaveOptions = WaveManifest['options'];
+export type SmokeCheck = NonNullable<ServerSpec['checks']>[number];
+export type OsFamily = ServerSpec['os'];
+
+/** Parses a manifest object, or throws InvalidInputError naming every bad field. */
+export function parseManifest(input: unknown): WaveManifest {
+  const result = manifestShape.safeParse(input);
+  const problems = [...(result.success ? [] : formatIssues(result.error.issues)), ...crossFieldProblems(input)];
+  if (problems.length > 0 || !result.success) throw new InvalidInputError('wave manifest', problems);
+  return result.data;
+}
+
+/** The id SSM and MGN know the source by: the EC2 instance id or the managed instance id. */
+export const sourceInstanceId = (server: ServerSpec): string =>
+  server.source.type === 'ec2' ? server.source.instanceId : server.source.managedInstanceId;

@@ -1,0 +1,228 @@
+/**
+ * The catalogue of Lambda steps: the one place that says which steps exist, which ASL placeholder
+ * each one's ARN fills, which environment it needs and which AWS actions it may call.
+ * The CDK app builds functions, substitutions and least-privilege roles from it; the simulator's
+ * runner maps placeholders to handler modules from it; tests hold the ASL and the handlers to it.
+ *
+ * Folder convention: functions/<name>/handler.ts exports `handler`.
+ */
+
+/** Environment variables a step may read. CDK sets them; the simulator sets them for its runs. */
+export const ENV = {
+  /** S3 bucket (owned by the stack) holding manifests, per-run server records and reports. */
+  waveBucket: 'WAVE_BUCKET',
+  /** SNS topic for approvals and reports. */
+  topicArn: 'NOTIFICATION_TOPIC_ARN',
+  /** Isolated subnet where MGN puts replication servers. */
+  stagingSubnetId: 'STAGING_SUBNET_ID',
+  /** Security group for replication servers (TCP 1500 from the source CIDRs). */
+  replicationSecurityGroupId: 'REPLICATION_SECURITY_GROUP_ID',
+  /** Role whose short-lived credentials the installer uses when options.credentials = installer-role. */
+  installerRoleArn: 'INSTALLER_ROLE_ARN',
+  /** SSM documents created by the stack (names). */
+  precheckDocument: 'SSM_PRECHECK_DOCUMENT',
+  linuxInstallDocument: 'SSM_LINUX_INSTALL_DOCUMENT',
+  windowsInstallDocument: 'SSM_WINDOWS_INSTALL_DOCUMENT',
+  /** JSON object {"<region>": "https://<ssm endpoint dns>"} for sources managed by SSM in another region. */
+  ssmEndpointsByRegion: 'SSM_ENDPOINTS_BY_REGION',
+  /** Comma-separated host names the preflight step must reach on TCP 443 (the orchestrator's endpoints). */
+  preflightEndpoints: 'PREFLIGHT_ENDPOINTS',
+  /** Powertools log level. */
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+export interface StepSpec {
+  /** folder under functions/ */
+  readonly name: string;
+  /** the ASL placeholder its ARN fills, without ${} */
+  readonly placeholder: string;
+  readonly description: string;
+  /** environment variables it reads (beyond the SDK's own) */
+  readonly env: readonly EnvName[];
+  /** IAM actions it calls; resources are scoped by the CDK app where the service allows */
+  readonly actions: readonly string[];
+  /** Lambda timeout in seconds */
+  readonly timeoutSeconds: number;
+}
+
+const STORE_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
+
+export const STEPS: readonly StepSpec[] = [
+  {
+    name: 'validate-wave',
+    placeholder: 'ValidateWaveFunctionArn',
+    description: 'Parse the manifest, refuse it with every problem named, store it for the run.',
+    env: [ENV.waveBucket],
+    actions: [...STORE_ACTIONS],
+    timeoutSeconds: 30,
+  },
+  {
+    name: 'preflight',
+    placeholder: 'PreflightFunctionArn',
+    description: 'Endpoint reachability on 443, replication template check/fix, SSM status of every source.',
+    env: [ENV.waveBucket, ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.ssmEndpointsByRegion, ENV.preflightEndpoints],
+    actions: [
+      ...STORE_ACTIONS,
+      'mgn:DescribeReplicationConfigurationTemplates',
+      'mgn:UpdateReplicationConfigurationTemplate',
+      'mgn:CreateReplicationConfigurationTemplate',
+      'mgn:DescribeSourceServers',
+      'ssm:DescribeInstanceInformation',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'install-agents',
+    placeholder: 'InstallAgentsFunctionArn',
+    description: 'Host prechecks and agent install through SSM Run Command; reads results back per instance.',
+    env: [
+      ENV.waveBucket,
+      ENV.installerRoleArn,
+      ENV.precheckDocument,
+      ENV.linuxInstallDocument,
+      ENV.windowsInstallDocument,
+      ENV.ssmEndpointsByRegion,
+    ],
+    actions: [
+      ...STORE_ACTIONS,
+      'ssm:SendCommand',
+      'ssm:ListCommandInvocations',
+      'ssm:GetCommandInvocation',
+      'mgn:DescribeSourceServers',
+      'sts:AssumeRole',
+    ],
+    timeoutSeconds: 300,
+  },
+  {
+    name: 'wait-replication',
+    placeholder: 'WaitReplicationFunctionArn',
+    description: 'Polls MGN for the whole wave: state, progress, lag, ETA; flags stalls; times out.',
+    env: [ENV.waveBucket],
+    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers'],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'launch-test',
+    placeholder: 'LaunchTestFunctionArn',
+    description: 'StartTest in jobs of at most 200 servers, never over 200 across active jobs; polls the jobs.',
+    env: [ENV.waveBucket],
+    actions: [...STORE_ACTIONS, 'mgn:StartTest', 'mgn:DescribeJobs', 'mgn:DescribeSourceServers', 'mgn:DescribeJobLogItems'],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'verify-test',
+    placeholder: 'VerifyTestFunctionArn',
+    description: 'Boot status, SSM reachability and smoke checks of the test instances.',
+    env: [ENV.waveBucket],
+    actions: [
+      ...STORE_ACTIONS,
+      'ec2:DescribeInstanceStatus',
+      'ssm:DescribeInstanceInformation',
+      'ssm:SendCommand',
+      'ssm:GetCommandInvocation',
+      'mgn:DescribeSourceServers',
+      'mgn:TerminateTargetInstances',
+      'mgn:ChangeServerLifeCycleState',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'request-approval',
+    placeholder: 'RequestApprovalFunctionArn',
+    description: 'Sends the approval request (with its task token) to the SNS topic; never logs the token.',
+    env: [ENV.waveBucket, ENV.topicArn],
+    actions: [...STORE_ACTIONS, 'sns:Publish'],
+    timeoutSeconds: 30,
+  },
+  {
+    name: 'discard-test',
+    placeholder: 'DiscardTestFunctionArn',
+    description: 'After a rejection: terminates test instances and returns servers to READY_FOR_TEST.',
+    env: [ENV.waveBucket],
+    actions: [
+      ...STORE_ACTIONS,
+      'mgn:DescribeSourceServers',
+      'mgn:TerminateTargetInstances',
+      'mgn:ChangeServerLifeCycleState',
+      'mgn:DescribeJobs',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'prepare-cutover',
+    placeholder: 'PrepareCutoverFunctionArn',
+    description: 'Marks servers ready for cutover and terminates their test instances.',
+    env: [ENV.waveBucket],
+    actions: [
+      ...STORE_ACTIONS,
+      'mgn:DescribeSourceServers',
+      'mgn:ChangeServerLifeCycleState',
+      'mgn:TerminateTargetInstances',
+      'mgn:DescribeJobs',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'launch-cutover',
+    placeholder: 'LaunchCutoverFunctionArn',
+    description: 'Optional source quiesce, waits for low lag, StartCutover in jobs of at most 200; polls the jobs.',
+    env: [ENV.waveBucket, ENV.ssmEndpointsByRegion],
+    actions: [
+      ...STORE_ACTIONS,
+      'mgn:StartCutover',
+      'mgn:DescribeJobs',
+      'mgn:DescribeSourceServers',
+      'mgn:DescribeJobLogItems',
+      'ssm:SendCommand',
+      'ssm:GetCommandInvocation',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'verify-cutover',
+    placeholder: 'VerifyCutoverFunctionArn',
+    description: 'Verifies cutover instances; reverts a failed server to READY_FOR_CUTOVER and keeps its source.',
+    env: [ENV.waveBucket],
+    actions: [
+      ...STORE_ACTIONS,
+      'ec2:DescribeInstanceStatus',
+      'ssm:DescribeInstanceInformation',
+      'ssm:SendCommand',
+      'ssm:GetCommandInvocation',
+      'mgn:DescribeSourceServers',
+      'mgn:ChangeServerLifeCycleState',
+      'mgn:TerminateTargetInstances',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'finalize-cutover',
+    placeholder: 'FinalizeCutoverFunctionArn',
+    description: 'FinalizeCutover, then MarkAsArchived (and disconnect) where the manifest asks.',
+    env: [ENV.waveBucket],
+    actions: [
+      ...STORE_ACTIONS,
+      'mgn:DescribeSourceServers',
+      'mgn:FinalizeCutover',
+      'mgn:MarkAsArchived',
+      'mgn:DisconnectFromService',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'report',
+    placeholder: 'ReportFunctionArn',
+    description: 'Writes the final report (every server with its result) and notifies the topic.',
+    env: [ENV.waveBucket, ENV.topicArn],
+    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers', 'sns:Publish'],
+    timeoutSeconds: 60,
+  },
+];
+
+export const stepByName = (name: string): StepSpec => {
+  const step = STEPS.find((s) => s.name === name);
+  if (!step) throw new Error(`unknown step ${name}`);
+  return step;
+};
