@@ -1,0 +1,94 @@
+/**
+ * A simulator scenario: how the emulated fleet behaves (disk sizes, bandwidth, install time),
+ * which servers fail where, how often the APIs throttle, how the approval is answered and where
+ * executions are interrupted. Validated like the manifest: unknown keys and bad values are errors.
+ */
+import { z } from 'zod';
+import { parseOrThrow } from '../functions/lib/validation';
+
+export const FAULT_KINDS = [
+  'precheck-fails',
+  'install-fails',
+  'replication-stalls',
+  'test-launch-fails',
+  'test-check-fails',
+  'cutover-launch-fails',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * The phase names of a wave run, in order. `interruptions[].afterPhase` and report failures use them.
+ * Fault kinds fail a server in these phases: precheck-fails -> precheck, install-fails -> install,
+ * replication-stalls -> replication, test-launch-fails -> test-launch, test-check-fails -> test-verify,
+ * cutover-launch-fails -> cutover-launch.
+ */
+export const PHASES = [
+  'validate',
+  'preflight',
+  'precheck',
+  'install',
+  'replication',
+  'test-launch',
+  'test-verify',
+  'approval',
+  'cutover-prep',
+  'cutover-launch',
+  'cutover-verify',
+  'finalize',
+  'report',
+] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+export const FAULT_PHASE: Record<FaultKind, PhaseName> = {
+  'precheck-fails': 'precheck',
+  'install-fails': 'install',
+  'replication-stalls': 'replication',
+  'test-launch-fails': 'test-launch',
+  'test-check-fails': 'test-verify',
+  'cutover-launch-fails': 'cutover-launch',
+};
+
+const positive = (field: string, max: number) =>
+  z.number({ error: `${field} must be a number` }).positive(`${field} must be > 0`).max(max, `${field} must be <= ${max}`);
+
+export const scenarioSchema = z.strictObject({
+  seed: z.number().int('seed must be an integer').min(0).max(2 ** 31 - 1).optional(),
+  defaults: z
+    .strictObject({
+      diskGiB: positive('diskGiB', 65536).optional(),
+      bandwidthMbps: positive('bandwidthMbps', 100000).optional(),
+      installSeconds: positive('installSeconds', 86400).optional(),
+    })
+    .optional(),
+  servers: z
+    .record(
+      z.string(),
+      z.strictObject({
+        diskGiB: positive('diskGiB', 65536).optional(),
+        bandwidthMbps: positive('bandwidthMbps', 100000).optional(),
+        installSeconds: positive('installSeconds', 86400).optional(),
+        fault: z
+          .enum(FAULT_KINDS, { error: (iss) => `${JSON.stringify(iss.input)} is not a fault; use one of ${FAULT_KINDS.join(', ')}` })
+          .optional(),
+      }),
+    )
+    .optional(),
+  throttle: z.strictObject({ rate: z.number().min(0, 'rate must be 0..1').max(1, 'rate must be 0..1') }).optional(),
+  approval: z.enum(['approve', 'reject'], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve" or "reject"` }).optional(),
+  interruptions: z
+    .array(
+      z.strictObject({
+        afterPhase: z.enum(PHASES, {
+          error: (iss) => `${JSON.stringify(iss.input)} is not a phase; use one of ${PHASES.join(', ')}`,
+        }),
+      }),
+    )
+    .max(20)
+    .optional(),
+});
+
+export type Scenario = z.output<typeof scenarioSchema>;
+
+export const SCENARIO_DEFAULTS = { diskGiB: 100, bandwidthMbps: 500, installSeconds: 180 } as const;
+
+export const parseScenario = (input: unknown): Scenario => parseOrThrow(scenarioSchema, input, 'scenario');
