@@ -49,10 +49,18 @@ export const FAULT_PHASE: Record<FaultKind, PhaseName> = {
 };
 
 const positive = (field: string, max: number) =>
-  z.number({ error: `${field} must be a number` }).positive(`${field} must be > 0`).max(max, `${field} must be <= ${max}`);
+  z
+    .number({ error: `${field} must be a number` })
+    .positive(`${field} must be > 0`)
+    .max(max, `${field} must be <= ${max}`);
 
 export const scenarioSchema = z.strictObject({
-  seed: z.number().int('seed must be an integer').min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int('seed must be an integer')
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   defaults: z
     .strictObject({
       diskGiB: positive('diskGiB', 65536).optional(),
@@ -68,13 +76,42 @@ export const scenarioSchema = z.strictObject({
         bandwidthMbps: positive('bandwidthMbps', 100000).optional(),
         installSeconds: positive('installSeconds', 86400).optional(),
         fault: z
-          .enum(FAULT_KINDS, { error: (iss) => `${JSON.stringify(iss.input)} is not a fault; use one of ${FAULT_KINDS.join(', ')}` })
+          .enum(FAULT_KINDS, {
+            error: (iss) =>
+              `${JSON.stringify(iss.input)} is not a fault; use one of ${FAULT_KINDS.join(', ')}`,
+          })
           .optional(),
       }),
     )
     .optional(),
-  throttle: z.strictObject({ rate: z.number().min(0, 'rate must be 0..1').max(1, 'rate must be 0..1') }).optional(),
-  approval: z.enum(['approve', 'reject'], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve" or "reject"` }).optional(),
+  throttle: z
+    .strictObject({ rate: z.number().min(0, 'rate must be 0..1').max(1, 'rate must be 0..1') })
+    .optional(),
+  approval: z
+    .enum(['approve', 'reject'], {
+      error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve" or "reject"`,
+    })
+    .optional(),
+  /** Account quotas the emulator enforces (extension). Default replicatingServers 1000, as after a quota increase. */
+  quotas: z
+    .strictObject({
+      replicatingServers: z
+        .number()
+        .int()
+        .min(1, 'replicatingServers must be 1..10000')
+        .max(10000, 'replicatingServers must be 1..10000')
+        .optional(),
+    })
+    .optional(),
+  /** Emulator and runner chaos for the fault matrix (extension); each rate is a share of calls, 0..1. */
+  chaos: z
+    .strictObject({
+      internalErrorRate: z.number().min(0, 'rates are 0..1').max(1, 'rates are 0..1').optional(),
+      dropConnectionRate: z.number().min(0, 'rates are 0..1').max(1, 'rates are 0..1').optional(),
+      slowResponseRate: z.number().min(0, 'rates are 0..1').max(1, 'rates are 0..1').optional(),
+      lambdaErrorRate: z.number().min(0, 'rates are 0..1').max(1, 'rates are 0..1').optional(),
+    })
+    .optional(),
   interruptions: z
     .array(
       z.strictObject({
@@ -89,6 +126,11 @@ export const scenarioSchema = z.strictObject({
 
 export type Scenario = z.output<typeof scenarioSchema>;
 
-export const SCENARIO_DEFAULTS = { diskGiB: 100, bandwidthMbps: 500, installSeconds: 180 } as const;
+export const SCENARIO_DEFAULTS = {
+  diskGiB: 100,
+  bandwidthMbps: 500,
+  installSeconds: 180,
+  replicatingServers: 1000,
+} as const;
 
 export const parseScenario = (input: unknown): Scenario => parseOrThrow(scenarioSchema, input, 'scenario');
