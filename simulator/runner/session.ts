@@ -82,6 +82,8 @@ export interface WaveProgress {
   readonly state: string;
   readonly lastCompletedPhase?: PhaseName;
   readonly simulatedSeconds: number;
+  /** The wave's fleet as the emulator sees it, when it offers fleetStatus. */
+  readonly fleet?: FleetStatus;
 }
 
 export interface SimulateOptions {
@@ -236,15 +238,24 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
     const waveOfExecution = new Map<string, string>();
     const lastPhase = new Map<string, PhaseName>();
     const sessionStart = emulator.clock.now();
+    const emitProgress = (execution: string, state: string) => {
+      const waveId = waveOfExecution.get(execution);
+      if (!waveId || !options.onProgress) return;
+      options.onProgress({
+        waveId,
+        execution,
+        state,
+        lastCompletedPhase: lastPhase.get(waveId),
+        simulatedSeconds: emulator.clock.secondsSince(sessionStart),
+        fleet: emulator.fleetStatus?.(waveId),
+      });
+    };
     const observer: ExecutionObserver = {
-      onStateEntered: (execution, state) => {
-        const waveId = waveOfExecution.get(execution);
-        if (!waveId || !options.onProgress) return;
-        options.onProgress({ waveId, execution, state, lastCompletedPhase: lastPhase.get(waveId), simulatedSeconds: emulator.clock.secondsSince(sessionStart) });
-      },
-      onTaskOutput: (execution, _state, output) => {
+      onStateEntered: emitProgress,
+      onTaskOutput: (execution, state, output) => {
         const waveId = waveOfExecution.get(execution);
         if (waveId && isObject(output) && typeof output.lastCompletedPhase === 'string') lastPhase.set(waveId, output.lastCompletedPhase as PhaseName);
+        emitProgress(execution, state);
       },
     };
     const runner = new StateMachineRunner({
