@@ -70,14 +70,39 @@ function parseArgs(argv: string[], problems: string[]): Args {
   return args;
 }
 
-type CsvParser = (text: string) => unknown;
+/** The subset of functions/lib/csv-manifest.ts this command uses (loaded only for CSV manifests). */
+interface CsvManifestModule {
+  findWaveFile(csvPath: string, named?: string): string | undefined;
+  readCsvManifest(input: { csvText: string; wave?: unknown; waveFileName?: string }): { manifest?: WaveManifest; problems: string[] };
+}
 
-function csvParser(): CsvParser | undefined {
+function csvManifestModule(): CsvManifestModule | undefined {
   const path = join(__dirname, '..', '..', 'functions', 'lib', 'csv-manifest.ts');
   if (!existsSync(path)) return undefined;
-  const mod = require(path) as Record<string, unknown>;
-  const fn = mod.parseCsvManifest ?? mod.parseManifestCsv ?? mod.csvToManifest;
-  return typeof fn === 'function' ? (fn as CsvParser) : undefined;
+  const mod = require(path) as Partial<CsvManifestModule>;
+  return typeof mod.readCsvManifest === 'function' && typeof mod.findWaveFile === 'function' ? (mod as CsvManifestModule) : undefined;
+}
+
+/** A CSV of servers plus its wave file (<name>.wave.json next to it), read like `mgnctl validate` does. */
+function loadCsvManifest(file: string, csvText: string, problems: string[]): WaveManifest | undefined {
+  const csv = csvManifestModule();
+  if (!csv) {
+    problems.push(`${file}: CSV manifests need functions/lib/csv-manifest.ts, which this build does not have; use a JSON manifest`);
+    return undefined;
+  }
+  const waveFile = csv.findWaveFile(file);
+  let wave: unknown;
+  if (waveFile) {
+    try {
+      wave = JSON.parse(readFileSync(waveFile, 'utf8'));
+    } catch (err) {
+      problems.push(`${waveFile}: ${(err as NodeJS.ErrnoException).code ? 'cannot read' : 'not valid JSON'} (${(err as Error).message})`);
+      return undefined;
+    }
+  }
+  const { manifest, problems: found } = csv.readCsvManifest({ csvText, wave, waveFileName: waveFile });
+  for (const p of found) problems.push(`${file}: ${p}`);
+  return found.length === 0 ? manifest : undefined;
 }
 
 /** Reads and validates one manifest file; problems are prefixed with the file name. */
@@ -90,14 +115,7 @@ function loadManifest(file: string, problems: string[]): WaveManifest | undefine
     return undefined;
   }
   try {
-    if (extname(file).toLowerCase() === '.csv') {
-      const parse = csvParser();
-      if (!parse) {
-        problems.push(`${file}: CSV manifests need functions/lib/csv-manifest.ts, which this build does not have; use a JSON manifest`);
-        return undefined;
-      }
-      return parseManifest(parse(text));
-    }
+    if (extname(file).toLowerCase() === '.csv') return loadCsvManifest(file, text, problems);
     let json: unknown;
     try {
       json = JSON.parse(text);
