@@ -1,6 +1,272 @@
-// Placeholder until the simulator lands (issue 4): fails loudly rather than pretending.
-export const summary = 'not built yet';
-export async function run(_argv: string[]): Promise<number> {
-  console.error('mgnctl simulate: the simulator is not built yet (see the open issue "The simulator").');
-  return 1;
+/**
+ * mgnctl simulate <manifest>... [--scenario FILE] [--seed N] [--out DIR]
+ *
+ * Runs each wave through the real state machine and handlers against the built-in emulator (several
+ * manifests run concurrently on one emulator and one virtual clock) and writes DIR/<waveId>/report.json,
+ * DIR/<waveId>/report.html and DIR/trace.jsonl.
+ * Exit 0 every server migrated, 3 some servers failed or the wave was rejected, 2 bad input, 1 orchestrator error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
+import { InvalidInputError } from '../../functions/lib/validation';
+import { parseScenario, type Scenario } from '../../simulator/scenario';
+import type { FleetStatus, SimulateOptions, WaveProgress } from '../../simulator/runner/session';
+
+export const summary = 'run waves end to end against the built-in AWS emulator (no AWS account needed)';
+
+const EXIT = { ok: 0, error: 1, badInput: 2, partial: 3 } as const;
+
+const HELP = `usage: mgnctl simulate <manifest>... [--scenario FILE] [--seed N] [--out DIR]
+
+Runs each wave manifest (JSON, or CSV) through the state machine and the Lambda handlers against
+the built-in emulator of MGN, SSM, EC2, STS, S3 and SNS, on a virtual clock. Several manifests run
+concurrently against one emulator.
+
+options:
+  --scenario FILE   simulator scenario (JSON): disk sizes, bandwidth, faults, throttling,
+                    approval answer, interruptions. Default: every server succeeds.
+  --seed N          random seed (overrides the scenario's seed)
+  --out DIR         output folder (default simulation-out): <waveId>/report.json,
+                    <waveId>/report.html, trace.jsonl
+  -h, --help        this help
+
+exit codes: 0 every server migrated, 3 some servers failed or the wave was rejected,
+            2 bad input, 1 orchestrator error`;
+
+interface Args {
+  manifests: string[];
+  scenario?: string;
+  seed?: number;
+  out: string;
+  help: boolean;
+}
+
+function parseArgs(argv: string[], problems: string[]): Args {
+  const args: Args = { manifests: [], out: 'simulation-out', help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (flag: string): string | undefined => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) {
+        problems.push(`${flag}: needs a value`);
+        if (v !== undefined) i--;
+        return undefined;
+      }
+      return v;
+    };
+    if (a === '-h' || a === '--help') args.help = true;
+    else if (a === '--scenario') args.scenario = value(a);
+    else if (a === '--out') args.out = value(a) ?? args.out;
+    else if (a === '--seed') {
+      const v = value(a);
+      if (v !== undefined) {
+        if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1) problems.push(`--seed: ${JSON.stringify(v)} is not an integer 0..${2 ** 31 - 1}`);
+        else args.seed = Number(v);
+      }
+    } else if (a.startsWith('-')) problems.push(`${a}: unknown option; see mgnctl simulate --help`);
+    else args.manifests.push(a);
+  }
+  return args;
+}
+
+/** The subset of functions/lib/csv-manifest.ts this command uses (loaded only for CSV manifests). */
+interface CsvManifestModule {
+  findWaveFile(csvPath: string, named?: string): string | undefined;
+  readCsvManifest(input: { csvText: string; wave?: unknown; waveFileName?: string }): { manifest?: WaveManifest; problems: string[] };
+}
+
+function csvManifestModule(): CsvManifestModule | undefined {
+  const path = join(__dirname, '..', '..', 'functions', 'lib', 'csv-manifest.ts');
+  if (!existsSync(path)) return undefined;
+  const mod = require(path) as Partial<CsvManifestModule>;
+  return typeof mod.readCsvManifest === 'function' && typeof mod.findWaveFile === 'function' ? (mod as CsvManifestModule) : undefined;
+}
+
+/** A CSV of servers plus its wave file (<name>.wave.json next to it), read like `mgnctl validate` does. */
+function loadCsvManifest(file: string, csvText: string, problems: string[]): WaveManifest | undefined {
+  const csv = csvManifestModule();
+  if (!csv) {
+    problems.push(`${file}: CSV manifests need functions/lib/csv-manifest.ts, which this build does not have; use a JSON manifest`);
+    return undefined;
+  }
+  const waveFile = csv.findWaveFile(file);
+  let wave: unknown;
+  if (waveFile) {
+    try {
+      wave = JSON.parse(readFileSync(waveFile, 'utf8'));
+    } catch (err) {
+      problems.push(`${waveFile}: ${(err as NodeJS.ErrnoException).code ? 'cannot read' : 'not valid JSON'} (${(err as Error).message})`);
+      return undefined;
+    }
+  }
+  const { manifest, problems: found } = csv.readCsvManifest({ csvText, wave, waveFileName: waveFile });
+  for (const p of found) problems.push(`${file}: ${p}`);
+  return found.length === 0 ? manifest : undefined;
+}
+
+/** Reads and validates one manifest file; problems are prefixed with the file name. */
+function loadManifest(file: string, problems: string[]): WaveManifest | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return undefined;
+  }
+  try {
+    if (extname(file).toLowerCase() === '.csv') return loadCsvManifest(file, text, problems);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      problems.push(`${file}: not valid JSON (${(err as Error).message})`);
+      return undefined;
+    }
+    return parseManifest(json);
+  } catch (err) {
+    if (err instanceof InvalidInputError) for (const p of err.problems) problems.push(`${file}: ${p}`);
+    else problems.push(`${file}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function loadScenario(file: string | undefined, problems: string[]): Scenario | undefined {
+  if (!file) return parseScenario({});
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    problems.push(`${file}: ${e.code ? `cannot read (${e.code})` : `not valid JSON (${e.message})`}`);
+    return undefined;
+  }
+  try {
+    return parseScenario(json);
+  } catch (err) {
+    if (err instanceof InvalidInputError) for (const p of err.problems) problems.push(`${file}: ${p}`);
+    else problems.push(`${file}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Everything wrong with the inputs, one line each; empty when the simulation can start. */
+export function inputProblems(manifests: readonly WaveManifest[], scenario: Scenario | undefined, scenarioFile: string | undefined): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  manifests.forEach((m, i) => {
+    const other = seen.get(m.waveId);
+    if (other !== undefined) problems.push(`manifest ${i + 1}: waveId ${JSON.stringify(m.waveId)} is also the waveId of manifest ${other + 1}; concurrent waves need distinct ids`);
+    else seen.set(m.waveId, i);
+  });
+  const regions = [...new Set(manifests.map((m) => m.targetRegion))];
+  if (regions.length > 1) problems.push(`manifests: concurrent waves must share one targetRegion in a simulation; got ${regions.join(', ')}`);
+  if (scenario?.servers) {
+    const names = new Set(manifests.flatMap((m) => m.servers.map((s) => s.name)));
+    for (const name of Object.keys(scenario.servers))
+      if (!names.has(name)) problems.push(`${scenarioFile ?? 'scenario'}: servers.${name}: no manifest has a server named ${JSON.stringify(name)}`);
+  }
+  return problems;
+}
+
+const clockText = (seconds: number): string => {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  return `t+${String(h).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+};
+
+const fleetText = (fleet: FleetStatus | undefined): string => {
+  if (!fleet) return '';
+  const states = Object.entries(fleet.lifecycle)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${state} ${n}`)
+    .join(', ');
+  const repl = fleet.replicationPercent !== undefined ? `, replication ${fleet.replicationPercent.toFixed(0)}%` : '';
+  return ` | ${states}${repl}`;
+};
+
+/** Live progress: a redrawn block on a TTY, one line per completed phase otherwise. */
+class ProgressDisplay {
+  private readonly latest = new Map<string, WaveProgress>();
+  private readonly logged = new Map<string, string>();
+  private drawn = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly tty: boolean) {}
+
+  start(): void {
+    if (this.tty) this.timer = setInterval(() => this.redraw(), 250);
+  }
+
+  update(p: WaveProgress): void {
+    this.latest.set(p.waveId, p);
+    if (this.tty) return;
+    const phase = p.lastCompletedPhase ?? '';
+    if (phase && this.logged.get(p.waveId) !== phase) {
+      this.logged.set(p.waveId, phase);
+      console.log(`[${clockText(p.simulatedSeconds)}] ${p.waveId}: ${phase} done${fleetText(p.fleet)}`);
+    }
+  }
+
+  private redraw(): void {
+    const lines = [...this.latest.values()].map(
+      (p) => `${p.waveId.padEnd(20)} ${clockText(p.simulatedSeconds)}  after ${String(p.lastCompletedPhase ?? '-').padEnd(14)} at ${p.state}${fleetText(p.fleet)}`,
+    );
+    if (this.drawn > 0) process.stdout.write(`\x1b[${this.drawn}A`);
+    for (const line of lines) process.stdout.write(`\x1b[2K${line}\n`);
+    this.drawn = lines.length;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.tty) this.redraw();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const problems: string[] = [];
+  const args = parseArgs(argv, problems);
+  if (args.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (args.manifests.length === 0) problems.push('give at least one wave manifest file (JSON or CSV)');
+  const manifests = args.manifests.map((f) => loadManifest(f, problems)).filter((m): m is WaveManifest => m !== undefined);
+  const scenario = loadScenario(args.scenario, problems);
+  if (problems.length === 0) problems.push(...inputProblems(manifests, scenario, args.scenario));
+  if (problems.length > 0 || !scenario) {
+    console.error(`mgnctl simulate: bad input (${problems.length} problem${problems.length === 1 ? '' : 's'}):`);
+    for (const p of problems) console.error(`  ${p}`);
+    return EXIT.badInput;
+  }
+
+  const { simulate } = require('../../simulator/runner/session') as typeof import('../../simulator/runner/session');
+  const display = new ProgressDisplay(Boolean(process.stdout.isTTY));
+  const outDir = resolve(args.out);
+  const options: SimulateOptions = { manifests, scenario, seed: args.seed, outDir, onProgress: (p) => display.update(p) };
+  display.start();
+  let session;
+  try {
+    session = await simulate(options);
+  } catch (err) {
+    display.stop();
+    console.error(`mgnctl simulate: the simulation failed: ${(err as Error).stack ?? String(err)}`);
+    return EXIT.error;
+  }
+  display.stop();
+  for (const wave of session.waves) {
+    const r = wave.report;
+    const migrated = r.servers.filter((s) => s.result === 'migrated').length;
+    const failed = r.servers.filter((s) => s.result === 'failed');
+    console.log(
+      `${wave.waveId}: ${r.outcome}, ${migrated}/${r.servers.length} migrated in ${clockText(r.stats.simulatedSeconds)} simulated (${(r.stats.wallMs / 1000).toFixed(1)} s wall), ` +
+        `${r.stats.stateTransitions} state transitions`,
+    );
+    for (const s of failed) console.log(`  failed ${s.name} in ${s.failure?.phase ?? '?'}: ${s.failure?.reason ?? ''}`);
+    if (r.error) console.log(`  orchestrator error ${r.error.error}: ${r.error.cause}`);
+    console.log(`  report: ${join(outDir, wave.waveId, 'report.html')}`);
+  }
+  console.log(`trace: ${join(outDir, 'trace.jsonl')}`);
+  const codes = session.waves.map((w) => w.exitCode);
+  return codes.includes(1) ? EXIT.error : codes.includes(3) ? EXIT.partial : EXIT.ok;
 }

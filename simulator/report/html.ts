@@ -1,0 +1,216 @@
+/**
+ * report.html: one self-contained page (inline CSS and JS, no network) that opens offline. It shows
+ * the wave's outcome and stats, and per server a timeline through the phases; failed servers are
+ * highlighted in red with the phase and reason.
+ */
+import { PHASES } from '../scenario';
+import type { ServerReport, SimulationReport, TimelineEntry } from './types';
+
+const escapeHtml = (value: unknown): string =>
+  String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** 3725 -> "1h 02m 05s" */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m ${String(rest).padStart(2, '0')}s`;
+  if (m > 0) return `${m}m ${String(rest).padStart(2, '0')}s`;
+  return `${rest}s`;
+}
+
+const PHASE_COLORS = [
+  '#4e79a7', '#59a14f', '#9c755f', '#f28e2b', '#76b7b2', '#edc948', '#b07aa1',
+  '#ff9da7', '#bab0ac', '#8cd17d', '#86bcb6', '#a0cbe8', '#d4a6c8',
+];
+const phaseColor = (phase: string): string => {
+  const i = (PHASES as readonly string[]).indexOf(phase);
+  return i >= 0 ? PHASE_COLORS[i % PHASE_COLORS.length] : '#999999';
+};
+
+interface Segment {
+  readonly phase: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly status: TimelineEntry['status'] | 'running';
+}
+
+/** Pairs each phase's "started" with its "done"/"failed"/"skipped" entry. */
+export function timelineSegments(timeline: readonly TimelineEntry[], endMs: number): Segment[] {
+  const open = new Map<string, number>();
+  const segments: Segment[] = [];
+  for (const entry of timeline) {
+    const at = Date.parse(entry.at);
+    if (Number.isNaN(at)) continue;
+    if (entry.status === 'started') {
+      open.set(entry.phase, at);
+      continue;
+    }
+    const start = open.get(entry.phase) ?? at;
+    open.delete(entry.phase);
+    segments.push({ phase: entry.phase, startMs: start, endMs: at, status: entry.status });
+  }
+  for (const [phase, start] of open) segments.push({ phase, startMs: start, endMs: Math.max(start, endMs), status: 'running' });
+  return segments;
+}
+
+function timelineRange(report: SimulationReport): { from: number; to: number } {
+  const times = report.servers.flatMap((s) => s.timeline.map((t) => Date.parse(t.at))).filter((t) => !Number.isNaN(t));
+  const start = Date.parse(report.startedAt);
+  const from = Math.min(...times, Number.isNaN(start) ? Infinity : start);
+  const end = Number.isNaN(start) ? -Infinity : start + report.stats.simulatedSeconds * 1000;
+  const to = Math.max(...times, end);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return { from: 0, to: 1 };
+  return { from, to: to > from ? to : from + 1 };
+}
+
+function serverRow(server: ServerReport, range: { from: number; to: number }): string {
+  const span = range.to - range.from;
+  const bars = timelineSegments(server.timeline, range.to)
+    .map((seg) => {
+      const left = ((seg.startMs - range.from) / span) * 100;
+      const width = Math.max(0.4, ((seg.endMs - seg.startMs) / span) * 100);
+      const cls = seg.status === 'failed' ? 'seg seg-failed' : seg.status === 'skipped' ? 'seg seg-skipped' : 'seg';
+      const title = `${seg.phase}: ${seg.status}, ${new Date(seg.startMs).toISOString()} → ${new Date(seg.endMs).toISOString()} (${formatDuration((seg.endMs - seg.startMs) / 1000)})`;
+      return `<span class="${cls}" data-phase="${escapeHtml(seg.phase)}" title="${escapeHtml(title)}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%;background:${seg.status === 'failed' ? '#d62728' : phaseColor(seg.phase)}"></span>`;
+    })
+    .join('');
+  const failure = server.failure
+    ? `<span class="failure"><b>${escapeHtml(server.failure.phase)}</b>: ${escapeHtml(server.failure.reason)}</span>`
+    : '';
+  return `<tr class="server result-${escapeHtml(server.result)}" data-server="${escapeHtml(server.name)}">
+<td class="name">${escapeHtml(server.name)}</td>
+<td><code>${escapeHtml(server.sourceServerId ?? '')}</code></td>
+<td>${escapeHtml(server.finalLifecycleState ?? '')}</td>
+<td class="result">${escapeHtml(server.result)}</td>
+<td class="num">${server.launches.test} / ${server.launches.cutover}</td>
+<td class="timeline"><div class="track">${bars}</div>${failure}</td>
+</tr>`;
+}
+
+export function renderReportHtml(report: SimulationReport): string {
+  const range = timelineRange(report);
+  const counts = { migrated: 0, failed: 0, skipped: 0 } as Record<string, number>;
+  for (const s of report.servers) counts[s.result] = (counts[s.result] ?? 0) + 1;
+  const stats = report.stats;
+  const statRows: Array<[string, string]> = [
+    ['Simulated time', formatDuration(stats.simulatedSeconds)],
+    ['Wall time', `${(stats.wallMs / 1000).toFixed(1)} s`],
+    ['State transitions', String(stats.stateTransitions)],
+    ['History events', String(stats.historyEvents)],
+    ['Executions', String(stats.executions)],
+    ['Launch jobs', String(stats.launchJobs)],
+    ['Max servers in active jobs', String(stats.maxServersInActiveJobs)],
+    ['Largest state payload', `${stats.maxPayloadBytes} bytes`],
+    ['Task retries', String(stats.retries)],
+  ];
+  const apiRows = Object.entries(stats.apiCalls)
+    .map(([op, n]) => `<tr><td><code>${escapeHtml(op)}</code></td><td class="num">${n}</td></tr>`)
+    .join('');
+  const executionRows = report.executions
+    .map(
+      (e) =>
+        `<tr class="exec-${escapeHtml(e.status.toLowerCase())}"><td><code>${escapeHtml(e.name)}</code></td><td>${escapeHtml(e.status)}</td><td>${escapeHtml(
+          e.interruptedAfterPhase ? `interrupted after ${e.interruptedAfterPhase}` : e.error ? `${e.error}: ${e.cause ?? ''}` : '',
+        )}</td><td class="num">${e.stateTransitions}</td><td class="num">${e.historyEvents}</td></tr>`,
+    )
+    .join('');
+  const legend = PHASES.map((p) => `<span class="key"><span class="swatch" style="background:${phaseColor(p)}"></span>${p}</span>`).join('');
+  const errorBox = report.error
+    ? `<div class="error-box"><b>Orchestrator error</b> ${escapeHtml(report.error.error)}: ${escapeHtml(report.error.cause)}</div>`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Wave ${escapeHtml(report.waveId)}: ${escapeHtml(report.outcome)}</title>
+<style>
+  body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #1d2330; background: #fff; }
+  h1 { font-size: 22px; margin: 0 0 4px; }
+  h2 { font-size: 16px; margin: 24px 0 8px; }
+  .meta { color: #5b6475; }
+  .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 600; color: #fff; }
+  .outcome-completed { background: #2e7d32; }
+  .outcome-completed-with-failures { background: #ed6c02; }
+  .outcome-rejected { background: #6d4c41; }
+  .outcome-failed { background: #c62828; }
+  .cards { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 12px; }
+  .card { border: 1px solid #d7dce5; border-radius: 6px; padding: 8px 12px; min-width: 140px; }
+  .card .v { font-size: 18px; font-weight: 600; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { border-bottom: 1px solid #e3e7ee; padding: 4px 8px; text-align: left; vertical-align: middle; }
+  th { background: #f4f6f9; font-weight: 600; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  tr.result-failed { background-color: rgb(253, 226, 226); }
+  tr.result-failed td.result { color: rgb(183, 28, 28); font-weight: 700; }
+  tr.result-skipped { background-color: rgb(245, 245, 245); color: #666; }
+  tr.result-migrated td.result { color: #2e7d32; font-weight: 600; }
+  td.timeline { width: 45%; min-width: 320px; }
+  .track { position: relative; height: 14px; background: #eef1f5; border-radius: 3px; }
+  .seg { position: absolute; top: 0; height: 14px; border-radius: 2px; }
+  .seg-failed { outline: 2px solid #7f0000; }
+  .seg-skipped { opacity: 0.35; }
+  .failure { display: block; color: rgb(183, 28, 28); margin-top: 2px; }
+  .legend { margin: 8px 0; color: #5b6475; }
+  .key { margin-right: 10px; white-space: nowrap; }
+  .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; vertical-align: middle; }
+  .error-box { border: 1px solid #c62828; background: #fde2e2; padding: 8px 12px; margin-top: 12px; border-radius: 6px; }
+  .cols { display: flex; gap: 24px; flex-wrap: wrap; }
+  .cols > div { flex: 1 1 320px; }
+</style>
+</head>
+<body>
+<h1>Wave <span id="wave-id">${escapeHtml(report.waveId)}</span> <span class="badge outcome-${escapeHtml(report.outcome)}" id="outcome">${escapeHtml(report.outcome)}</span></h1>
+<div class="meta">run <code>${escapeHtml(report.runId)}</code>, started ${escapeHtml(report.startedAt)} (simulated)</div>
+${errorBox}
+<div class="cards">
+  <div class="card"><div>Servers</div><div class="v">${report.servers.length}</div></div>
+  <div class="card"><div>Migrated</div><div class="v" id="count-migrated">${counts.migrated ?? 0}</div></div>
+  <div class="card"><div>Failed</div><div class="v" id="count-failed">${counts.failed ?? 0}</div></div>
+  <div class="card"><div>Skipped</div><div class="v">${counts.skipped ?? 0}</div></div>
+  <div class="card"><div>Simulated time</div><div class="v">${escapeHtml(formatDuration(stats.simulatedSeconds))}</div></div>
+</div>
+
+<h2>Servers</h2>
+<label><input type="checkbox" id="only-failed"> show failed servers only</label>
+<div class="legend">${legend}</div>
+<table id="servers">
+<thead><tr><th>Server</th><th>Source server</th><th>Lifecycle</th><th>Result</th><th>Launches test / cutover</th><th>Timeline (${escapeHtml(new Date(range.from).toISOString())} → ${escapeHtml(new Date(range.to).toISOString())})</th></tr></thead>
+<tbody>
+${report.servers.map((s) => serverRow(s, range)).join('\n')}
+</tbody>
+</table>
+
+<div class="cols">
+<div>
+<h2>Stats</h2>
+<table id="stats"><tbody>
+${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escapeHtml(v)}</td></tr>`).join('\n')}
+</tbody></table>
+</div>
+<div>
+<h2>API calls${stats.apiCallsScope === 'session' ? ' (whole simulation)' : ''}</h2>
+<table id="api-calls"><thead><tr><th>Operation</th><th>Calls</th></tr></thead><tbody>${apiRows}</tbody></table>
+</div>
+</div>
+
+<h2>Executions</h2>
+<table id="executions"><thead><tr><th>Name</th><th>Status</th><th>Detail</th><th>Transitions</th><th>History events</th></tr></thead><tbody>${executionRows}</tbody></table>
+
+<script>
+  (function () {
+    var box = document.getElementById('only-failed');
+    box.addEventListener('change', function () {
+      var rows = document.querySelectorAll('#servers tr.server');
+      for (var i = 0; i < rows.length; i++) {
+        rows[i].style.display = box.checked && !rows[i].classList.contains('result-failed') ? 'none' : '';
+      }
+    });
+  })();
+</script>
+</body>
+</html>
+`;
+}

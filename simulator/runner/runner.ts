@@ -1,0 +1,427 @@
+/**
+ * The local runner of the state machine: aws-local-stepfunctions executes the (prepared) ASL, each
+ * Task answered in-process, Wait states and retry intervals parked on the virtual scheduler, the
+ * approval task answered from the scenario, billing and limits counted as Step Functions would.
+ */
+import '../polyfills';
+import { randomUUID } from 'node:crypto';
+import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
+import type { PhaseName } from '../scenario';
+import { DataLimitExceededError, ExecutionAccounting, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, payloadBytes, type ExecutionCounters, type LibraryEvent } from './accounting';
+import { WAIT_INPUT_KEY, type PreparedDefinition } from './definition';
+import { HandlerResolver, invokeLambda, lambdaContext, type TaskHandler } from './handlers';
+import type { VirtualScheduler } from './scheduler';
+
+// CommonJS entry of the library (its ESM build is not loadable from our CommonJS code).
+const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineType };
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+export type ApprovalAnswer = 'approve' | 'reject';
+
+/** The error a rejected approval raises in the approval task (CONTRACTS.md: SendTaskFailure error). */
+export class ApprovalRejectedError extends Error {
+  override readonly name = 'ApprovalRejected';
+}
+
+/** Injected by the scenario's chaos.lambdaErrorRate: the Lambda service failing an invocation. */
+export class LambdaServiceError extends Error {
+  override readonly name = 'Lambda.ServiceException';
+}
+
+export interface ExecutionResult {
+  readonly name: string;
+  readonly status: ExecutionStatus;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly counters: ExecutionCounters;
+  /** Virtual epoch ms. */
+  readonly startMs: number;
+  readonly stopMs: number;
+  /** Set when the runner aborted it for a scenario interruption. */
+  readonly interruptedAfterPhase?: PhaseName;
+  readonly lambdaErrorsInjected: number;
+}
+
+/** What the runner tells an observer (the CLI's progress display) as an execution moves. */
+export interface ExecutionObserver {
+  onStateEntered?(execution: string, stateName: string): void;
+  onTaskOutput?(execution: string, stateName: string, output: unknown): void;
+}
+
+export interface RunnerOptions {
+  readonly prepared: PreparedDefinition;
+  readonly scheduler: VirtualScheduler;
+  readonly resolver?: HandlerResolver;
+  /** How the approval task is answered (scenario.approval); default approve. */
+  readonly approval?: ApprovalAnswer;
+  /** Share (0..1) of Lambda invocations failed with Lambda.ServiceException before the handler runs. */
+  readonly lambdaErrorRate?: number;
+  /** Seeded random source (retry jitter, chaos). */
+  readonly random?: () => number;
+  readonly region?: string;
+  readonly accountId?: string;
+  readonly stateMachineName?: string;
+  readonly limits?: { payloadBytes: number; historyEvents: number };
+  readonly observer?: ExecutionObserver;
+}
+
+export interface StartOptions {
+  readonly name?: string;
+  /** Called with every Lambda output; return true to abort the execution right after that state. */
+  readonly interruptAfter?: (output: unknown) => PhaseName | undefined;
+}
+
+export interface ExecutionHandle {
+  readonly name: string;
+  abort(): void;
+  readonly done: Promise<ExecutionResult>;
+}
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'NONE' | 'FULL';
+}
+
+interface StateDef {
+  Type: string;
+  Resource?: string;
+  Retry?: Retrier[];
+  TimeoutSeconds?: number;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function collectStates(states: Json, into: Map<string, StateDef>): void {
+  for (const [name, raw] of Object.entries(states)) {
+    if (!isObject(raw)) continue;
+    into.set(name, raw as unknown as StateDef);
+    for (const key of ['ItemProcessor', 'Iterator']) {
+      const sub = raw[key];
+      if (isObject(sub) && isObject(sub.States)) collectStates(sub.States, into);
+    }
+    if (Array.isArray(raw.Branches))
+      for (const b of raw.Branches) if (isObject(b) && isObject(b.States)) collectStates(b.States, into);
+  }
+}
+
+const TOKEN_TASK = /^arn:aws[a-z-]*:states:::lambda:invoke\.waitForTaskToken$/;
+
+/**
+ * Retry bookkeeping of one execution, mirroring aws-local-stepfunctions' own so that the runner
+ * knows each retry's interval (the library's is overridden to 0 ms) and parks it in virtual time.
+ * Keyed by state name + input: a retry re-runs the state with the same input.
+ */
+class RetryTracker {
+  private readonly attempts = new Map<string, { counts: number[]; pendingSeconds?: number }>();
+
+  constructor(private readonly random: () => number) {}
+
+  takePendingDelay(key: string): number | undefined {
+    const entry = this.attempts.get(key);
+    const seconds = entry?.pendingSeconds;
+    if (entry) entry.pendingSeconds = undefined;
+    return seconds;
+  }
+
+  succeeded(key: string): void {
+    this.attempts.delete(key);
+  }
+
+  failed(key: string, state: StateDef, error: Error): void {
+    const retriers = state.Retry ?? [];
+    const retryable = (error as { isRetryable?: boolean }).isRetryable ?? true;
+    const entry = this.attempts.get(key) ?? { counts: retriers.map(() => 0) };
+    for (let i = 0; i < retriers.length; i++) {
+      const r = retriers[i];
+      const matches = r.ErrorEquals.some(
+        (e) => e === error.name || e === 'States.ALL' || (e === 'States.TaskFailed' && state.Type === 'Task' && error.name !== 'States.Timeout'),
+      );
+      if (!retryable || !matches) continue;
+      const max = r.MaxAttempts ?? 3;
+      if (entry.counts[i] >= max) break;
+      let seconds = (r.IntervalSeconds ?? 1) * Math.pow(r.BackoffRate ?? 2, entry.counts[i]);
+      if (r.MaxDelaySeconds && seconds > r.MaxDelaySeconds) seconds = r.MaxDelaySeconds;
+      if (r.JitterStrategy === 'FULL') seconds = Math.floor(this.random() * (seconds * 1000 + 1)) / 1000;
+      entry.counts[i]++;
+      entry.pendingSeconds = seconds;
+      this.attempts.set(key, entry);
+      return;
+    }
+    this.attempts.delete(key);
+  }
+}
+
+/** mulberry32: a small seeded PRNG so chaos and jitter repeat with the scenario's seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class StateMachineRunner {
+  private readonly states = new Map<string, StateDef>();
+  private readonly resolver: HandlerResolver;
+  private readonly random: () => number;
+  private executionCounter = 0;
+
+  constructor(private readonly options: RunnerOptions) {
+    collectStates((options.prepared.definition as { States: Json }).States, this.states);
+    this.resolver = options.resolver ?? new HandlerResolver();
+    this.random = options.random ?? seededRandom(1);
+  }
+
+  private get region(): string {
+    return this.options.region ?? 'us-east-1';
+  }
+
+  private get accountId(): string {
+    return this.options.accountId ?? '123456789012';
+  }
+
+  private get machineName(): string {
+    return this.options.stateMachineName ?? 'MgnWave';
+  }
+
+  /** Starts one execution of the definition with `input`. */
+  start(input: unknown, startOptions: StartOptions = {}): ExecutionHandle {
+    const { prepared, scheduler } = this.options;
+    const clock = scheduler.clock;
+    const name = startOptions.name ?? `execution-${++this.executionCounter}`;
+    const executionId = `${name}#${randomUUID()}`;
+    const accounting = new ExecutionAccounting(
+      prepared.originalTypes,
+      prepared.taskResources,
+      this.options.limits ?? { payloadBytes: MAX_PAYLOAD_BYTES, historyEvents: MAX_HISTORY_EVENTS },
+    );
+    const retries = new RetryTracker(this.random);
+    const startMs = clock.now();
+    let stopReason: { status: ExecutionStatus; error?: string; cause?: string } | undefined;
+    let interruptedAfterPhase: PhaseName | undefined;
+    let lambdaErrorsInjected = 0;
+    let finished = false;
+    let abortRun: () => void = () => undefined;
+
+    const stop = (reason: { status: ExecutionStatus; error?: string; cause?: string }) => {
+      if (finished || stopReason) return;
+      stopReason = reason;
+      scheduler.unregister(executionId);
+      abortRun();
+    };
+
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, type] of prepared.originalTypes) {
+      const def = this.states.get(stateName);
+      if (!def) continue;
+      if (type === 'Wait') {
+        handlers[stateName] = async (params) => {
+          const p = (isObject(params) ? params : {}) as { seconds?: number; timestamp?: string; [WAIT_INPUT_KEY]?: unknown };
+          const wakeMs =
+            typeof p.seconds === 'number'
+              ? clock.now() + Math.max(0, p.seconds) * 1000
+              : typeof p.timestamp === 'string'
+                ? Date.parse(p.timestamp)
+                : clock.now();
+          if (Number.isNaN(wakeMs)) throw new Error(`Wait state "${stateName}": ${String(p.timestamp)} is not a timestamp`);
+          await scheduler.sleepUntil(executionId, wakeMs);
+          return p[WAIT_INPUT_KEY] ?? null;
+        };
+      } else if (type === 'Task') {
+        const resource = def.Resource ?? '';
+        const tokenTask = TOKEN_TASK.test(resource);
+        handlers[stateName] = async (taskInput) => {
+          const key = `${stateName}\u0000${JSON.stringify(taskInput)}`;
+          const delay = retries.takePendingDelay(key);
+          if (delay !== undefined) await scheduler.sleepFor(executionId, delay);
+          try {
+            const output = await scheduler.busy(async () => {
+              const inBytes = payloadBytes(taskInput);
+              accounting.observePayload(inBytes);
+              if (inBytes > MAX_PAYLOAD_BYTES) throw new DataLimitExceededError(`the input of state "${stateName}"`, inBytes);
+              if (this.options.lambdaErrorRate && this.random() < this.options.lambdaErrorRate) {
+                lambdaErrorsInjected++;
+                throw new LambdaServiceError('Lambda.ServiceException: the simulator injected a Lambda service error (scenario chaos)');
+              }
+              const result = tokenTask
+                ? await this.answerApproval(stateName, taskInput)
+                : await this.invokeTask(stateName, resource, def, taskInput);
+              const outBytes = payloadBytes(result);
+              accounting.observePayload(outBytes);
+              if (outBytes > MAX_PAYLOAD_BYTES) throw new DataLimitExceededError(`the output of state "${stateName}"`, outBytes);
+              return result;
+            });
+            retries.succeeded(key);
+            this.options.observer?.onTaskOutput?.(name, stateName, output);
+            const phase = startOptions.interruptAfter?.(output);
+            if (phase) {
+              interruptedAfterPhase = phase;
+              stop({ status: 'ABORTED', error: 'Interrupted', cause: `the scenario interrupted the execution after phase ${phase}` });
+            }
+            return output;
+          } catch (err) {
+            const error = err instanceof Error ? err : new Error(String(err));
+            retries.failed(key, def, error);
+            throw error;
+          }
+        };
+      }
+    }
+
+    const retryIntervalOverrides: Record<string, number> = {};
+    for (const s of prepared.retryableStates) retryIntervalOverrides[s] = 0;
+
+    const machine = new StateMachine(prepared.definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    const token = `sim-task-token-${randomUUID()}`;
+    const context = {
+      Execution: {
+        Id: `arn:aws:states:${this.region}:${this.accountId}:execution:${this.machineName}:${name}`,
+        Name: name,
+        RoleArn: `arn:aws:iam::${this.accountId}:role/${this.machineName}-role`,
+      },
+      StateMachine: { Id: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.machineName}`, Name: this.machineName },
+      Task: { Token: token },
+    };
+
+    scheduler.register(
+      executionId,
+      prepared.timeoutSeconds !== undefined
+        ? {
+            atMs: startMs + prepared.timeoutSeconds * 1000,
+            onDeadline: () => stop({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `execution exceeded TimeoutSeconds ${prepared.timeoutSeconds}` }),
+          }
+        : undefined,
+    );
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+      context: context as never,
+    });
+    abortRun = execution.abort;
+
+    const drainEvents = (async () => {
+      for await (const event of execution.eventLogs) {
+        const e = event as unknown as LibraryEvent;
+        accounting.record(e);
+        if (e.type === 'StateEntered' && e.state) this.options.observer?.onStateEntered?.(name, e.state.name);
+        if (accounting.violation) stop({ status: 'FAILED', error: accounting.violation.error, cause: accounting.violation.cause });
+      }
+    })();
+
+    const done = (async (): Promise<ExecutionResult> => {
+      let status: ExecutionStatus;
+      let output: unknown;
+      let error: string | undefined;
+      let cause: string | undefined;
+      try {
+        output = await execution.result;
+        status = 'SUCCEEDED';
+      } catch (err) {
+        const e = err as Error & { cause?: unknown };
+        if (e.name === 'ExecutionError' && e.cause instanceof Error) {
+          status = 'FAILED';
+          error = e.cause.name;
+          cause = e.cause.message;
+        } else if (e.name === 'ExecutionAbortedError') {
+          status = 'ABORTED';
+        } else {
+          status = 'FAILED';
+          error = e.name;
+          cause = e.message;
+        }
+      }
+      await drainEvents;
+      finished = true;
+      scheduler.unregister(executionId);
+      // The runner's own stop reasons (limits, virtual timeout, interruption) win over what the library saw.
+      if (stopReason) ({ status, error, cause } = { ...stopReason });
+      if (accounting.violation && status === 'SUCCEEDED') {
+        status = 'FAILED';
+        ({ error, cause } = accounting.violation);
+        output = undefined;
+      }
+      return {
+        name,
+        status,
+        output: status === 'SUCCEEDED' ? output : undefined,
+        error,
+        cause,
+        counters: accounting.counters,
+        startMs,
+        stopMs: clock.now(),
+        interruptedAfterPhase,
+        lambdaErrorsInjected,
+      };
+    })();
+
+    return { name, abort: () => stop({ status: 'ABORTED' }), done };
+  }
+
+  private async invokeTask(stateName: string, resource: string, def: StateDef, event: unknown): Promise<unknown> {
+    const step = this.options.prepared.stepByArn.get(resource);
+    const handler = this.resolver.resolve(stateName, resource, step);
+    const functionName = step?.name ?? stateName;
+    const timeout = step?.timeoutSeconds ?? def.TimeoutSeconds ?? 60;
+    return invokeLambda(handler, event, lambdaContext(functionName, resource, timeout));
+  }
+
+  /**
+   * `arn:aws:states:::lambda:invoke.waitForTaskToken`: invoke the function with the Payload (which
+   * carries the task token), then answer the token as the scenario says: approve = SendTaskSuccess
+   * with `{approved: true, by}`, reject = SendTaskFailure with error ApprovalRejected.
+   */
+  private async answerApproval(stateName: string, params: unknown): Promise<unknown> {
+    const p = (isObject(params) ? params : {}) as { FunctionName?: string; Payload?: unknown };
+    const functionArn = String(p.FunctionName ?? '');
+    const step = this.options.prepared.stepByArn.get(functionArn);
+    const handler: TaskHandler = this.resolver.resolve(stateName, functionArn, step);
+    const payload: Json = isObject(p.Payload) ? { ...p.Payload } : { input: p.Payload ?? null };
+    if (typeof payload.taskToken !== 'string') payload.taskToken = `sim-task-token-${randomUUID()}`;
+    // The lambda:invoke integration returns once the function has run; the token is answered later.
+    await invokeLambda(handler, payload, lambdaContext(step?.name ?? stateName, functionArn, step?.timeoutSeconds ?? 60));
+    if ((this.options.approval ?? 'approve') === 'reject') throw new ApprovalRejectedError('rejected by the simulator scenario (approval: reject)');
+    return { approved: true, by: 'simulator' };
+  }
+}
+
+export interface WaveRunResult {
+  readonly executions: readonly ExecutionResult[];
+  /** The last execution: the one whose outcome is the wave's. */
+  readonly final: ExecutionResult;
+}
+
+/**
+ * Runs one wave to its end: starts an execution for `input`; each listed interruption aborts the
+ * execution the first time a step returns a context whose lastCompletedPhase is that phase, and a
+ * new execution (new name) starts for the same input, until one ends without interruption.
+ */
+export async function runWave(
+  runner: StateMachineRunner,
+  input: unknown,
+  options: { namePrefix: string; interruptions?: readonly PhaseName[] },
+): Promise<WaveRunResult> {
+  const pending = [...(options.interruptions ?? [])];
+  const executions: ExecutionResult[] = [];
+  const interruptAfter = (output: unknown): PhaseName | undefined => {
+    if (!isObject(output) || typeof output.lastCompletedPhase !== 'string') return undefined;
+    const i = pending.indexOf(output.lastCompletedPhase as PhaseName);
+    if (i < 0) return undefined;
+    return pending.splice(i, 1)[0];
+  };
+  for (let attempt = 1; ; attempt++) {
+    const handle = runner.start(input, { name: `${options.namePrefix}-${attempt}`, interruptAfter });
+    const result = await handle.done;
+    executions.push(result);
+    if (!result.interruptedAfterPhase) return { executions, final: result };
+  }
+}

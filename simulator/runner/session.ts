@@ -1,0 +1,411 @@
+/**
+ * A simulation session: one emulator, one virtual clock, every wave of the session running
+ * concurrently through the state machine with the handlers in-process, then one report per wave.
+ *
+ * The emulator is reached through `EmulatorLike` (the only place that knows about it), so tests can
+ * pass a fake and the real one is started by `startEmulator` from simulator/emulator.
+ */
+import '../polyfills';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { VirtualClock } from '../clock';
+import type { WaveManifest } from '../../functions/lib/manifest';
+import { ENV } from '../../functions/lib/steps';
+import type { PhaseName, Scenario } from '../scenario';
+import { renderReportHtml } from '../report/html';
+import type { ServerReport, SimulationReport, SimulationStats, WaveOutcome, WaveReport } from '../report/types';
+import { loadDefinition, type SubstitutionConfig } from './definition';
+import { HandlerResolver, PROJECT_ROOT, type HandlerMap } from './handlers';
+import { runWave, seededRandom, StateMachineRunner, type ExecutionObserver, type WaveRunResult } from './runner';
+import { VirtualScheduler } from './scheduler';
+import { countApiCalls, launchesByServer, readTrace, recordsOfWave, summarizeJobs, traceEntries } from './trace';
+import { useVirtualDate } from './virtual-date';
+
+/** Per-lifecycle-state server counts and replication progress the emulator may offer for the progress display. */
+export interface FleetStatus {
+  readonly lifecycle: Readonly<Record<string, number>>;
+  /** 0..100 over the wave's replicating servers */
+  readonly replicationPercent?: number;
+}
+
+/** What the session needs from the emulator. */
+export interface EmulatorLike {
+  readonly url: string;
+  readonly clock: VirtualClock;
+  /** The requests served: an array, an iterable, or an object with records/entries (see trace.ts). */
+  readonly trace: unknown;
+  addWave(manifest: WaveManifest, scenario?: Scenario): unknown;
+  close(): unknown;
+  nextEventTime?(): number | undefined;
+  fleetStatus?(waveId: string): FleetStatus | undefined;
+  /** Account-wide maximum, if the emulator measures it itself (preferred over the trace's estimate). */
+  maxServersInActiveJobs?(): number;
+}
+
+export interface EmulatorStartOptions {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly waveBucket: string;
+  readonly notificationTopicArn: string;
+  readonly accountId: string;
+  readonly documents: { readonly precheck: string; readonly linuxInstall: string; readonly windowsInstall: string };
+}
+
+export type EmulatorFactory = (options: EmulatorStartOptions) => Promise<EmulatorLike>;
+
+/** The real emulator, loaded only when a session needs it. */
+export const startRealEmulator: EmulatorFactory = async (options) => {
+  const mod = require(join(__dirname, '..', 'emulator')) as { startEmulator?: (o: unknown) => Promise<EmulatorLike> };
+  if (typeof mod.startEmulator !== 'function') throw new Error('simulator/emulator does not export startEmulator');
+  return mod.startEmulator({ ...options, port: 0 });
+};
+
+export const SIMULATOR_DEFAULTS = {
+  accountId: '123456789012',
+  waveBucket: 'mgn-orchestrator-waves-123456789012',
+  topicName: 'mgn-orchestrator-notifications',
+  documents: { precheck: 'MgnOrchestrator-Precheck', linuxInstall: 'MgnOrchestrator-InstallLinux', windowsInstall: 'MgnOrchestrator-InstallWindows' },
+  stagingSubnetId: 'subnet-0a1b2c3d4e5f60718',
+  replicationSecurityGroupId: 'sg-0a1b2c3d4e5f60718',
+  sdkMaxAttempts: 3,
+} as const;
+
+/** Manifests larger than this travel by reference (CONTRACTS.md: `{ manifestLocation }`). */
+const INLINE_MANIFEST_LIMIT = 200_000;
+
+export interface WaveProgress {
+  readonly waveId: string;
+  readonly execution: string;
+  readonly state: string;
+  readonly lastCompletedPhase?: PhaseName;
+  readonly simulatedSeconds: number;
+  /** The wave's fleet as the emulator sees it, when it offers fleetStatus. */
+  readonly fleet?: FleetStatus;
+}
+
+export interface SimulateOptions {
+  readonly manifests: readonly WaveManifest[];
+  readonly scenario: Scenario;
+  readonly seed?: number;
+  /** Where to write <waveId>/report.json, <waveId>/report.html and trace.jsonl; nothing written when omitted. */
+  readonly outDir?: string;
+  /** Injected handlers (state name, Resource or step name); the real functions/<step>/handler.ts otherwise. */
+  readonly handlers?: HandlerMap;
+  readonly definitionPath?: string;
+  readonly emulator?: EmulatorFactory;
+  /** Make Date read the virtual clock during the session (default true). */
+  readonly virtualDate?: boolean;
+  readonly sdkMaxAttempts?: number;
+  readonly onProgress?: (progress: WaveProgress) => void;
+}
+
+export interface WaveResult {
+  readonly waveId: string;
+  readonly report: SimulationReport;
+  /** 0 every server migrated, 3 some failed or the wave was rejected, 1 the orchestrator failed. */
+  readonly exitCode: 0 | 1 | 3;
+}
+
+export interface SimulationSession {
+  readonly waves: readonly WaveResult[];
+  /** The emulator of the session, already closed; kept so callers can read its trace. */
+  readonly emulatorUrl: string;
+}
+
+/** A TCP listener on loopback standing in for the orchestrator's VPC endpoints on 443. */
+async function openPreflightListener(): Promise<{ server: Server; hostPort: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    server,
+    hostPort: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function withEnv(values: Record<string, string | undefined>): () => void {
+  const saved = new Map<string, string | undefined>();
+  for (const [k, v] of Object.entries(values)) {
+    saved.set(k, process.env[k]);
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function looksLikeReport(v: unknown): v is WaveReport {
+  return isObject(v) && typeof v.waveId === 'string' && typeof v.outcome === 'string' && Array.isArray(v.servers);
+}
+
+export const exitCodeFor = (report: Pick<WaveReport, 'outcome' | 'servers'>, orchestratorFailed: boolean): 0 | 1 | 3 => {
+  if (orchestratorFailed) return 1;
+  if (report.outcome === 'completed' && report.servers.every((s) => s.result === 'migrated')) return 0;
+  return 3;
+};
+
+export async function simulate(options: SimulateOptions): Promise<SimulationSession> {
+  const { manifests, scenario } = options;
+  if (manifests.length === 0) throw new Error('simulate needs at least one manifest');
+  const ids = manifests.map((m) => m.waveId);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new Error(`wave ${dup} is given twice; each concurrent wave needs its own waveId`);
+  const regions = [...new Set(manifests.map((m) => m.targetRegion))];
+  if (regions.length > 1)
+    throw new Error(`concurrent waves must share one targetRegion in a simulation (the handlers run in one process with one AWS_REGION); got ${regions.join(', ')}`);
+  const region = regions[0];
+  const seed = options.seed ?? scenario.seed ?? 1;
+  const accountId = SIMULATOR_DEFAULTS.accountId;
+  const notificationTopicArn = `arn:aws:sns:${region}:${accountId}:${SIMULATOR_DEFAULTS.topicName}`;
+  const waveBucket = SIMULATOR_DEFAULTS.waveBucket;
+
+  const emulator = await (options.emulator ?? startRealEmulator)({
+    scenario,
+    seed,
+    waveBucket,
+    notificationTopicArn,
+    accountId,
+    documents: SIMULATOR_DEFAULTS.documents,
+  });
+  const cleanups: Array<() => unknown> = [() => emulator.close()];
+  try {
+    for (const manifest of manifests) await emulator.addWave(manifest, scenario);
+    const preflight = await openPreflightListener();
+    cleanups.push(() => preflight.close());
+
+    const sourceRegions = new Set<string>();
+    for (const m of manifests) for (const s of m.servers) if (s.source.type === 'ec2') sourceRegions.add(s.source.region);
+    const ssmEndpoints: Record<string, string> = {};
+    for (const r of sourceRegions) ssmEndpoints[r] = emulator.url;
+    cleanups.push(
+      withEnv({
+        AWS_ENDPOINT_URL_MGN: emulator.url,
+        AWS_ENDPOINT_URL_SSM: emulator.url,
+        AWS_ENDPOINT_URL_EC2: emulator.url,
+        AWS_ENDPOINT_URL_STS: emulator.url,
+        AWS_ENDPOINT_URL_S3: emulator.url,
+        AWS_ENDPOINT_URL_SNS: emulator.url,
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_ACCESS_KEY_ID: 'AKIASIMULATOR0000000',
+        AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
+        AWS_SESSION_TOKEN: undefined,
+        AWS_MAX_ATTEMPTS: String(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts),
+        [ENV.waveBucket]: waveBucket,
+        [ENV.topicArn]: notificationTopicArn,
+        [ENV.stagingSubnetId]: SIMULATOR_DEFAULTS.stagingSubnetId,
+        [ENV.replicationSecurityGroupId]: SIMULATOR_DEFAULTS.replicationSecurityGroupId,
+        [ENV.installerRoleArn]: `arn:aws:iam::${accountId}:role/MgnOrchestratorInstaller`,
+        [ENV.precheckDocument]: SIMULATOR_DEFAULTS.documents.precheck,
+        [ENV.linuxInstallDocument]: SIMULATOR_DEFAULTS.documents.linuxInstall,
+        [ENV.windowsInstallDocument]: SIMULATOR_DEFAULTS.documents.windowsInstall,
+        [ENV.ssmEndpointsByRegion]: JSON.stringify(ssmEndpoints),
+        [ENV.preflightEndpoints]: preflight.hostPort,
+        [ENV.logLevel]: 'WARN',
+      }),
+    );
+    if (options.virtualDate !== false) cleanups.push(useVirtualDate(emulator.clock));
+
+    const substitution: SubstitutionConfig = { region, accountId, waveBucketName: waveBucket, notificationTopicArn };
+    const prepared = loadDefinition(options.definitionPath ?? join(PROJECT_ROOT, 'statemachine', 'wave.asl.json'), substitution);
+    const scheduler = new VirtualScheduler(emulator.clock, {
+      nextEventTime: emulator.nextEventTime ? () => emulator.nextEventTime!() : undefined,
+    });
+    const waveOfExecution = new Map<string, string>();
+    const lastPhase = new Map<string, PhaseName>();
+    const sessionStart = emulator.clock.now();
+    const emitProgress = (execution: string, state: string) => {
+      const waveId = waveOfExecution.get(execution);
+      if (!waveId || !options.onProgress) return;
+      options.onProgress({
+        waveId,
+        execution,
+        state,
+        lastCompletedPhase: lastPhase.get(waveId),
+        simulatedSeconds: emulator.clock.secondsSince(sessionStart),
+        fleet: emulator.fleetStatus?.(waveId),
+      });
+    };
+    const observer: ExecutionObserver = {
+      onStateEntered: emitProgress,
+      onTaskOutput: (execution, state, output) => {
+        const waveId = waveOfExecution.get(execution);
+        if (waveId && isObject(output) && typeof output.lastCompletedPhase === 'string') lastPhase.set(waveId, output.lastCompletedPhase as PhaseName);
+        emitProgress(execution, state);
+      },
+    };
+    const runner = new StateMachineRunner({
+      prepared,
+      scheduler,
+      resolver: new HandlerResolver({ handlers: options.handlers }),
+      approval: scenario.approval ?? 'approve',
+      lambdaErrorRate: scenario.chaos?.lambdaErrorRate,
+      random: seededRandom(seed),
+      region,
+      accountId,
+      stateMachineName: 'MgnWaveOrchestrator',
+      observer,
+    });
+    const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, maxAttempts: 3 });
+    cleanups.push(() => s3.destroy());
+
+    const interruptions = (scenario.interruptions ?? []).map((i) => i.afterPhase);
+    const runs = await Promise.all(
+      manifests.map(async (manifest) => {
+        const wallStart = performance.now();
+        const startMs = emulator.clock.now();
+        let input: unknown = manifest;
+        if (Buffer.byteLength(JSON.stringify(manifest)) > INLINE_MANIFEST_LIMIT) {
+          const key = `waves/${manifest.waveId}/input/manifest.json`;
+          await s3.send(new PutObjectCommand({ Bucket: waveBucket, Key: key, Body: JSON.stringify(manifest), ContentType: 'application/json' }));
+          input = { manifestLocation: { bucket: waveBucket, key } };
+        }
+        const namePrefix = `${manifest.waveId}-sim`;
+        for (let i = 1; i <= 21; i++) waveOfExecution.set(`${namePrefix}-${i}`, manifest.waveId);
+        const run = await runWave(runner, input, { namePrefix, interruptions });
+        return { manifest, run, startMs, wallMs: performance.now() - wallStart };
+      }),
+    );
+
+    // Numbers from the trace first, so the session's own report reads below are not counted.
+    const records = readTrace(emulator.trace);
+    const rawTrace = traceEntries(emulator.trace);
+    const jobs = summarizeJobs(records);
+    const maxServersInActiveJobs = emulator.maxServersInActiveJobs ? emulator.maxServersInActiveJobs() : jobs.maxServersInActiveJobs;
+    const launches = launchesByServer(jobs.jobs);
+
+    const waves: WaveResult[] = [];
+    for (const { manifest, run, startMs, wallMs } of runs) {
+      const waveRecords = recordsOfWave(records, manifest.waveId);
+      const core = await finalReport(s3, waveBucket, manifest, run);
+      const serverIds = new Set(core.report.servers.map((s) => s.sourceServerId).filter((id): id is string => !!id));
+      const servers: ServerReport[] = core.report.servers.map((s) => {
+        const seen = s.sourceServerId ? launches.get(s.sourceServerId) : undefined;
+        return { ...s, launches: seen ?? s.launches ?? { test: 0, cutover: 0 } };
+      });
+      const waveJobs = jobs.jobs.filter((j) => (j.operation === 'StartTest' || j.operation === 'StartCutover') && j.servers.some((id) => serverIds.has(id)));
+      const sum = (f: (c: WaveRunResult['executions'][number]['counters']) => number) => run.executions.reduce((n, e) => n + f(e.counters), 0);
+      const stats: SimulationStats = {
+        stateTransitions: sum((c) => c.stateTransitions),
+        historyEvents: sum((c) => c.historyEvents),
+        apiCalls: countApiCalls(waveRecords ?? records),
+        apiCallsScope: waveRecords || manifests.length === 1 ? 'wave' : 'session',
+        launchJobs: waveJobs.length,
+        maxServersInActiveJobs,
+        simulatedSeconds: (run.final.stopMs - startMs) / 1000,
+        wallMs: Math.round(wallMs),
+        maxPayloadBytes: Math.max(...run.executions.map((e) => e.counters.maxPayloadBytes)),
+        executions: run.executions.length,
+        retries: sum((c) => c.retries),
+        lambdaErrorsInjected: run.executions.reduce((n, e) => n + e.lambdaErrorsInjected, 0),
+      };
+      const report: SimulationReport = {
+        ...core.report,
+        servers,
+        stats,
+        executions: run.executions.map((e) => ({
+          name: e.name,
+          status: e.status,
+          error: e.error,
+          cause: e.cause,
+          interruptedAfterPhase: e.interruptedAfterPhase,
+          stateTransitions: e.counters.stateTransitions,
+          historyEvents: e.counters.historyEvents,
+        })),
+        error: core.orchestratorFailed ? { error: run.final.error ?? run.final.status, cause: run.final.cause ?? '' } : undefined,
+        startedAt: new Date(startMs).toISOString(),
+      };
+      waves.push({ waveId: manifest.waveId, report, exitCode: exitCodeFor(report, core.orchestratorFailed) });
+    }
+
+    if (options.outDir) {
+      mkdirSync(options.outDir, { recursive: true });
+      for (const wave of waves) {
+        const dir = join(options.outDir, wave.waveId);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'report.json'), `${JSON.stringify(wave.report, null, 2)}\n`);
+        writeFileSync(join(dir, 'report.html'), renderReportHtml(wave.report));
+      }
+      writeFileSync(join(options.outDir, 'trace.jsonl'), rawTrace.map((r) => JSON.stringify(r)).join('\n') + (rawTrace.length ? '\n' : ''));
+    }
+    return { waves, emulatorUrl: emulator.url };
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // closing is best effort: a failed close must not hide the session's own error
+      }
+    }
+  }
+}
+
+/**
+ * The report step's object: from the emulator's S3 (waves/<waveId>/runs/<runId>/report.json), else
+ * from the final execution's output when that is a report. When the orchestrator failed before
+ * writing one, every server of the manifest is listed as skipped and the outcome is "failed".
+ */
+async function finalReport(
+  s3: S3Client,
+  bucket: string,
+  manifest: WaveManifest,
+  run: WaveRunResult,
+): Promise<{ report: WaveReport; orchestratorFailed: boolean }> {
+  const runId = run.final.name;
+  const orchestratorFailed = run.final.status !== 'SUCCEEDED';
+  try {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `waves/${manifest.waveId}/runs/${runId}/report.json` }));
+    const parsed: unknown = JSON.parse((await got.Body?.transformToString()) ?? '');
+    if (looksLikeReport(parsed)) return { report: withTimelines(parsed), orchestratorFailed };
+  } catch {
+    // no report object: the run failed before the report step, or the report is in the output
+  }
+  const output = run.final.output;
+  if (looksLikeReport(output)) return { report: withTimelines(output), orchestratorFailed };
+  if (isObject(output) && looksLikeReport(output.report)) return { report: withTimelines(output.report), orchestratorFailed };
+  const outcome: WaveOutcome = 'failed';
+  return {
+    report: {
+      waveId: manifest.waveId,
+      runId,
+      outcome,
+      servers: manifest.servers.map((s) => ({
+        name: s.name,
+        result: 'skipped',
+        failure: { phase: 'report', reason: `the orchestrator failed before writing a report (${run.final.error ?? run.final.status})` },
+        launches: { test: 0, cutover: 0 },
+        timeline: [],
+      })),
+    },
+    orchestratorFailed: true,
+  };
+}
+
+const withTimelines = (report: WaveReport): WaveReport => ({
+  ...report,
+  servers: report.servers.map((s) => ({ ...s, timeline: Array.isArray(s.timeline) ? s.timeline : [], launches: s.launches ?? { test: 0, cutover: 0 } })),
+});

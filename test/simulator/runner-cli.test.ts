@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../cli/commands/simulate';
+
+const good = {
+  waveId: 'wave-1',
+  targetRegion: 'eu-west-1',
+  endpoints: {
+    mgn: 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.eu-west-1.vpce.amazonaws.com',
+    s3: 'vpce-0a1b2c3d4e5f60718-abcd1234.s3.eu-west-1.vpce.amazonaws.com',
+  },
+  servers: [{ name: 'web-1', os: 'linux', source: { type: 'ec2', instanceId: 'i-0123456789abcdef0', region: 'ap-southeast-1' } }],
+};
+
+describe('mgnctl simulate: input checks', () => {
+  let dir: string;
+  let errors: string[];
+  let logs: string[];
+  const file = (name: string, content: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    errors = [];
+    logs = [];
+    jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+    jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints help and exits 0', async () => {
+    expect(await run(['--help'])).toBe(0);
+    expect(logs.join('\n')).toMatch(/usage: mgnctl simulate <manifest>\.\.\. \[--scenario FILE\] \[--seed N\] \[--out DIR\]/);
+  });
+
+  it('exits 2 without a manifest', async () => {
+    expect(await run([])).toBe(2);
+    expect(errors.join('\n')).toMatch(/give at least one wave manifest/);
+  });
+
+  it('exits 2 naming every problem of every manifest and of the scenario', async () => {
+    const bad = file('bad.json', { ...good, waveId: 'bad wave', servers: [{ ...good.servers[0], os: 'solaris' }], colour: 'blue' });
+    const notJson = file('broken.json', '{ "waveId": ');
+    const scenario = file('scenario.json', { servers: { 'web-1': { fault: 'melts' } }, throttle: { rate: 2 } });
+    const code = await run([bad, notJson, '--scenario', scenario, '--seed', 'x', '--colour']);
+    expect(code).toBe(2);
+    const text = errors.join('\n');
+    expect(text).toContain(`${bad}: waveId:`);
+    expect(text).toContain(`${bad}: servers[0].os: "solaris" is not an OS`);
+    expect(text).toContain(`${bad}: colour: unknown field`);
+    expect(text).toMatch(new RegExp(`${notJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON`));
+    expect(text).toContain(`${scenario}: servers.web-1.fault: "melts" is not a fault`);
+    expect(text).toContain(`${scenario}: throttle.rate: rate must be 0..1`);
+    expect(text).toContain('--seed: "x" is not an integer');
+    expect(text).toContain('--colour: unknown option');
+  });
+
+  it('exits 2 when the scenario names a server that is in no manifest', async () => {
+    const m = file('wave.json', good);
+    const scenario = file('scenario.json', { servers: { 'web-9': { fault: 'install-fails' } } });
+    expect(await run([m, '--scenario', scenario])).toBe(2);
+    expect(errors.join('\n')).toContain(`${scenario}: servers.web-9: no manifest has a server named "web-9"`);
+  });
+
+  it('exits 2 for two manifests with one waveId, or a missing file', async () => {
+    const a = file('a.json', good);
+    const b = file('b.json', good);
+    expect(await run([a, b])).toBe(2);
+    expect(errors.join('\n')).toMatch(/waveId "wave-1" is also the waveId of manifest 1/);
+    errors.length = 0;
+    expect(await run([join(dir, 'missing.json')])).toBe(2);
+    expect(errors.join('\n')).toMatch(/missing\.json: cannot read \(ENOENT\)/);
+  });
+});
