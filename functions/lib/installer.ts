@@ -182,9 +182,10 @@ export function checkInstallTarget(target: InstallTarget): ScriptValues & { os: 
       if (entries.length > 50) problems.push(`tags: at most 50 tags, got ${entries.length}`);
       for (const [key, value] of entries) {
         if (!TAG_KEY.test(key)) problems.push(`tags: tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / + - @ (no "=")`);
-        else if (key.toLowerCase().startsWith('aws:')) problems.push(`tags.${key}: tag keys starting with "aws:" are reserved by AWS`);
+        else if (key.toLowerCase().startsWith('aws:'))
+          problems.push(`tags: tag key ${show(key)} starts with "aws:", which is reserved by AWS`);
         else if (typeof value !== 'string' || !TAG_VALUE.test(value))
-          problems.push(`tags.${key}: tag value ${show(value)} must be at most 256 letters, digits, spaces or _ . : / = + - @`);
+          problems.push(`tags: tag value ${show(value)} (key ${show(key)}) must be at most 256 letters, digits, spaces or _ . : / = + - @`);
         else tags.push(`${key}=${value}`);
       }
     }

@@ -140,8 +140,8 @@ describe('installCommand', () => {
       `mgnEndpoint: "${S3}" is an endpoint for s3, not mgn`,
       's3Endpoint: endpoint is in us-east-1 but the target region is ap-south-1; use the s3 endpoint of the target region',
       'devices[0]: "C:" is not a Linux device path (like "/dev/sda")',
-      'tags.aws:x: tag keys starting with "aws:" are reserved by AWS',
-      'tags.ok: tag value "a,b" must be at most 256 letters, digits, spaces or _ . : / = + - @',
+      'tags: tag key "aws:x" starts with "aws:", which is reserved by AWS',
+      'tags: tag value "a,b" (key "ok") must be at most 256 letters, digits, spaces or _ . : / = + - @',
       'userProvidedId: "has space" is not a user-provided id (1-128 letters, digits, _ . : / = + - @)',
     ]);
     expect(problemsOf(() => installCommand({ ...windows, devices: ['/dev/sda'] }))).toEqual(['devices[0]: "/dev/sda" is not a Windows drive letter (like "C:")']);
@@ -156,7 +156,7 @@ describe('installCommand', () => {
       ['devices[0]', (v) => ({ ...linux, devices: [`/dev/sda${v}`] })],
       ['devices[0]', (v) => ({ ...windows, devices: [`C:${v}`] })],
       ['tags', (v) => ({ ...linux, tags: { [`k${v}`]: 'v' } })],
-      ['tags.k', (v) => ({ ...linux, tags: { k: `v${v}` } })],
+      ['tags', (v) => ({ ...linux, tags: { k: `v${v}` } })],
       ['userProvidedId', (v) => ({ ...linux, userProvidedId: `id${v}` })],
       ['credentialsParameter', (v) => ({ ...linux, credentials: 'installer-role', credentialsParameter: `/mgn/creds${v}` })],
     ];
