@@ -94,7 +94,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT_OK;
   }
-  const missing = (['os', 'region', 'mgn-endpoint', 's3-endpoint'] as const).filter((k) => v[k] === undefined);
+  const missing = (['os', 'region', 'mgn-endpoint', 's3-endpoint'] as const).filter(
+    (k) => v[k] === undefined,
+  );
   if (missing.length > 0) {
     console.error(`mgnctl installer-command: missing ${missing.map((k) => `--${k}`).join(', ')}\n\n${USAGE}`);
     return EXIT_BAD_INPUT;
@@ -104,7 +106,8 @@ export async function run(argv: string[]): Promise<number> {
   let tags: Record<string, string> | undefined;
   for (const pair of list(v.tags) ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) problems.push(`--tags: ${JSON.stringify(pair)} is not KEY=VALUE; write --tags Key=Value,Key2=Value2`);
+    if (eq <= 0)
+      problems.push(`--tags: ${JSON.stringify(pair)} is not KEY=VALUE; write --tags Key=Value,Key2=Value2`);
     else (tags ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   if (problems.length > 0) {
@@ -120,7 +123,8 @@ export async function run(argv: string[]): Promise<number> {
     devices: list(v.devices),
     tags,
     userProvidedId: v['user-provided-id'],
-    credentials: (v.credentials ?? (credentialsParameter !== undefined ? 'installer-role' : 'instance-profile')) as CredentialsMode,
+    credentials: (v.credentials ??
+      (credentialsParameter !== undefined ? 'installer-role' : 'instance-profile')) as CredentialsMode,
     credentialsParameter,
   };
 
@@ -141,6 +145,8 @@ export async function run(argv: string[]): Promise<number> {
     result.shell === 'bash'
       ? '# run as root on the Linux source server (bash):'
       : '# run in an elevated PowerShell on the Windows source server:';
-  console.log([`installer: ${result.url}`, `hash:      ${result.hashUrl}`, '', how, result.command].join('\n'));
+  console.log(
+    [`installer: ${result.url}`, `hash:      ${result.hashUrl}`, '', how, result.command].join('\n'),
+  );
   return EXIT_OK;
 }

@@ -41,7 +41,8 @@ function readText(file: string, what: string): string {
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message;
+    const why =
+      err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message;
     throw new UnreadableInputError(`cannot read ${what} ${file}: ${why}`);
   }
 }
@@ -149,7 +150,9 @@ export function parseJsonText(text: string, file: string): unknown {
     const before = text.slice(0, found.position).split('\n');
     const line = before.length;
     const column = before[before.length - 1].length + 1;
-    throw new UnreadableInputError(`${file}: invalid JSON at line ${line}, column ${column}: ${found.reason}`);
+    throw new UnreadableInputError(
+      `${file}: invalid JSON at line ${line}, column ${column}: ${found.reason}`,
+    );
   }
 }
 
@@ -167,7 +170,8 @@ function applyOverrides(input: unknown, o: WaveOverrides): unknown {
   if (o.targetRegion !== undefined) out.targetRegion = o.targetRegion;
   if (o.mgnEndpoint !== undefined || o.s3Endpoint !== undefined) {
     const e = out.endpoints;
-    const endpoints: Record<string, unknown> = typeof e === 'object' && e !== null && !Array.isArray(e) ? { ...(e as Record<string, unknown>) } : {};
+    const endpoints: Record<string, unknown> =
+      typeof e === 'object' && e !== null && !Array.isArray(e) ? { ...(e as Record<string, unknown>) } : {};
     if (o.mgnEndpoint !== undefined) endpoints.mgn = o.mgnEndpoint;
     if (o.s3Endpoint !== undefined) endpoints.s3 = o.s3Endpoint;
     out.endpoints = endpoints;
@@ -218,11 +222,14 @@ export async function run(argv: string[]): Promise<number> {
     if (extname(file).toLowerCase() === '.csv') {
       const csvText = readText(file, 'CSV');
       const waveFile = findWaveFile(file, values['wave-file']);
-      const wave = waveFile === undefined ? undefined : parseJsonText(readText(waveFile, 'wave file'), waveFile);
+      const wave =
+        waveFile === undefined ? undefined : parseJsonText(readText(waveFile, 'wave file'), waveFile);
       ({ manifest, problems } = readCsvManifest({ csvText, wave, waveFileName: waveFile, overrides }));
     } else {
       if (values['wave-file'] !== undefined) {
-        console.error('mgnctl validate: --wave-file is for a CSV of servers; a JSON manifest holds the wave-level fields itself');
+        console.error(
+          'mgnctl validate: --wave-file is for a CSV of servers; a JSON manifest holds the wave-level fields itself',
+        );
         return EXIT_BAD_INPUT;
       }
       const input = applyOverrides(parseJsonText(readText(file, 'manifest'), file), overrides);

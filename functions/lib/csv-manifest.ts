@@ -69,7 +69,9 @@ export function parseCsv(text: string): { records: CsvRecord[]; problems: string
         i += 1;
         const next = src[i];
         if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
-          problems.push(`(row ${row}): text after a closing quote; a quote inside a quoted field is written ""`);
+          problems.push(
+            `(row ${row}): text after a closing quote; a quote inside a quoted field is written ""`,
+          );
           while (i < src.length && src[i] !== ',' && src[i] !== '\n' && src[i] !== '\r') i += 1;
         }
         continue;
@@ -210,7 +212,10 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
       problems.push(`(${label}): expected a JSON object with waveId, targetRegion, endpoints and options`);
     else {
       for (const [key, value] of Object.entries(input.wave as Loose)) {
-        if (key === 'servers') problems.push(`servers (${label}): servers come from the CSV rows; remove "servers" from the wave file`);
+        if (key === 'servers')
+          problems.push(
+            `servers (${label}): servers come from the CSV rows; remove "servers" from the wave file`,
+          );
         else wave[key] = value;
       }
     }
@@ -220,7 +225,9 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
   if (o.targetRegion !== undefined) wave.targetRegion = o.targetRegion;
   if (o.mgnEndpoint !== undefined || o.s3Endpoint !== undefined) {
     const endpoints: Loose =
-      typeof wave.endpoints === 'object' && wave.endpoints !== null && !Array.isArray(wave.endpoints) ? { ...(wave.endpoints as Loose) } : {};
+      typeof wave.endpoints === 'object' && wave.endpoints !== null && !Array.isArray(wave.endpoints)
+        ? { ...(wave.endpoints as Loose) }
+        : {};
     if (o.mgnEndpoint !== undefined) endpoints.mgn = o.mgnEndpoint;
     if (o.s3Endpoint !== undefined) endpoints.s3 = o.s3Endpoint;
     wave.endpoints = endpoints;
@@ -239,11 +246,13 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
       const where = `(row ${headerRecord.row}, column ${index + 1})`;
       if (!(CSV_COLUMNS as readonly string[]).includes(name))
         problems.push(`${where}: unknown column ${show(name)}; columns are ${CSV_COLUMNS.join(', ')}`);
-      else if (columnIndex.has(name as CsvColumn)) problems.push(`${where}: column ${show(name)} appears twice`);
+      else if (columnIndex.has(name as CsvColumn))
+        problems.push(`${where}: column ${show(name)} appears twice`);
       else columnIndex.set(name as CsvColumn, index);
     });
     for (const required of REQUIRED_COLUMNS)
-      if (!columnIndex.has(required)) problems.push(`(row ${headerRecord.row}): the header needs a ${show(required)} column`);
+      if (!columnIndex.has(required))
+        problems.push(`(row ${headerRecord.row}): the header needs a ${show(required)} column`);
 
     for (const record of records) {
       if (record.row <= headerRecord.row || isBlank(record)) continue;
@@ -255,8 +264,13 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
       };
       const columns: RowOrigin['columns'] = {};
       const where = (path: string, column: CsvColumn) => `${path} (row ${record.row}, column ${column})`;
-      if (record.fields.length > header.length && record.fields.slice(header.length).some((f) => f.trim() !== ''))
-        problems.push(`servers[${i}] (row ${record.row}): ${record.fields.length} fields but the header has ${header.length}`);
+      if (
+        record.fields.length > header.length &&
+        record.fields.slice(header.length).some((f) => f.trim() !== '')
+      )
+        problems.push(
+          `servers[${i}] (row ${record.row}): ${record.fields.length} fields but the header has ${header.length}`,
+        );
 
       const server: Loose = {};
       const set = (target: Loose, key: string, column: CsvColumn, value: unknown) => {
@@ -285,7 +299,8 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
       const checks = cell('checks');
       if (checks !== undefined) {
         const parsed = parseChecks(checks);
-        if (typeof parsed === 'string') problems.push(`${where(`servers[${i}].checks`, 'checks')}: ${parsed}`);
+        if (typeof parsed === 'string')
+          problems.push(`${where(`servers[${i}].checks`, 'checks')}: ${parsed}`);
         else set(server, 'checks', 'checks', parsed);
       }
       servers.push(server);
@@ -308,7 +323,12 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
   if (problems.length > 0) {
     // Wave-level problems first, then row by row, as an operator fixes them.
     const rowOf = (line: string) => Number(/\(row (\d+)/.exec(line)?.[1] ?? 0);
-    return { problems: problems.map((line, n) => ({ line, n })).sort((a, b) => rowOf(a.line) - rowOf(b.line) || a.n - b.n).map((p) => p.line) };
+    return {
+      problems: problems
+        .map((line, n) => ({ line, n }))
+        .sort((a, b) => rowOf(a.line) - rowOf(b.line) || a.n - b.n)
+        .map((p) => p.line),
+    };
   }
   return { manifest: parseManifest(wave), problems };
 }

@@ -80,14 +80,22 @@ export interface InstallCommand {
 type Problem = string;
 
 /** Checks an endpoint DNS name for a service and region; returns it without `*.` or a problem. */
-function checkEndpoint(field: string, value: unknown, service: 'mgn' | 's3', region: string | undefined, problems: Problem[]) {
+function checkEndpoint(
+  field: string,
+  value: unknown,
+  service: 'mgn' | 's3',
+  region: string | undefined,
+  problems: Problem[],
+) {
   if (typeof value !== 'string') {
     problems.push(`${field}: is required (the ${service} interface endpoint DNS name)`);
     return undefined;
   }
   const parsed = parseEndpointDns(value);
   if (!parsed) {
-    problems.push(`${field}: ${show(value)} is not an endpoint-specific interface endpoint DNS name (vpce-<id>-<suffix>.${service}.<region>.vpce.amazonaws.com)`);
+    problems.push(
+      `${field}: ${show(value)} is not an endpoint-specific interface endpoint DNS name (vpce-<id>-<suffix>.${service}.<region>.vpce.amazonaws.com)`,
+    );
     return undefined;
   }
   if (parsed.service !== service) {
@@ -95,7 +103,9 @@ function checkEndpoint(field: string, value: unknown, service: 'mgn' | 's3', reg
     return undefined;
   }
   if (region !== undefined && parsed.region !== region) {
-    problems.push(`${field}: endpoint is in ${parsed.region} but the target region is ${region}; use the ${service} endpoint of the target region`);
+    problems.push(
+      `${field}: endpoint is in ${parsed.region} but the target region is ${region}; use the ${service} endpoint of the target region`,
+    );
     return undefined;
   }
   return parsed.dns;
@@ -152,7 +162,9 @@ interface ScriptValues {
 }
 
 /** Validates a target completely; throws InvalidInputError naming every bad field. */
-export function checkInstallTarget(target: InstallTarget): ScriptValues & { os: OsFamily; credentials: CredentialsMode } {
+export function checkInstallTarget(
+  target: InstallTarget,
+): ScriptValues & { os: OsFamily; credentials: CredentialsMode } {
   const problems: Problem[] = [];
   const t = (target ?? {}) as Partial<Record<keyof InstallTarget, unknown>>;
   const os = checkOs(t.os, problems);
@@ -176,16 +188,22 @@ export function checkInstallTarget(target: InstallTarget): ScriptValues & { os: 
 
   const tags: string[] = [];
   if (t.tags !== undefined) {
-    if (typeof t.tags !== 'object' || t.tags === null || Array.isArray(t.tags)) problems.push('tags: expected an object of key/value strings');
+    if (typeof t.tags !== 'object' || t.tags === null || Array.isArray(t.tags))
+      problems.push('tags: expected an object of key/value strings');
     else {
       const entries = Object.entries(t.tags as Record<string, unknown>);
       if (entries.length > 50) problems.push(`tags: at most 50 tags, got ${entries.length}`);
       for (const [key, value] of entries) {
-        if (!TAG_KEY.test(key)) problems.push(`tags: tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / + - @ (no "=")`);
+        if (!TAG_KEY.test(key))
+          problems.push(
+            `tags: tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / + - @ (no "=")`,
+          );
         else if (key.toLowerCase().startsWith('aws:'))
           problems.push(`tags: tag key ${show(key)} starts with "aws:", which is reserved by AWS`);
         else if (typeof value !== 'string' || !TAG_VALUE.test(value))
-          problems.push(`tags: tag value ${show(value)} (key ${show(key)}) must be at most 256 letters, digits, spaces or _ . : / = + - @`);
+          problems.push(
+            `tags: tag value ${show(value)} (key ${show(key)}) must be at most 256 letters, digits, spaces or _ . : / = + - @`,
+          );
         else tags.push(`${key}=${value}`);
       }
     }
@@ -194,24 +212,42 @@ export function checkInstallTarget(target: InstallTarget): ScriptValues & { os: 
   let userProvidedId = '';
   if (t.userProvidedId !== undefined) {
     if (typeof t.userProvidedId !== 'string' || !USER_PROVIDED_ID.test(t.userProvidedId))
-      problems.push(`userProvidedId: ${show(t.userProvidedId)} is not a user-provided id (1-128 letters, digits, _ . : / = + - @)`);
+      problems.push(
+        `userProvidedId: ${show(t.userProvidedId)} is not a user-provided id (1-128 letters, digits, _ . : / = + - @)`,
+      );
     else userProvidedId = t.userProvidedId;
   }
 
   const credentials = (t.credentials ?? 'instance-profile') as CredentialsMode;
   if (credentials !== 'instance-profile' && credentials !== 'installer-role')
-    problems.push(`credentials: ${show(t.credentials)} is not allowed; use "instance-profile" or "installer-role"`);
+    problems.push(
+      `credentials: ${show(t.credentials)} is not allowed; use "instance-profile" or "installer-role"`,
+    );
   let credentialsParameter = '';
   if (t.credentialsParameter !== undefined) {
     if (typeof t.credentialsParameter !== 'string' || !SSM_PARAMETER_NAME.test(t.credentialsParameter))
-      problems.push(`credentialsParameter: ${show(t.credentialsParameter)} is not an SSM parameter name (letters, digits, _ . - and / between parts)`);
+      problems.push(
+        `credentialsParameter: ${show(t.credentialsParameter)} is not an SSM parameter name (letters, digits, _ . - and / between parts)`,
+      );
     else if (credentials !== 'installer-role')
-      problems.push('credentialsParameter: only used with credentials "installer-role"; an instance profile needs no credentials');
+      problems.push(
+        'credentialsParameter: only used with credentials "installer-role"; an instance profile needs no credentials',
+      );
     else credentialsParameter = t.credentialsParameter;
   }
 
   if (problems.length > 0 || !os || !region || !mgnEndpoint || !s3Endpoint) return fail(problems);
-  return { os, credentials, region, mgnEndpoint, s3Endpoint, devices: devices.join(','), tags: tags.join(','), userProvidedId, credentialsParameter };
+  return {
+    os,
+    credentials,
+    region,
+    mgnEndpoint,
+    s3Endpoint,
+    devices: devices.join(','),
+    tags: tags.join(','),
+    userProvidedId,
+    credentialsParameter,
+  };
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -340,7 +376,8 @@ export function installCommand(target: InstallTarget): InstallCommand {
   const v = checkInstallTarget(target);
   const inputs: ScriptInputs = {
     ...v,
-    credentialsFromEnvironment: v.credentials === 'installer-role' && v.credentialsParameter === '' ? 'yes' : 'no',
+    credentialsFromEnvironment:
+      v.credentials === 'installer-role' && v.credentialsParameter === '' ? 'yes' : 'no',
   };
   return {
     url: installerUrl(v.os, v.region, v.s3Endpoint),
@@ -351,7 +388,11 @@ export function installCommand(target: InstallTarget): InstallCommand {
 }
 
 /** A manifest server as an install target. */
-export function installTargetFor(manifest: WaveManifest, server: ServerSpec, credentialsParameter?: string): InstallTarget {
+export function installTargetFor(
+  manifest: WaveManifest,
+  server: ServerSpec,
+  credentialsParameter?: string,
+): InstallTarget {
   return {
     os: server.os,
     region: manifest.targetRegion,
@@ -424,7 +465,10 @@ const param = (description: string, allowedPattern: string, defaultValue?: strin
 });
 const endpointParameters = {
   region: param('Target AWS Region (where MGN replicates to).', P.region),
-  mgnEndpoint: param('Endpoint-specific DNS name of the MGN interface endpoint, without "*.".', P.mgnEndpoint),
+  mgnEndpoint: param(
+    'Endpoint-specific DNS name of the MGN interface endpoint, without "*.".',
+    P.mgnEndpoint,
+  ),
   s3Endpoint: param('Endpoint-specific DNS name of the S3 interface endpoint, without "*.".', P.s3Endpoint),
 };
 const lines = (script: string) => script.split('\n');
@@ -525,7 +569,9 @@ export function installDocument(os: OsFamily): SsmDocumentContent {
     parameters: {
       ...endpointParameters,
       devices: param(
-        windows ? 'Comma-separated drive letters to replicate (like C:,D:), or "" for all.' : 'Comma-separated device paths to replicate (like /dev/sda,/dev/sdb), or "" for all.',
+        windows
+          ? 'Comma-separated drive letters to replicate (like C:,D:), or "" for all.'
+          : 'Comma-separated device paths to replicate (like /dev/sda,/dev/sdb), or "" for all.',
         windows ? P.windowsDevices : P.linuxDevices,
         '',
       ),
@@ -541,7 +587,10 @@ export function installDocument(os: OsFamily): SsmDocumentContent {
       {
         action: windows ? 'aws:runPowerShellScript' : 'aws:runShellScript',
         name: windows ? 'installAgentWindows' : 'installAgentLinux',
-        inputs: { timeoutSeconds: '1800', runCommand: lines(windows ? powershellInstallScript(inputs) : bashInstallScript(inputs)) },
+        inputs: {
+          timeoutSeconds: '1800',
+          runCommand: lines(windows ? powershellInstallScript(inputs) : bashInstallScript(inputs)),
+        },
       },
     ],
   };
@@ -552,7 +601,9 @@ export function installDocumentParameters(target: InstallTarget): Record<keyof S
   const v = checkInstallTarget(target);
   // The document never reads credentials from the host's environment: only from the named parameter.
   if (v.credentials === 'installer-role' && v.credentialsParameter === '')
-    fail(['credentialsParameter: is required with credentials "installer-role" (the SSM SecureString the host reads them from)']);
+    fail([
+      'credentialsParameter: is required with credentials "installer-role" (the SSM SecureString the host reads them from)',
+    ]);
   return {
     region: [v.region],
     mgnEndpoint: [v.mgnEndpoint],

@@ -19,7 +19,8 @@ export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$/;
 export const EC2_INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const MANAGED_INSTANCE_ID = /^mi-[0-9a-f]{17}$/;
-export const FQDN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+export const FQDN =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** An endpoint-specific interface endpoint DNS name; `*.` (as the console shows it) is accepted and dropped. */
 export const ENDPOINT_DNS =
   /^(?:\*\.)?vpce-[0-9a-f]{8,17}-[0-9a-z]{8}(?:-[a-z]{2}(?:-gov)?-[a-z]+-[0-9][a-z])?\.(?<service>[a-z0-9-]+)\.(?<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2})\.vpce\.amazonaws\.com$/;
@@ -62,24 +63,24 @@ const describe = (what: string, bad: (input: unknown) => string) => (iss: { inpu
   iss.input === undefined ? `is required (${what})` : bad(iss.input);
 
 const regex = (re: RegExp, what: string) =>
-  z.string({ error: describe(what, (input) => `expected a string (${what}), got ${show(input)}`) }).regex(re, {
-    error: (iss) => `${show(iss.input)} is not ${what}`,
-  });
+  z
+    .string({ error: describe(what, (input) => `expected a string (${what}), got ${show(input)}`) })
+    .regex(re, {
+      error: (iss) => `${show(iss.input)} is not ${what}`,
+    });
 
 const endpointDns = (service: string) =>
-  z
-    .string()
-    .transform((value, ctx) => {
-      const parsed = parseEndpointDns(value);
-      if (!parsed || parsed.service !== service) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${show(value)} is not an endpoint-specific ${service} interface endpoint DNS name (vpce-<id>-<suffix>.${service}.<region>.vpce.amazonaws.com)`,
-        });
-        return z.NEVER;
-      }
-      return parsed.dns;
-    });
+  z.string().transform((value, ctx) => {
+    const parsed = parseEndpointDns(value);
+    if (!parsed || parsed.service !== service) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(value)} is not an endpoint-specific ${service} interface endpoint DNS name (vpce-<id>-<suffix>.${service}.<region>.vpce.amazonaws.com)`,
+      });
+      return z.NEVER;
+    }
+    return parsed.dns;
+  });
 
 const ec2Source = z.strictObject({
   type: z.literal('ec2'),
@@ -110,44 +111,53 @@ const check = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('http'),
       url: regex(CHECK_URL, 'an http(s) URL without spaces, quotes or shell metacharacters'),
-      expectStatus: z.number().int().min(100, 'expectStatus must be 100..599').max(599, 'expectStatus must be 100..599'),
+      expectStatus: z
+        .number()
+        .int()
+        .min(100, 'expectStatus must be 100..599')
+        .max(599, 'expectStatus must be 100..599'),
     }),
     z.strictObject({
       type: z.literal('service'),
       name: regex(SERVICE_NAME, 'a service name (letters, digits, _ . @ -)'),
     }),
   ],
-  { error: () => 'a check must be {type:"tcp",port} | {type:"http",url,expectStatus} | {type:"service",name}' },
+  {
+    error: () => 'a check must be {type:"tcp",port} | {type:"http",url,expectStatus} | {type:"service",name}',
+  },
 );
 
-const tags = z
-  .record(z.string(), z.string())
-  .superRefine((record, ctx) => {
-    const keys = Object.keys(record);
-    if (keys.length > 50) ctx.addIssue({ code: 'custom', message: `at most 50 tags, got ${keys.length}` });
-    for (const key of keys) {
-      if (!TAG_KEY.test(key))
-        ctx.addIssue({
-          code: 'custom',
-          // an empty key has no useful path of its own: point at the tags object
-          path: key ? [key] : [],
-          message: `tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / + - @ (no "=")`,
-        });
-      else if (key.toLowerCase().startsWith('aws:'))
-        ctx.addIssue({ code: 'custom', path: [key], message: 'tag keys starting with "aws:" are reserved by AWS' });
-      if (typeof record[key] === 'string' && !TAG_VALUE.test(record[key]))
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `tag value ${show(record[key])} must be at most 256 letters, digits, spaces or _ . : / = + - @`,
-        });
-    }
-  });
+const tags = z.record(z.string(), z.string()).superRefine((record, ctx) => {
+  const keys = Object.keys(record);
+  if (keys.length > 50) ctx.addIssue({ code: 'custom', message: `at most 50 tags, got ${keys.length}` });
+  for (const key of keys) {
+    if (!TAG_KEY.test(key))
+      ctx.addIssue({
+        code: 'custom',
+        // an empty key has no useful path of its own: point at the tags object
+        path: key ? [key] : [],
+        message: `tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / + - @ (no "=")`,
+      });
+    else if (key.toLowerCase().startsWith('aws:'))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'tag keys starting with "aws:" are reserved by AWS',
+      });
+    if (typeof record[key] === 'string' && !TAG_VALUE.test(record[key]))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `tag value ${show(record[key])} must be at most 256 letters, digits, spaces or _ . : / = + - @`,
+      });
+  }
+});
 
 export const serverSchema = z.strictObject({
   name: regex(SERVER_NAME, 'a server name (letter or digit, then up to 62 letters, digits, . _ -)'),
   os: z.enum(['linux', 'windows'], {
-    error: describe('"linux" or "windows"', (input) => `${show(input)} is not an OS; use "linux" or "windows"`),
+    error: describe('"linux" or "windows"', (input) =>
+      `${show(input)} is not an OS; use "linux" or "windows"`),
   }),
   source,
   devices: z
@@ -156,7 +166,10 @@ export const serverSchema = z.strictObject({
     .max(64, 'at most 64 devices per server')
     .optional(),
   tags: tags.optional(),
-  userProvidedId: regex(USER_PROVIDED_ID, 'a user-provided id (1-128 letters, digits, _ . : / = + - @)').optional(),
+  userProvidedId: regex(
+    USER_PROVIDED_ID,
+    'a user-provided id (1-128 letters, digits, _ . : / = + - @)',
+  ).optional(),
   checks: z.array(check).max(20, 'at most 20 checks per server').optional(),
 });
 
@@ -170,7 +183,9 @@ const phasesSchema = z.strictObject({
 
 export const optionsSchema = z.strictObject({
   approval: z
-    .enum(['required', 'auto'], { error: (iss) => `${show(iss.input)} is not allowed; use "required" or "auto"` })
+    .enum(['required', 'auto'], {
+      error: (iss) => `${show(iss.input)} is not allowed; use "required" or "auto"`,
+    })
     .default('required'),
   pollIntervalSeconds: z
     .number()
@@ -201,7 +216,10 @@ export const manifestShape = z.strictObject({
   servers: z
     .array(serverSchema)
     .min(1, 'a wave needs at least one server')
-    .max(MAX_SERVERS_PER_WAVE, `a wave holds at most ${MAX_SERVERS_PER_WAVE} servers; split it into several waves`),
+    .max(
+      MAX_SERVERS_PER_WAVE,
+      `a wave holds at most ${MAX_SERVERS_PER_WAVE} servers; split it into several waves`,
+    ),
   options: optionsSchema.default(defaultOptions),
 });
 
@@ -258,7 +276,8 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
     }
     const src = server.source;
     if (isObject(src)) {
-      const field = src.type === 'ec2' ? 'instanceId' : src.type === 'onprem' ? 'managedInstanceId' : undefined;
+      const field =
+        src.type === 'ec2' ? 'instanceId' : src.type === 'onprem' ? 'managedInstanceId' : undefined;
       const id = field ? src[field] : undefined;
       if (field && typeof id === 'string') {
         const other = ids.get(id);
@@ -286,7 +305,8 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
                 : `${show(device)} is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")`,
             ),
           );
-        else if (seen.has(device.toLowerCase())) problems.push(problem(['servers', i, 'devices', d], `${show(device)} is listed twice`));
+        else if (seen.has(device.toLowerCase()))
+          problems.push(problem(['servers', i, 'devices', d], `${show(device)} is listed twice`));
         seen.add(device.toLowerCase());
       });
     }
@@ -296,11 +316,17 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
     const on = (k: string) => phases[k] !== false;
     if (on('finalize') && !on('cutover'))
       problems.push(
-        problem(['options', 'phases', 'finalize'], 'finalize needs cutover; set phases.cutover to true or phases.finalize to false'),
+        problem(
+          ['options', 'phases', 'finalize'],
+          'finalize needs cutover; set phases.cutover to true or phases.finalize to false',
+        ),
       );
     if (on('archive') && !on('finalize'))
       problems.push(
-        problem(['options', 'phases', 'archive'], 'archive needs finalize; set phases.finalize to true or phases.archive to false'),
+        problem(
+          ['options', 'phases', 'archive'],
+          'archive needs finalize; set phases.finalize to true or phases.archive to false',
+        ),
       );
   }
   return problems;
@@ -320,9 +346,11 @@ export function findManifestProblems(input: unknown): ManifestProblem[] {
     for (const issue of result.error.issues) {
       const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
       // Our own error maps word a missing or mistyped value better than the generic formatter.
-      const ours = issue.code === 'invalid_type' && /^(is required \(|expected a string \()/.test(issue.message);
+      const ours =
+        issue.code === 'invalid_type' && /^(is required \(|expected a string \()/.test(issue.message);
       const lines = ours ? [`${formatPath(path)}: ${issue.message}`] : formatIssues([issue]);
-      if (issue.code === 'unrecognized_keys') issue.keys.forEach((key, n) => problems.push({ path: [...path, key], line: lines[n] }));
+      if (issue.code === 'unrecognized_keys')
+        issue.keys.forEach((key, n) => problems.push({ path: [...path, key], line: lines[n] }));
       else lines.forEach((line) => problems.push({ path, line }));
     }
   }
@@ -338,7 +366,11 @@ export type OsFamily = ServerSpec['os'];
 /** Parses a manifest object, or throws InvalidInputError naming every bad field. */
 export function parseManifest(input: unknown): WaveManifest {
   const problems = findManifestProblems(input);
-  if (problems.length > 0) throw new InvalidInputError('wave manifest', problems.map((p) => p.line));
+  if (problems.length > 0)
+    throw new InvalidInputError(
+      'wave manifest',
+      problems.map((p) => p.line),
+    );
   return manifestShape.parse(input);
 }
 

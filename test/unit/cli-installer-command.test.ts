@@ -5,7 +5,10 @@ import { installCommand } from '../../functions/lib/installer';
 
 const ROOT = join(__dirname, '..', '..');
 const mgnctl = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'mgnctl.cjs'), 'installer-command', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'mgnctl.cjs'), 'installer-command', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const MGN = 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.ap-south-1.vpce.amazonaws.com';
@@ -14,7 +17,17 @@ const base = ['--region', 'ap-south-1', '--mgn-endpoint', `*.${MGN}`, '--s3-endp
 
 describe('mgnctl installer-command', () => {
   it('prints the URL, the hash URL and the bash command for Linux', () => {
-    const r = mgnctl('--os', 'linux', ...base, '--devices', '/dev/sda,/dev/sdb', '--tags', 'App=shop,Tier=web', '--user-provided-id', 'CMDB-1');
+    const r = mgnctl(
+      '--os',
+      'linux',
+      ...base,
+      '--devices',
+      '/dev/sda,/dev/sdb',
+      '--tags',
+      'App=shop,Tier=web',
+      '--user-provided-id',
+      'CMDB-1',
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const expected = installCommand({
@@ -27,12 +40,28 @@ describe('mgnctl installer-command', () => {
       userProvidedId: 'CMDB-1',
     });
     expect(r.stdout).toBe(
-      [`installer: ${expected.url}`, `hash:      ${expected.hashUrl}`, '', '# run as root on the Linux source server (bash):', expected.command, ''].join('\n'),
+      [
+        `installer: ${expected.url}`,
+        `hash:      ${expected.hashUrl}`,
+        '',
+        '# run as root on the Linux source server (bash):',
+        expected.command,
+        '',
+      ].join('\n'),
     );
   });
 
   it('prints JSON with url, hashUrl, shell and command for Windows', () => {
-    const r = mgnctl('--os', 'windows', ...base, '--devices', 'C:,D:', '--credentials', 'installer-role', '--json');
+    const r = mgnctl(
+      '--os',
+      'windows',
+      ...base,
+      '--devices',
+      'C:,D:',
+      '--credentials',
+      'installer-role',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toEqual({
@@ -52,13 +81,20 @@ describe('mgnctl installer-command', () => {
 
   it('names each bad argument by its flag, exit 2', () => {
     const r = mgnctl(
-      '--os', 'windows',
-      '--region', 'ap-south-1',
-      '--mgn-endpoint', S3,
-      '--s3-endpoint', S3.replace('ap-south-1', 'eu-west-1'),
-      '--devices', 'C:,/dev/sda',
-      '--tags', 'aws:owner=me',
-      '--user-provided-id', 'x;reboot',
+      '--os',
+      'windows',
+      '--region',
+      'ap-south-1',
+      '--mgn-endpoint',
+      S3,
+      '--s3-endpoint',
+      S3.replace('ap-south-1', 'eu-west-1'),
+      '--devices',
+      'C:,/dev/sda',
+      '--tags',
+      'aws:owner=me',
+      '--user-provided-id',
+      'x;reboot',
     );
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -96,18 +132,26 @@ describe('mgnctl installer-command', () => {
   it('refuses missing, unknown and malformed arguments; --help explains', () => {
     const missing = mgnctl('--os', 'linux');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^mgnctl installer-command: missing --region, --mgn-endpoint, --s3-endpoint/);
+    expect(missing.stderr).toMatch(
+      /^mgnctl installer-command: missing --region, --mgn-endpoint, --s3-endpoint/,
+    );
     const unknown = mgnctl('--os', 'linux', ...base, '--proxy', 'x');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown option '--proxy'/);
     const badOs = mgnctl('--os', 'solaris', ...base);
     expect(badOs.code).toBe(2);
-    expect(badOs.stderr).toBe('mgnctl installer-command: --os: "solaris" is not an OS; use "linux" or "windows"\n');
+    expect(badOs.stderr).toBe(
+      'mgnctl installer-command: --os: "solaris" is not an OS; use "linux" or "windows"\n',
+    );
     const badTag = mgnctl('--os', 'linux', ...base, '--tags', 'novalue');
     expect(badTag.code).toBe(2);
-    expect(badTag.stderr).toBe('mgnctl installer-command: --tags: "novalue" is not KEY=VALUE; write --tags Key=Value,Key2=Value2\n');
+    expect(badTag.stderr).toBe(
+      'mgnctl installer-command: --tags: "novalue" is not KEY=VALUE; write --tags Key=Value,Key2=Value2\n',
+    );
     const help = mgnctl('--help');
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^usage: mgnctl installer-command --os linux\|windows --region R --mgn-endpoint DNS --s3-endpoint DNS/);
+    expect(help.stdout).toMatch(
+      /^usage: mgnctl installer-command --os linux\|windows --region R --mgn-endpoint DNS --s3-endpoint DNS/,
+    );
   });
 });

@@ -8,7 +8,10 @@ import { locateJsonError } from '../../cli/commands/validate';
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'examples', 'waves');
 const mgnctl = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'mgnctl.cjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'mgnctl.cjs'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
@@ -29,7 +32,11 @@ describe('mgnctl validate', () => {
   it('accepts the example wave and its CSV twin with a one-line summary', () => {
     for (const name of ['wave-12-mixed.json', 'wave-12-mixed.csv']) {
       const r = mgnctl('validate', join('examples', 'waves', name));
-      expect(r).toEqual({ code: 0, stdout: 'valid: wave wave-12-mixed, 12 servers (7 linux, 5 windows), target ap-south-1\n', stderr: '' });
+      expect(r).toEqual({
+        code: 0,
+        stdout: 'valid: wave wave-12-mixed, 12 servers (7 linux, 5 windows), target ap-south-1\n',
+        stderr: '',
+      });
     }
   });
 
@@ -53,7 +60,10 @@ describe('mgnctl validate', () => {
   });
 
   it('names CSV row and column in problems', () => {
-    const csv = readFileSync(join(EXAMPLES, 'wave-12-mixed.csv'), 'utf8').replace('i-0a1b2c3d4e5f60713', 'i-0a1b');
+    const csv = readFileSync(join(EXAMPLES, 'wave-12-mixed.csv'), 'utf8').replace(
+      'i-0a1b2c3d4e5f60713',
+      'i-0a1b',
+    );
     const path = file('bad.csv', csv);
     copyFileSync(join(EXAMPLES, 'wave-12-mixed.wave.json'), join(dir, 'bad.wave.json'));
     const r = mgnctl('validate', path);
@@ -72,10 +82,24 @@ describe('mgnctl validate', () => {
       expect.stringMatching(/^targetRegion: is required/),
       'endpoints: is required (an object)',
     ]);
-    const r = mgnctl('validate', csv, '--wave-file', join(EXAMPLES, 'wave-12-mixed.wave.json'), '--wave-id', 'w-flag');
+    const r = mgnctl(
+      'validate',
+      csv,
+      '--wave-file',
+      join(EXAMPLES, 'wave-12-mixed.wave.json'),
+      '--wave-id',
+      'w-flag',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('valid: wave w-flag, 12 servers (7 linux, 5 windows), target ap-south-1\n');
-    const badFlag = mgnctl('validate', csv, '--wave-file', join(EXAMPLES, 'wave-12-mixed.wave.json'), '--target-region', 'eu-west-1');
+    const badFlag = mgnctl(
+      'validate',
+      csv,
+      '--wave-file',
+      join(EXAMPLES, 'wave-12-mixed.wave.json'),
+      '--target-region',
+      'eu-west-1',
+    );
     expect(badFlag.code).toBe(2);
     expect(lines(badFlag.stderr)).toEqual([
       'endpoints.mgn: endpoint is in ap-south-1 but targetRegion is eu-west-1; use the mgn endpoint of the target region',
@@ -86,18 +110,24 @@ describe('mgnctl validate', () => {
   it('reports JSON syntax errors with line and column', () => {
     const r = mgnctl('validate', file('syntax.json', '{\n  "waveId": "w",\n  "servers": [,]\n}\n'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^mgnctl validate: .*syntax\.json: invalid JSON at line 3, column 15: unexpected "," where a value should be\n$/);
+    expect(r.stderr).toMatch(
+      /^mgnctl validate: .*syntax\.json: invalid JSON at line 3, column 15: unexpected "," where a value should be\n$/,
+    );
     const wave = file('broken.wave.json', '{"waveId": ');
     const csv = file('broken.csv', 'name,os,sourceType\n');
     const r2 = mgnctl('validate', csv);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toBe(`mgnctl validate: ${wave}: invalid JSON at line 1, column 12: the JSON ends too early\n`);
+    expect(r2.stderr).toBe(
+      `mgnctl validate: ${wave}: invalid JSON at line 1, column 12: the JSON ends too early\n`,
+    );
   });
 
   it('reports an unreadable file clearly', () => {
     const r = mgnctl('validate', join(dir, 'missing.json'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`mgnctl validate: cannot read manifest ${join(dir, 'missing.json')}: no such file\n`);
+    expect(r.stderr).toBe(
+      `mgnctl validate: cannot read manifest ${join(dir, 'missing.json')}: no such file\n`,
+    );
     expect(mgnctl('validate', dir).stderr).toMatch(/cannot read manifest .*: it is a directory/);
   });
 
@@ -108,7 +138,12 @@ describe('mgnctl validate', () => {
     const unknown = mgnctl('validate', 'x.json', '--colour', 'blue');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^mgnctl validate: Unknown option '--colour'/);
-    const waveFileForJson = mgnctl('validate', join('examples', 'waves', 'wave-12-mixed.json'), '--wave-file', 'x');
+    const waveFileForJson = mgnctl(
+      'validate',
+      join('examples', 'waves', 'wave-12-mixed.json'),
+      '--wave-file',
+      'x',
+    );
     expect(waveFileForJson.code).toBe(2);
     expect(waveFileForJson.stderr).toMatch(/--wave-file is for a CSV/);
     const help = mgnctl('validate', '--help');
@@ -129,7 +164,7 @@ describe('locateJsonError', () => {
   it.each([
     ['{"a": 1,}', 8, 'expected a "quoted" property name, found "}"'],
     ['{"a" 1}', 5, 'expected \':\' after a property name, found "1"'],
-    ['[1 2]', 3, 'expected \',\' or \']\' after an array element, found "2"'],
+    ['[1 2]', 3, "expected ',' or ']' after an array element, found \"2\""],
     ['{"a": tru}', 6, 'unexpected "t" where a value should be'],
     ['{"a": "x\ny"}', 8, 'a line break or control character inside a string'],
     ['{"a": "\\q"}', 7, 'bad escape in a string'],

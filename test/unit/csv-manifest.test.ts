@@ -1,18 +1,27 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultWaveFile, findWaveFile, parseCsv, parseCsvManifest, readCsvManifest } from '../../functions/lib/csv-manifest';
+import {
+  defaultWaveFile,
+  findWaveFile,
+  parseCsv,
+  parseCsvManifest,
+  readCsvManifest,
+} from '../../functions/lib/csv-manifest';
 import { parseManifest } from '../../functions/lib/manifest';
 import { InvalidInputError } from '../../functions/lib/validation';
 
 const MGN = 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.ap-south-1.vpce.amazonaws.com';
 const S3 = 'vpce-0a1b2c3d4e5f60718-abcd1234.s3.ap-south-1.vpce.amazonaws.com';
 const waveFile = { waveId: 'w1', targetRegion: 'ap-south-1', endpoints: { mgn: MGN, s3: S3 } };
-const HEADER = 'name,os,sourceType,instanceId,sourceRegion,managedInstanceId,hostname,devices,tags,userProvidedId,checks';
+const HEADER =
+  'name,os,sourceType,instanceId,sourceRegion,managedInstanceId,hostname,devices,tags,userProvidedId,checks';
 const ROW_EC2 = 'web-1,linux,ec2,i-0123456789abcdef0,ap-southeast-1,,,,,,';
-const ROW_MI = 'db-1,windows,onprem,,,mi-0123456789abcdef0,db-1.corp.example.com,C:;D:,Owner=dba;Tier=db,CMDB-7,tcp:1433;service:MSSQLSERVER';
+const ROW_MI =
+  'db-1,windows,onprem,,,mi-0123456789abcdef0,db-1.corp.example.com,C:;D:,Owner=dba;Tier=db,CMDB-7,tcp:1433;service:MSSQLSERVER';
 
-const read = (csvText: string, wave: unknown = waveFile, overrides = {}) => readCsvManifest({ csvText, wave, overrides });
+const read = (csvText: string, wave: unknown = waveFile, overrides = {}) =>
+  readCsvManifest({ csvText, wave, overrides });
 
 describe('parseCsv (RFC 4180)', () => {
   it('reads quoted fields with commas, doubled quotes and line breaks, CRLF, a BOM and blank lines', () => {
@@ -31,7 +40,9 @@ describe('parseCsv (RFC 4180)', () => {
   });
   it('reports an unclosed quote and text after a closing quote', () => {
     expect(parseCsv('a,"b\nc').problems).toEqual(['(row 1): a quoted field is never closed']);
-    expect(parseCsv('"a"b,c').problems).toEqual(['(row 1): text after a closing quote; a quote inside a quoted field is written ""']);
+    expect(parseCsv('"a"b,c').problems).toEqual([
+      '(row 1): text after a closing quote; a quote inside a quoted field is written ""',
+    ]);
   });
 });
 
@@ -40,11 +51,19 @@ describe('readCsvManifest', () => {
     const { manifest, problems } = read(`${HEADER}\n${ROW_EC2}\n${ROW_MI}\n`);
     expect(problems).toEqual([]);
     expect(manifest!.servers).toEqual([
-      { name: 'web-1', os: 'linux', source: { type: 'ec2', instanceId: 'i-0123456789abcdef0', region: 'ap-southeast-1' } },
+      {
+        name: 'web-1',
+        os: 'linux',
+        source: { type: 'ec2', instanceId: 'i-0123456789abcdef0', region: 'ap-southeast-1' },
+      },
       {
         name: 'db-1',
         os: 'windows',
-        source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db-1.corp.example.com' },
+        source: {
+          type: 'onprem',
+          managedInstanceId: 'mi-0123456789abcdef0',
+          hostname: 'db-1.corp.example.com',
+        },
         devices: ['C:', 'D:'],
         tags: { Owner: 'dba', Tier: 'db' },
         userProvidedId: 'CMDB-7',
@@ -58,10 +77,13 @@ describe('readCsvManifest', () => {
   });
 
   it('reads http checks whose URL has "=" in its query, and columns in any order or subset', () => {
-    const csv = 'checks,os,name,sourceType,managedInstanceId\n"http:http://h:8080/x?a=1=204",linux,n1,onprem,mi-0123456789abcdef0\n';
+    const csv =
+      'checks,os,name,sourceType,managedInstanceId\n"http:http://h:8080/x?a=1=204",linux,n1,onprem,mi-0123456789abcdef0\n';
     const { manifest, problems } = read(csv);
     expect(problems).toEqual([]);
-    expect(manifest!.servers[0].checks).toEqual([{ type: 'http', url: 'http://h:8080/x?a=1', expectStatus: 204 }]);
+    expect(manifest!.servers[0].checks).toEqual([
+      { type: 'http', url: 'http://h:8080/x?a=1', expectStatus: 204 },
+    ]);
   });
 
   it('names the CSV row and column with the manifest path', () => {
@@ -86,12 +108,16 @@ describe('readCsvManifest', () => {
         expect.stringMatching(/^servers\[0\]\.name \(row 2, column name\): "bad name" is not a server name/),
         expect.stringMatching(/^servers\[0\]\.os \(row 2, column os\): "macos" is not an OS/),
         expect.stringMatching(/^servers\[0\]\.source\.region \(row 2, column sourceRegion\): "nowhere"/),
-        expect.stringMatching(/^servers\[0\]\.tags\.aws:x \(row 2, column tags\): tag keys starting with "aws:"/),
+        expect.stringMatching(
+          /^servers\[0\]\.tags\.aws:x \(row 2, column tags\): tag keys starting with "aws:"/,
+        ),
         expect.stringMatching(/^servers\[0\]\.userProvidedId \(row 2, column userProvidedId\): "bad id"/),
         'servers[0].checks[0].port (row 2, column checks): port must be 1..65535',
         'servers[1].source.instanceId (row 3, column instanceId): unknown field; remove it or fix its spelling',
         expect.stringMatching(/^servers\[1\]\.source\.hostname \(row 3, column hostname\): "-host"/),
-        expect.stringMatching(/^servers\[1\]\.checks\[0\]\.name \(row 3, column checks\): "a b" is not a service name/),
+        expect.stringMatching(
+          /^servers\[1\]\.checks\[0\]\.name \(row 3, column checks\): "a b" is not a service name/,
+        ),
         'servers[2].source.type (row 4, column sourceType): type must be "ec2" or "onprem", got "cloud"',
       ]),
     );
@@ -126,7 +152,9 @@ describe('readCsvManifest', () => {
     const { problems } = read('name,os,flavour,os\nweb,linux,x,linux\n');
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^\(row 1, column 3\): unknown column "flavour"; columns are name, os, sourceType/),
+        expect.stringMatching(
+          /^\(row 1, column 3\): unknown column "flavour"; columns are name, os, sourceType/,
+        ),
         '(row 1, column 4): column "os" appears twice',
         '(row 1): the header needs a "sourceType" column',
       ]),
@@ -134,11 +162,14 @@ describe('readCsvManifest', () => {
   });
 
   it('refuses an empty CSV, a CSV with a header only, and rows longer than the header', () => {
-    expect(read('\n\n').problems).toEqual(expect.arrayContaining([expect.stringMatching(/^\(csv\): no header row/)]));
+    expect(read('\n\n').problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\(csv\): no header row/)]),
+    );
     expect(read(`${HEADER}\n`).problems).toEqual(['servers: a wave needs at least one server']);
-    expect(read(`name,os,sourceType,instanceId,sourceRegion\nw,linux,ec2,i-0123abcd,ap-southeast-1,extra\n`).problems).toEqual([
-      'servers[0] (row 2): 6 fields but the header has 5',
-    ]);
+    expect(
+      read(`name,os,sourceType,instanceId,sourceRegion\nw,linux,ec2,i-0123abcd,ap-southeast-1,extra\n`)
+        .problems,
+    ).toEqual(['servers[0] (row 2): 6 fields but the header has 5']);
   });
 
   it('takes wave-level fields from the wave file, flags winning', () => {
@@ -147,12 +178,26 @@ describe('readCsvManifest', () => {
     const m = parseCsvManifest({
       csvText: `${HEADER}\n${ROW_EC2}\n`,
       wave: { ...waveFile, options: { approval: 'auto' } },
-      overrides: { waveId: 'from-flag', targetRegion: 'eu-west-1', mgnEndpoint: `*.${other}`, s3Endpoint: s3Other },
+      overrides: {
+        waveId: 'from-flag',
+        targetRegion: 'eu-west-1',
+        mgnEndpoint: `*.${other}`,
+        s3Endpoint: s3Other,
+      },
     });
-    expect(m).toMatchObject({ waveId: 'from-flag', targetRegion: 'eu-west-1', endpoints: { mgn: other, s3: s3Other } });
+    expect(m).toMatchObject({
+      waveId: 'from-flag',
+      targetRegion: 'eu-west-1',
+      endpoints: { mgn: other, s3: s3Other },
+    });
     expect(m.options.approval).toBe('auto');
     // flags alone are enough
-    expect(parseCsvManifest({ csvText: `${HEADER}\n${ROW_EC2}\n`, overrides: { waveId: 'x', targetRegion: 'ap-south-1', mgnEndpoint: MGN, s3Endpoint: S3 } }).waveId).toBe('x');
+    expect(
+      parseCsvManifest({
+        csvText: `${HEADER}\n${ROW_EC2}\n`,
+        overrides: { waveId: 'x', targetRegion: 'ap-south-1', mgnEndpoint: MGN, s3Endpoint: S3 },
+      }).waveId,
+    ).toBe('x');
   });
 
   it('validates the wave file with the same rules and refuses servers in it', () => {
@@ -174,7 +219,9 @@ describe('readCsvManifest', () => {
       expect.stringMatching(/^targetRegion: is required/),
       'endpoints: is required (an object)',
     ]);
-    expect(read(`${HEADER}\n${ROW_EC2}\n`, [1]).problems[0]).toBe('(wave file): expected a JSON object with waveId, targetRegion, endpoints and options');
+    expect(read(`${HEADER}\n${ROW_EC2}\n`, [1]).problems[0]).toBe(
+      '(wave file): expected a JSON object with waveId, targetRegion, endpoints and options',
+    );
   });
 
   it('refuses injection attempts through CSV cells', () => {
@@ -184,8 +231,12 @@ describe('readCsvManifest', () => {
       expect.arrayContaining([
         'servers[0].devices[1] (row 2, column devices): "$(reboot)" is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")',
         expect.stringMatching(/^servers\[0\]\.tags\.k \(row 2, column tags\): tag value "v`rm`" must be/),
-        expect.stringMatching(/^servers\[0\]\.userProvidedId \(row 2, column userProvidedId\): "x\|y" is not/),
-        expect.stringMatching(/^servers\[0\]\.checks\[0\]\.name \(row 2, column checks\): "a&&b" is not a service name/),
+        expect.stringMatching(
+          /^servers\[0\]\.userProvidedId \(row 2, column userProvidedId\): "x\|y" is not/,
+        ),
+        expect.stringMatching(
+          /^servers\[0\]\.checks\[0\]\.name \(row 2, column checks\): "a&&b" is not a service name/,
+        ),
       ]),
     );
     expect(problems).toHaveLength(4);
@@ -219,7 +270,10 @@ describe('examples/waves/wave-12-mixed', () => {
     const csvPath = join(dir, 'wave-12-mixed.csv');
     const wavePath = findWaveFile(csvPath)!;
     expect(wavePath).toBe(join(dir, 'wave-12-mixed.wave.json'));
-    const fromCsv = parseCsvManifest({ csvText: readFileSync(csvPath, 'utf8'), wave: JSON.parse(readFileSync(wavePath, 'utf8')) });
+    const fromCsv = parseCsvManifest({
+      csvText: readFileSync(csvPath, 'utf8'),
+      wave: JSON.parse(readFileSync(wavePath, 'utf8')),
+    });
     expect(fromCsv).toEqual(fromJson);
   });
   it('is a 12-server mixed wave with cross-region EC2 and on-prem sources', () => {

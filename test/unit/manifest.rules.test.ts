@@ -58,12 +58,21 @@ describe('waveId', () => {
     expect(ok(wave({ waveId })).waveId).toBe(waveId);
   });
   it.each(['-wave', 'wave 1', 'wave.1', 'a'.repeat(64), ''])('refuses %j', (waveId) => {
-    onlyProblem(wave({ waveId }), /^waveId: ".*" is not a wave id \(letter or digit, then up to 62 letters, digits, _ -\)$/);
+    onlyProblem(
+      wave({ waveId }),
+      /^waveId: ".*" is not a wave id \(letter or digit, then up to 62 letters, digits, _ -\)$/,
+    );
   });
   it('is required and must be a string', () => {
     const { waveId: _omit, ...rest } = wave();
-    onlyProblem(rest, 'waveId: is required (a wave id (letter or digit, then up to 62 letters, digits, _ -))');
-    onlyProblem(wave({ waveId: 12 }), 'waveId: expected a string (a wave id (letter or digit, then up to 62 letters, digits, _ -)), got 12');
+    onlyProblem(
+      rest,
+      'waveId: is required (a wave id (letter or digit, then up to 62 letters, digits, _ -))',
+    );
+    onlyProblem(
+      wave({ waveId: 12 }),
+      'waveId: expected a string (a wave id (letter or digit, then up to 62 letters, digits, _ -)), got 12',
+    );
   });
 });
 
@@ -74,7 +83,10 @@ describe('targetRegion', () => {
     expect(ok(wave({ targetRegion, endpoints: { mgn, s3 } })).targetRegion).toBe(targetRegion);
   });
   it.each(['ap-south', 'AP-SOUTH-1', 'mars-1', 'ap-south-1;reboot'])('refuses %j', (targetRegion) => {
-    onlyProblem(wave({ targetRegion }), `targetRegion: ${JSON.stringify(targetRegion)} is not an AWS region code (like ap-south-1)`);
+    onlyProblem(
+      wave({ targetRegion }),
+      `targetRegion: ${JSON.stringify(targetRegion)} is not an AWS region code (like ap-south-1)`,
+    );
   });
 });
 
@@ -92,7 +104,10 @@ describe('endpoints', () => {
       wave({ endpoints: { mgn: 'mgn.ap-south-1.amazonaws.com', s3: S3 } }),
       /^endpoints\.mgn: "mgn\.ap-south-1\.amazonaws\.com" is not an endpoint-specific mgn interface endpoint DNS name/,
     );
-    onlyProblem(wave({ endpoints: { mgn: MGN, s3: MGN } }), /^endpoints\.s3: ".*\.mgn\..*" is not an endpoint-specific s3 interface endpoint DNS name/);
+    onlyProblem(
+      wave({ endpoints: { mgn: MGN, s3: MGN } }),
+      /^endpoints\.s3: ".*\.mgn\..*" is not an endpoint-specific s3 interface endpoint DNS name/,
+    );
   });
   it('refuses an endpoint in another region than targetRegion', () => {
     onlyProblem(
@@ -106,7 +121,10 @@ describe('endpoints', () => {
   });
   it('requires both endpoints and refuses unknown ones', () => {
     onlyProblem(wave({ endpoints: { mgn: MGN } }), /^endpoints\.s3: is required/);
-    onlyProblem(wave({ endpoints: { mgn: MGN, s3: S3, ssm: 'x' } }), 'endpoints.ssm: unknown field; remove it or fix its spelling');
+    onlyProblem(
+      wave({ endpoints: { mgn: MGN, s3: S3, ssm: 'x' } }),
+      'endpoints.ssm: unknown field; remove it or fix its spelling',
+    );
   });
 });
 
@@ -120,7 +138,10 @@ describe('servers', () => {
         source: { type: 'ec2', instanceId: `i-${i.toString(16).padStart(8, '0')}`, region: 'ap-southeast-1' },
       }));
     expect(ok(wave({ servers: many(1000) })).servers).toHaveLength(1000);
-    onlyProblem(wave({ servers: many(1001) }), 'servers: a wave holds at most 1000 servers; split it into several waves');
+    onlyProblem(
+      wave({ servers: many(1001) }),
+      'servers: a wave holds at most 1000 servers; split it into several waves',
+    );
   });
 
   describe('name', () => {
@@ -144,7 +165,10 @@ describe('servers', () => {
       expect(ok(withServer({ os: 'windows', devices: ['C:'] })).servers[0].os).toBe('windows');
     });
     it.each(['Linux', 'macos', ''])('refuses %j', (os) => {
-      onlyProblem(withServer({ os }), `servers[0].os: ${JSON.stringify(os)} is not an OS; use "linux" or "windows"`);
+      onlyProblem(
+        withServer({ os }),
+        `servers[0].os: ${JSON.stringify(os)} is not an OS; use "linux" or "windows"`,
+      );
     });
     it('is required', () => {
       onlyProblem(withServer({ os: undefined }), 'servers[0].os: is required ("linux" or "windows")');
@@ -153,24 +177,32 @@ describe('servers', () => {
 
   describe('source', () => {
     it('accepts an EC2 source with an 8- or 17-digit instance id', () => {
-      expect(ok(withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'ap-southeast-1' })).servers[0].source).toEqual({
+      expect(
+        ok(withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'ap-southeast-1' })).servers[0].source,
+      ).toEqual({
         type: 'ec2',
         instanceId: 'i-0123abcd',
         region: 'ap-southeast-1',
       });
       ok(withSource({ type: 'ec2', instanceId: 'i-0123456789abcdef0', region: 'eu-west-1' }));
     });
-    it.each(['i-12', 'i-0123456789ABCDEF0', 'i-0123456789abcdef', 'mi-0123456789abcdef0', 'i-0123abcd;reboot'])(
-      'refuses instance id %j',
-      (instanceId) => {
-        onlyProblem(
-          withSource({ type: 'ec2', instanceId, region: 'ap-southeast-1' }),
-          `servers[0].source.instanceId: ${JSON.stringify(instanceId)} is not an EC2 instance id (i- followed by 8 or 17 hex digits)`,
-        );
-      },
-    );
+    it.each([
+      'i-12',
+      'i-0123456789ABCDEF0',
+      'i-0123456789abcdef',
+      'mi-0123456789abcdef0',
+      'i-0123abcd;reboot',
+    ])('refuses instance id %j', (instanceId) => {
+      onlyProblem(
+        withSource({ type: 'ec2', instanceId, region: 'ap-southeast-1' }),
+        `servers[0].source.instanceId: ${JSON.stringify(instanceId)} is not an EC2 instance id (i- followed by 8 or 17 hex digits)`,
+      );
+    });
     it('needs the EC2 source region', () => {
-      onlyProblem(withSource({ type: 'ec2', instanceId: 'i-0123abcd' }), /^servers\[0\]\.source\.region: is required/);
+      onlyProblem(
+        withSource({ type: 'ec2', instanceId: 'i-0123abcd' }),
+        /^servers\[0\]\.source\.region: is required/,
+      );
       onlyProblem(
         withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'singapore' }),
         'servers[0].source.region: "singapore" is not an AWS region code (like eu-west-1)',
@@ -180,24 +212,36 @@ describe('servers', () => {
       ok(withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0' }));
       ok(withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db01' }));
     });
-    it.each(['mi-0123', 'i-0123456789abcdef0', 'mi-0123456789ABCDEF0', 'mi-0123456789abcdef0 '])('refuses managed instance id %j', (managedInstanceId) => {
-      onlyProblem(
-        withSource({ type: 'onprem', managedInstanceId }),
-        `servers[0].source.managedInstanceId: ${JSON.stringify(managedInstanceId)} is not an SSM managed instance id (mi- followed by 17 hex digits)`,
-      );
-    });
+    it.each(['mi-0123', 'i-0123456789abcdef0', 'mi-0123456789ABCDEF0', 'mi-0123456789abcdef0 '])(
+      'refuses managed instance id %j',
+      (managedInstanceId) => {
+        onlyProblem(
+          withSource({ type: 'onprem', managedInstanceId }),
+          `servers[0].source.managedInstanceId: ${JSON.stringify(managedInstanceId)} is not an SSM managed instance id (mi- followed by 17 hex digits)`,
+        );
+      },
+    );
     it.each(['db01.corp.example.com', 'a-b.c', 'x'.repeat(63)])('accepts hostname %s', (hostname) => {
       ok(withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname }));
     });
-    it.each(['db_01.corp', '-db.corp', 'db..corp', 'db.corp.', 'x'.repeat(64), `${'a.'.repeat(127)}ab`])('refuses hostname %j', (hostname) => {
-      onlyProblem(
-        withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname }),
-        /^servers\[0\]\.source\.hostname: ".* is not a fully qualified host name/,
-      );
-    });
+    it.each(['db_01.corp', '-db.corp', 'db..corp', 'db.corp.', 'x'.repeat(64), `${'a.'.repeat(127)}ab`])(
+      'refuses hostname %j',
+      (hostname) => {
+        onlyProblem(
+          withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname }),
+          /^servers\[0\]\.source\.hostname: ".* is not a fully qualified host name/,
+        );
+      },
+    );
     it('refuses an unknown source type, a missing type and fields of the other type', () => {
-      onlyProblem(withSource({ type: 'vmware', instanceId: 'i-0123abcd' }), 'servers[0].source.type: type must be "ec2" or "onprem", got "vmware"');
-      onlyProblem(withSource({ instanceId: 'i-0123abcd' }), 'servers[0].source.type: type must be "ec2" or "onprem", got nothing');
+      onlyProblem(
+        withSource({ type: 'vmware', instanceId: 'i-0123abcd' }),
+        'servers[0].source.type: type must be "ec2" or "onprem", got "vmware"',
+      );
+      onlyProblem(
+        withSource({ instanceId: 'i-0123abcd' }),
+        'servers[0].source.type: type must be "ec2" or "onprem", got nothing',
+      );
       onlyProblem(
         withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', instanceId: 'i-0123abcd' }),
         'servers[0].source.instanceId: unknown field; remove it or fix its spelling',
@@ -210,22 +254,42 @@ describe('servers', () => {
         'servers[1].source.instanceId: "i-0123456789abcdef0" is already used by servers[0]; each source server appears once per wave',
       );
       const mi = { ...linuxServer(), name: 'other', source: windowsServer().source };
-      onlyProblem(wave({ servers: [windowsServer(), mi] }), /^servers\[1\]\.source\.managedInstanceId: "mi-0123456789abcdef0" is already used by servers\[0\]/);
+      onlyProblem(
+        wave({ servers: [windowsServer(), mi] }),
+        /^servers\[1\]\.source\.managedInstanceId: "mi-0123456789abcdef0" is already used by servers\[0\]/,
+      );
     });
   });
 
   describe('devices', () => {
     it('accepts Linux device paths on Linux and drive letters on Windows', () => {
-      expect(ok(withServer({ devices: ['/dev/sda', '/dev/nvme0n1', '/dev/mapper/vg0-root'] })).servers[0].devices).toHaveLength(3);
-      expect(ok(withServer({ devices: ['C:', 'd:'] }, windowsServer())).servers[0].devices).toEqual(['C:', 'd:']);
+      expect(
+        ok(withServer({ devices: ['/dev/sda', '/dev/nvme0n1', '/dev/mapper/vg0-root'] })).servers[0].devices,
+      ).toHaveLength(3);
+      expect(ok(withServer({ devices: ['C:', 'd:'] }, windowsServer())).servers[0].devices).toEqual([
+        'C:',
+        'd:',
+      ]);
     });
     it('refuses drive letters on Linux and paths on Windows', () => {
-      onlyProblem(withServer({ devices: ['C:'] }), 'servers[0].devices[0]: "C:" is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")');
-      onlyProblem(withServer({ devices: ['/dev/sda'] }, windowsServer()), 'servers[0].devices[0]: "/dev/sda" is not a Windows drive letter (like "C:")');
+      onlyProblem(
+        withServer({ devices: ['C:'] }),
+        'servers[0].devices[0]: "C:" is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")',
+      );
+      onlyProblem(
+        withServer({ devices: ['/dev/sda'] }, windowsServer()),
+        'servers[0].devices[0]: "/dev/sda" is not a Windows drive letter (like "C:")',
+      );
     });
     it('refuses an empty list, duplicates, more than 64 and non-strings', () => {
-      onlyProblem(withServer({ devices: [] }), 'servers[0].devices: devices, when given, lists at least one device');
-      onlyProblem(withServer({ devices: ['/dev/sda', '/dev/sda'] }), 'servers[0].devices[1]: "/dev/sda" is listed twice');
+      onlyProblem(
+        withServer({ devices: [] }),
+        'servers[0].devices: devices, when given, lists at least one device',
+      );
+      onlyProblem(
+        withServer({ devices: ['/dev/sda', '/dev/sda'] }),
+        'servers[0].devices[1]: "/dev/sda" is listed twice',
+      );
       const many = Array.from({ length: 65 }, (_, i) => `/dev/xvd${i}`);
       onlyProblem(withServer({ devices: many }), 'servers[0].devices: at most 64 devices per server');
       onlyProblem(withServer({ devices: [7] }), 'servers[0].devices[0]: expected a string, got number 7');
@@ -234,20 +298,38 @@ describe('servers', () => {
 
   describe('tags', () => {
     it('accepts MGN-style tags, Unicode letters included', () => {
-      const tags = { Owner: 'team-a@example.com', 'cost centre': '12/34', 'app:tier': 'web + api', Ünïcødé: 'välue', empty: '' };
+      const tags = {
+        Owner: 'team-a@example.com',
+        'cost centre': '12/34',
+        'app:tier': 'web + api',
+        Ünïcødé: 'välue',
+        empty: '',
+      };
       expect(ok(withServer({ tags })).servers[0].tags).toEqual(tags);
       ok(withServer({ tags: { ['k'.repeat(128)]: 'v'.repeat(256) } }));
     });
     it('refuses keys over 128, values over 256, and empty keys', () => {
-      onlyProblem(withServer({ tags: { ['k'.repeat(129)]: 'v' } }), /^servers\[0\]\.tags\.k+: tag key "k+\.\.\. must be 1-128 letters/);
-      onlyProblem(withServer({ tags: { k: 'v'.repeat(257) } }), /^servers\[0\]\.tags\.k: tag value "v+\.\.\. must be at most 256/);
+      onlyProblem(
+        withServer({ tags: { ['k'.repeat(129)]: 'v' } }),
+        /^servers\[0\]\.tags\.k+: tag key "k+\.\.\. must be 1-128 letters/,
+      );
+      onlyProblem(
+        withServer({ tags: { k: 'v'.repeat(257) } }),
+        /^servers\[0\]\.tags\.k: tag value "v+\.\.\. must be at most 256/,
+      );
       onlyProblem(withServer({ tags: { '': 'v' } }), /^servers\[0\]\.tags: tag key "" must be 1-128/);
     });
     it('refuses characters outside the MGN set, "=" in keys and the aws: prefix', () => {
-      onlyProblem(withServer({ tags: { 'a#b': 'v' } }), /^servers\[0\]\.tags\.a#b: tag key "a#b" must be 1-128 letters, digits, spaces or _ \. : \/ \+ - @ \(no "="\)$/);
+      onlyProblem(
+        withServer({ tags: { 'a#b': 'v' } }),
+        /^servers\[0\]\.tags\.a#b: tag key "a#b" must be 1-128 letters, digits, spaces or _ \. : \/ \+ - @ \(no "="\)$/,
+      );
       onlyProblem(withServer({ tags: { 'a=b': 'v' } }), /tag key "a=b" must be/);
       onlyProblem(withServer({ tags: { k: 'a,b' } }), /tag value "a,b" must be/);
-      onlyProblem(withServer({ tags: { 'AWS:createdBy': 'me' } }), 'servers[0].tags.AWS:createdBy: tag keys starting with "aws:" are reserved by AWS');
+      onlyProblem(
+        withServer({ tags: { 'AWS:createdBy': 'me' } }),
+        'servers[0].tags.AWS:createdBy: tag keys starting with "aws:" are reserved by AWS',
+      );
       ok(withServer({ tags: { 'awsome:x': 'v' } }));
     });
     it('allows at most 50 tags and only string values', () => {
@@ -263,7 +345,10 @@ describe('servers', () => {
       expect(ok(withServer({ userProvidedId })).servers[0].userProvidedId).toBe(userProvidedId);
     });
     it.each(['', 'has space', 'u'.repeat(129), 'a,b'])('refuses %j', (userProvidedId) => {
-      onlyProblem(withServer({ userProvidedId }), /^servers\[0\]\.userProvidedId: ".* is not a user-provided id \(1-128 letters, digits, _ \. : \/ = \+ - @\)$/);
+      onlyProblem(
+        withServer({ userProvidedId }),
+        /^servers\[0\]\.userProvidedId: ".* is not a user-provided id \(1-128 letters, digits, _ \. : \/ = \+ - @\)$/,
+      );
     });
   });
 
@@ -284,13 +369,28 @@ describe('servers', () => {
       [{ type: 'tcp', port: 65536 }, 'servers[0].checks[0].port: port must be 1..65535'],
       [{ type: 'tcp', port: 22.5 }, /^servers\[0\]\.checks\[0\]\.port: /],
       [{ type: 'tcp', port: '22' }, 'servers[0].checks[0].port: expected a number, got string "22"'],
-      [{ type: 'http', url: 'http://h/', expectStatus: 99 }, 'servers[0].checks[0].expectStatus: expectStatus must be 100..599'],
-      [{ type: 'http', url: 'http://h/', expectStatus: 600 }, 'servers[0].checks[0].expectStatus: expectStatus must be 100..599'],
-      [{ type: 'http', url: 'ftp://h/', expectStatus: 200 }, /^servers\[0\]\.checks\[0\]\.url: "ftp:\/\/h\/" is not an http\(s\) URL/],
+      [
+        { type: 'http', url: 'http://h/', expectStatus: 99 },
+        'servers[0].checks[0].expectStatus: expectStatus must be 100..599',
+      ],
+      [
+        { type: 'http', url: 'http://h/', expectStatus: 600 },
+        'servers[0].checks[0].expectStatus: expectStatus must be 100..599',
+      ],
+      [
+        { type: 'http', url: 'ftp://h/', expectStatus: 200 },
+        /^servers\[0\]\.checks\[0\]\.url: "ftp:\/\/h\/" is not an http\(s\) URL/,
+      ],
       [{ type: 'http', url: 'http://h/' }, /^servers\[0\]\.checks\[0\]\.expectStatus: is required/],
-      [{ type: 'service', name: 'my service' }, /^servers\[0\]\.checks\[0\]\.name: "my service" is not a service name/],
+      [
+        { type: 'service', name: 'my service' },
+        /^servers\[0\]\.checks\[0\]\.name: "my service" is not a service name/,
+      ],
       [{ type: 'ping' }, /^servers\[0\]\.checks\[0\]\.type: a check must be/],
-      [{ type: 'tcp', port: 22, timeout: 5 }, 'servers[0].checks[0].timeout: unknown field; remove it or fix its spelling'],
+      [
+        { type: 'tcp', port: 22, timeout: 5 },
+        'servers[0].checks[0].timeout: unknown field; remove it or fix its spelling',
+      ],
     ])('refuses %j', (check, expected) => {
       onlyProblem(withServer({ checks: [check] }), expected);
     });
@@ -302,7 +402,10 @@ describe('servers', () => {
   });
 
   it('refuses unknown server fields', () => {
-    onlyProblem(withServer({ hostname: 'x' }), 'servers[0].hostname: unknown field; remove it or fix its spelling');
+    onlyProblem(
+      withServer({ hostname: 'x' }),
+      'servers[0].hostname: unknown field; remove it or fix its spelling',
+    );
   });
 });
 
@@ -332,7 +435,9 @@ describe('options', () => {
       phases: { install: false, test: false, cutover: false, finalize: false, archive: false },
     };
     expect(ok(withOptions(options)).options).toEqual(options);
-    expect(ok(withOptions({ pollIntervalSeconds: 3600, replicationTimeoutHours: 1 })).options.pollIntervalSeconds).toBe(3600);
+    expect(
+      ok(withOptions({ pollIntervalSeconds: 3600, replicationTimeoutHours: 1 })).options.pollIntervalSeconds,
+    ).toBe(3600);
     expect(ok(withOptions({ replicationTimeoutHours: 1.5 })).options.replicationTimeoutHours).toBe(1.5);
   });
   it.each([
@@ -340,9 +445,18 @@ describe('options', () => {
     [{ pollIntervalSeconds: 29 }, 'options.pollIntervalSeconds: pollIntervalSeconds must be 30..3600'],
     [{ pollIntervalSeconds: 3601 }, 'options.pollIntervalSeconds: pollIntervalSeconds must be 30..3600'],
     [{ pollIntervalSeconds: '60' }, 'options.pollIntervalSeconds: expected a number, got string "60"'],
-    [{ replicationTimeoutHours: 0.5 }, 'options.replicationTimeoutHours: replicationTimeoutHours must be 1..720'],
-    [{ replicationTimeoutHours: 721 }, 'options.replicationTimeoutHours: replicationTimeoutHours must be 1..720'],
-    [{ credentials: 'access-keys' }, 'options.credentials: "access-keys" is not allowed; use "instance-profile" or "installer-role"'],
+    [
+      { replicationTimeoutHours: 0.5 },
+      'options.replicationTimeoutHours: replicationTimeoutHours must be 1..720',
+    ],
+    [
+      { replicationTimeoutHours: 721 },
+      'options.replicationTimeoutHours: replicationTimeoutHours must be 1..720',
+    ],
+    [
+      { credentials: 'access-keys' },
+      'options.credentials: "access-keys" is not allowed; use "instance-profile" or "installer-role"',
+    ],
     [{ phases: { test: 'yes' } }, 'options.phases.test: expected a boolean, got string "yes"'],
     [{ aproval: 'auto' }, 'options.aproval: unknown field; remove it or fix its spelling'],
     [{ phases: { rollback: true } }, 'options.phases.rollback: unknown field; remove it or fix its spelling'],
@@ -366,13 +480,28 @@ describe('options', () => {
 describe('unknown keys and wrong types at every level', () => {
   it.each([
     [wave({ colour: 'blue' }), 'colour: unknown field; remove it or fix its spelling'],
-    [wave({ endpoints: { mgn: MGN, s3: S3, extra: 1 } }), 'endpoints.extra: unknown field; remove it or fix its spelling'],
+    [
+      wave({ endpoints: { mgn: MGN, s3: S3, extra: 1 } }),
+      'endpoints.extra: unknown field; remove it or fix its spelling',
+    ],
     [withServer({ Name: 'x' }), 'servers[0].Name: unknown field; remove it or fix its spelling'],
-    [withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'ap-southeast-1', az: 'a' }), 'servers[0].source.az: unknown field; remove it or fix its spelling'],
-    [withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', ip: '10.0.0.1' }), 'servers[0].source.ip: unknown field; remove it or fix its spelling'],
-    [withServer({ checks: [{ type: 'service', name: 'sshd', user: 'root' }] }), 'servers[0].checks[0].user: unknown field; remove it or fix its spelling'],
+    [
+      withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'ap-southeast-1', az: 'a' }),
+      'servers[0].source.az: unknown field; remove it or fix its spelling',
+    ],
+    [
+      withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', ip: '10.0.0.1' }),
+      'servers[0].source.ip: unknown field; remove it or fix its spelling',
+    ],
+    [
+      withServer({ checks: [{ type: 'service', name: 'sshd', user: 'root' }] }),
+      'servers[0].checks[0].user: unknown field; remove it or fix its spelling',
+    ],
     [withOptions({ dryRun: true }), 'options.dryRun: unknown field; remove it or fix its spelling'],
-    [withOptions({ phases: { Install: true } }), 'options.phases.Install: unknown field; remove it or fix its spelling'],
+    [
+      withOptions({ phases: { Install: true } }),
+      'options.phases.Install: unknown field; remove it or fix its spelling',
+    ],
   ])('%#: %s', (input, expected) => {
     onlyProblem(input, expected);
   });
@@ -409,23 +538,41 @@ describe('injection attempts in every string that can reach a command', () => {
     ['endpoints.mgn', (v) => wave({ endpoints: { mgn: `${MGN}${v}`, s3: S3 } })],
     ['endpoints.s3', (v) => wave({ endpoints: { mgn: MGN, s3: `${v}${S3}` } })],
     ['servers[0].name', (v) => withServer({ name: `web${v}` })],
-    ['servers[0].source.instanceId', (v) => withSource({ type: 'ec2', instanceId: `i-0123abcd${v}`, region: 'ap-southeast-1' })],
-    ['servers[0].source.region', (v) => withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: `ap-southeast-1${v}` })],
-    ['servers[0].source.managedInstanceId', (v) => withSource({ type: 'onprem', managedInstanceId: `mi-0123456789abcdef0${v}` })],
-    ['servers[0].source.hostname', (v) => withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: `db${v}` })],
+    [
+      'servers[0].source.instanceId',
+      (v) => withSource({ type: 'ec2', instanceId: `i-0123abcd${v}`, region: 'ap-southeast-1' }),
+    ],
+    [
+      'servers[0].source.region',
+      (v) => withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: `ap-southeast-1${v}` }),
+    ],
+    [
+      'servers[0].source.managedInstanceId',
+      (v) => withSource({ type: 'onprem', managedInstanceId: `mi-0123456789abcdef0${v}` }),
+    ],
+    [
+      'servers[0].source.hostname',
+      (v) => withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: `db${v}` }),
+    ],
     ['servers[0].devices[0]', (v) => withServer({ devices: [`/dev/sda${v}`] })],
     ['servers[0].devices[0]', (v) => withServer({ devices: [`C:${v}`] }, windowsServer())],
     ['servers[0].tags', (v) => withServer({ tags: { [`k${v}`]: 'v' } })],
     ['servers[0].tags.k', (v) => withServer({ tags: { k: `v${v}` } })],
     ['servers[0].userProvidedId', (v) => withServer({ userProvidedId: `id${v}` })],
-    ['servers[0].checks[0].url', (v) => withServer({ checks: [{ type: 'http', url: `http://h/${v}`, expectStatus: 200 }] })],
+    [
+      'servers[0].checks[0].url',
+      (v) => withServer({ checks: [{ type: 'http', url: `http://h/${v}`, expectStatus: 200 }] }),
+    ],
     ['servers[0].checks[0].name', (v) => withServer({ checks: [{ type: 'service', name: `sshd${v}` }] })],
   ];
-  it.each(fields.flatMap(([field, build]) => attempts.map((a) => [field, a, build] as const)))('%s refuses %j', (field, attempt, build) => {
-    const found = problems(build(attempt));
-    expect(found).toHaveLength(1);
-    expect(found[0].startsWith(`${field}`)).toBe(true);
-  });
+  it.each(fields.flatMap(([field, build]) => attempts.map((a) => [field, a, build] as const)))(
+    '%s refuses %j',
+    (field, attempt, build) => {
+      const found = problems(build(attempt));
+      expect(found).toHaveLength(1);
+      expect(found[0].startsWith(`${field}`)).toBe(true);
+    },
+  );
 });
 
 describe('reporting', () => {
@@ -461,7 +608,14 @@ describe('reporting', () => {
     }
   });
   it('each problem carries its path for callers that map it back (the CSV reader)', () => {
-    const found = findManifestProblems(withSource({ type: 'ec2', instanceId: 'i-1', region: 'ap-southeast-1' }));
-    expect(found).toEqual([{ path: ['servers', 0, 'source', 'instanceId'], line: expect.stringMatching(/^servers\[0\]\.source\.instanceId: "i-1"/) }]);
+    const found = findManifestProblems(
+      withSource({ type: 'ec2', instanceId: 'i-1', region: 'ap-southeast-1' }),
+    );
+    expect(found).toEqual([
+      {
+        path: ['servers', 0, 'source', 'instanceId'],
+        line: expect.stringMatching(/^servers\[0\]\.source\.instanceId: "i-1"/),
+      },
+    ]);
   });
 });
