@@ -6,16 +6,22 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findWaveFile, readCsvManifest, WaveOverrides } from '../../functions/lib/csv-manifest';
+import {
+  findWaveFile,
+  findWaveFileProblems,
+  readCsvManifest,
+  WaveOverrides,
+} from '../../functions/lib/csv-manifest';
 import { findManifestProblems, parseManifest, WaveManifest } from '../../functions/lib/manifest';
 
 export const summary = 'check a wave manifest (JSON, or CSV + wave file) and list every problem';
 
-const USAGE = `usage: mgnctl validate <manifest.json|servers.csv> [options]
+const USAGE = `usage: mgnctl validate <manifest.json|servers.csv|name.wave.json> [options]
 
 Checks a wave manifest and prints every problem, one "<path>: <what is wrong>" line each.
 A CSV holds one server per row; the wave-level fields come from a wave file (JSON with waveId,
 targetRegion, endpoints, options): --wave-file, or <csv name>.wave.json next to the CSV.
+A file named *.wave.json given alone is checked as a wave file.
 
 options:
   --wave-file FILE        wave-level fields for a CSV (default: <csv name>.wave.json if present)
@@ -219,6 +225,18 @@ export async function run(argv: string[]): Promise<number> {
   try {
     let problems: string[];
     let manifest: WaveManifest | undefined;
+    if (file.toLowerCase().endsWith('.wave.json')) {
+      // A wave file on its own: the wave-level fields a CSV of servers is paired with.
+      const wave = applyOverrides(parseJsonText(readText(file, 'wave file'), file), overrides);
+      problems = findWaveFileProblems(wave);
+      for (const line of problems) console.error(line);
+      if (problems.length > 0) return EXIT_BAD_INPUT;
+      const w = wave as { waveId: string; targetRegion: string };
+      console.log(
+        `valid: wave file for wave ${w.waveId}, target ${w.targetRegion} (servers come from the CSV)`,
+      );
+      return EXIT_OK;
+    }
     if (extname(file).toLowerCase() === '.csv') {
       const csvText = readText(file, 'CSV');
       const waveFile = findWaveFile(file, values['wave-file']);

@@ -340,6 +340,21 @@ export function parseCsvManifest(input: CsvManifestInput): WaveManifest {
   return manifest;
 }
 
+/** A wave file on its own (wave-level fields, no servers): every problem, same rules and wording. */
+export function findWaveFileProblems(wave: unknown): string[] {
+  if (typeof wave === 'object' && wave !== null && !Array.isArray(wave) && 'servers' in wave) {
+    const { servers: _servers, ...rest } = wave as Record<string, unknown>;
+    return [
+      'servers: servers come from the CSV rows; remove "servers" from the wave file',
+      ...findWaveFileProblems(rest),
+    ];
+  }
+  // The manifest's rules minus the servers, which the CSV supplies.
+  return findManifestProblems(wave)
+    .filter((p) => p.path[0] !== 'servers')
+    .map((p) => p.line);
+}
+
 /** `waves/w12.csv` -> `waves/w12.wave.json`, the wave file found next to a CSV when none is named. */
 export function defaultWaveFile(csvPath: string): string {
   return join(dirname(csvPath), `${basename(csvPath, extname(csvPath))}.wave.json`);

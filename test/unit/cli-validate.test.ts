@@ -40,6 +40,33 @@ describe('mgnctl validate', () => {
     }
   });
 
+  it('accepts every file in examples/waves, the wave file on its own included', () => {
+    const r = mgnctl('validate', join('examples', 'waves', 'wave-12-mixed.wave.json'));
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'valid: wave file for wave wave-12-mixed, target ap-south-1 (servers come from the CSV)\n',
+      stderr: '',
+    });
+    const bad = mgnctl(
+      'validate',
+      file(
+        'x.wave.json',
+        JSON.stringify({
+          waveId: 'w',
+          targetRegion: 'ap-south-1',
+          servers: [],
+          options: { phases: { cutover: false } },
+        }),
+      ),
+    );
+    expect(bad.code).toBe(2);
+    expect(lines(bad.stderr)).toEqual([
+      'servers: servers come from the CSV rows; remove "servers" from the wave file',
+      'endpoints: is required (an object)',
+      'options.phases.finalize: finalize needs cutover; set phases.cutover to true or phases.finalize to false',
+    ]);
+  });
+
   it('prints exactly one line per mistake on stderr: five mistakes, five lines, exit 2', () => {
     const m = example();
     m.waveId = 'wave 12'; // 1
@@ -148,7 +175,7 @@ describe('mgnctl validate', () => {
     expect(waveFileForJson.stderr).toMatch(/--wave-file is for a CSV/);
     const help = mgnctl('validate', '--help');
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^usage: mgnctl validate <manifest\.json\|servers\.csv>/);
+    expect(help.stdout).toMatch(/^usage: mgnctl validate <manifest\.json\|servers\.csv\|name\.wave\.json>/);
     expect(help.stdout).toContain('--wave-file FILE');
   });
 
