@@ -9,7 +9,7 @@
  *   never depend on quoting to hold.
  */
 import { z } from 'zod';
-import { formatIssues, InvalidInputError, show } from './validation';
+import { formatIssues, formatPath, InvalidInputError, show } from './validation';
 
 export const MAX_SERVERS_PER_WAVE = 1000;
 
@@ -19,19 +19,29 @@ export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$/;
 export const EC2_INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const MANAGED_INSTANCE_ID = /^mi-[0-9a-f]{17}$/;
-export const FQDN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+export const FQDN =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** An endpoint-specific interface endpoint DNS name; `*.` (as the console shows it) is accepted and dropped. */
 export const ENDPOINT_DNS =
   /^(?:\*\.)?vpce-[0-9a-f]{8,17}-[0-9a-z]{8}(?:-[a-z]{2}(?:-gov)?-[a-z]+-[0-9][a-z])?\.(?<service>[a-z0-9-]+)\.(?<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2})\.vpce\.amazonaws\.com$/;
 export const LINUX_DEVICE = /^\/dev\/[A-Za-z0-9][A-Za-z0-9_-]{0,62}(\/[A-Za-z0-9][A-Za-z0-9_-]{0,62}){0,2}$/;
 export const WINDOWS_DRIVE = /^[A-Za-z]:$/;
-/** MGN tag rules, narrowed to characters that are inert in bash and PowerShell. */
-export const TAG_KEY = /^[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
+/**
+ * MGN tag rules, narrowed to characters that are inert in bash and PowerShell. Keys also exclude "=",
+ * which separates key and value on the installer's command line, in the CSV and in the SSM parameter.
+ */
+export const TAG_KEY = /^[\p{L}\p{N} _.:/+\-@]{1,128}$/u;
 export const TAG_VALUE = /^[\p{L}\p{N} _.:/=+\-@]{0,256}$/u;
 export const USER_PROVIDED_ID = /^[A-Za-z0-9_.:/=+\-@]{1,128}$/;
 export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
-/** http(s) URL without shell metacharacters (no spaces, quotes, $, `, ;, &, |, <, >, (, ), *, !, \, {, }). */
-export const CHECK_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%/=+,:@-]*)?(\?[A-Za-z0-9._~%/=+,:@-]*)?$/;
+/**
+ * http(s) URL without shell metacharacters (no spaces, quotes, $, `, ;, &, |, <, >, (, ), *, !, \, {, }).
+ * "%" only as a percent-escape (%2F), so cmd-style %VAR% expansion has nothing to expand.
+ */
+export const CHECK_URL =
+  /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/([A-Za-z0-9._~/=+,:@-]|%[0-9A-Fa-f]{2})*)?(\?([A-Za-z0-9._~/=+,:@-]|%[0-9A-Fa-f]{2})*)?$/;
+/** An SSM parameter name (optionally a /path/name), as the installer reads its short-lived credentials from one. */
+export const SSM_PARAMETER_NAME = /^(?=.{1,1011}$)\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 
 export interface EndpointDns {
   /** the name without any leading `*.` */
@@ -53,24 +63,24 @@ const describe = (what: string, bad: (input: unknown) => string) => (iss: { inpu
   iss.input === undefined ? `is required (${what})` : bad(iss.input);
 
 const regex = (re: RegExp, what: string) =>
-  z.string({ error: describe(what, (input) => `expected a string (${what}), got ${show(input)}`) }).regex(re, {
-    error: (iss) => `${show(iss.input)} is not ${what}`,
-  });
+  z
+    .string({ error: describe(what, (input) => `expected a string (${what}), got ${show(input)}`) })
+    .regex(re, {
+      error: (iss) => `${show(iss.input)} is not ${what}`,
+    });
 
 const endpointDns = (service: string) =>
-  z
-    .string()
-    .transform((value, ctx) => {
-      const parsed = parseEndpointDns(value);
-      if (!parsed || parsed.service !== service) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${show(value)} is not an endpoint-specific ${service} interface endpoint DNS name (vpce-<id>-<suffix>.${service}.<region>.vpce.amazonaws.com)`,
-        });
-        return z.NEVER;
-      }
-      return parsed.dns;
-    });
+  z.string().transform((value, ctx) => {
+    const parsed = parseEndpointDns(value);
+    if (!parsed || parsed.service !== service) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(value)} is not an endpoint-specific ${service} interface endpoint DNS name (vpce-<id>-<suffix>.${service}.<region>.vpce.amazonaws.com)`,
+      });
+      return z.NEVER;
+    }
+    return parsed.dns;
+  });
 
 const ec2Source = z.strictObject({
   type: z.literal('ec2'),
@@ -101,48 +111,65 @@ const check = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('http'),
       url: regex(CHECK_URL, 'an http(s) URL without spaces, quotes or shell metacharacters'),
-      expectStatus: z.number().int().min(100, 'expectStatus must be 100..599').max(599, 'expectStatus must be 100..599'),
+      expectStatus: z
+        .number()
+        .int()
+        .min(100, 'expectStatus must be 100..599')
+        .max(599, 'expectStatus must be 100..599'),
     }),
     z.strictObject({
       type: z.literal('service'),
       name: regex(SERVICE_NAME, 'a service name (letters, digits, _ . @ -)'),
     }),
   ],
-  { error: () => 'a check must be {type:"tcp",port} | {type:"http",url,expectStatus} | {type:"service",name}' },
+  {
+    error: () => 'a check must be {type:"tcp",port} | {type:"http",url,expectStatus} | {type:"service",name}',
+  },
 );
 
-const tags = z
-  .record(z.string(), z.string())
-  .superRefine((record, ctx) => {
-    const keys = Object.keys(record);
-    if (keys.length > 50) ctx.addIssue({ code: 'custom', message: `at most 50 tags, got ${keys.length}` });
-    for (const key of keys) {
-      if (!TAG_KEY.test(key))
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / = + - @`,
-        });
-      else if (key.toLowerCase().startsWith('aws:'))
-        ctx.addIssue({ code: 'custom', path: [key], message: 'tag keys starting with "aws:" are reserved by AWS' });
-      if (typeof record[key] === 'string' && !TAG_VALUE.test(record[key]))
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `tag value ${show(record[key])} must be at most 256 letters, digits, spaces or _ . : / = + - @`,
-        });
-    }
-  });
+const tags = z.record(z.string(), z.string()).superRefine((record, ctx) => {
+  const keys = Object.keys(record);
+  if (keys.length > 50) ctx.addIssue({ code: 'custom', message: `at most 50 tags, got ${keys.length}` });
+  for (const key of keys) {
+    if (!TAG_KEY.test(key))
+      ctx.addIssue({
+        code: 'custom',
+        // an empty key has no useful path of its own: point at the tags object
+        path: key ? [key] : [],
+        message: `tag key ${show(key)} must be 1-128 letters, digits, spaces or _ . : / + - @ (no "=")`,
+      });
+    else if (key.toLowerCase().startsWith('aws:'))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'tag keys starting with "aws:" are reserved by AWS',
+      });
+    if (typeof record[key] === 'string' && !TAG_VALUE.test(record[key]))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `tag value ${show(record[key])} must be at most 256 letters, digits, spaces or _ . : / = + - @`,
+      });
+  }
+});
 
 export const serverSchema = z.strictObject({
   name: regex(SERVER_NAME, 'a server name (letter or digit, then up to 62 letters, digits, . _ -)'),
   os: z.enum(['linux', 'windows'], {
-    error: describe('"linux" or "windows"', (input) => `${show(input)} is not an OS; use "linux" or "windows"`),
+    error: describe('"linux" or "windows"', (input) =>
+      `${show(input)} is not an OS; use "linux" or "windows"`),
   }),
   source,
-  devices: z.array(z.string()).min(1, 'devices, when given, lists at least one device').max(64).optional(),
+  devices: z
+    .array(z.string())
+    .min(1, 'devices, when given, lists at least one device')
+    .max(64, 'at most 64 devices per server')
+    .optional(),
   tags: tags.optional(),
-  userProvidedId: regex(USER_PROVIDED_ID, 'a user-provided id (1-128 letters, digits, _ . : / = + - @)').optional(),
+  userProvidedId: regex(
+    USER_PROVIDED_ID,
+    'a user-provided id (1-128 letters, digits, _ . : / = + - @)',
+  ).optional(),
   checks: z.array(check).max(20, 'at most 20 checks per server').optional(),
 });
 
@@ -156,7 +183,9 @@ const phasesSchema = z.strictObject({
 
 export const optionsSchema = z.strictObject({
   approval: z
-    .enum(['required', 'auto'], { error: (iss) => `${show(iss.input)} is not allowed; use "required" or "auto"` })
+    .enum(['required', 'auto'], {
+      error: (iss) => `${show(iss.input)} is not allowed; use "required" or "auto"`,
+    })
     .default('required'),
   pollIntervalSeconds: z
     .number()
@@ -187,19 +216,33 @@ export const manifestShape = z.strictObject({
   servers: z
     .array(serverSchema)
     .min(1, 'a wave needs at least one server')
-    .max(MAX_SERVERS_PER_WAVE, `a wave holds at most ${MAX_SERVERS_PER_WAVE} servers; split it into several waves`),
+    .max(
+      MAX_SERVERS_PER_WAVE,
+      `a wave holds at most ${MAX_SERVERS_PER_WAVE} servers; split it into several waves`,
+    ),
   options: optionsSchema.default(defaultOptions),
 });
 
 type Loose = Record<string, unknown>;
 const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** One problem: where it is (a path into the manifest) and its `<path>: <message>` line. */
+export interface ManifestProblem {
+  readonly path: ReadonlyArray<string | number>;
+  readonly line: string;
+}
+
+const problem = (path: Array<string | number>, message: string): ManifestProblem => ({
+  path,
+  line: `${formatPath(path)}: ${message}`,
+});
+
 /**
  * Rules that span fields (uniqueness, endpoint region, devices by OS, phase dependencies). They run
  * on the raw input even when some fields are malformed, so one pass reports every mistake.
  */
-export function crossFieldProblems(input: unknown): string[] {
-  const problems: string[] = [];
+export function crossFieldIssues(input: unknown): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
   if (!isObject(input)) return problems;
   const targetRegion = typeof input.targetRegion === 'string' ? input.targetRegion : undefined;
   if (isObject(input.endpoints) && targetRegion && REGION.test(targetRegion)) {
@@ -208,7 +251,10 @@ export function crossFieldProblems(input: unknown): string[] {
       const parsed = typeof value === 'string' ? parseEndpointDns(value) : undefined;
       if (parsed && parsed.service === service && parsed.region !== targetRegion)
         problems.push(
-          `endpoints.${service}: endpoint is in ${parsed.region} but targetRegion is ${targetRegion}; use the ${service} endpoint of the target region`,
+          problem(
+            ['endpoints', service],
+            `endpoint is in ${parsed.region} but targetRegion is ${targetRegion}; use the ${service} endpoint of the target region`,
+          ),
         );
     }
   }
@@ -220,17 +266,28 @@ export function crossFieldProblems(input: unknown): string[] {
     if (typeof server.name === 'string') {
       const seen = names.get(server.name.toLowerCase());
       if (seen !== undefined)
-        problems.push(`servers[${i}].name: ${show(server.name)} is already used by servers[${seen}]; names must be unique in the wave (case-insensitive)`);
+        problems.push(
+          problem(
+            ['servers', i, 'name'],
+            `${show(server.name)} is already used by servers[${seen}]; names must be unique in the wave (case-insensitive)`,
+          ),
+        );
       else names.set(server.name.toLowerCase(), i);
     }
     const src = server.source;
     if (isObject(src)) {
-      const field = src.type === 'ec2' ? 'instanceId' : src.type === 'onprem' ? 'managedInstanceId' : undefined;
+      const field =
+        src.type === 'ec2' ? 'instanceId' : src.type === 'onprem' ? 'managedInstanceId' : undefined;
       const id = field ? src[field] : undefined;
       if (field && typeof id === 'string') {
         const other = ids.get(id);
         if (other !== undefined)
-          problems.push(`servers[${i}].source.${field}: ${show(id)} is already used by servers[${other}]; each source server appears once per wave`);
+          problems.push(
+            problem(
+              ['servers', i, 'source', field],
+              `${show(id)} is already used by servers[${other}]; each source server appears once per wave`,
+            ),
+          );
         else ids.set(id, i);
       }
     }
@@ -241,12 +298,15 @@ export function crossFieldProblems(input: unknown): string[] {
         if (typeof device !== 'string') return;
         if (!pattern.test(device))
           problems.push(
-            `servers[${i}].devices[${d}]: ` +
-              (server.os === 'windows'
+            problem(
+              ['servers', i, 'devices', d],
+              server.os === 'windows'
                 ? `${show(device)} is not a Windows drive letter (like "C:")`
-                : `${show(device)} is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")`),
+                : `${show(device)} is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")`,
+            ),
           );
-        else if (seen.has(device.toLowerCase())) problems.push(`servers[${i}].devices[${d}]: ${show(device)} is listed twice`);
+        else if (seen.has(device.toLowerCase()))
+          problems.push(problem(['servers', i, 'devices', d], `${show(device)} is listed twice`));
         seen.add(device.toLowerCase());
       });
     }
@@ -255,11 +315,46 @@ export function crossFieldProblems(input: unknown): string[] {
   if (phases) {
     const on = (k: string) => phases[k] !== false;
     if (on('finalize') && !on('cutover'))
-      problems.push('options.phases.finalize: finalize needs cutover; set phases.cutover to true or phases.finalize to false');
+      problems.push(
+        problem(
+          ['options', 'phases', 'finalize'],
+          'finalize needs cutover; set phases.cutover to true or phases.finalize to false',
+        ),
+      );
     if (on('archive') && !on('finalize'))
-      problems.push('options.phases.archive: archive needs finalize; set phases.finalize to true or phases.archive to false');
+      problems.push(
+        problem(
+          ['options', 'phases', 'archive'],
+          'archive needs finalize; set phases.finalize to true or phases.archive to false',
+        ),
+      );
   }
   return problems;
+}
+
+/** The cross-field rules as `<path>: <message>` lines. */
+export function crossFieldProblems(input: unknown): string[] {
+  return crossFieldIssues(input).map((p) => p.line);
+}
+
+/** Every problem in a manifest object (shape and cross-field), each with its path; empty when valid. */
+export function findManifestProblems(input: unknown): ManifestProblem[] {
+  // reportInput lets the messages quote the offending value ("got string \"22\"").
+  const result = manifestShape.safeParse(input, { reportInput: true });
+  const problems: ManifestProblem[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+      // Our own error maps word a missing or mistyped value better than the generic formatter.
+      const ours =
+        issue.code === 'invalid_type' && /^(is required \(|expected a string \()/.test(issue.message);
+      const lines = ours ? [`${formatPath(path)}: ${issue.message}`] : formatIssues([issue]);
+      if (issue.code === 'unrecognized_keys')
+        issue.keys.forEach((key, n) => problems.push({ path: [...path, key], line: lines[n] }));
+      else lines.forEach((line) => problems.push({ path, line }));
+    }
+  }
+  return [...problems, ...crossFieldIssues(input)];
 }
 
 export type WaveManifest = z.output<typeof manifestShape>;
@@ -270,10 +365,13 @@ export type OsFamily = ServerSpec['os'];
 
 /** Parses a manifest object, or throws InvalidInputError naming every bad field. */
 export function parseManifest(input: unknown): WaveManifest {
-  const result = manifestShape.safeParse(input);
-  const problems = [...(result.success ? [] : formatIssues(result.error.issues)), ...crossFieldProblems(input)];
-  if (problems.length > 0 || !result.success) throw new InvalidInputError('wave manifest', problems);
-  return result.data;
+  const problems = findManifestProblems(input);
+  if (problems.length > 0)
+    throw new InvalidInputError(
+      'wave manifest',
+      problems.map((p) => p.line),
+    );
+  return manifestShape.parse(input);
 }
 
 /** The id SSM and MGN know the source by: the EC2 instance id or the managed instance id. */

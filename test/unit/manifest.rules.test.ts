@@ -1,0 +1,621 @@
+/**
+ * Every manifest rule, each with a case that passes and a case that fails with the exact line an
+ * operator sees. Prepare: a valid wave; Act: change one thing; Assess: the problems.
+ */
+import { findManifestProblems, parseManifest, WaveManifest } from '../../functions/lib/manifest';
+import { InvalidInputError } from '../../functions/lib/validation';
+
+const MGN = 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.ap-south-1.vpce.amazonaws.com';
+const S3 = 'vpce-0a1b2c3d4e5f60718-abcd1234.s3.ap-south-1.vpce.amazonaws.com';
+
+type Json = Record<string, unknown>;
+const linuxServer = (): Json => ({
+  name: 'web-1',
+  os: 'linux',
+  source: { type: 'ec2', instanceId: 'i-0123456789abcdef0', region: 'ap-southeast-1' },
+});
+const windowsServer = (): Json => ({
+  name: 'app-1',
+  os: 'windows',
+  source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'app-1.corp.example.com' },
+});
+/** a third server that never collides with the others */
+const otherServer = (): Json => ({
+  name: 'db-9',
+  os: 'linux',
+  source: { type: 'onprem', managedInstanceId: 'mi-99999999999999999' },
+});
+const wave = (patch: Json = {}): Json => ({
+  waveId: 'wave-1',
+  targetRegion: 'ap-south-1',
+  endpoints: { mgn: MGN, s3: S3 },
+  servers: [linuxServer(), windowsServer()],
+  ...patch,
+});
+/** the wave with servers[0] patched (undefined removes a key) */
+const withServer = (patch: Json, base: Json = linuxServer()): Json => {
+  const server: Json = { ...base, ...patch };
+  for (const k of Object.keys(server)) if (server[k] === undefined) delete server[k];
+  return wave({ servers: [server, otherServer()] });
+};
+const withSource = (source: Json) => withServer({ source });
+const withOptions = (options: Json) => wave({ options });
+
+const problems = (input: unknown): string[] => findManifestProblems(input).map((p) => p.line);
+const ok = (input: unknown): WaveManifest => {
+  expect(problems(input)).toEqual([]);
+  return parseManifest(input);
+};
+const onlyProblem = (input: unknown, expected: string | RegExp) => {
+  const found = problems(input);
+  expect(found).toHaveLength(1);
+  if (typeof expected === 'string') expect(found[0]).toBe(expected);
+  else expect(found[0]).toMatch(expected);
+};
+
+describe('waveId', () => {
+  it.each(['w', 'wave-12', 'W_1-a', 'a'.repeat(63)])('accepts %s', (waveId) => {
+    expect(ok(wave({ waveId })).waveId).toBe(waveId);
+  });
+  it.each(['-wave', 'wave 1', 'wave.1', 'a'.repeat(64), ''])('refuses %j', (waveId) => {
+    onlyProblem(
+      wave({ waveId }),
+      /^waveId: ".*" is not a wave id \(letter or digit, then up to 62 letters, digits, _ -\)$/,
+    );
+  });
+  it('is required and must be a string', () => {
+    const { waveId: _omit, ...rest } = wave();
+    onlyProblem(
+      rest,
+      'waveId: is required (a wave id (letter or digit, then up to 62 letters, digits, _ -))',
+    );
+    onlyProblem(
+      wave({ waveId: 12 }),
+      'waveId: expected a string (a wave id (letter or digit, then up to 62 letters, digits, _ -)), got 12',
+    );
+  });
+});
+
+describe('targetRegion', () => {
+  it.each(['ap-south-1', 'us-gov-west-1', 'eu-central-2'])('accepts %s', (targetRegion) => {
+    const mgn = MGN.replace('ap-south-1', targetRegion);
+    const s3 = S3.replace('ap-south-1', targetRegion);
+    expect(ok(wave({ targetRegion, endpoints: { mgn, s3 } })).targetRegion).toBe(targetRegion);
+  });
+  it.each(['ap-south', 'AP-SOUTH-1', 'mars-1', 'ap-south-1;reboot'])('refuses %j', (targetRegion) => {
+    onlyProblem(
+      wave({ targetRegion }),
+      `targetRegion: ${JSON.stringify(targetRegion)} is not an AWS region code (like ap-south-1)`,
+    );
+  });
+});
+
+describe('endpoints', () => {
+  it('accepts endpoint-specific names with and without the console-style "*." and stores them without it', () => {
+    const m = ok(wave({ endpoints: { mgn: `*.${MGN}`, s3: S3 } }));
+    expect(m.endpoints).toEqual({ mgn: MGN, s3: S3 });
+  });
+  it('accepts the zonal form (…-ap-south-1a.mgn…)', () => {
+    const zonal = 'vpce-0a1b2c3d4e5f60718-abcd1234-ap-south-1a.mgn.ap-south-1.vpce.amazonaws.com';
+    expect(ok(wave({ endpoints: { mgn: zonal, s3: S3 } })).endpoints.mgn).toBe(zonal);
+  });
+  it('refuses the regional service name and names from the wrong service', () => {
+    onlyProblem(
+      wave({ endpoints: { mgn: 'mgn.ap-south-1.amazonaws.com', s3: S3 } }),
+      /^endpoints\.mgn: "mgn\.ap-south-1\.amazonaws\.com" is not an endpoint-specific mgn interface endpoint DNS name/,
+    );
+    onlyProblem(
+      wave({ endpoints: { mgn: MGN, s3: MGN } }),
+      /^endpoints\.s3: ".*\.mgn\..*" is not an endpoint-specific s3 interface endpoint DNS name/,
+    );
+  });
+  it('refuses an endpoint in another region than targetRegion', () => {
+    onlyProblem(
+      wave({ endpoints: { mgn: MGN, s3: S3.replace('ap-south-1', 'eu-west-1') } }),
+      'endpoints.s3: endpoint is in eu-west-1 but targetRegion is ap-south-1; use the s3 endpoint of the target region',
+    );
+    onlyProblem(
+      wave({ endpoints: { mgn: `*.${MGN.replace('ap-south-1', 'us-east-1')}`, s3: S3 } }),
+      /^endpoints\.mgn: endpoint is in us-east-1 but targetRegion is ap-south-1/,
+    );
+  });
+  it('requires both endpoints and refuses unknown ones', () => {
+    onlyProblem(wave({ endpoints: { mgn: MGN } }), /^endpoints\.s3: is required/);
+    onlyProblem(
+      wave({ endpoints: { mgn: MGN, s3: S3, ssm: 'x' } }),
+      'endpoints.ssm: unknown field; remove it or fix its spelling',
+    );
+  });
+});
+
+describe('servers', () => {
+  it('needs 1..1000 servers', () => {
+    onlyProblem(wave({ servers: [] }), 'servers: a wave needs at least one server');
+    const many = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        name: `s${i}`,
+        os: 'linux',
+        source: { type: 'ec2', instanceId: `i-${i.toString(16).padStart(8, '0')}`, region: 'ap-southeast-1' },
+      }));
+    expect(ok(wave({ servers: many(1000) })).servers).toHaveLength(1000);
+    onlyProblem(
+      wave({ servers: many(1001) }),
+      'servers: a wave holds at most 1000 servers; split it into several waves',
+    );
+  });
+
+  describe('name', () => {
+    it.each(['a', 'web-01.prod', 'DB_2', 'x'.repeat(63)])('accepts %s', (name) => {
+      expect(ok(withServer({ name })).servers[0].name).toBe(name);
+    });
+    it.each(['-web', '.web', 'web 1', 'web/1', 'x'.repeat(64), ''])('refuses %j', (name) => {
+      onlyProblem(withServer({ name }), /^servers\[0\]\.name: ".*" is not a server name/);
+    });
+    it('must be unique in the wave, ignoring case', () => {
+      const twin = { ...windowsServer(), name: 'WEB-1' };
+      onlyProblem(
+        wave({ servers: [linuxServer(), twin] }),
+        'servers[1].name: "WEB-1" is already used by servers[0]; names must be unique in the wave (case-insensitive)',
+      );
+    });
+  });
+
+  describe('os', () => {
+    it('accepts linux and windows', () => {
+      expect(ok(withServer({ os: 'windows', devices: ['C:'] })).servers[0].os).toBe('windows');
+    });
+    it.each(['Linux', 'macos', ''])('refuses %j', (os) => {
+      onlyProblem(
+        withServer({ os }),
+        `servers[0].os: ${JSON.stringify(os)} is not an OS; use "linux" or "windows"`,
+      );
+    });
+    it('is required', () => {
+      onlyProblem(withServer({ os: undefined }), 'servers[0].os: is required ("linux" or "windows")');
+    });
+  });
+
+  describe('source', () => {
+    it('accepts an EC2 source with an 8- or 17-digit instance id', () => {
+      expect(
+        ok(withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'ap-southeast-1' })).servers[0].source,
+      ).toEqual({
+        type: 'ec2',
+        instanceId: 'i-0123abcd',
+        region: 'ap-southeast-1',
+      });
+      ok(withSource({ type: 'ec2', instanceId: 'i-0123456789abcdef0', region: 'eu-west-1' }));
+    });
+    it.each([
+      'i-12',
+      'i-0123456789ABCDEF0',
+      'i-0123456789abcdef',
+      'mi-0123456789abcdef0',
+      'i-0123abcd;reboot',
+    ])('refuses instance id %j', (instanceId) => {
+      onlyProblem(
+        withSource({ type: 'ec2', instanceId, region: 'ap-southeast-1' }),
+        `servers[0].source.instanceId: ${JSON.stringify(instanceId)} is not an EC2 instance id (i- followed by 8 or 17 hex digits)`,
+      );
+    });
+    it('needs the EC2 source region', () => {
+      onlyProblem(
+        withSource({ type: 'ec2', instanceId: 'i-0123abcd' }),
+        /^servers\[0\]\.source\.region: is required/,
+      );
+      onlyProblem(
+        withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'singapore' }),
+        'servers[0].source.region: "singapore" is not an AWS region code (like eu-west-1)',
+      );
+    });
+    it('accepts an on-prem source with and without hostname', () => {
+      ok(withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0' }));
+      ok(withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db01' }));
+    });
+    it.each(['mi-0123', 'i-0123456789abcdef0', 'mi-0123456789ABCDEF0', 'mi-0123456789abcdef0 '])(
+      'refuses managed instance id %j',
+      (managedInstanceId) => {
+        onlyProblem(
+          withSource({ type: 'onprem', managedInstanceId }),
+          `servers[0].source.managedInstanceId: ${JSON.stringify(managedInstanceId)} is not an SSM managed instance id (mi- followed by 17 hex digits)`,
+        );
+      },
+    );
+    it.each(['db01.corp.example.com', 'a-b.c', 'x'.repeat(63)])('accepts hostname %s', (hostname) => {
+      ok(withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname }));
+    });
+    it.each(['db_01.corp', '-db.corp', 'db..corp', 'db.corp.', 'x'.repeat(64), `${'a.'.repeat(127)}ab`])(
+      'refuses hostname %j',
+      (hostname) => {
+        onlyProblem(
+          withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname }),
+          /^servers\[0\]\.source\.hostname: ".* is not a fully qualified host name/,
+        );
+      },
+    );
+    it('refuses an unknown source type, a missing type and fields of the other type', () => {
+      onlyProblem(
+        withSource({ type: 'vmware', instanceId: 'i-0123abcd' }),
+        'servers[0].source.type: type must be "ec2" or "onprem", got "vmware"',
+      );
+      onlyProblem(
+        withSource({ instanceId: 'i-0123abcd' }),
+        'servers[0].source.type: type must be "ec2" or "onprem", got nothing',
+      );
+      onlyProblem(
+        withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', instanceId: 'i-0123abcd' }),
+        'servers[0].source.instanceId: unknown field; remove it or fix its spelling',
+      );
+    });
+    it('refuses the same source twice in a wave', () => {
+      const copy = { ...windowsServer(), source: linuxServer().source };
+      onlyProblem(
+        wave({ servers: [linuxServer(), copy] }),
+        'servers[1].source.instanceId: "i-0123456789abcdef0" is already used by servers[0]; each source server appears once per wave',
+      );
+      const mi = { ...linuxServer(), name: 'other', source: windowsServer().source };
+      onlyProblem(
+        wave({ servers: [windowsServer(), mi] }),
+        /^servers\[1\]\.source\.managedInstanceId: "mi-0123456789abcdef0" is already used by servers\[0\]/,
+      );
+    });
+  });
+
+  describe('devices', () => {
+    it('accepts Linux device paths on Linux and drive letters on Windows', () => {
+      expect(
+        ok(withServer({ devices: ['/dev/sda', '/dev/nvme0n1', '/dev/mapper/vg0-root'] })).servers[0].devices,
+      ).toHaveLength(3);
+      expect(ok(withServer({ devices: ['C:', 'd:'] }, windowsServer())).servers[0].devices).toEqual([
+        'C:',
+        'd:',
+      ]);
+    });
+    it('refuses drive letters on Linux and paths on Windows', () => {
+      onlyProblem(
+        withServer({ devices: ['C:'] }),
+        'servers[0].devices[0]: "C:" is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")',
+      );
+      onlyProblem(
+        withServer({ devices: ['/dev/sda'] }, windowsServer()),
+        'servers[0].devices[0]: "/dev/sda" is not a Windows drive letter (like "C:")',
+      );
+    });
+    it('refuses an empty list, duplicates, more than 64 and non-strings', () => {
+      onlyProblem(
+        withServer({ devices: [] }),
+        'servers[0].devices: devices, when given, lists at least one device',
+      );
+      onlyProblem(
+        withServer({ devices: ['/dev/sda', '/dev/sda'] }),
+        'servers[0].devices[1]: "/dev/sda" is listed twice',
+      );
+      const many = Array.from({ length: 65 }, (_, i) => `/dev/xvd${i}`);
+      onlyProblem(withServer({ devices: many }), 'servers[0].devices: at most 64 devices per server');
+      onlyProblem(withServer({ devices: [7] }), 'servers[0].devices[0]: expected a string, got number 7');
+    });
+  });
+
+  describe('tags', () => {
+    it('accepts MGN-style tags, Unicode letters included', () => {
+      const tags = {
+        Owner: 'team-a@example.com',
+        'cost centre': '12/34',
+        'app:tier': 'web + api',
+        Ünïcødé: 'välue',
+        empty: '',
+      };
+      expect(ok(withServer({ tags })).servers[0].tags).toEqual(tags);
+      ok(withServer({ tags: { ['k'.repeat(128)]: 'v'.repeat(256) } }));
+    });
+    it('refuses keys over 128, values over 256, and empty keys', () => {
+      onlyProblem(
+        withServer({ tags: { ['k'.repeat(129)]: 'v' } }),
+        /^servers\[0\]\.tags\.k+: tag key "k+\.\.\. must be 1-128 letters/,
+      );
+      onlyProblem(
+        withServer({ tags: { k: 'v'.repeat(257) } }),
+        /^servers\[0\]\.tags\.k: tag value "v+\.\.\. must be at most 256/,
+      );
+      onlyProblem(withServer({ tags: { '': 'v' } }), /^servers\[0\]\.tags: tag key "" must be 1-128/);
+    });
+    it('refuses characters outside the MGN set, "=" in keys and the aws: prefix', () => {
+      onlyProblem(
+        withServer({ tags: { 'a#b': 'v' } }),
+        /^servers\[0\]\.tags\.a#b: tag key "a#b" must be 1-128 letters, digits, spaces or _ \. : \/ \+ - @ \(no "="\)$/,
+      );
+      onlyProblem(withServer({ tags: { 'a=b': 'v' } }), /tag key "a=b" must be/);
+      onlyProblem(withServer({ tags: { k: 'a,b' } }), /tag value "a,b" must be/);
+      onlyProblem(
+        withServer({ tags: { 'AWS:createdBy': 'me' } }),
+        'servers[0].tags.AWS:createdBy: tag keys starting with "aws:" are reserved by AWS',
+      );
+      ok(withServer({ tags: { 'awsome:x': 'v' } }));
+    });
+    it('allows at most 50 tags and only string values', () => {
+      const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+      ok(withServer({ tags: tags(50) }));
+      onlyProblem(withServer({ tags: tags(51) }), 'servers[0].tags: at most 50 tags, got 51');
+      onlyProblem(withServer({ tags: { k: 1 } }), 'servers[0].tags.k: expected a string, got number 1');
+    });
+  });
+
+  describe('userProvidedId', () => {
+    it.each(['CMDB-0042', 'a', 'app/db:01=x+y@z', 'u'.repeat(128)])('accepts %s', (userProvidedId) => {
+      expect(ok(withServer({ userProvidedId })).servers[0].userProvidedId).toBe(userProvidedId);
+    });
+    it.each(['', 'has space', 'u'.repeat(129), 'a,b'])('refuses %j', (userProvidedId) => {
+      onlyProblem(
+        withServer({ userProvidedId }),
+        /^servers\[0\]\.userProvidedId: ".* is not a user-provided id \(1-128 letters, digits, _ \. : \/ = \+ - @\)$/,
+      );
+    });
+  });
+
+  describe('checks', () => {
+    it('accepts tcp, http and service checks at their bounds', () => {
+      const checks = [
+        { type: 'tcp', port: 1 },
+        { type: 'tcp', port: 65535 },
+        { type: 'http', url: 'http://localhost/health', expectStatus: 100 },
+        { type: 'http', url: 'https://app.corp:8443/a/b?x=1%2F2', expectStatus: 599 },
+        { type: 'service', name: 'nginx' },
+        { type: 'service', name: 'getty@tty1.service' },
+      ];
+      expect(ok(withServer({ checks })).servers[0].checks).toEqual(checks);
+    });
+    it.each([
+      [{ type: 'tcp', port: 0 }, 'servers[0].checks[0].port: port must be 1..65535'],
+      [{ type: 'tcp', port: 65536 }, 'servers[0].checks[0].port: port must be 1..65535'],
+      [{ type: 'tcp', port: 22.5 }, /^servers\[0\]\.checks\[0\]\.port: /],
+      [{ type: 'tcp', port: '22' }, 'servers[0].checks[0].port: expected a number, got string "22"'],
+      [
+        { type: 'http', url: 'http://h/', expectStatus: 99 },
+        'servers[0].checks[0].expectStatus: expectStatus must be 100..599',
+      ],
+      [
+        { type: 'http', url: 'http://h/', expectStatus: 600 },
+        'servers[0].checks[0].expectStatus: expectStatus must be 100..599',
+      ],
+      [
+        { type: 'http', url: 'ftp://h/', expectStatus: 200 },
+        /^servers\[0\]\.checks\[0\]\.url: "ftp:\/\/h\/" is not an http\(s\) URL/,
+      ],
+      [{ type: 'http', url: 'http://h/' }, /^servers\[0\]\.checks\[0\]\.expectStatus: is required/],
+      [
+        { type: 'service', name: 'my service' },
+        /^servers\[0\]\.checks\[0\]\.name: "my service" is not a service name/,
+      ],
+      [{ type: 'ping' }, /^servers\[0\]\.checks\[0\]\.type: a check must be/],
+      [
+        { type: 'tcp', port: 22, timeout: 5 },
+        'servers[0].checks[0].timeout: unknown field; remove it or fix its spelling',
+      ],
+    ])('refuses %j', (check, expected) => {
+      onlyProblem(withServer({ checks: [check] }), expected);
+    });
+    it('allows at most 20 checks', () => {
+      const checks = Array.from({ length: 21 }, (_, i) => ({ type: 'tcp', port: i + 1 }));
+      ok(withServer({ checks: checks.slice(0, 20) }));
+      onlyProblem(withServer({ checks }), 'servers[0].checks: at most 20 checks per server');
+    });
+  });
+
+  it('refuses unknown server fields', () => {
+    onlyProblem(
+      withServer({ hostname: 'x' }),
+      'servers[0].hostname: unknown field; remove it or fix its spelling',
+    );
+  });
+});
+
+describe('options', () => {
+  it('fills every default when absent', () => {
+    expect(ok(wave()).options).toEqual({
+      approval: 'required',
+      pollIntervalSeconds: 300,
+      replicationTimeoutHours: 72,
+      credentials: 'instance-profile',
+      phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
+    });
+    expect(ok(withOptions({ phases: { archive: false } })).options.phases).toEqual({
+      install: true,
+      test: true,
+      cutover: true,
+      finalize: true,
+      archive: false,
+    });
+  });
+  it('accepts every option at its bounds', () => {
+    const options = {
+      approval: 'auto',
+      pollIntervalSeconds: 30,
+      replicationTimeoutHours: 720,
+      credentials: 'installer-role',
+      phases: { install: false, test: false, cutover: false, finalize: false, archive: false },
+    };
+    expect(ok(withOptions(options)).options).toEqual(options);
+    expect(
+      ok(withOptions({ pollIntervalSeconds: 3600, replicationTimeoutHours: 1 })).options.pollIntervalSeconds,
+    ).toBe(3600);
+    expect(ok(withOptions({ replicationTimeoutHours: 1.5 })).options.replicationTimeoutHours).toBe(1.5);
+  });
+  it.each([
+    [{ approval: 'maybe' }, 'options.approval: "maybe" is not allowed; use "required" or "auto"'],
+    [{ pollIntervalSeconds: 29 }, 'options.pollIntervalSeconds: pollIntervalSeconds must be 30..3600'],
+    [{ pollIntervalSeconds: 3601 }, 'options.pollIntervalSeconds: pollIntervalSeconds must be 30..3600'],
+    [{ pollIntervalSeconds: '60' }, 'options.pollIntervalSeconds: expected a number, got string "60"'],
+    [
+      { replicationTimeoutHours: 0.5 },
+      'options.replicationTimeoutHours: replicationTimeoutHours must be 1..720',
+    ],
+    [
+      { replicationTimeoutHours: 721 },
+      'options.replicationTimeoutHours: replicationTimeoutHours must be 1..720',
+    ],
+    [
+      { credentials: 'access-keys' },
+      'options.credentials: "access-keys" is not allowed; use "instance-profile" or "installer-role"',
+    ],
+    [{ phases: { test: 'yes' } }, 'options.phases.test: expected a boolean, got string "yes"'],
+    [{ aproval: 'auto' }, 'options.aproval: unknown field; remove it or fix its spelling'],
+    [{ phases: { rollback: true } }, 'options.phases.rollback: unknown field; remove it or fix its spelling'],
+  ])('refuses %j', (options, expected) => {
+    onlyProblem(withOptions(options), expected);
+  });
+  it('checks phase dependencies: finalize needs cutover, archive needs finalize', () => {
+    onlyProblem(
+      withOptions({ phases: { cutover: false } }),
+      'options.phases.finalize: finalize needs cutover; set phases.cutover to true or phases.finalize to false',
+    );
+    onlyProblem(
+      withOptions({ phases: { finalize: false } }),
+      'options.phases.archive: archive needs finalize; set phases.finalize to true or phases.archive to false',
+    );
+    ok(withOptions({ phases: { cutover: false, finalize: false, archive: false } }));
+    ok(withOptions({ phases: { install: false, test: false } }));
+  });
+});
+
+describe('unknown keys and wrong types at every level', () => {
+  it.each([
+    [wave({ colour: 'blue' }), 'colour: unknown field; remove it or fix its spelling'],
+    [
+      wave({ endpoints: { mgn: MGN, s3: S3, extra: 1 } }),
+      'endpoints.extra: unknown field; remove it or fix its spelling',
+    ],
+    [withServer({ Name: 'x' }), 'servers[0].Name: unknown field; remove it or fix its spelling'],
+    [
+      withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: 'ap-southeast-1', az: 'a' }),
+      'servers[0].source.az: unknown field; remove it or fix its spelling',
+    ],
+    [
+      withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', ip: '10.0.0.1' }),
+      'servers[0].source.ip: unknown field; remove it or fix its spelling',
+    ],
+    [
+      withServer({ checks: [{ type: 'service', name: 'sshd', user: 'root' }] }),
+      'servers[0].checks[0].user: unknown field; remove it or fix its spelling',
+    ],
+    [withOptions({ dryRun: true }), 'options.dryRun: unknown field; remove it or fix its spelling'],
+    [
+      withOptions({ phases: { Install: true } }),
+      'options.phases.Install: unknown field; remove it or fix its spelling',
+    ],
+  ])('%#: %s', (input, expected) => {
+    onlyProblem(input, expected);
+  });
+  it('explains what is expected when the document or a section has the wrong type', () => {
+    expect(problems([])).toEqual(['(root): expected an object, got an array']);
+    onlyProblem(wave({ servers: {} }), 'servers: expected an array, got an object');
+    onlyProblem(wave({ servers: ['web-1'] }), 'servers[0]: expected an object, got string "web-1"');
+    onlyProblem(wave({ options: null }), 'options: expected an object, got null');
+  });
+});
+
+describe('injection attempts in every string that can reach a command', () => {
+  const attempts = [
+    'x; reboot',
+    'x$(reboot)',
+    'x`reboot`',
+    'x && reboot',
+    'x | sh',
+    "x' ; reboot '",
+    'x" ; reboot "',
+    'x\nreboot',
+    'x\r\nreboot',
+    '$env:AWS_SECRET_ACCESS_KEY',
+    '%COMSPEC%',
+    'x > /etc/passwd',
+    'x & calc',
+    '${IFS}reboot',
+    'x\u2019; reboot',
+    'x\u2013Command reboot',
+  ];
+  const fields: Array<[string, (v: string) => Json]> = [
+    ['waveId', (v) => wave({ waveId: v })],
+    ['targetRegion', (v) => wave({ targetRegion: v })],
+    ['endpoints.mgn', (v) => wave({ endpoints: { mgn: `${MGN}${v}`, s3: S3 } })],
+    ['endpoints.s3', (v) => wave({ endpoints: { mgn: MGN, s3: `${v}${S3}` } })],
+    ['servers[0].name', (v) => withServer({ name: `web${v}` })],
+    [
+      'servers[0].source.instanceId',
+      (v) => withSource({ type: 'ec2', instanceId: `i-0123abcd${v}`, region: 'ap-southeast-1' }),
+    ],
+    [
+      'servers[0].source.region',
+      (v) => withSource({ type: 'ec2', instanceId: 'i-0123abcd', region: `ap-southeast-1${v}` }),
+    ],
+    [
+      'servers[0].source.managedInstanceId',
+      (v) => withSource({ type: 'onprem', managedInstanceId: `mi-0123456789abcdef0${v}` }),
+    ],
+    [
+      'servers[0].source.hostname',
+      (v) => withSource({ type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: `db${v}` }),
+    ],
+    ['servers[0].devices[0]', (v) => withServer({ devices: [`/dev/sda${v}`] })],
+    ['servers[0].devices[0]', (v) => withServer({ devices: [`C:${v}`] }, windowsServer())],
+    ['servers[0].tags', (v) => withServer({ tags: { [`k${v}`]: 'v' } })],
+    ['servers[0].tags.k', (v) => withServer({ tags: { k: `v${v}` } })],
+    ['servers[0].userProvidedId', (v) => withServer({ userProvidedId: `id${v}` })],
+    [
+      'servers[0].checks[0].url',
+      (v) => withServer({ checks: [{ type: 'http', url: `http://h/${v}`, expectStatus: 200 }] }),
+    ],
+    ['servers[0].checks[0].name', (v) => withServer({ checks: [{ type: 'service', name: `sshd${v}` }] })],
+  ];
+  it.each(fields.flatMap(([field, build]) => attempts.map((a) => [field, a, build] as const)))(
+    '%s refuses %j',
+    (field, attempt, build) => {
+      const found = problems(build(attempt));
+      expect(found).toHaveLength(1);
+      expect(found[0].startsWith(`${field}`)).toBe(true);
+    },
+  );
+});
+
+describe('reporting', () => {
+  it('gives exactly one line per mistake: five mistakes, five lines', () => {
+    const bad = wave({
+      waveId: 'wave 1',
+      endpoints: { mgn: MGN, s3: S3.replace('ap-south-1', 'eu-west-1') },
+      servers: [
+        { ...linuxServer(), devices: ['C:'] },
+        { ...windowsServer(), name: 'web-1', tags: { 'aws:x': 'y' } },
+      ],
+    });
+    const lines = problems(bad);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'waveId: "wave 1" is not a wave id (letter or digit, then up to 62 letters, digits, _ -)',
+        'endpoints.s3: endpoint is in eu-west-1 but targetRegion is ap-south-1; use the s3 endpoint of the target region',
+        'servers[0].devices[0]: "C:" is not a Linux device path (like "/dev/sda" or "/dev/nvme0n1")',
+        'servers[1].name: "web-1" is already used by servers[0]; names must be unique in the wave (case-insensitive)',
+        'servers[1].tags.aws:x: tag keys starting with "aws:" are reserved by AWS',
+      ]),
+    );
+    expect(lines).toHaveLength(5);
+  });
+  it('parseManifest throws InvalidInputError carrying the same lines', () => {
+    const bad = wave({ waveId: '', targetRegion: 'nowhere' });
+    expect(() => parseManifest(bad)).toThrow(InvalidInputError);
+    try {
+      parseManifest(bad);
+    } catch (e) {
+      expect((e as InvalidInputError).problems).toEqual(problems(bad));
+      expect((e as InvalidInputError).message).toMatch(/^wave manifest is invalid \(2 problems\):/);
+    }
+  });
+  it('each problem carries its path for callers that map it back (the CSV reader)', () => {
+    const found = findManifestProblems(
+      withSource({ type: 'ec2', instanceId: 'i-1', region: 'ap-southeast-1' }),
+    );
+    expect(found).toEqual([
+      {
+        path: ['servers', 0, 'source', 'instanceId'],
+        line: expect.stringMatching(/^servers\[0\]\.source\.instanceId: "i-1"/),
+      },
+    ]);
+  });
+});
