@@ -59,7 +59,7 @@ const existingVpc = z.strictObject({
 const network = z.discriminatedUnion('mode', [newVpc, existingVpc], {
   error: (iss) =>
     iss.code === 'invalid_union' && iss.input && typeof iss.input === 'object'
-      ? `mode must be "new" or "existing", got ${show((iss.input as { mode?: unknown }).mode)}`
+      ? `must be "new" or "existing", got ${show((iss.input as { mode?: unknown }).mode)}`
       : 'expected an object with mode "new" or "existing"',
 });
 
@@ -179,6 +179,20 @@ export const deployConfigSchema = z
         ctx.addIssue({ code: 'custom', path, message: `${show(zone)} is not in region ${config.region}` });
     if (config.network.mode === 'new' && new Set(config.network.availabilityZones).size !== config.network.availabilityZones.length)
       ctx.addIssue({ code: 'custom', path: ['network', 'availabilityZones'], message: 'availability zones must be different' });
+    if (config.network.mode === 'existing') {
+      // Interface endpoints and a Transit Gateway attachment take at most one subnet per AZ.
+      const seen = new Map<string, number>();
+      config.network.endpointSubnets.forEach((subnet, i) => {
+        const other = seen.get(subnet.availabilityZone);
+        if (other !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['network', 'endpointSubnets', i, 'availabilityZone'],
+            message: `${subnet.availabilityZone} already has endpointSubnets[${other}]; give one endpoint subnet per availability zone`,
+          });
+        else seen.set(subnet.availabilityZone, i);
+      });
+    }
     config.sourceRegions.forEach((s, i) => {
       if (s.region === config.region)
         ctx.addIssue({ code: 'custom', path: ['sourceRegions', i, 'region'], message: `${s.region} is the target region; list only other source regions` });

@@ -1,7 +1,7 @@
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
-/** SSM document content: a JSON object, or a JSON/YAML text. */
+/** SSM document content: a JSON object, or its JSON text. */
 export type DocumentContent = Record<string, unknown> | string;
 
 export interface MigrationDocumentContents {
@@ -41,18 +41,20 @@ export class MigrationDocuments extends Construct {
 }
 
 function commandDocument(scope: Construct, id: string, content: DocumentContent): ssm.CfnDocument {
-  let parsed: Record<string, unknown> | string = content;
-  let documentFormat = 'JSON';
+  // CloudFormation takes the content as an object; YAML text would need a parser we do not ship.
+  let parsed: Record<string, unknown>;
   if (typeof content === 'string') {
-    const text = content.trim();
-    if (text.startsWith('{')) parsed = JSON.parse(text) as Record<string, unknown>;
-    else documentFormat = 'YAML';
-  }
-  if (typeof parsed === 'object' && parsed.schemaVersion !== '2.2')
+    try {
+      parsed = JSON.parse(content) as Record<string, unknown>;
+    } catch {
+      throw new Error(`SSM document ${id}: content must be a JSON object or its JSON text`);
+    }
+  } else parsed = content;
+  if (parsed.schemaVersion !== '2.2')
     throw new Error(`SSM document ${id}: expected a Command document with schemaVersion "2.2", got ${JSON.stringify(parsed.schemaVersion)}`);
   return new ssm.CfnDocument(scope, id, {
     documentType: 'Command',
-    documentFormat,
+    documentFormat: 'JSON',
     content: parsed,
     updateMethod: 'NewVersion',
   });
