@@ -1,0 +1,233 @@
+/**
+ * The deploy configuration: the one file an operator writes to deploy the orchestrator into an
+ * isolated network. Chosen with `npx cdk synth -c config=<file>`; parsed here with zod (strict:
+ * unknown keys are errors) so a bad file fails the synth with every problem named by its field.
+ *
+ * Nothing here is looked up in an AWS account: availability zones, subnets, route tables and
+ * CIDRs are explicit, so `cdk synth` runs offline with no credentials.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { REGION, WAVE_ID, parseEndpointDns } from '../functions/lib/manifest';
+import { InvalidInputError, formatIssues, show } from '../functions/lib/validation';
+
+export const DEFAULT_CONFIG_FILE = 'examples/deploy/cross-region.json';
+
+const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const AZ = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}[a-z]$/;
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const pattern = (re: RegExp, what: string) =>
+  z
+    .string({ error: (iss) => (iss.input === undefined ? `is required (${what})` : `expected a string (${what}), got ${show(iss.input)}`) })
+    .regex(re, { error: (iss) => `${show(iss.input)} is not ${what}` });
+
+const cidr = pattern(CIDR, 'an IPv4 CIDR block (like 10.20.0.0/16)');
+const region = pattern(REGION, 'an AWS region code (like ap-south-1)');
+const az = pattern(AZ, 'an availability zone name (like ap-south-1a)');
+
+/** A subnet of an existing VPC, given in full so nothing has to be looked up. */
+const existingSubnet = z.strictObject({
+  subnetId: pattern(/^subnet-[0-9a-f]{8,17}$/, 'a subnet id (subnet-…)'),
+  availabilityZone: az,
+  routeTableId: pattern(/^rtb-[0-9a-f]{8,17}$/, 'a route table id (rtb-…)'),
+  cidr,
+});
+
+const newVpc = z.strictObject({
+  mode: z.literal('new'),
+  /** CIDR of the new VPC; each subnet tier takes /24s from it (/26 for endpoints). */
+  cidr,
+  /** Explicit AZs (1..3) of the target region; no lookup is made. */
+  availabilityZones: z.array(az).min(1, 'give at least one availability zone').max(3, 'at most 3 availability zones'),
+});
+
+const existingVpc = z.strictObject({
+  mode: z.literal('existing'),
+  vpcId: pattern(/^vpc-[0-9a-f]{8,17}$/, 'a VPC id (vpc-…)'),
+  vpcCidr: cidr,
+  /** Subnets the orchestrator Lambdas run in. */
+  orchestratorSubnets: z.array(existingSubnet).min(1, 'give at least one orchestrator subnet'),
+  /** Subnets for MGN replication servers; the first one is the replication template's staging subnet. */
+  stagingSubnets: z.array(existingSubnet).min(1, 'give at least one staging subnet'),
+  /** Subnets that hold the interface endpoints (and the Resolver inbound endpoint). */
+  endpointSubnets: z.array(existingSubnet).min(1, 'give at least one endpoint subnet'),
+});
+
+const network = z.discriminatedUnion('mode', [newVpc, existingVpc], {
+  error: (iss) =>
+    iss.code === 'invalid_union' && iss.input && typeof iss.input === 'object'
+      ? `must be "new" or "existing", got ${show((iss.input as { mode?: unknown }).mode)}`
+      : 'expected an object with mode "new" or "existing"',
+});
+
+const connectivity = z.strictObject({
+  /** VPC peering to an isolated source VPC: routes to destinationCidr through the peering connection. */
+  peering: z
+    .array(
+      z.strictObject({
+        peeringConnectionId: pattern(/^pcx-[0-9a-f]{8,17}$/, 'a VPC peering connection id (pcx-…)'),
+        destinationCidr: cidr,
+      }),
+    )
+    .default([]),
+  /** Transit Gateway (Direct Connect / VPN to the data centre): an attachment in the endpoint subnets plus routes. */
+  transitGateway: z
+    .strictObject({
+      transitGatewayId: pattern(/^tgw-[0-9a-f]{8,17}$/, 'a transit gateway id (tgw-…)'),
+      destinationCidrs: z.array(cidr).min(1, 'give at least one destination CIDR'),
+    })
+    .optional(),
+});
+
+/** A source region whose servers are managed by SSM there (cross-region EC2 sources). */
+const sourceRegion = z
+  .strictObject({
+    region,
+    /** Endpoint-specific DNS name of the ssm interface endpoint in the source VPC. */
+    ssmEndpointDns: z.string(),
+    /** CIDR of the subnets holding that endpoint (the Lambdas get TCP 443 egress to it). */
+    ssmEndpointCidr: cidr,
+  })
+  .superRefine((value, ctx) => {
+    const parsed = parseEndpointDns(value.ssmEndpointDns);
+    if (!parsed || parsed.service !== 'ssm')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ssmEndpointDns'],
+        message: `${show(value.ssmEndpointDns)} is not an endpoint-specific ssm interface endpoint DNS name (vpce-<id>-<suffix>.ssm.<region>.vpce.amazonaws.com)`,
+      });
+    else if (parsed.region !== value.region)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ssmEndpointDns'],
+        message: `endpoint is in ${parsed.region} but region is ${value.region}; use the ssm endpoint of the source region`,
+      });
+  });
+
+const schedule = z.strictObject({
+  /** Schedule name (unique in the config). */
+  name: pattern(/^[A-Za-z0-9_.-]{1,64}$/, 'a schedule name (1-64 letters, digits, _ . -)'),
+  waveId: pattern(WAVE_ID, 'a wave id (letter or digit, then up to 62 letters, digits, _ -)'),
+  /** EventBridge Scheduler expression: at(yyyy-mm-ddThh:mm:ss), cron(…) or rate(…). */
+  expression: pattern(/^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)|cron\([^()]+\)|rate\([^()]+\))$/, 'an EventBridge Scheduler expression: at(…), cron(…) or rate(…)'),
+  timezone: z.string().min(1).default('UTC'),
+  /** Key of the wave manifest in the stack's wave bucket; the execution input is `{manifestLocation}`. */
+  manifestKey: pattern(/^[A-Za-z0-9!_.*'()/-]{1,512}\.json$/, 'an S3 key ending in .json (letters, digits and !_.*\'()/-)'),
+});
+
+export const deployConfigSchema = z
+  .strictObject({
+    /** CloudFormation stack name. */
+    stackName: pattern(/^[A-Za-z][A-Za-z0-9-]{0,100}$/, 'a stack name (letter, then letters, digits, -)').default('MgnOrchestrator'),
+    /** Target account; leave out for an environment-agnostic template. */
+    account: pattern(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+    /** Target region (where MGN, the VPC and the orchestrator live). */
+    region,
+    network,
+    connectivity: connectivity.default({ peering: [] }),
+    /** CIDRs of the source servers (allowed to the endpoints on 443 and to replication servers on 1500). */
+    sourceCidrs: z.array(cidr).min(1, 'give at least one source CIDR'),
+    /** Cross-region EC2 sources: the SSM endpoint of each source region. */
+    sourceRegions: z.array(sourceRegion).default([]),
+    /** On-premises sources: a Route 53 Resolver inbound endpoint for the data centre's DNS forwarders. */
+    onPremises: z
+      .strictObject({
+        resolverInboundEndpoint: z.boolean(),
+        /** Who may query the resolver on TCP/UDP 53 (default: sourceCidrs). */
+        dnsClientCidrs: z.array(cidr).min(1).optional(),
+      })
+      .optional(),
+    /** Managed prefix list of S3 in the target region (pl-…), so replication servers' egress can be limited to it. */
+    s3PrefixListId: pattern(/^pl-[0-9a-f]{8,17}$/, 'a managed prefix list id (pl-…)').optional(),
+    api: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** PRIVATE: reachable only through the stack's execute-api endpoint. */
+        endpointType: z.enum(['REGIONAL', 'PRIVATE'], { error: (iss) => `${show(iss.input)} is not allowed; use "REGIONAL" or "PRIVATE"` }).default('PRIVATE'),
+      })
+      .default({ enabled: true, endpointType: 'PRIVATE' }),
+    triggers: z
+      .strictObject({
+        /** Custom event bus + rule starting a wave from a `StartWave` event. */
+        eventBridge: z.boolean().default(true),
+        schedules: z.array(schedule).default([]),
+      })
+      .default({ eventBridge: true, schedules: [] }),
+    notifications: z
+      .strictObject({ emails: z.array(z.email({ error: (iss) => `${show(iss.input)} is not an e-mail address` })).default([]) })
+      .default({ emails: [] }),
+    logRetentionDays: z
+      .number()
+      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        error: (iss) => `${show(iss.input)} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(90),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  })
+  .superRefine((config, ctx) => {
+    const azs =
+      config.network.mode === 'new'
+        ? config.network.availabilityZones.map((zone, i) => ({ zone, path: ['network', 'availabilityZones', i] }))
+        : (['orchestratorSubnets', 'stagingSubnets', 'endpointSubnets'] as const).flatMap((tier) =>
+            (config.network as z.infer<typeof existingVpc>)[tier].map((s, i) => ({ zone: s.availabilityZone, path: ['network', tier, i, 'availabilityZone'] })),
+          );
+    for (const { zone, path } of azs)
+      if (!zone.startsWith(config.region))
+        ctx.addIssue({ code: 'custom', path, message: `${show(zone)} is not in region ${config.region}` });
+    if (config.network.mode === 'new' && new Set(config.network.availabilityZones).size !== config.network.availabilityZones.length)
+      ctx.addIssue({ code: 'custom', path: ['network', 'availabilityZones'], message: 'availability zones must be different' });
+    if (config.network.mode === 'existing') {
+      // Interface endpoints and a Transit Gateway attachment take at most one subnet per AZ.
+      const seen = new Map<string, number>();
+      config.network.endpointSubnets.forEach((subnet, i) => {
+        const other = seen.get(subnet.availabilityZone);
+        if (other !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['network', 'endpointSubnets', i, 'availabilityZone'],
+            message: `${subnet.availabilityZone} already has endpointSubnets[${other}]; give one endpoint subnet per availability zone`,
+          });
+        else seen.set(subnet.availabilityZone, i);
+      });
+    }
+    config.sourceRegions.forEach((s, i) => {
+      if (s.region === config.region)
+        ctx.addIssue({ code: 'custom', path: ['sourceRegions', i, 'region'], message: `${s.region} is the target region; list only other source regions` });
+    });
+    const names = new Set<string>();
+    config.triggers.schedules.forEach((s, i) => {
+      if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['triggers', 'schedules', i, 'name'], message: `${show(s.name)} is used twice` });
+      names.add(s.name);
+    });
+  });
+
+export type DeployConfig = z.output<typeof deployConfigSchema>;
+export type NetworkConfig = DeployConfig['network'];
+export type ExistingSubnetConfig = z.output<typeof existingSubnet>;
+
+/** Parses a deploy config object; throws InvalidInputError naming every bad field. */
+export function parseDeployConfig(input: unknown, subject = 'deploy config'): DeployConfig {
+  const result = deployConfigSchema.safeParse(input);
+  if (!result.success) throw new InvalidInputError(subject, formatIssues(result.error.issues));
+  return result.data;
+}
+
+/** Reads and parses a deploy config file (JSON). */
+export function loadDeployConfig(file: string): DeployConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`deploy config ${file}`, [`(file): cannot be read: ${(err as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`deploy config ${file}`, [`(file): is not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseDeployConfig(json, `deploy config ${file}`);
+}

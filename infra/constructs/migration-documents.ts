@@ -1,0 +1,61 @@
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+
+/** SSM document content: a JSON object, or its JSON text. */
+export type DocumentContent = Record<string, unknown> | string;
+
+export interface MigrationDocumentContents {
+  /** Host prechecks (DNS, TCP 443, disk space), one document for Linux and Windows. */
+  readonly precheck: DocumentContent;
+  /** Agent install with aws:runShellScript. */
+  readonly linuxInstall: DocumentContent;
+  /** Agent install with aws:runPowerShellScript. */
+  readonly windowsInstall: DocumentContent;
+}
+
+export interface MigrationDocumentsProps {
+  /** Contents built by functions/lib/installer.ts (see infra/ssm-documents.ts). */
+  readonly contents: MigrationDocumentContents;
+}
+
+/**
+ * The Run Command documents the install-agents step sends: precheck, Linux install, Windows install.
+ * CloudFormation names them; the names reach the step through SSM_*_DOCUMENT.
+ */
+export class MigrationDocuments extends Construct {
+  public readonly precheck: ssm.CfnDocument;
+  public readonly linuxInstall: ssm.CfnDocument;
+  public readonly windowsInstall: ssm.CfnDocument;
+
+  constructor(scope: Construct, id: string, props: MigrationDocumentsProps) {
+    super(scope, id);
+    this.precheck = commandDocument(this, 'Precheck', props.contents.precheck);
+    this.linuxInstall = commandDocument(this, 'LinuxInstall', props.contents.linuxInstall);
+    this.windowsInstall = commandDocument(this, 'WindowsInstall', props.contents.windowsInstall);
+  }
+
+  /** Document names (Ref of AWS::SSM::Document). */
+  public get names(): { precheck: string; linuxInstall: string; windowsInstall: string } {
+    return { precheck: this.precheck.ref, linuxInstall: this.linuxInstall.ref, windowsInstall: this.windowsInstall.ref };
+  }
+}
+
+function commandDocument(scope: Construct, id: string, content: DocumentContent): ssm.CfnDocument {
+  // CloudFormation takes the content as an object; YAML text would need a parser we do not ship.
+  let parsed: Record<string, unknown>;
+  if (typeof content === 'string') {
+    try {
+      parsed = JSON.parse(content) as Record<string, unknown>;
+    } catch {
+      throw new Error(`SSM document ${id}: content must be a JSON object or its JSON text`);
+    }
+  } else parsed = content;
+  if (parsed.schemaVersion !== '2.2')
+    throw new Error(`SSM document ${id}: expected a Command document with schemaVersion "2.2", got ${JSON.stringify(parsed.schemaVersion)}`);
+  return new ssm.CfnDocument(scope, id, {
+    documentType: 'Command',
+    documentFormat: 'JSON',
+    content: parsed,
+    updateMethod: 'NewVersion',
+  });
+}

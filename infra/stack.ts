@@ -1,0 +1,165 @@
+import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV, STEPS, stepByName, type StepSpec } from '../functions/lib/steps';
+import type { DeployConfig } from './config';
+import { IsolatedNetwork } from './constructs/isolated-network';
+import { MigrationDocuments, type MigrationDocumentContents } from './constructs/migration-documents';
+import { Monitoring } from './constructs/monitoring';
+import { Notifications } from './constructs/notifications';
+import { OrchestratorFunctions } from './constructs/orchestrator-functions';
+import { ReplicationSecurity } from './constructs/replication-security';
+import { ResolverInboundEndpoint } from './constructs/resolver-inbound-endpoint';
+import { ServiceEndpoints } from './constructs/service-endpoints';
+import { WaveStateMachine } from './constructs/wave-state-machine';
+import { WaveStore } from './constructs/wave-store';
+import { WaveTriggers } from './constructs/wave-triggers';
+
+export interface OrchestratorStackProps extends StackProps {
+  /** The parsed deploy config (infra/config.ts). */
+  readonly config: DeployConfig;
+  /** The ASL text of statemachine/wave.asl.json. */
+  readonly definition: string;
+  /** SSM document contents from functions/lib/installer.ts. */
+  readonly documents: MigrationDocumentContents;
+  /** The code of each step (the app: esbuild bundles in dist/functions/<name>). */
+  readonly code: (step: StepSpec) => lambda.Code;
+}
+
+/** The whole orchestrator in one stack: network, endpoints, documents, functions, flow, triggers, alarms. */
+export class OrchestratorStack extends Stack {
+  public readonly network: IsolatedNetwork;
+  public readonly endpoints: ServiceEndpoints;
+  public readonly replication: ReplicationSecurity;
+  public readonly resolver?: ResolverInboundEndpoint;
+  public readonly store: WaveStore;
+  public readonly notifications: Notifications;
+  public readonly documents: MigrationDocuments;
+  public readonly functions: OrchestratorFunctions;
+  public readonly flow: WaveStateMachine;
+  public readonly triggers: WaveTriggers;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
+    super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
+    // Access logs are delivered under a bucket policy, never an ACL, whatever the app's feature flags say.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const { config } = props;
+    const account = config.account ?? Aws.ACCOUNT_ID;
+    const region = config.region;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.network = new IsolatedNetwork(this, 'Network', { network: config.network, connectivity: config.connectivity, flowLogRetention: logRetention });
+    this.store = new WaveStore(this, 'WaveStore');
+    this.notifications = new Notifications(this, 'Notifications', { emails: config.notifications.emails });
+
+    this.endpoints = new ServiceEndpoints(this, 'Endpoints', {
+      vpc: this.network.vpc,
+      region,
+      account,
+      endpointSubnets: this.network.endpoints.subnets,
+      stagingSubnets: this.network.staging.subnets,
+      clientCidrs: [
+        { description: 'source servers', cidrs: config.sourceCidrs },
+        { description: 'staging subnet', cidrs: this.network.staging.cidrs },
+        { description: 'orchestrator subnet', cidrs: this.network.orchestrator.cidrs },
+      ],
+      waveBucketArn: this.store.bucket.bucketArn,
+      executeApi: config.api.enabled && config.api.endpointType === 'PRIVATE',
+    });
+
+    this.replication = new ReplicationSecurity(this, 'Replication', {
+      vpc: this.network.vpc,
+      sourceCidrs: config.sourceCidrs,
+      endpointSecurityGroup: this.endpoints.securityGroup,
+      s3PrefixListId: config.s3PrefixListId,
+    });
+
+    if (config.onPremises?.resolverInboundEndpoint)
+      this.resolver = new ResolverInboundEndpoint(this, 'ResolverInbound', {
+        vpc: this.network.vpc,
+        subnets: this.network.endpoints.subnets,
+        clientCidrs: config.onPremises.dnsClientCidrs ?? config.sourceCidrs,
+      });
+
+    this.documents = new MigrationDocuments(this, 'Documents', { contents: props.documents });
+    const documentArn = (name: string) => `arn:${Aws.PARTITION}:ssm:${region}:${account}:document/${name}`;
+    const docNames = this.documents.names;
+
+    this.functions = new OrchestratorFunctions(this, 'Functions', {
+      vpc: this.network.vpc,
+      subnets: this.network.orchestrator.subnets,
+      endpointSecurityGroup: this.endpoints.securityGroup,
+      extraHttpsDestinations: config.sourceRegions.map((s) => ({ cidr: s.ssmEndpointCidr, description: `SSM endpoint in ${s.region}` })),
+      code: props.code,
+      s3EndpointDns: this.endpoints.s3InterfaceDnsName,
+      logRetention,
+      environment: {
+        [ENV.waveBucket]: this.store.bucket.bucketName,
+        [ENV.topicArn]: this.notifications.topic.topicArn,
+        [ENV.stagingSubnetId]: this.network.staging.subnets[0].subnetId,
+        [ENV.replicationSecurityGroupId]: this.replication.securityGroup.securityGroupId,
+        [ENV.precheckDocument]: docNames.precheck,
+        [ENV.linuxInstallDocument]: docNames.linuxInstall,
+        [ENV.windowsInstallDocument]: docNames.windowsInstall,
+        [ENV.ssmEndpointsByRegion]: JSON.stringify(Object.fromEntries(config.sourceRegions.map((s) => [s.region, `https://${s.ssmEndpointDns.replace(/^\*\./, '')}`]))),
+        [ENV.preflightEndpoints]: [...this.endpoints.orchestratorHostNames(region), this.endpoints.s3InterfaceDnsName].join(','),
+        [ENV.logLevel]: config.logLevel,
+      },
+      scope: {
+        partition: Aws.PARTITION,
+        region,
+        account,
+        sourceRegions: config.sourceRegions.map((s) => s.region),
+        waveBucketArn: this.store.bucket.bucketArn,
+        topicArn: this.notifications.topic.topicArn,
+        documentArns: [docNames.precheck, docNames.linuxInstall, docNames.windowsInstall].map(documentArn),
+      },
+    });
+    // The topic is KMS-encrypted: publishing steps need the key as well as sns:Publish.
+    for (const step of STEPS)
+      if (step.actions.includes('sns:Publish')) this.notifications.key.grant(this.functions.roles[step.name], 'kms:Decrypt', 'kms:GenerateDataKey');
+
+    this.flow = new WaveStateMachine(this, 'Flow', {
+      definition: props.definition,
+      functions: this.functions.functions,
+      waveBucket: this.store.bucket,
+      notifications: this.notifications,
+      logRetention,
+    });
+
+    this.triggers = new WaveTriggers(this, 'Triggers', {
+      stateMachine: this.flow.stateMachine,
+      waveBucket: this.store.bucket,
+      eventBridge: config.triggers.eventBridge,
+      schedules: config.triggers.schedules,
+      api: config.api,
+      apiEndpoint: this.endpoints.interfaceEndpoints['execute-api'],
+      logRetention,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stateMachine: this.flow.stateMachine,
+      functions: this.functions.functions,
+      waitReplicationLogGroup: this.functions.logGroups[stepByName('wait-replication').name],
+      notifications: this.notifications,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.flow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'WaveBucketName', { value: this.store.bucket.bucketName });
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
+    new CfnOutput(this, 'MgnEndpointDns', { value: this.endpoints.mgnInterfaceDnsName, description: 'manifest endpoints.mgn' });
+    new CfnOutput(this, 'S3EndpointDns', { value: this.endpoints.s3InterfaceDnsName, description: 'manifest endpoints.s3' });
+    new CfnOutput(this, 'StagingSubnetId', { value: this.network.staging.subnets[0].subnetId });
+    new CfnOutput(this, 'ReplicationSecurityGroupId', { value: this.replication.securityGroup.securityGroupId });
+    if (this.triggers.bus) new CfnOutput(this, 'EventBusName', { value: this.triggers.bus.eventBusName });
+    if (this.triggers.api) new CfnOutput(this, 'ApiUrl', { value: this.triggers.api.url });
+    if (this.resolver)
+      new CfnOutput(this, 'ResolverInboundEndpointId', {
+        value: this.resolver.endpoint.attrResolverEndpointId,
+        description: 'forward *.amazonaws.com to its addresses (aws route53resolver list-resolver-endpoint-ip-addresses)',
+      });
+
+  }
+}

@@ -1,0 +1,174 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { STEPS, type StepSpec } from '../../functions/lib/steps';
+import { MigrationDocuments } from '../../infra/constructs/migration-documents';
+import { Notifications } from '../../infra/constructs/notifications';
+import { aslPlaceholders, WaveStateMachine } from '../../infra/constructs/wave-state-machine';
+import { buildStepBundles, missingHandlers, MissingSourceError } from '../../infra/lambda-bundles';
+import { acknowledge, nagText } from '../../infra/nag';
+import { stepStatements, UNSCOPED_ACTIONS, type ScopeContext } from '../../infra/step-permissions';
+import { fixtureDefinition, fixtures, repoRoot } from './synth';
+
+const ctx: ScopeContext = {
+  partition: 'aws',
+  region: 'eu-west-1',
+  account: '111122223333',
+  sourceRegions: ['eu-central-1'],
+  waveBucketArn: 'arn:aws:s3:::waves',
+  topicArn: 'arn:aws:sns:eu-west-1:111122223333:topic',
+  installerRoleArn: 'arn:aws:iam::111122223333:role/installer',
+  documentArns: ['arn:aws:ssm:eu-west-1:111122223333:document/Precheck'],
+};
+
+describe('step permissions', () => {
+  it('scopes every action of every step, with "*" only for actions without resource-level permissions', () => {
+    for (const step of STEPS) {
+      const statements = stepStatements(step, ctx);
+      expect(statements.flatMap((st) => st.actions).sort()).toEqual([...new Set(step.actions)].sort());
+      for (const st of statements) {
+        if (st.resources.includes('*')) {
+          expect(st.resources).toEqual(['*']);
+          for (const action of st.actions) expect(Object.keys(UNSCOPED_ACTIONS)).toContain(action);
+        }
+        expect(st.reason.length).toBeGreaterThan(10);
+      }
+    }
+  });
+
+  it('sends commands only to the stack documents, the AWS shell documents and instances of the configured regions', () => {
+    const install = stepStatements(STEPS.find((s) => s.name === 'install-agents')!, ctx);
+    const send = install.find((st) => st.actions.includes('ssm:SendCommand'))!;
+    expect(send.resources).toEqual([
+      'arn:aws:ssm:eu-west-1:111122223333:document/Precheck',
+      'arn:aws:ssm:eu-west-1::document/AWS-RunShellScript',
+      'arn:aws:ssm:eu-west-1::document/AWS-RunPowerShellScript',
+      'arn:aws:ec2:eu-west-1:111122223333:instance/*',
+      'arn:aws:ssm:eu-central-1::document/AWS-RunShellScript',
+      'arn:aws:ssm:eu-central-1::document/AWS-RunPowerShellScript',
+      'arn:aws:ec2:eu-central-1:111122223333:instance/*',
+      'arn:aws:ssm:eu-west-1:111122223333:managed-instance/*',
+    ]);
+    expect(install).toContainEqual(expect.objectContaining({ actions: ['sts:AssumeRole'], resources: [ctx.installerRoleArn] }));
+    expect(install).toContainEqual(expect.objectContaining({ actions: ['s3:PutObject'], resources: ['arn:aws:s3:::waves/waves/*'] }));
+  });
+
+  it('refuses an action it has no scope for instead of granting it on "*"', () => {
+    const step: StepSpec = { ...STEPS[0], name: 'rogue', actions: ['mgn:DeleteSourceServer'] };
+    expect(() => stepStatements(step, ctx)).toThrow(/step rogue: no resource scope is defined for mgn:DeleteSourceServer/);
+  });
+});
+
+describe('wave state machine substitutions', () => {
+  const build = (definition: string) => {
+    const stack = new Stack(new App(), 'Flow', { env: { region: 'eu-west-1', account: '111122223333' } });
+    const functions = Object.fromEntries(
+      STEPS.map((step) => [
+        step.name,
+        new lambda.Function(stack, step.name, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromAsset(join(fixtures, 'bundle')) }),
+      ]),
+    );
+    return new WaveStateMachine(stack, 'Flow', {
+      definition,
+      functions,
+      waveBucket: new s3.Bucket(stack, 'Bucket'),
+      notifications: new Notifications(stack, 'Notifications'),
+    });
+  };
+
+  it('finds each placeholder once', () => {
+    expect(aslPlaceholders('{"a": "${X}", "b": "${Y}", "c": "${X}", "d": "$.path"}')).toEqual(['X', 'Y']);
+  });
+
+  it('refuses a placeholder the stack cannot fill, naming it', () => {
+    expect(() => build('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${TypoFunctionArn}", "End": true}}}')).toThrow(
+      /placeholders the stack cannot fill: \$\{TypoFunctionArn\}/,
+    );
+  });
+
+  it('substitutes only what the definition uses and grants invoke only on those functions', () => {
+    const flow = build('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${ReportFunctionArn}", "End": true}}}');
+    expect(Object.keys(flow.substitutions)).toEqual(['ReportFunctionArn']);
+    const template = Template.fromStack(flow.stateMachine.stack);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const invoke = statements.filter((st) => st.Action === 'lambda:InvokeFunction');
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0].Resource)).toContain('report');
+    expect(statements.some((st) => JSON.stringify(st.Action).includes('sns:Publish'))).toBe(false);
+  });
+
+  // The flow helper owns statemachine/wave.asl.json; until it lands, the infra fixture stands in.
+  const aslFile = existsSync(join(repoRoot, 'statemachine', 'wave.asl.json'))
+    ? join(repoRoot, 'statemachine', 'wave.asl.json')
+    : join(fixtures, 'wave.asl.json');
+  it(`has a substitution for every placeholder of ${aslFile.replace(repoRoot + '/', '')} and uses every step`, () => {
+    const used = aslPlaceholders(readFileSync(aslFile, 'utf8'));
+    const fillable = [...STEPS.map((s) => s.placeholder), 'WaveBucketName', 'NotificationTopicArn'];
+    expect(used.filter((p) => !fillable.includes(p))).toEqual([]);
+    expect(STEPS.map((s) => s.placeholder).filter((p) => !used.includes(p))).toEqual([]);
+  });
+
+  it('keeps the test fixture in step with the catalogue', () => {
+    expect(aslPlaceholders(fixtureDefinition).sort()).toEqual([...STEPS.map((s) => s.placeholder), 'WaveBucketName', 'NotificationTopicArn'].sort());
+  });
+});
+
+describe('migration documents', () => {
+  const stack = () => new Stack(new App(), 'Docs');
+  const doc = { schemaVersion: '2.2', description: 'x', mainSteps: [] };
+
+  it('creates Command documents from objects and JSON text', () => {
+    const s = stack();
+    new MigrationDocuments(s, 'Docs', { contents: { precheck: doc, linuxInstall: JSON.stringify(doc), windowsInstall: doc } });
+    const docs = Object.values(Template.fromStack(s).findResources('AWS::SSM::Document')).map((r) => (r as { Properties: Record<string, unknown> }).Properties);
+    expect(docs).toHaveLength(3);
+    for (const d of docs) expect(d).toEqual({ DocumentType: 'Command', DocumentFormat: 'JSON', Content: doc, UpdateMethod: 'NewVersion' });
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(() => new MigrationDocuments(stack(), 'Docs', { contents: { precheck: 'schemaVersion: "2.2"', linuxInstall: doc, windowsInstall: doc } })).toThrow(
+      /SSM document Precheck: content must be a JSON object or its JSON text/,
+    );
+  });
+
+  it('refuses a document that is not schema 2.2', () => {
+    expect(() => new MigrationDocuments(stack(), 'Docs', { contents: { precheck: { schemaVersion: '1.2' }, linuxInstall: doc, windowsInstall: doc } })).toThrow(
+      /SSM document Precheck: expected a Command document with schemaVersion "2.2", got "1.2"/,
+    );
+  });
+});
+
+describe('lambda bundles', () => {
+  it('names every step whose handler is missing, before building anything', () => {
+    const root = mkdtempSync(join(tmpdir(), 'bundles-'));
+    mkdirSync(join(root, 'functions', 'report'), { recursive: true });
+    writeFileSync(join(root, 'functions', 'report', 'handler.ts'), 'export const handler = async () => ({});\n');
+    const missing = missingHandlers(root, STEPS);
+    expect(missing).toHaveLength(STEPS.length - 1);
+    expect(missing).toContain('functions/validate-wave/handler.ts');
+    expect(missing).not.toContain('functions/report/handler.ts');
+    expect(() => buildStepBundles(root, STEPS)).toThrow(MissingSourceError);
+    expect(() => buildStepBundles(root, STEPS)).toThrow(/missing: functions\/validate-wave\/handler\.ts, functions\/preflight\/handler\.ts/);
+  });
+});
+
+describe('cdk-nag helpers', () => {
+  it('renders tokens the way cdk-nag names findings', () => {
+    const s = new Stack(new App(), 'Nag', { env: { region: 'eu-west-1' } });
+    const bucket = new s3.Bucket(s, 'Bucket');
+    expect(nagText(s, `${bucket.bucketArn}/waves/*`)).toMatch(/^<Bucket[0-9A-F]{8}\.Arn>\/waves\/\*$/);
+    expect(nagText(s, `arn:${s.partition}:ec2:eu-west-1:${s.account}:instance/*`)).toBe('arn:<AWS::Partition>:ec2:eu-west-1:<AWS::AccountId>:instance/*');
+  });
+
+  it('refuses an acknowledgement without a reason', () => {
+    const s = new Stack(new App(), 'Nag');
+    expect(() => acknowledge(new iam.Role(s, 'R', { assumedBy: new iam.AccountRootPrincipal() }), 'AwsSolutions-IAM4', '  ')).toThrow(/needs a reason/);
+  });
+});
