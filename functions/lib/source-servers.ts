@@ -39,7 +39,7 @@ export function matchSourceServers(specs: readonly ServerSpec[], known: readonly
 export async function readWave(mgn: MgnPort, manifest: WaveManifest, state: RunState): Promise<Map<string, SourceServerView>> {
   const active = state.servers.filter((r) => r.status === 'active');
   if (active.some((r) => !r.sourceServerId)) {
-    const specs = manifest.servers.filter((s) => active.some((r) => r.name === s.name && !r.sourceServerId));
+    const specs = active.filter((r) => !r.sourceServerId).map((r) => specOf(manifest, r));
     const matched = matchSourceServers(specs, await mgn.listSourceServers());
     for (const record of active) {
       const match = matched.get(record.name);
@@ -62,8 +62,16 @@ export async function describeRecords(mgn: MgnPort, records: readonly ServerReco
   return out;
 }
 
+const specIndex = new WeakMap<WaveManifest, Map<string, ServerSpec>>();
+
+/** The manifest entry of a server record (indexed once per manifest object: waves hold up to 1,000 servers). */
 export const specOf = (manifest: WaveManifest, record: ServerRecord): ServerSpec => {
-  const spec = manifest.servers.find((s) => s.name === record.name);
+  let index = specIndex.get(manifest);
+  if (!index) {
+    index = new Map(manifest.servers.map((s) => [s.name, s]));
+    specIndex.set(manifest, index);
+  }
+  const spec = index.get(record.name);
   if (!spec) throw new Error(`server ${record.name} is not in the manifest`);
   return spec;
 };

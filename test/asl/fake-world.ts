@@ -86,6 +86,7 @@ export class FakeWorld {
     readonly options: WorldOptions = {},
   ) {
     this.nowMs = options.startMs ?? Date.UTC(2026, 0, 5, 8, 0, 0);
+    for (const s of manifest.servers) this.specsByInstance.set(s.source.type === 'ec2' ? s.source.instanceId : s.source.managedInstanceId, s);
   }
 
   now = (): Date => new Date(this.nowMs);
@@ -104,8 +105,11 @@ export class FakeWorld {
     return this.options.faults?.[name];
   }
 
+  private readonly specsByInstance = new Map<string, WaveManifest['servers'][number]>();
+  private readonly serverNames = new Set<string>();
+
   private specByInstance(instanceId: string) {
-    return this.manifest.servers.find((s) => (s.source.type === 'ec2' ? s.source.instanceId : s.source.managedInstanceId) === instanceId);
+    return this.specsByInstance.get(instanceId);
   }
 
   /** Adds a server MGN already knows (agent installed earlier), replicating from `startedAtMs`. */
@@ -124,6 +128,7 @@ export class FakeWorld {
       isArchived: false,
     };
     this.servers.set(server.sourceServerId, server);
+    this.serverNames.add(name);
     return server;
   }
 
@@ -183,7 +188,7 @@ export class FakeWorld {
 
   view(s: FakeServer): SourceServerView {
     const stalled = this.faultOf(s.name) === 'replication-stalls';
-    const spec = this.manifest.servers.find((m) => m.name === s.name)!;
+    const spec = this.specByInstance(s.instanceId)!;
     return {
       sourceServerId: s.sourceServerId,
       isArchived: s.isArchived,
@@ -320,7 +325,7 @@ export class FakeWorld {
     for (const instanceId of cmd.request.instanceIds) {
       const spec = this.specByInstance(instanceId);
       if (!spec || this.faultOf(spec.name) === 'install-fails') continue;
-      if ([...this.servers.values()].some((s) => s.name === spec.name)) continue;
+      if (this.serverNames.has(spec.name)) continue;
       this.addKnownServer(spec.name, 'NOT_READY', cmd.doneAtMs);
     }
   }
