@@ -6,7 +6,7 @@
  * after the fleet finishes to a few percent of the phase's duration.
  */
 export const MIN_WAIT_SECONDS = 30;
-export const MAX_WAIT_SECONDS = 3600;
+export const MAX_WAIT_SECONDS = 7200;
 /** the idle time past the fleet's finish stays under this share of the time the phase has run */
 export const IDLE_SHARE = 0.03;
 

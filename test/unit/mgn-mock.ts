@@ -10,6 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 export interface LooseBehaviour {
   resolves(value: any): LooseBehaviour;
   rejects(error: any): LooseBehaviour;
+  rejectsOnce(error: any): LooseBehaviour;
+  resolvesOnce(value: any): LooseBehaviour;
   callsFake(fn: (input: any) => any): LooseBehaviour;
 }
 
