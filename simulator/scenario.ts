@@ -17,27 +17,13 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
- * The phase names of a wave run, in order. `interruptions[].afterPhase` and report failures use them.
+ * The phase names of a wave run live with the flow (functions/lib/phases.ts); re-exported here for the simulator.
  * Fault kinds fail a server in these phases: precheck-fails -> precheck, install-fails -> install,
  * replication-stalls -> replication, test-launch-fails -> test-launch, test-check-fails -> test-verify,
  * cutover-launch-fails -> cutover-launch.
  */
-export const PHASES = [
-  'validate',
-  'preflight',
-  'precheck',
-  'install',
-  'replication',
-  'test-launch',
-  'test-verify',
-  'approval',
-  'cutover-prep',
-  'cutover-launch',
-  'cutover-verify',
-  'finalize',
-  'report',
-] as const;
-export type PhaseName = (typeof PHASES)[number];
+import { PHASES, type PhaseName } from '../functions/lib/phases';
+export { PHASES, type PhaseName };
 
 export const FAULT_PHASE: Record<FaultKind, PhaseName> = {
   'precheck-fails': 'precheck',

@@ -92,6 +92,9 @@ export const STEPS: readonly StepSpec[] = [
       'ssm:GetCommandInvocation',
       'mgn:DescribeSourceServers',
       'sts:AssumeRole',
+      // installer-role: short-lived credentials handed to hosts as a SecureString parameter name only
+      'ssm:PutParameter',
+      'ssm:DeleteParameter',
     ],
     timeoutSeconds: 300,
   },
@@ -108,7 +111,16 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'LaunchTestFunctionArn',
     description: 'StartTest in jobs of at most 200 servers, never over 200 across active jobs; polls the jobs.',
     env: [ENV.waveBucket],
-    actions: [...STORE_ACTIONS, 'mgn:StartTest', 'mgn:DescribeJobs', 'mgn:DescribeSourceServers', 'mgn:DescribeJobLogItems'],
+    actions: [
+      ...STORE_ACTIONS,
+      'mgn:StartTest',
+      'mgn:DescribeJobs',
+      'mgn:DescribeSourceServers',
+      'mgn:DescribeJobLogItems',
+      // a server whose launch fails twice goes back to READY_FOR_TEST and its instance is terminated
+      'mgn:ChangeServerLifeCycleState',
+      'mgn:TerminateTargetInstances',
+    ],
     timeoutSeconds: 120,
   },
   {
@@ -122,6 +134,7 @@ export const STEPS: readonly StepSpec[] = [
       'ssm:DescribeInstanceInformation',
       'ssm:SendCommand',
       'ssm:GetCommandInvocation',
+      'ssm:ListCommandInvocations',
       'mgn:DescribeSourceServers',
       'mgn:TerminateTargetInstances',
       'mgn:ChangeServerLifeCycleState',
@@ -175,8 +188,12 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:DescribeJobs',
       'mgn:DescribeSourceServers',
       'mgn:DescribeJobLogItems',
+      // a server whose cutover launch fails twice goes back to READY_FOR_CUTOVER; its source is kept
+      'mgn:ChangeServerLifeCycleState',
+      'mgn:TerminateTargetInstances',
       'ssm:SendCommand',
       'ssm:GetCommandInvocation',
+      'ssm:ListCommandInvocations',
     ],
     timeoutSeconds: 120,
   },
@@ -191,6 +208,7 @@ export const STEPS: readonly StepSpec[] = [
       'ssm:DescribeInstanceInformation',
       'ssm:SendCommand',
       'ssm:GetCommandInvocation',
+      'ssm:ListCommandInvocations',
       'mgn:DescribeSourceServers',
       'mgn:ChangeServerLifeCycleState',
       'mgn:TerminateTargetInstances',
@@ -215,8 +233,9 @@ export const STEPS: readonly StepSpec[] = [
     name: 'report',
     placeholder: 'ReportFunctionArn',
     description: 'Writes the final report (every server with its result) and notifies the topic.',
-    env: [ENV.waveBucket, ENV.topicArn],
-    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers', 'sns:Publish'],
+    env: [ENV.waveBucket, ENV.topicArn, ENV.ssmEndpointsByRegion],
+    // ssm:DeleteParameter: installer credentials left behind by a wave that stopped during installs
+    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers', 'sns:Publish', 'ssm:DeleteParameter'],
     timeoutSeconds: 60,
   },
 ];

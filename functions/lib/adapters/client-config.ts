@@ -1,0 +1,27 @@
+/**
+ * The settings every SDK client shares. Endpoints are not set here: the SDK reads the standard
+ * AWS_ENDPOINT_URL_<SERVICE> variables itself (VPC endpoint DNS names, or the simulator's emulator).
+ */
+export const MAX_SDK_ATTEMPTS = 6;
+
+export const clientConfig = (region: string) => ({
+  region,
+  retryMode: 'adaptive' as const,
+  maxAttempts: MAX_SDK_ATTEMPTS,
+});
+
+/** The region the function runs in (the stack's region), for S3 and SNS. */
+export const homeRegion = (): string => process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+
+/** A lazy per-key singleton: one client per region for the life of the Lambda container. */
+export function cachedBy<T>(build: (key: string) => T): (key: string) => T {
+  const built = new Map<string, T>();
+  return (key) => {
+    let value = built.get(key);
+    if (value === undefined) {
+      value = build(key);
+      built.set(key, value);
+    }
+    return value;
+  };
+}

@@ -1,0 +1,231 @@
+import {
+  ChangeServerLifeCycleStateCommand,
+  CreateReplicationConfigurationTemplateCommand,
+  DescribeJobsCommand,
+  DescribeReplicationConfigurationTemplatesCommand,
+  DescribeSourceServersCommand,
+  FinalizeCutoverCommand,
+  MarkAsArchivedCommand,
+  MgnClient,
+  StartCutoverCommand,
+  StartTestCommand,
+  TerminateTargetInstancesCommand,
+  UpdateReplicationConfigurationTemplateCommand,
+  type Job,
+  type SourceServer,
+} from '@aws-sdk/client-mgn';
+import { asTryLater } from '../errors';
+import type { JobView, LifecycleState, MgnPort, ReplicationTemplateSettings, SourceServerView } from '../ports';
+import { chunk } from '../batching';
+import { cachedBy, clientConfig } from './client-config';
+
+/** DescribeSourceServers accepts at most 200 ids in filters.sourceServerIDs. */
+export const MAX_IDS_PER_DESCRIBE = 200;
+/** DescribeJobs accepts at most 1000 ids in filters.jobIDs. */
+export const MAX_JOB_IDS_PER_DESCRIBE = 1000;
+
+export const mgnClientFor = cachedBy((region) => new MgnClient(clientConfig(region)));
+
+/** ISO-8601 duration (PT1H2M3S, P1DT2H) to seconds; undefined when it is not one. */
+export function durationSeconds(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
+  if (!m) return undefined;
+  const [, d, h, min, s] = m.map((x) => (x === undefined ? 0 : Number(x)));
+  return d * 86400 + h * 3600 + min * 60 + s;
+}
+
+export function toSourceServerView(s: SourceServer): SourceServerView {
+  const disks = s.dataReplicationInfo?.replicatedDisks ?? [];
+  const sum = (pick: (d: (typeof disks)[number]) => number | undefined) => disks.reduce((n, d) => n + (pick(d) ?? 0), 0);
+  const hints = s.sourceProperties?.identificationHints ?? {};
+  return {
+    sourceServerId: s.sourceServerID ?? '',
+    isArchived: s.isArchived ?? false,
+    lifecycleState: s.lifeCycle?.state as LifecycleState | undefined,
+    replicationState: s.dataReplicationInfo?.dataReplicationState,
+    replicationError: s.dataReplicationInfo?.dataReplicationError?.error,
+    hints: { awsInstanceId: hints.awsInstanceID, hostname: hints.hostname, fqdn: hints.fqdn },
+    userProvidedId: s.userProvidedID,
+    totalBytes: sum((d) => d.totalStorageBytes),
+    replicatedBytes: sum((d) => d.replicatedStorageBytes),
+    backloggedBytes: sum((d) => d.backloggedStorageBytes),
+    lagSeconds: durationSeconds(s.dataReplicationInfo?.lagDuration),
+    etaDateTime: s.dataReplicationInfo?.etaDateTime,
+    lastTestJobId: s.lifeCycle?.lastTest?.initiated?.jobID,
+    lastCutoverJobId: s.lifeCycle?.lastCutover?.initiated?.jobID,
+    launchedInstanceId: s.launchedInstance?.ec2InstanceID,
+  };
+}
+
+export function toJobView(j: Job): JobView {
+  return {
+    jobId: j.jobID ?? '',
+    type: j.type,
+    initiatedBy: j.initiatedBy,
+    status: (j.status ?? 'PENDING') as JobView['status'],
+    creationDateTime: j.creationDateTime,
+    servers: (j.participatingServers ?? []).map((p) => ({
+      sourceServerId: p.sourceServerID ?? '',
+      launchStatus: p.launchStatus as JobView['servers'][number]['launchStatus'],
+      launchedInstanceId: p.launchedEc2InstanceID,
+    })),
+  };
+}
+
+/** MGN through the SDK, in one region. Throttling, quota and conflict errors become TryLaterError. */
+export class SdkMgnPort implements MgnPort {
+  constructor(private readonly client: MgnClient) {}
+
+  static forRegion(region: string): SdkMgnPort {
+    return new SdkMgnPort(mgnClientFor(region));
+  }
+
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw asTryLater(error, what);
+    }
+  }
+
+  async describeSourceServers(ids: readonly string[]): Promise<SourceServerView[]> {
+    const out: SourceServerView[] = [];
+    for (const batch of chunk(ids, MAX_IDS_PER_DESCRIBE)) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.call('DescribeSourceServers', () =>
+          this.client.send(
+            new DescribeSourceServersCommand({ filters: { sourceServerIDs: batch }, maxResults: MAX_IDS_PER_DESCRIBE, nextToken }),
+          ),
+        );
+        out.push(...(page.items ?? []).map(toSourceServerView));
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    return out;
+  }
+
+  async listSourceServers(): Promise<SourceServerView[]> {
+    const out: SourceServerView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('DescribeSourceServers', () =>
+        this.client.send(new DescribeSourceServersCommand({ filters: { isArchived: false }, maxResults: 1000, nextToken })),
+      );
+      out.push(...(page.items ?? []).map(toSourceServerView));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+
+  async describeJobs(jobIds: readonly string[]): Promise<JobView[]> {
+    const out: JobView[] = [];
+    for (const batch of chunk(jobIds, MAX_JOB_IDS_PER_DESCRIBE)) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.call('DescribeJobs', () =>
+          this.client.send(new DescribeJobsCommand({ filters: { jobIDs: batch }, maxResults: 1000, nextToken })),
+        );
+        out.push(...(page.items ?? []).map(toJobView));
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    return out;
+  }
+
+  async listJobs(fromDate: string): Promise<JobView[]> {
+    const out: JobView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('DescribeJobs', () =>
+        this.client.send(new DescribeJobsCommand({ filters: { fromDate }, maxResults: 1000, nextToken })),
+      );
+      out.push(...(page.items ?? []).map(toJobView));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+
+  async startTest(ids: readonly string[]): Promise<JobView> {
+    const res = await this.call('StartTest', () => this.client.send(new StartTestCommand({ sourceServerIDs: [...ids] })));
+    return toJobView(res.job ?? { jobID: undefined });
+  }
+
+  async startCutover(ids: readonly string[]): Promise<JobView> {
+    const res = await this.call('StartCutover', () => this.client.send(new StartCutoverCommand({ sourceServerIDs: [...ids] })));
+    return toJobView(res.job ?? { jobID: undefined });
+  }
+
+  async terminateTargetInstances(ids: readonly string[]): Promise<JobView> {
+    const res = await this.call('TerminateTargetInstances', () =>
+      this.client.send(new TerminateTargetInstancesCommand({ sourceServerIDs: [...ids] })),
+    );
+    return toJobView(res.job ?? { jobID: undefined });
+  }
+
+  async changeLifecycleState(id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' | 'CUTOVER'): Promise<void> {
+    await this.call('ChangeServerLifeCycleState', () =>
+      this.client.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state } })),
+    );
+  }
+
+  async finalizeCutover(id: string): Promise<void> {
+    await this.call('FinalizeCutover', () => this.client.send(new FinalizeCutoverCommand({ sourceServerID: id })));
+  }
+
+  async markAsArchived(id: string): Promise<void> {
+    await this.call('MarkAsArchived', () => this.client.send(new MarkAsArchivedCommand({ sourceServerID: id })));
+  }
+
+  async describeReplicationTemplates() {
+    const res = await this.call('DescribeReplicationConfigurationTemplates', () =>
+      this.client.send(new DescribeReplicationConfigurationTemplatesCommand({ replicationConfigurationTemplateIDs: [] })),
+    );
+    return (res.items ?? []).map((t) => ({
+      id: t.replicationConfigurationTemplateID ?? '',
+      stagingAreaSubnetId: t.stagingAreaSubnetId,
+      dataPlaneRouting: t.dataPlaneRouting,
+      createPublicIP: t.createPublicIP,
+      securityGroupIds: t.replicationServersSecurityGroupsIDs ?? [],
+      associateDefaultSecurityGroup: t.associateDefaultSecurityGroup,
+    }));
+  }
+
+  async updateReplicationTemplate(id: string, settings: ReplicationTemplateSettings): Promise<void> {
+    await this.call('UpdateReplicationConfigurationTemplate', () =>
+      this.client.send(
+        new UpdateReplicationConfigurationTemplateCommand({
+          replicationConfigurationTemplateID: id,
+          stagingAreaSubnetId: settings.stagingAreaSubnetId,
+          dataPlaneRouting: settings.dataPlaneRouting,
+          createPublicIP: settings.createPublicIP,
+          replicationServersSecurityGroupsIDs: [...settings.securityGroupIds],
+          associateDefaultSecurityGroup: settings.associateDefaultSecurityGroup,
+        }),
+      ),
+    );
+  }
+
+  async createReplicationTemplate(settings: ReplicationTemplateSettings): Promise<string> {
+    // CreateReplicationConfigurationTemplate has no optional fields; the non-network ones take MGN's console defaults.
+    const res = await this.call('CreateReplicationConfigurationTemplate', () =>
+      this.client.send(
+        new CreateReplicationConfigurationTemplateCommand({
+          stagingAreaSubnetId: settings.stagingAreaSubnetId,
+          associateDefaultSecurityGroup: settings.associateDefaultSecurityGroup,
+          replicationServersSecurityGroupsIDs: [...settings.securityGroupIds],
+          replicationServerInstanceType: 't3.small',
+          useDedicatedReplicationServer: false,
+          defaultLargeStagingDiskType: 'GP3',
+          ebsEncryption: 'DEFAULT',
+          bandwidthThrottling: 0,
+          dataPlaneRouting: settings.dataPlaneRouting,
+          createPublicIP: settings.createPublicIP,
+          stagingAreaTags: {},
+        }),
+      ),
+    );
+    return res.replicationConfigurationTemplateID ?? '';
+  }
+}

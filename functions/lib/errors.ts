@@ -1,0 +1,59 @@
+/**
+ * Named errors the state machine can Retry or Catch by name (a Lambda error's `errorType` is the
+ * error's `name`). Each sets `name` explicitly so bundling/minification never changes it.
+ */
+
+/** An AWS call refused for now (throttling, quota, a job or state conflict): retry later, never a server failure. */
+export class TryLaterError extends Error {
+  override readonly name = 'TryLaterError';
+  constructor(
+    message: string,
+    /** the AWS error code behind it: ThrottlingException, ServiceQuotaExceededException, ConflictException ... */
+    readonly code: string,
+    /** a hint from the service (MGN's retryAfterSeconds), when it sent one */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The run's stored state (manifest or server records) is missing: the run cannot continue. */
+export class RunStateMissingError extends Error {
+  override readonly name = 'RunStateMissingError';
+}
+
+/** A required environment variable is unset or malformed. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+/** The input a step received is not a wave context (a wiring mistake in the ASL). */
+export class InvalidContextError extends Error {
+  override readonly name = 'InvalidContextError';
+}
+
+/** AWS error codes that mean "not now", whichever service sent them. */
+export const TRY_LATER_CODES: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServiceQuotaExceededException',
+  'ConflictException',
+]);
+
+/** Turns an SDK error that means "not now" into a TryLaterError; returns anything else unchanged. */
+export function asTryLater(error: unknown, what: string): unknown {
+  const e = error as { name?: string; message?: string; retryAfterSeconds?: number } | undefined;
+  if (e && typeof e.name === 'string' && TRY_LATER_CODES.has(e.name)) {
+    return new TryLaterError(`${what}: ${e.name}: ${e.message ?? ''}`.trim(), e.name, e.retryAfterSeconds);
+  }
+  return error;
+}
+
+/** A short reason string for any thrown value, fit for a report. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,64 @@
+import { TryLaterError, reasonOf } from '../errors';
+import type { FlowDeps } from '../ports';
+import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
+import { isFinalized, readWave } from '../source-servers';
+import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
+
+/** FinalizeCutover and MarkAsArchived are one call per server: bound the calls per poll so a poll stays short. */
+export const MAX_CALLS_PER_POLL = 100;
+export const FINALIZE_POLL_SECONDS = 10;
+
+/**
+ * FinalizeCutover for every verified cutover (CUTTING_OVER), then MarkAsArchived when
+ * options.phases.archive (MGN allows it only in CUTOVER or DISCONNECTED, so on a later poll).
+ * Servers already finalised or archived are skipped.
+ */
+export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+  const manifest = await loadManifest(deps.store, ctx.waveId);
+  const state = await loadRunState(deps.store, ctx);
+  const at = deps.now();
+  const views = await readWave(deps.mgn, manifest, state);
+  let calls = 0;
+  let left = 0;
+  let refused: string | undefined;
+  for (const r of activeServers(state)) {
+    const view = views.get(r.name);
+    if (!view) {
+      failServer(r, 'finalize', 'MGN no longer knows this source server', at);
+      continue;
+    }
+    const finalized = isFinalized(view);
+    const needsArchive = ctx.phases.archive && !view.isArchived;
+    if (finalized && !needsArchive) {
+      mark(r, 'finalize', 'done', at);
+      continue;
+    }
+    if (!finalized && view.lifecycleState !== 'CUTTING_OVER') {
+      failServer(r, 'finalize', `lifecycle ${view.lifecycleState ?? 'unknown'}: no launched cutover to finalise`, at);
+      continue;
+    }
+    left += 1;
+    if (refused || calls >= MAX_CALLS_PER_POLL) continue;
+    calls += 1;
+    try {
+      if (!finalized) {
+        await deps.mgn.finalizeCutover(view.sourceServerId);
+        mark(r, 'finalize', 'started', at);
+      } else {
+        await deps.mgn.markAsArchived(view.sourceServerId);
+        mark(r, 'finalize', 'done', at);
+        left -= 1;
+      }
+    } catch (error) {
+      if (error instanceof TryLaterError) refused = error.code;
+      else {
+        failServer(r, 'finalize', `MGN refused: ${reasonOf(error)}`, at);
+        left -= 1;
+      }
+    }
+  }
+  await saveRunState(deps.store, state);
+  const counts = countsOf(state);
+  deps.log.info('finalize poll', { calls, left, refused, ...counts });
+  return left === 0 ? phaseDone(ctx, 'finalize', counts) : pollAgain(ctx, 'finalize', FINALIZE_POLL_SECONDS, counts);
+}

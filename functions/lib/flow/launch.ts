@@ -1,0 +1,253 @@
+/**
+ * Launching test and cutover instances for the whole wave, one poll at a time.
+ *
+ * MGN's rules: at most 200 servers per StartTest/StartCutover job, at most 200 servers across all
+ * ACTIVE jobs in the account (any kind: other waves' launches and terminations count), at most 20
+ * active jobs. So each poll counts what is active account-wide (DescribeJobs) and starts only what
+ * fits; the rest waits in the queue for the next poll. Throttling, quota and conflict answers mean
+ * "try later", never a server failure. A FAILED launch is retried once, then the server is set aside.
+ * A server already launched (or past the phase) is never launched again: MGN's lifecycle and the
+ * server's last job say so, even in a new run.
+ */
+import { TryLaterError, reasonOf } from '../errors';
+import type { PhaseName } from '../phases';
+import type { FlowDeps, JobView, LifecycleState, SourceServerView } from '../ports';
+import {
+  activeServers,
+  countsOf,
+  failServer,
+  loadManifest,
+  loadRunState,
+  mark,
+  saveRunState,
+  type LaunchProgress,
+  type ServerRecord,
+} from '../run-state';
+import { reached, readWave, describeRecords } from '../source-servers';
+import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
+import { MAX_SERVERS_PER_JOB, cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
+
+export const MAX_SERVERS_IN_ACTIVE_JOBS = 200;
+export const MAX_ACTIVE_JOBS = 20;
+export const MAX_LAUNCH_ATTEMPTS = 2;
+export const LAUNCH_POLL_SECONDS = 60;
+/** Servers still not launched this long after the phase started are set aside with the last refusal. */
+export const LAUNCH_PHASE_TIMEOUT_SECONDS = 6 * 3600;
+/** Jobs older than this are not active any more; DescribeJobs is asked from this far back. */
+export const ACTIVE_JOB_LOOKBACK_SECONDS = 7 * 86400;
+/** Cutover waits for the replication lag to fall below this (seconds), when MGN reports a lag. */
+export const CUTOVER_MAX_LAG_SECONDS = 300;
+
+export type LaunchKind = 'test' | 'cutover';
+
+interface LaunchRules {
+  readonly phase: PhaseName;
+  /** the lifecycle state a server launches from */
+  readonly launchFrom: LifecycleState;
+  /** the lifecycle state while its instance is launched (TESTING / CUTTING_OVER) */
+  readonly launched: LifecycleState;
+  /** at or past this state the phase is behind the server */
+  readonly past: LifecycleState;
+  readonly initiatedBy: string;
+  /** the state a failed server returns to (terminate is refused in TESTING and CUTTING_OVER) */
+  readonly revertTo: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER';
+  readonly lastJobOf: (v: SourceServerView) => string | undefined;
+  readonly progressOf: (r: ServerRecord) => LaunchProgress;
+  readonly start: (deps: FlowDeps, ids: string[]) => Promise<JobView>;
+}
+
+export const LAUNCH_RULES: Record<LaunchKind, LaunchRules> = {
+  test: {
+    phase: 'test-launch',
+    launchFrom: 'READY_FOR_TEST',
+    launched: 'TESTING',
+    past: 'READY_FOR_CUTOVER',
+    initiatedBy: 'START_TEST',
+    revertTo: 'READY_FOR_TEST',
+    lastJobOf: (v) => v.lastTestJobId,
+    progressOf: (r) => (r.testLaunch ??= { attempts: 0 }),
+    start: (deps, ids) => deps.mgn.startTest(ids),
+  },
+  cutover: {
+    phase: 'cutover-launch',
+    launchFrom: 'READY_FOR_CUTOVER',
+    launched: 'CUTTING_OVER',
+    past: 'CUTOVER',
+    initiatedBy: 'START_CUTOVER',
+    revertTo: 'READY_FOR_CUTOVER',
+    lastJobOf: (v) => v.lastCutoverJobId,
+    progressOf: (r) => (r.cutoverLaunch ??= { attempts: 0 }),
+    start: (deps, ids) => deps.mgn.startCutover(ids),
+  },
+};
+
+/** Servers in active jobs account-wide, and the number of active jobs. */
+export function activeJobLoad(jobs: readonly JobView[]): { servers: number; jobs: number } {
+  const active = jobs.filter((j) => j.status !== 'COMPLETED');
+  return { servers: active.reduce((n, j) => n + j.servers.length, 0), jobs: active.length };
+}
+
+type ServerLaunchState = 'launched' | 'in-flight' | 'queue' | 'hold';
+
+function classify(
+  rules: LaunchRules,
+  record: ServerRecord,
+  view: SourceServerView,
+  jobs: ReadonlyMap<string, JobView>,
+  activeJobOf: ReadonlyMap<string, string>,
+): { state: ServerLaunchState; failedLaunch?: string } {
+  const progress = rules.progressOf(record);
+  const jobId =
+    progress.jobId ??
+    activeJobOf.get(view.sourceServerId) ??
+    (view.lifecycleState === rules.launched ? rules.lastJobOf(view) : undefined);
+  if (jobId) {
+    progress.jobId = jobId;
+    const job = jobs.get(jobId);
+    const entry = job?.servers.find((s) => s.sourceServerId === view.sourceServerId);
+    if (entry?.launchStatus === 'LAUNCHED') {
+      progress.instanceId = entry.launchedInstanceId ?? view.launchedInstanceId;
+      return { state: 'launched' };
+    }
+    if (!job) {
+      // The job is gone from MGN's history: trust the lifecycle.
+      if (view.lifecycleState === rules.launched && view.launchedInstanceId) {
+        progress.instanceId = view.launchedInstanceId;
+        return { state: 'launched' };
+      }
+      progress.jobId = undefined;
+      return { state: 'queue' };
+    }
+    const failed = entry?.launchStatus === 'FAILED' || entry?.launchStatus === 'TERMINATED' || job.status === 'COMPLETED';
+    if (!failed) return { state: 'in-flight' };
+    progress.jobId = undefined;
+    return { state: 'queue', failedLaunch: `launch job ${jobId} ended with ${entry?.launchStatus ?? 'no launch'} for this server` };
+  }
+  if (view.lifecycleState === rules.launchFrom || view.lifecycleState === rules.launched) return { state: 'queue' };
+  return { state: 'hold' };
+}
+
+/** Why a server may not launch yet (cutover waits for a low replication lag). */
+function holdReason(kind: LaunchKind, view: SourceServerView): string | undefined {
+  if (kind === 'cutover' && view.lagSeconds !== undefined && view.lagSeconds > CUTOVER_MAX_LAG_SECONDS)
+    return `replication lag ${Math.round(view.lagSeconds)}s is above ${CUTOVER_MAX_LAG_SECONDS}s`;
+  return undefined;
+}
+
+/**
+ * One poll of a launch phase over the whole wave. Done when every active server is launched (or was
+ * already past the phase) and failed servers' instances are being retired.
+ */
+export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+  const rules = LAUNCH_RULES[kind];
+  const manifest = await loadManifest(deps.store, ctx.waveId);
+  const state = await loadRunState(deps.store, ctx);
+  const at = deps.now();
+  const phaseStartedAt = Date.parse((state.phaseStartedAt[rules.phase] ??= at.toISOString()));
+  const timedOut = (at.getTime() - phaseStartedAt) / 1000 > LAUNCH_PHASE_TIMEOUT_SECONDS;
+  const views = await readWave(deps.mgn, manifest, state);
+
+  const recentJobs = await deps.mgn.listJobs(new Date(at.getTime() - ACTIVE_JOB_LOOKBACK_SECONDS * 1000).toISOString());
+  const activeJobOf = new Map<string, string>();
+  for (const job of recentJobs)
+    if (job.status !== 'COMPLETED' && job.initiatedBy === rules.initiatedBy)
+      for (const s of job.servers) activeJobOf.set(s.sourceServerId, job.jobId);
+  const knownJobIds = new Set<string>();
+  for (const r of activeServers(state)) {
+    const v = views.get(r.name);
+    const id = rules.progressOf(r).jobId ?? (v && v.lifecycleState === rules.launched ? rules.lastJobOf(v) : undefined);
+    if (id) knownJobIds.add(id);
+  }
+  const recentById = new Map(recentJobs.map((j) => [j.jobId, j]));
+  const missing = [...knownJobIds].filter((id) => !recentById.has(id));
+  const jobs = new Map([...recentById, ...(missing.length > 0 ? (await deps.mgn.describeJobs(missing)).map((j) => [j.jobId, j] as const) : [])]);
+
+  const queue: ServerRecord[] = [];
+  let inFlight = 0;
+  let held = 0;
+  for (const record of activeServers(state)) {
+    const view = views.get(record.name);
+    if (!view) {
+      failServer(record, rules.phase, 'MGN no longer knows this source server', at);
+      continue;
+    }
+    if (reached(view, rules.past)) {
+      mark(record, rules.phase, 'skipped', at);
+      continue;
+    }
+    const { state: launchState, failedLaunch } = classify(rules, record, view, jobs, activeJobOf);
+    const progress = rules.progressOf(record);
+    if (launchState === 'launched') mark(record, rules.phase, 'done', at);
+    else if (launchState === 'in-flight') inFlight += 1;
+    else if (failedLaunch && progress.attempts >= MAX_LAUNCH_ATTEMPTS) {
+      failServer(record, rules.phase, `${failedLaunch}; gave up after ${progress.attempts} launches`, at);
+      requestCleanup(record, kind === 'test' ? 'test-failed' : 'cutover-failed', rules.revertTo);
+    } else if (launchState === 'queue') {
+      const hold = holdReason(kind, view);
+      if (hold) {
+        progress.lastRefusal = hold;
+        held += 1;
+      } else queue.push(record);
+    } else {
+      progress.lastRefusal = `lifecycle ${view.lifecycleState ?? 'unknown'} is not ${rules.launchFrom}`;
+      held += 1;
+    }
+  }
+
+  // Start what fits under the account-wide active-job limits; queue the rest.
+  const load = activeJobLoad(recentJobs);
+  let room = Math.max(0, MAX_SERVERS_IN_ACTIVE_JOBS - load.servers);
+  let jobSlots = Math.max(0, MAX_ACTIVE_JOBS - load.jobs);
+  let started = 0;
+  let refused: string | undefined;
+  /** Starts one job; a refusal other than "not now" is narrowed down to the server(s) it concerns. */
+  const startJob = async (batch: ServerRecord[]): Promise<void> => {
+    try {
+      const job = await rules.start(deps, batch.map((r) => r.sourceServerId!));
+      for (const r of batch) {
+        const progress = rules.progressOf(r);
+        progress.jobId = job.jobId;
+        progress.attempts += 1;
+        progress.lastRefusal = undefined;
+        r.launches[kind] += 1;
+        mark(r, rules.phase, 'started', at);
+      }
+      room -= batch.length;
+      jobSlots -= 1;
+      started += batch.length;
+      inFlight += batch.length;
+    } catch (error) {
+      if (error instanceof TryLaterError) {
+        refused = `${error.code}: ${error.message}`;
+        queue.unshift(...batch);
+        for (const r of queue) rules.progressOf(r).lastRefusal = refused;
+      } else if (batch.length === 1) failServer(batch[0], rules.phase, `MGN refused the launch: ${reasonOf(error)}`, at);
+      else for (const r of batch) if (!refused && room > 0 && jobSlots > 0) await startJob([r]);
+        else queue.push(r);
+    }
+  };
+  while (queue.length > 0 && room > 0 && jobSlots > 0 && !refused)
+    await startJob(queue.splice(0, Math.min(MAX_SERVERS_PER_JOB, room)));
+  const queued = queue.length;
+
+  if (timedOut)
+    for (const r of activeServers(state)) {
+      const p = rules.progressOf(r);
+      if (p.jobId || r.timeline.some((e) => e.phase === rules.phase && (e.status === 'done' || e.status === 'skipped'))) continue;
+      failServer(r, rules.phase, `not launched within ${LAUNCH_PHASE_TIMEOUT_SECONDS / 3600}h${p.lastRefusal ? `: ${p.lastRefusal}` : ''}`, at);
+    }
+
+  const failedViews = await describeRecords(deps.mgn, cleanupPending(state.servers));
+  const cleanupLeft = await retireTargetInstances(deps, state.servers, failedViews);
+
+  await saveRunState(deps.store, state);
+  const counts = countsOf(state);
+  deps.log.info(`${kind} launch poll`, { started, inFlight, queued, held, activeServersInJobs: load.servers, refused, ...counts });
+  const waiting = timedOut ? inFlight : inFlight + queued + held;
+  return waiting === 0 && cleanupLeft === 0
+    ? phaseDone(ctx, rules.phase, counts)
+    : pollAgain(ctx, rules.phase, Math.min(LAUNCH_POLL_SECONDS, manifest.options.pollIntervalSeconds), counts);
+}
+
+export const launchTest = (ctx: WaveContext, deps: FlowDeps) => launchWave('test', ctx, deps);
+export const launchCutover = (ctx: WaveContext, deps: FlowDeps) => launchWave('cutover', ctx, deps);

@@ -1,0 +1,41 @@
+import type { FlowDeps } from '../ports';
+import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
+import { describeRecords, reached, readWave } from '../source-servers';
+import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
+import { cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
+
+export const PREPARE_POLL_SECONDS = 30;
+
+/**
+ * Marks every server READY_FOR_CUTOVER and terminates its test instance (in that order: MGN refuses
+ * TerminateTargetInstances in TESTING). Servers already cutting over or cut over are skipped.
+ */
+export async function prepareCutover(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+  const manifest = await loadManifest(deps.store, ctx.waveId);
+  const state = await loadRunState(deps.store, ctx);
+  const at = deps.now();
+  const views = await readWave(deps.mgn, manifest, state);
+  for (const r of activeServers(state)) {
+    const view = views.get(r.name);
+    if (!view) {
+      failServer(r, 'cutover-prep', 'MGN no longer knows this source server', at);
+      continue;
+    }
+    if (reached(view, 'CUTTING_OVER')) {
+      mark(r, 'cutover-prep', 'skipped', at);
+      continue;
+    }
+    if (!reached(view, 'READY_FOR_TEST')) {
+      failServer(r, 'cutover-prep', `lifecycle ${view.lifecycleState ?? 'unknown'} is not launchable (replication not ready)`, at);
+      continue;
+    }
+    requestCleanup(r, 'prepare-cutover', 'READY_FOR_CUTOVER');
+    mark(r, 'cutover-prep', 'started', at);
+  }
+  const left = await retireTargetInstances(deps, state.servers, await describeRecords(deps.mgn, cleanupPending(state.servers)));
+  for (const r of activeServers(state)) if (r.cleanup?.purpose === 'prepare-cutover' && r.cleanup.finished) mark(r, 'cutover-prep', 'done', at);
+  await saveRunState(deps.store, state);
+  const counts = countsOf(state);
+  deps.log.info('cutover preparation poll', { cleanupLeft: left, ...counts });
+  return left === 0 ? phaseDone(ctx, 'cutover-prep', counts) : pollAgain(ctx, 'cutover-prep', PREPARE_POLL_SECONDS, counts);
+}

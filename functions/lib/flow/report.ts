@@ -1,0 +1,116 @@
+import { reasonOf } from '../errors';
+import type { PhaseName } from '../phases';
+import type { FlowDeps, SourceServerView } from '../ports';
+import { countsOf, type RunState, type TimelineEntry } from '../run-state';
+import { describeRecords, isFinalized } from '../source-servers';
+import { reportKey, serversKey, type Outcome, type WaveContext } from '../wave-context';
+import { removeInstallerCredentials } from './install-agents';
+
+/** The final report (CONTRACTS.md), written to waves/<waveId>/runs/<runId>/report.json. */
+export interface WaveReport {
+  readonly waveId: string;
+  readonly runId: string;
+  readonly outcome: Outcome;
+  readonly generatedAt: string;
+  /** why the wave stopped, when outcome is "failed" or "rejected" */
+  readonly stoppedBy?: { readonly error: string; readonly cause: string };
+  readonly servers: readonly ReportServer[];
+}
+
+export interface ReportServer {
+  readonly name: string;
+  readonly sourceServerId: string | null;
+  readonly finalLifecycleState: string;
+  readonly result: 'migrated' | 'failed' | 'skipped';
+  readonly failure?: { readonly phase: PhaseName; readonly reason: string };
+  readonly launches: { readonly test: number; readonly cutover: number };
+  readonly timeline: readonly TimelineEntry[];
+}
+
+export function waveOutcome(ctx: WaveContext, servers: readonly ReportServer[]): Outcome {
+  if (ctx.error) return 'failed';
+  if (ctx.outcome === 'rejected' || ctx.rejection) return 'rejected';
+  return servers.some((s) => s.result === 'failed') ? 'completed-with-failures' : 'completed';
+}
+
+export function buildReport(ctx: WaveContext, state: RunState | undefined, views: ReadonlyMap<string, SourceServerView>, at: Date): WaveReport {
+  const servers: ReportServer[] = (state?.servers ?? []).map((r) => {
+    const view = views.get(r.name);
+    return {
+      name: r.name,
+      sourceServerId: r.sourceServerId ?? null,
+      finalLifecycleState: view?.lifecycleState ?? (r.sourceServerId ? 'UNKNOWN' : 'NOT_IN_MGN'),
+      result: r.status === 'failed' ? 'failed' : isFinalized(view) ? 'migrated' : 'skipped',
+      ...(r.failure ? { failure: r.failure } : {}),
+      launches: r.launches,
+      timeline: r.timeline,
+    };
+  });
+  const stop = ctx.error ?? (ctx.rejection || ctx.outcome === 'rejected' ? (ctx.rejection ?? { Error: 'NotApproved', Cause: `approval answered ${JSON.stringify(ctx.approval ?? {})}` }) : undefined);
+  return {
+    waveId: ctx.waveId,
+    runId: ctx.runId,
+    outcome: waveOutcome(ctx, servers),
+    generatedAt: at.toISOString(),
+    ...(stop ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000) } } : {}),
+    servers,
+  };
+}
+
+export function reportSummary(report: WaveReport, key: string): string {
+  const by = (result: ReportServer['result']) => report.servers.filter((s) => s.result === result);
+  const lines = [
+    `Wave ${report.waveId} (run ${report.runId}): ${report.outcome}.`,
+    `${by('migrated').length} migrated, ${by('failed').length} failed, ${by('skipped').length} skipped of ${report.servers.length}.`,
+  ];
+  if (report.stoppedBy) lines.push(`Stopped by ${report.stoppedBy.error}: ${report.stoppedBy.cause.slice(0, 500)}`);
+  for (const s of by('failed').slice(0, 50)) lines.push(`  ${s.name} failed in ${s.failure?.phase}: ${s.failure?.reason.slice(0, 200)}`);
+  lines.push(`Full report: ${key}`);
+  return lines.join('\n');
+}
+
+/**
+ * Writes the final report (every server with its result) and notifies the topic. It runs after
+ * failures too, so it reads MGN best-effort and still writes what it knows.
+ */
+export async function writeReport(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+  const state = await deps.store.getJson<RunState>(serversKey(ctx.waveId, ctx.runId));
+  const at = deps.now();
+  let views: Map<string, SourceServerView> = new Map();
+  if (state) {
+    try {
+      // Left over only when the wave stopped during installs.
+      if (state.credentialParameters.length > 0) {
+        await removeInstallerCredentials(deps, state);
+        await deps.store.putJson(serversKey(ctx.waveId, ctx.runId), state);
+      }
+    } catch (error) {
+      deps.log.error('could not remove installer credentials parameters', { reason: reasonOf(error) });
+    }
+    try {
+      views = await describeRecords(deps.mgn, state.servers);
+    } catch (error) {
+      deps.log.error('could not read final lifecycle states from MGN', { reason: reasonOf(error) });
+    }
+  }
+  const report = buildReport(ctx, state, views, at);
+  const key = reportKey(ctx.waveId, ctx.runId);
+  await deps.store.putJson(key, report);
+  try {
+    await deps.notifier.publish(`Wave ${ctx.waveId}: ${report.outcome}`, reportSummary(report, key));
+  } catch (error) {
+    deps.log.error('could not publish the report summary', { reason: reasonOf(error) });
+  }
+  deps.log.info('wave report written', { outcome: report.outcome, key });
+  return {
+    ...ctx,
+    phase: 'report',
+    lastCompletedPhase: 'report',
+    done: true,
+    waitSeconds: 0,
+    polls: 0,
+    outcome: report.outcome,
+    reportKey: key,
+    ...(state ? { counts: countsOf(state) } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { InvalidContextError } from '../errors';
+import type { FlowDeps } from '../ports';
+import { activeServers, loadRunState } from '../run-state';
+import { parseWaveContext, type WaveContext } from '../wave-context';
+
+/** The approval task's payload (CONTRACTS.md): the wave context and the task token. */
+export interface ApprovalRequest {
+  readonly context: WaveContext;
+  readonly taskToken: string;
+}
+
+const MAX_LISTED_FAILURES = 50;
+
+export function parseApprovalRequest(event: unknown): ApprovalRequest {
+  const parsed = z.object({ context: z.unknown(), taskToken: z.string().min(1).max(1024) }).safeParse(event);
+  if (!parsed.success) throw new InvalidContextError('approval request needs {context, taskToken}');
+  return { context: parseWaveContext(parsed.data.context), taskToken: parsed.data.taskToken };
+}
+
+/** The human-readable request: what passed, what was set aside, and how to answer. */
+export function approvalMessage(request: ApprovalRequest, ready: string[], failures: { name: string; phase: string; reason: string }[]): string {
+  const { context: ctx } = request;
+  const lines = [
+    `Wave ${ctx.waveId} (run ${ctx.runId}, ${ctx.targetRegion}) finished its tests and waits for approval to cut over.`,
+    '',
+    `Servers: ${ctx.counts.total} in the wave, ${ready.length} ready for cutover, ${failures.length} set aside.`,
+  ];
+  if (failures.length > 0) {
+    lines.push('', 'Set aside:');
+    for (const f of failures.slice(0, MAX_LISTED_FAILURES)) lines.push(`  ${f.name} (${f.phase}): ${f.reason.slice(0, 200)}`);
+    if (failures.length > MAX_LISTED_FAILURES) lines.push(`  ... and ${failures.length - MAX_LISTED_FAILURES} more (see the run's servers.json)`);
+  }
+  lines.push(
+    '',
+    'To approve: Step Functions SendTaskSuccess with output {"approved": true, "by": "<your name>"}.',
+    'To reject: SendTaskFailure with error "ApprovalRejected" and your reason as the cause (test instances are then terminated).',
+    '',
+    'Task token:',
+    request.taskToken,
+  );
+  return lines.join('\n');
+}
+
+/** Publishes the approval request with its task token. The token is never logged. */
+export async function requestApproval(request: ApprovalRequest, deps: FlowDeps): Promise<{ requested: true }> {
+  const state = await loadRunState(deps.store, request.context);
+  const ready = activeServers(state).map((r) => r.name);
+  const failures = state.servers
+    .filter((r) => r.status === 'failed' && r.failure)
+    .map((r) => ({ name: r.name, phase: r.failure!.phase, reason: r.failure!.reason }));
+  await deps.notifier.publish(`Approval needed: cutover of wave ${request.context.waveId}`, approvalMessage(request, ready, failures));
+  deps.log.info('approval requested', { ready: ready.length, setAside: failures.length });
+  return { requested: true };
+}

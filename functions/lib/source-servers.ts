@@ -1,0 +1,98 @@
+/**
+ * Matching manifest servers to MGN's source servers, and reading the wave's current state from MGN.
+ * MGN is the source of truth: every step starts here.
+ */
+import type { ServerSpec, WaveManifest } from './manifest';
+import type { LifecycleState, MgnPort, SourceServerView } from './ports';
+import type { RunState, ServerRecord } from './run-state';
+
+const lower = (v: string | undefined) => v?.toLowerCase();
+const shortName = (v: string | undefined) => lower(v)?.split('.')[0];
+
+/** Does this MGN source server stand for this manifest server? (identificationHints or userProvidedID) */
+export function isSameServer(spec: ServerSpec, candidate: SourceServerView): boolean {
+  if (spec.userProvidedId && candidate.userProvidedId === spec.userProvidedId) return true;
+  if (spec.source.type === 'ec2') return candidate.hints.awsInstanceId === spec.source.instanceId;
+  const hostname = spec.source.hostname;
+  if (!hostname) return false;
+  if (lower(candidate.hints.fqdn) === lower(hostname)) return true;
+  // an on-prem host may report its short name only
+  return hostname.includes('.') ? false : shortName(candidate.hints.hostname) === lower(hostname);
+}
+
+/** The unarchived MGN source server for each manifest server, by name; servers MGN does not know are absent. */
+export function matchSourceServers(specs: readonly ServerSpec[], known: readonly SourceServerView[]): Map<string, SourceServerView> {
+  const out = new Map<string, SourceServerView>();
+  const live = known.filter((k) => !k.isArchived);
+  for (const spec of specs) {
+    const match = live.find((k) => isSameServer(spec, k));
+    if (match) out.set(spec.name, match);
+  }
+  return out;
+}
+
+/**
+ * Fills in sourceServerId for active records MGN now knows (one listing, only when some are missing),
+ * then describes every active record with an id (the adapter asks ≤ 200 ids per call).
+ * Returns the current view by server name.
+ */
+export async function readWave(mgn: MgnPort, manifest: WaveManifest, state: RunState): Promise<Map<string, SourceServerView>> {
+  const active = state.servers.filter((r) => r.status === 'active');
+  if (active.some((r) => !r.sourceServerId)) {
+    const specs = active.filter((r) => !r.sourceServerId).map((r) => specOf(manifest, r));
+    const matched = matchSourceServers(specs, await mgn.listSourceServers());
+    for (const record of active) {
+      const match = matched.get(record.name);
+      if (match && !record.sourceServerId) record.sourceServerId = match.sourceServerId;
+    }
+  }
+  return describeRecords(mgn, active);
+}
+
+/** The current MGN view of the given records that have a source server id, by server name. */
+export async function describeRecords(mgn: MgnPort, records: readonly ServerRecord[]): Promise<Map<string, SourceServerView>> {
+  const ids = [...new Set(records.map((r) => r.sourceServerId).filter((id): id is string => Boolean(id)))];
+  const views = ids.length > 0 ? await mgn.describeSourceServers(ids) : [];
+  const byId = new Map(views.map((v) => [v.sourceServerId, v]));
+  const out = new Map<string, SourceServerView>();
+  for (const record of records) {
+    const view = record.sourceServerId ? byId.get(record.sourceServerId) : undefined;
+    if (view) out.set(record.name, view);
+  }
+  return out;
+}
+
+const specIndex = new WeakMap<WaveManifest, Map<string, ServerSpec>>();
+
+/** The manifest entry of a server record (indexed once per manifest object: waves hold up to 1,000 servers). */
+export const specOf = (manifest: WaveManifest, record: ServerRecord): ServerSpec => {
+  let index = specIndex.get(manifest);
+  if (!index) {
+    index = new Map(manifest.servers.map((s) => [s.name, s]));
+    specIndex.set(manifest, index);
+  }
+  const spec = index.get(record.name);
+  if (!spec) throw new Error(`server ${record.name} is not in the manifest`);
+  return spec;
+};
+
+/** Lifecycle states in the order a migration moves through them. */
+const LIFECYCLE_RANK: Record<LifecycleState, number> = {
+  DISCOVERED: 0,
+  PENDING_INSTALLATION: 0,
+  NOT_READY: 0,
+  STOPPED: 0,
+  READY_FOR_TEST: 1,
+  TESTING: 2,
+  READY_FOR_CUTOVER: 3,
+  CUTTING_OVER: 4,
+  CUTOVER: 5,
+  DISCONNECTED: 6,
+};
+
+/** True when the server's lifecycle is at or beyond `state`. */
+export const reached = (view: SourceServerView | undefined, state: LifecycleState): boolean =>
+  view?.lifecycleState !== undefined && LIFECYCLE_RANK[view.lifecycleState] >= LIFECYCLE_RANK[state];
+
+/** Finalised: FinalizeCutover has run (CUTOVER, or DISCONNECTED after it). */
+export const isFinalized = (view: SourceServerView | undefined): boolean => reached(view, 'CUTOVER');

@@ -1,0 +1,163 @@
+import 'aws-sdk-client-mock-jest';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { preflight, EndpointUnreachableError } from '../../../functions/lib/flow/preflight';
+import { writeReport } from '../../../functions/lib/flow/report';
+import { requestApproval } from '../../../functions/lib/flow/request-approval';
+import { validateWave } from '../../../functions/lib/flow/validate-wave';
+import { InvalidInputError } from '../../../functions/lib/validation';
+import { reportKey } from '../../../functions/lib/wave-context';
+import { waveOf } from '../../asl/fake-world';
+import {
+  CreateReplicationConfigurationTemplateCommand,
+  DescribeReplicationConfigurationTemplatesCommand,
+  DescribeSourceServersCommand,
+  UpdateReplicationConfigurationTemplateCommand,
+  mockMgn,
+} from '../mgn-mock';
+import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
+
+const mgn = mockMgn();
+const ssm = mockClient(SSMClient);
+const sns = mockClient(SNSClient);
+
+beforeEach(() => {
+  mgn.reset();
+  ssm.reset();
+  sns.reset();
+});
+
+describe('validate-wave', () => {
+  it('refuses a bad manifest naming every problem, and touches nothing', async () => {
+    const bed = sdkTestbed(waveOf(1));
+    const bad = { ...waveOf(1), targetRegion: 'mars-1', options: { aproval: 'auto' } };
+    await expect(validateWave({ input: bad, runId: 'run-1' }, bed.deps)).rejects.toThrow(InvalidInputError);
+    await expect(validateWave({ input: bad, runId: 'run-1' }, bed.deps)).rejects.toThrow(/targetRegion: .*\n.*options.aproval: unknown field/);
+    expect(bed.objects.size).toBe(0);
+  });
+
+  it('reads a manifest near 256 KiB from manifestLocation and stores it with fresh server records', async () => {
+    const manifest = waveOf(2);
+    const bed = sdkTestbed(manifest);
+    bed.objects.set('uploads/waves/wave-7.json', JSON.stringify(manifest));
+    const ctx = await validateWave({ input: { manifestLocation: { bucket: 'uploads', key: 'waves/wave-7.json' } }, runId: 'exec-42' }, bed.deps);
+    expect(ctx).toEqual({
+      waveId: 'wave-7',
+      runId: 'exec-42',
+      targetRegion: 'eu-west-1',
+      phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
+      approvalRequired: true,
+      phase: 'validate',
+      lastCompletedPhase: 'validate',
+      done: true,
+      waitSeconds: 0,
+      polls: 0,
+      counts: { total: 2, active: 2, failed: 0 },
+    });
+    expect([...bed.objects.keys()]).toEqual(['uploads/waves/wave-7.json', 'waves/wave-7/manifest.json', 'waves/wave-7/runs/exec-42/servers.json']);
+  });
+});
+
+describe('preflight', () => {
+  it('fixes a replication template that would route publicly, and sets aside sources SSM does not see Online', async () => {
+    const manifest = waveOf(3);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    mgn.on(DescribeReplicationConfigurationTemplatesCommand).resolves({
+      items: [{ replicationConfigurationTemplateID: 'rct-1', dataPlaneRouting: 'PUBLIC_IP', createPublicIP: true, stagingAreaSubnetId: 'subnet-public', replicationServersSecurityGroupsIDs: [] }],
+    });
+    mgn.on(UpdateReplicationConfigurationTemplateCommand).resolves({});
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    const ids = manifest.servers.map((s) => (s.source as { instanceId: string }).instanceId);
+    ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [
+        { InstanceId: ids[0], PingStatus: 'Online' },
+        { InstanceId: ids[1], PingStatus: 'ConnectionLost' },
+      ],
+    });
+
+    const next = await preflight(ctx, bed.deps);
+
+    expect(mgn.commandCalls(UpdateReplicationConfigurationTemplateCommand)[0].args[0].input).toEqual({
+      replicationConfigurationTemplateID: 'rct-1',
+      stagingAreaSubnetId: 'subnet-staging',
+      dataPlaneRouting: 'PRIVATE_IP',
+      createPublicIP: false,
+      replicationServersSecurityGroupsIDs: ['sg-replication'],
+      associateDefaultSecurityGroup: false,
+    });
+    expect(mgn.commandCalls(CreateReplicationConfigurationTemplateCommand)).toHaveLength(0);
+    const records = (await readRecords(bed, ctx)).servers;
+    expect(records.map((r) => r.failure?.reason)).toEqual([
+      undefined,
+      'SSM agent is ConnectionLost in ap-southeast-1, not Online: Run Command cannot reach the source',
+      expect.stringMatching(/^not registered with SSM in ap-southeast-1/),
+    ]);
+    expect(next).toMatchObject({ done: true, lastCompletedPhase: 'preflight', counts: { active: 1, failed: 2 } });
+  });
+
+  it('stops the wave when the orchestrator cannot reach an endpoint on 443', async () => {
+    const manifest = waveOf(1);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    const deps = {
+      ...bed.deps,
+      config: { ...bed.deps.config, preflightEndpoints: ['mgn.eu-west-1.amazonaws.com'] },
+      network: { tcpProbe: async (host: string) => `${host}:443: ETIMEDOUT` },
+    };
+    await expect(preflight(ctx, deps)).rejects.toThrow(EndpointUnreachableError);
+  });
+});
+
+describe('request-approval', () => {
+  it('publishes the task token and a summary to SNS and never logs the token', async () => {
+    const manifest = waveOf(2);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (s) => {
+      s.servers[1].status = 'failed';
+      s.servers[1].failure = { phase: 'test-verify', reason: 'smoke checks Failed: FAIL tcp:443' };
+    });
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const token = 'AQCEAAAAKgAAAAMAAAAAAAAAAsecrettoken==';
+
+    await requestApproval({ context: ctx, taskToken: token }, bed.deps);
+
+    const input = sns.commandCalls(PublishCommand)[0].args[0].input;
+    expect(input).toMatchObject({ TopicArn: 'arn:aws:sns:eu-west-1:123456789012:waves', Subject: 'Approval needed: cutover of wave wave-7' });
+    expect(input.Message).toContain(token);
+    expect(input.Message).toContain('srv-001 (test-verify): smoke checks Failed: FAIL tcp:443');
+    expect(bed.log.lines.join('\n')).not.toContain(token);
+  });
+});
+
+describe('report', () => {
+  it('writes every server with its result and final lifecycle, and outcome "failed" after a Catch', async () => {
+    const manifest = waveOf(2);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (s) => {
+      s.servers[0].sourceServerId = 's-00000000000000000';
+    });
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [sdkServer('s-00000000000000000', 'i-x', { lifeCycle: { state: 'NOT_READY' } })] });
+    sns.on(PublishCommand).resolves({});
+
+    const out = await writeReport({ ...ctx, error: { Error: 'States.Timeout', Cause: 'task timed out' } }, bed.deps);
+
+    const report = JSON.parse(bed.objects.get(reportKey('wave-7', 'run-1'))!);
+    expect(out).toMatchObject({ outcome: 'failed', reportKey: 'waves/wave-7/runs/run-1/report.json', lastCompletedPhase: 'report' });
+    expect(report).toMatchObject({
+      waveId: 'wave-7',
+      runId: 'run-1',
+      outcome: 'failed',
+      stoppedBy: { error: 'States.Timeout', cause: 'task timed out' },
+      servers: [
+        { name: 'srv-000', sourceServerId: 's-00000000000000000', finalLifecycleState: 'NOT_READY', result: 'skipped', launches: { test: 0, cutover: 0 } },
+        { name: 'srv-001', sourceServerId: null, finalLifecycleState: 'NOT_IN_MGN', result: 'skipped' },
+      ],
+    });
+    expect(report.servers[0].timeline).toEqual([{ phase: 'validate', status: 'done', at: '2026-01-05T08:00:00.000Z' }]);
+    expect(sns.commandCalls(PublishCommand)[0].args[0].input.Subject).toBe('Wave wave-7: failed');
+  });
+});

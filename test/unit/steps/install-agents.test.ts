@@ -1,0 +1,132 @@
+import 'aws-sdk-client-mock-jest';
+import { DescribeSourceServersCommand, mockMgn } from '../mgn-mock';
+import { DeleteParameterCommand, ListCommandInvocationsCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { credentialsParameterName, installAgents } from '../../../functions/lib/flow/install-agents';
+import type { WaveManifest } from '../../../functions/lib/manifest';
+import { waveOf } from '../../asl/fake-world';
+import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
+
+const mgn = mockMgn();
+const ssm = mockClient(SSMClient);
+const sts = mockClient(STSClient);
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const SESSION = 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN';
+
+beforeEach(() => {
+  mgn.reset();
+  ssm.reset();
+  sts.reset();
+  ssm.on(SendCommandCommand).callsFake((input) => ({ Command: { CommandId: `cmd-${input.DocumentName}-${input.InstanceIds.length}` } }));
+});
+
+describe('install-agents', () => {
+  it('skips servers MGN already knows and sends the host precheck in batches of at most 50, per SSM region', async () => {
+    const manifest = waveOf(120);
+    manifest.servers[119] = { ...manifest.servers[119], source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db1.corp.example' } };
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    const known = sdkServer('s-00000000000000001', (manifest.servers[0].source as { instanceId: string }).instanceId);
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [known] });
+
+    const next = await installAgents(ctx, bed.deps);
+
+    const sends = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
+    expect(sends.map((s) => s.InstanceIds!.length)).toEqual([50, 50, 18, 1]);
+    expect(sends.every((s) => s.DocumentName === 'MgnOrchestrator-Precheck')).toBe(true);
+    expect(sends[0].Parameters).toEqual({
+      region: ['eu-west-1'],
+      mgnEndpoint: ['vpce-0a1b2c3d4e5f60718-abcd1234.mgn.eu-west-1.vpce.amazonaws.com'],
+      s3Endpoint: ['vpce-0a1b2c3d4e5f60718-abcd1234.s3.eu-west-1.vpce.amazonaws.com'],
+    });
+    const sent = sends.flatMap((s) => s.InstanceIds);
+    expect(sent).not.toContain((manifest.servers[0].source as { instanceId: string }).instanceId);
+    expect(sends[3].InstanceIds).toEqual(['mi-0123456789abcdef0']);
+    // EC2 sources go to SSM in their own region; the on-prem one to the target region
+    const regions = await Promise.all(ssm.commandCalls(SendCommandCommand).map((c) => (c.thisValue as SSMClient).config.region()));
+    expect(regions).toEqual(['ap-southeast-1', 'ap-southeast-1', 'ap-southeast-1', 'eu-west-1']);
+    expect(next).toMatchObject({ done: false, phase: 'install', waitSeconds: 30 });
+    const skipped = (await readRecords(bed, ctx)).servers[0];
+    expect(skipped.timeline.slice(-2)).toMatchObject([
+      { phase: 'precheck', status: 'skipped' },
+      { phase: 'install', status: 'skipped' },
+    ]);
+  });
+
+  it('reads results back per instance: a failed precheck sets the server aside with the tail of its output; passed ones get the install', async () => {
+    const manifest: WaveManifest = waveOf(3);
+    manifest.servers[2] = { ...manifest.servers[2], devices: ['/dev/sda'], tags: { app: 'billing' } };
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (s) => s.servers.forEach((r) => (r.install = { stage: 'precheck-sent', commandId: 'cmd-pre', sentAt: '2026-01-05T07:59:00.000Z' })));
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    const ids = manifest.servers.map((s) => (s.source as { instanceId: string }).instanceId);
+    ssm.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: ids[0], Status: 'Success', CommandPlugins: [{ Output: 'PASS dns' }] },
+        { InstanceId: ids[1], Status: 'Failed', CommandPlugins: [{ Output: 'PASS dns-mgn\nFAIL disk-root: 1.2 GB free, need 2 GB' }] },
+        { InstanceId: ids[2], Status: 'Success', CommandPlugins: [{ Output: 'PASS dns' }] },
+      ],
+    });
+
+    await installAgents(ctx, bed.deps);
+
+    expect(ssm).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-pre', Details: true });
+    const records = await readRecords(bed, ctx);
+    expect(records.servers[1]).toMatchObject({
+      status: 'failed',
+      failure: { phase: 'precheck', reason: 'host precheck Failed: PASS dns-mgn\nFAIL disk-root: 1.2 GB free, need 2 GB' },
+    });
+    // different parameters (devices, tags) mean separate commands
+    const installs = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
+    expect(installs.map((i) => [i.DocumentName, i.InstanceIds])).toEqual([
+      ['MgnOrchestrator-InstallLinux', [ids[0]]],
+      ['MgnOrchestrator-InstallLinux', [ids[2]]],
+    ]);
+    expect(installs[1].Parameters).toMatchObject({ devices: ['/dev/sda'], tags: ['app=billing'], userProvidedId: [''], credentialsParameter: [''] });
+  });
+
+  it('installer-role: the host gets only the name of a SecureString parameter; the credentials appear in no command, output or log', async () => {
+    const manifest = waveOf(2, { credentials: 'installer-role' });
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (s) => s.servers.forEach((r) => (r.install = { stage: 'precheck-passed' })));
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: SECRET, SessionToken: SESSION, Expiration: new Date('2026-01-05T09:00:00Z') } });
+
+    const next = await installAgents(ctx, bed.deps);
+
+    const name = credentialsParameterName('wave-7', 'run-1');
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::123456789012:role/installer', DurationSeconds: 3600 });
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, { Name: name, Type: 'SecureString', Overwrite: true });
+    expect(JSON.parse(ssm.commandCalls(PutParameterCommand)[0].args[0].input.Value!)).toMatchObject({ SecretAccessKey: SECRET, SessionToken: SESSION });
+    const send = ssm.commandCalls(SendCommandCommand)[0].args[0].input;
+    expect(send.Parameters?.credentialsParameter).toEqual([name]);
+    const everythingElse = JSON.stringify([ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input), next, bed.log.lines, [...bed.objects.values()]]);
+    expect(everythingElse).not.toContain(SECRET);
+    expect(everythingElse).not.toContain(SESSION);
+  });
+
+  it('deletes the credentials parameter once every install has ended', async () => {
+    const manifest = waveOf(1, { credentials: 'installer-role' });
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    const name = credentialsParameterName('wave-7', 'run-1');
+    await editRecords(bed, ctx, (s) => {
+      s.credentialParameters = [{ region: 'ap-southeast-1', name }];
+      s.servers[0].install = { stage: 'install-sent', commandId: 'cmd-inst', sentAt: '2026-01-05T07:50:00.000Z' };
+    });
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    ssm.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [{ InstanceId: (manifest.servers[0].source as { instanceId: string }).instanceId, Status: 'Success', CommandPlugins: [{ Output: 'done' }] }],
+    });
+
+    const next = await installAgents(ctx, bed.deps);
+
+    expect(ssm).toHaveReceivedCommandWith(DeleteParameterCommand, { Name: name });
+    expect(next).toMatchObject({ done: true, lastCompletedPhase: 'install' });
+    expect((await readRecords(bed, ctx)).credentialParameters).toEqual([]);
+  });
+});
