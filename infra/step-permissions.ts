@@ -92,6 +92,14 @@ const SCOPES: Readonly<Record<string, Scope>> = {
     ],
     why: INSTANCE_WHY,
   },
+  'ssm:PutParameter': {
+    resources: (ctx) => commandRegions(ctx).map((region) => arn(ctx, 'ssm', region, ctx.account, 'parameter/mgn-orchestrator/*')),
+    why: 'installer credentials are staged per wave and run under /mgn-orchestrator/<waveId>/<runId>/; the ids are known only at run time',
+  },
+  'ssm:DeleteParameter': {
+    resources: (ctx) => commandRegions(ctx).map((region) => arn(ctx, 'ssm', region, ctx.account, 'parameter/mgn-orchestrator/*')),
+    why: 'removes the staged installer credentials under /mgn-orchestrator/ once the install is done',
+  },
   'sts:AssumeRole': { resources: (ctx) => [ctx.installerRoleArn], why: 'the installer role only' },
   'sns:Publish': { resources: (ctx) => [ctx.topicArn], why: 'the notifications topic only' },
 };
