@@ -43,9 +43,16 @@ export function manifest(waveId: string, count: number, offset = 0): WaveManifes
 
 const credentials = { accessKeyId: 'AKIDEMULATOR0000001', secretAccessKey: 'emulator-secret' };
 
+const made: { destroy(): void }[] = [];
+
+/** Closes every client `clients()` made (their keep-alive sockets would hold jest open). */
+export function destroyClients(): void {
+  for (const c of made.splice(0)) c.destroy();
+}
+
 export function clients(url: string, region = TARGET, maxAttempts = 1) {
   const common = { endpoint: url, region, credentials, maxAttempts };
-  return {
+  const set = {
     mgn: new MgnClient(common),
     ssm: new SSMClient(common),
     ec2: new EC2Client(common),
@@ -53,6 +60,8 @@ export function clients(url: string, region = TARGET, maxAttempts = 1) {
     s3: new S3Client({ ...common, forcePathStyle: true }),
     sns: new SNSClient(common),
   };
+  made.push(...Object.values(set));
+  return set;
 }
 
 export const sourceRegionOf = (s: WaveManifest['servers'][number], target: string) => (s.source.type === 'ec2' ? s.source.region : target);
