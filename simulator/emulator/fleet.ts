@@ -769,10 +769,31 @@ export class Fleet {
     return this.activeJobs().reduce((n, j) => n + j.participants.length, 0);
   }
 
+  /**
+   * Job operations list no ResourceNotFoundException in the model: an unknown id is a
+   * ValidationException naming the field.
+   */
+  private jobServers(region: string, ids: string[]): SourceServer[] {
+    if (new Set(ids).size !== ids.length)
+      throw new ApiError('ValidationException', 'sourceServerIDs lists a source server more than once.', 400, {
+        reason: 'fieldValidationFailed',
+        fieldList: [{ name: 'sourceServerIDs', message: 'duplicate source server ID' }],
+      });
+    return ids.map((id) => {
+      const s = this.sourceServers.get(id);
+      if (!s || s.region !== region)
+        throw new ApiError('ValidationException', `Source server ${id} not found in ${region}.`, 400, {
+          reason: 'fieldValidationFailed',
+          fieldList: [{ name: 'sourceServerIDs', message: `source server ${id} not found` }],
+        });
+      return s;
+    });
+  }
+
   /** StartTest / StartCutover: checks quotas and every server's state first, then launches. */
   startLaunch(region: string, kind: 'test' | 'cutover', ids: string[], tags: Record<string, string>): Job {
+    const servers = this.jobServers(region, ids);
     this.checkJobQuotas(ids);
-    const servers = ids.map((id) => this.server(region, id));
     const busy = new Set(this.activeJobs().flatMap((j) => j.participants.map((p) => p.sourceServerID)));
     for (const s of servers) {
       if (busy.has(s.sourceServerID)) throw conflict(s, `Source server ${s.sourceServerID} is already participating in an active job.`);
@@ -807,8 +828,8 @@ export class Fleet {
   }
 
   terminateTargetInstances(region: string, ids: string[], tags: Record<string, string>): Job {
+    const servers = this.jobServers(region, ids);
     this.checkJobQuotas(ids);
-    const servers = ids.map((id) => this.server(region, id));
     for (const s of servers) {
       if (['TESTING', 'CUTTING_OVER', 'CUTOVER'].includes(s.lifeCycle))
         throw conflict(s, `Cannot terminate target instances of source server ${s.sourceServerID} in life cycle state ${s.lifeCycle}.`);

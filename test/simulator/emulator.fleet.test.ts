@@ -486,7 +486,7 @@ describe('emulator: throttling, chaos, trace and control API', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual(em.trace.entries.map((e) => JSON.parse(JSON.stringify(e))));
     expect(lines[0]).toEqual({ seq: 1, virtualTime: '2026-01-05T08:00:00.000Z', service: 'mgn', operation: 'DescribeSourceServers', region: TARGET, params: { maxResults: 5 }, outcome: 'ok', status: 200 });
-    expect(lines[1]).toMatchObject({ seq: 2, operation: 'StartTest', outcome: 'ResourceNotFoundException', status: 404, mutating: true });
+    expect(lines[1]).toMatchObject({ seq: 2, operation: 'StartTest', outcome: 'ValidationException', status: 400, mutating: true });
     expect(lines[2]).toMatchObject({ service: 'ssm', operation: 'DescribeInstanceInformation', outcome: 'ok' });
     expect(em.trace.countsByOperation()).toEqual({ 'mgn:DescribeSourceServers': 1, 'mgn:StartTest': 1, 'ssm:DescribeInstanceInformation': 1 });
   });
