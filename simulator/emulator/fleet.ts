@@ -1,0 +1,1193 @@
+/**
+ * The emulated fleet: SSM managed instances, Run Command invocations, MGN source servers with their
+ * replication and lifecycle, launch jobs, and the EC2 instances they launch, all on the virtual
+ * clock. Service handlers (mgn.ts, ssm.ts, ec2.ts) translate wire requests into calls here; every
+ * rule about what may happen when (preconditions, quotas, faults) lives in this file.
+ */
+import type { ServerSpec, WaveManifest } from '../../functions/lib/manifest';
+import type { VirtualClock } from '../clock';
+import { SCENARIO_DEFAULTS, type FaultKind, type Scenario } from '../scenario';
+import { ApiError } from './errors';
+import { EventQueue } from './events';
+import { SeededRandom } from './random';
+
+/** The SSM document names the emulator interprets (CONTRACTS.md; configurable like the stack's env). */
+export interface DocumentNames {
+  readonly precheck: string;
+  readonly linuxInstall: string;
+  readonly windowsInstall: string;
+}
+
+export const DEFAULT_DOCUMENTS: DocumentNames = {
+  precheck: 'MgnOrchestrator-Precheck',
+  linuxInstall: 'MgnOrchestrator-InstallLinux',
+  windowsInstall: 'MgnOrchestrator-InstallWindows',
+};
+
+export const ACCOUNT_ID = '111122223333';
+
+/** How long things take on the virtual clock, in seconds. */
+export const TIMINGS = {
+  /** a Run Command invocation leaves Pending this long after SendCommand */
+  commandDelivery: 2,
+  precheck: 15,
+  shellScript: 5,
+  /** each of the 11 data replication initiation steps */
+  initiationStep: 20,
+  creatingSnapshot: 60,
+  /** share of the initial sync done when a `replication-stalls` server stalls */
+  stallFraction: 0.4,
+  jobStart: 10,
+  snapshot: 60,
+  conversion: 240,
+  launch: 30,
+  /** EC2: pending -> running */
+  instancePending: 30,
+  /** EC2: running -> status checks ok and SSM agent Online */
+  boot: 90,
+  terminate: 30,
+  /** CONTINUOUS replication lag */
+  continuousLagSeconds: 1,
+} as const;
+
+/** Quotas from DESIGN section 4 (not adjustable ones fixed, account ones from the scenario). */
+export const LIMITS = {
+  serversPerJob: 200,
+  serversInActiveJobs: 200,
+  concurrentJobs: 20,
+} as const;
+
+export const INITIATION_STEPS = [
+  'WAIT',
+  'CREATE_SECURITY_GROUP',
+  'LAUNCH_REPLICATION_SERVER',
+  'BOOT_REPLICATION_SERVER',
+  'AUTHENTICATE_WITH_SERVICE',
+  'DOWNLOAD_REPLICATION_SOFTWARE',
+  'CREATE_STAGING_DISKS',
+  'ATTACH_STAGING_DISKS',
+  'PAIR_REPLICATION_SERVER_WITH_AGENT',
+  'CONNECT_AGENT_TO_REPLICATION_SERVER',
+  'START_DATA_TRANSFER',
+] as const;
+
+export type Platform = 'Linux' | 'Windows';
+export type LifeCycleState =
+  | 'STOPPED'
+  | 'NOT_READY'
+  | 'READY_FOR_TEST'
+  | 'TESTING'
+  | 'READY_FOR_CUTOVER'
+  | 'CUTTING_OVER'
+  | 'CUTOVER'
+  | 'DISCONNECTED'
+  | 'DISCOVERED'
+  | 'PENDING_INSTALLATION';
+export type ReplicationState = 'INITIATING' | 'INITIAL_SYNC' | 'CREATING_SNAPSHOT' | 'CONTINUOUS' | 'STALLED' | 'DISCONNECTED';
+
+/** One manifest server with the scenario's numbers resolved. */
+export interface ServerRecord {
+  readonly waveId: string;
+  readonly spec: ServerSpec;
+  readonly targetRegion: string;
+  readonly endpoints: WaveManifest['endpoints'];
+  readonly diskGiB: number;
+  readonly bandwidthMbps: number;
+  readonly installSeconds: number;
+  readonly fault?: FaultKind;
+  readonly platform: Platform;
+  sourceServerId?: string;
+}
+
+export interface ManagedInstance {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly platform: Platform;
+  readonly resourceType: 'EC2Instance' | 'ManagedInstance';
+  readonly computerName: string;
+  readonly ipAddress: string;
+  readonly registeredAt: number;
+  /** the manifest server this instance is the source of */
+  readonly source?: ServerRecord;
+  /** the EC2 instance MGN launched, when this is a test or cutover instance */
+  readonly launched?: Ec2Instance;
+}
+
+export interface Ec2Instance {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly platform: Platform;
+  readonly launchedAt: number;
+  readonly privateIp: string;
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+  readonly vpcId: string;
+  readonly availabilityZone: string;
+  readonly instanceType: string;
+  readonly tags: Record<string, string>;
+  readonly purpose: 'source' | 'test' | 'cutover';
+  readonly sourceServerId?: string;
+  readonly record?: ServerRecord;
+  state: 'pending' | 'running' | 'shutting-down' | 'terminated';
+  statusOk: boolean;
+}
+
+export interface ReplicatedDisk {
+  readonly deviceName: string;
+  readonly totalStorageBytes: number;
+}
+
+export interface SourceServer {
+  readonly sourceServerID: string;
+  readonly arn: string;
+  readonly region: string;
+  readonly record: ServerRecord;
+  readonly addedAt: number;
+  tags: Record<string, string>;
+  userProvidedID?: string;
+  readonly hints: { hostname: string; fqdn: string; awsInstanceID?: string };
+  isArchived: boolean;
+  lifeCycle: LifeCycleState;
+  readonly disks: ReplicatedDisk[];
+  replication: {
+    state: ReplicationState;
+    readonly replicatorId: string;
+    initiationStart: number;
+    syncStart: number;
+    syncEnd: number;
+    continuousAt: number;
+    stalledAt?: number;
+    error?: { error: string; rawError: string };
+    lastSnapshotAt?: number;
+    /** bumps on disconnect so scheduled replication changes of an earlier generation are dropped */
+    generation: number;
+  };
+  lastTest: { initiated?: { at: number; jobID: string }; reverted?: number; finalized?: number };
+  lastCutover: { initiated?: { at: number; jobID: string }; reverted?: number; finalized?: number };
+  launchedInstance?: { ec2InstanceID: string; jobID: string; firstBoot: 'WAITING' | 'SUCCEEDED' | 'STOPPED'; purpose: 'test' | 'cutover' };
+  readonly launchTemplateId: string;
+}
+
+export type LaunchStatus = 'PENDING' | 'IN_PROGRESS' | 'LAUNCHED' | 'FAILED' | 'TERMINATED';
+export type JobLogEvent =
+  | 'JOB_START'
+  | 'SNAPSHOT_START'
+  | 'SNAPSHOT_END'
+  | 'CONVERSION_START'
+  | 'CONVERSION_END'
+  | 'LAUNCH_START'
+  | 'LAUNCH_FAILED'
+  | 'CLEANUP_START'
+  | 'CLEANUP_END'
+  | 'JOB_END';
+
+export interface Job {
+  readonly jobID: string;
+  readonly arn: string;
+  readonly region: string;
+  readonly type: 'LAUNCH' | 'TERMINATE';
+  readonly initiatedBy: 'START_TEST' | 'START_CUTOVER' | 'TERMINATE';
+  readonly createdAt: number;
+  readonly tags: Record<string, string>;
+  status: 'PENDING' | 'STARTED' | 'COMPLETED';
+  endAt?: number;
+  readonly participants: { sourceServerID: string; launchStatus: LaunchStatus; launchedEc2InstanceID?: string }[];
+  readonly logs: { at: number; event: JobLogEvent; sourceServerID?: string; targetInstanceID?: string; rawError?: string }[];
+}
+
+export interface Invocation {
+  readonly commandId: string;
+  readonly instanceId: string;
+  readonly startAt: number;
+  readonly endAt: number;
+  readonly success: boolean;
+  readonly responseCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly pluginName: string;
+}
+
+export interface Command {
+  readonly commandId: string;
+  readonly region: string;
+  readonly documentName: string;
+  readonly parameters: Record<string, string[]>;
+  readonly instanceIds: string[];
+  readonly requestedAt: number;
+  readonly comment?: string;
+  readonly timeoutSeconds: number;
+  readonly invocations: Map<string, Invocation>;
+}
+
+export type InvocationStatus = 'Pending' | 'InProgress' | 'Success' | 'Failed';
+
+export interface Parameter {
+  readonly name: string;
+  type: 'String' | 'StringList' | 'SecureString';
+  value: string;
+  version: number;
+  lastModified: number;
+}
+
+export interface ReplicationTemplate {
+  readonly replicationConfigurationTemplateID: string;
+  readonly arn: string;
+  readonly region: string;
+  settings: Record<string, unknown>;
+}
+
+export interface Network {
+  readonly vpcId: string;
+  readonly subnets: { subnetId: string; cidrBlock: string; availabilityZone: string; name: string }[];
+  readonly securityGroups: { groupId: string; groupName: string; description: string }[];
+}
+
+const GiB = 1024 ** 3;
+
+export interface FleetOptions {
+  readonly clock: VirtualClock;
+  readonly seed: number;
+  readonly documents: DocumentNames;
+  readonly initialized: boolean;
+}
+
+/** A replication-state string for managed instances' and servers' tidy views. */
+export const isReplicating = (s: SourceServer): boolean =>
+  !s.isArchived && s.replication.state !== 'DISCONNECTED' && s.lifeCycle !== 'DISCONNECTED';
+
+export class Fleet {
+  readonly clock: VirtualClock;
+  readonly documents: DocumentNames;
+  private readonly events = new EventQueue();
+  private readonly ids: SeededRandom;
+  initialized: boolean;
+
+  readonly records: ServerRecord[] = [];
+  /** keyed by `${region}/${instanceId}` */
+  private readonly managed = new Map<string, ManagedInstance>();
+  readonly sourceServers = new Map<string, SourceServer>();
+  readonly jobs = new Map<string, Job>();
+  readonly instances = new Map<string, Ec2Instance>();
+  readonly commands = new Map<string, Command>();
+  readonly parameters = new Map<string, Parameter>(); // `${region}/${name}`
+  readonly templates = new Map<string, ReplicationTemplate>();
+  private readonly networks = new Map<string, Network>();
+  private readonly quotaByWave = new Map<string, number>();
+  private replicatingQuota: number = SCENARIO_DEFAULTS.replicatingServers;
+  private ipCounter = 10;
+
+  constructor(options: FleetOptions) {
+    this.clock = options.clock;
+    this.documents = options.documents;
+    this.initialized = options.initialized;
+    this.ids = new SeededRandom((options.seed ^ 0x5eed1d5) >>> 0);
+    this.clock.onAdvance((now) => this.events.runUntil(now));
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  nextEventTime(): number | undefined {
+    return this.events.nextTime();
+  }
+
+  pendingEvents(): number {
+    return this.events.size;
+  }
+
+  // ---------------------------------------------------------------- waves
+
+  /** Loads a wave's servers as SSM managed instances (EC2 sources also as running EC2 instances). */
+  addWave(manifest: WaveManifest, scenario: Scenario = {}): void {
+    const defaults = { ...SCENARIO_DEFAULTS, ...scenario.defaults };
+    if (scenario.quotas?.replicatingServers !== undefined) {
+      this.quotaByWave.set(manifest.waveId, scenario.quotas.replicatingServers);
+      this.replicatingQuota = Math.min(...this.quotaByWave.values());
+    }
+    for (const spec of manifest.servers) {
+      const overrides = scenario.servers?.[spec.name] ?? {};
+      const record: ServerRecord = {
+        waveId: manifest.waveId,
+        spec,
+        targetRegion: manifest.targetRegion,
+        endpoints: manifest.endpoints,
+        diskGiB: overrides.diskGiB ?? defaults.diskGiB,
+        bandwidthMbps: overrides.bandwidthMbps ?? defaults.bandwidthMbps,
+        installSeconds: overrides.installSeconds ?? defaults.installSeconds,
+        fault: overrides.fault,
+        platform: spec.os === 'windows' ? 'Windows' : 'Linux',
+      };
+      this.records.push(record);
+      const region = spec.source.type === 'ec2' ? spec.source.region : manifest.targetRegion;
+      const instanceId = spec.source.type === 'ec2' ? spec.source.instanceId : spec.source.managedInstanceId;
+      const ip = this.nextIp();
+      this.managed.set(`${region}/${instanceId}`, {
+        instanceId,
+        region,
+        platform: record.platform,
+        resourceType: spec.source.type === 'ec2' ? 'EC2Instance' : 'ManagedInstance',
+        computerName: this.hostnameOf(spec).fqdn,
+        ipAddress: ip,
+        registeredAt: this.now(),
+        source: record,
+      });
+      if (spec.source.type === 'ec2') {
+        const net = this.network(region);
+        this.instances.set(instanceId, {
+          instanceId,
+          region,
+          platform: record.platform,
+          launchedAt: this.now() - 86400_000,
+          privateIp: ip,
+          subnetId: net.subnets[1].subnetId,
+          securityGroupId: net.securityGroups[0].groupId,
+          vpcId: net.vpcId,
+          availabilityZone: net.subnets[1].availabilityZone,
+          instanceType: 'm5.large',
+          tags: { Name: spec.name },
+          purpose: 'source',
+          record,
+          state: 'running',
+          statusOk: true,
+        });
+      }
+    }
+  }
+
+  private hostnameOf(spec: ServerSpec): { hostname: string; fqdn: string } {
+    if (spec.source.type === 'onprem' && spec.source.hostname) {
+      return { hostname: spec.source.hostname.split('.')[0], fqdn: spec.source.hostname };
+    }
+    return { hostname: spec.name, fqdn: spec.source.type === 'ec2' ? `${spec.name}.${spec.source.region}.compute.internal` : spec.name };
+  }
+
+  private nextIp(): string {
+    const n = this.ipCounter++;
+    return `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 4}`;
+  }
+
+  // ---------------------------------------------------------------- ids
+
+  newSourceServerId(): string {
+    return `s-${this.ids.hex(17)}`;
+  }
+  newJobId(): string {
+    return `mgnjob-${this.ids.alnum(17)}`;
+  }
+  newInstanceId(): string {
+    return `i-${this.ids.hex(17)}`;
+  }
+  newUuid(): string {
+    return this.ids.uuid();
+  }
+  newTemplateId(): string {
+    return `rct-${this.ids.alnum(17)}`;
+  }
+  randomHex(n: number): string {
+    return this.ids.hex(n);
+  }
+
+  // ---------------------------------------------------------------- network
+
+  /** The staging and workload network of a region: made on first use, with ids stable per region. */
+  network(region: string): Network {
+    let net = this.networks.get(region);
+    if (!net) {
+      const h = regionHash(region);
+      net = {
+        vpcId: `vpc-${h}0001`,
+        subnets: [
+          { subnetId: `subnet-${h}0001`, cidrBlock: '10.10.0.0/24', availabilityZone: `${region}a`, name: 'staging' },
+          { subnetId: `subnet-${h}0002`, cidrBlock: '10.10.1.0/24', availabilityZone: `${region}a`, name: 'workload-a' },
+          { subnetId: `subnet-${h}0003`, cidrBlock: '10.10.2.0/24', availabilityZone: `${region}b`, name: 'workload-b' },
+        ],
+        securityGroups: [
+          { groupId: `sg-${h}0001`, groupName: 'default', description: 'default VPC security group' },
+          { groupId: `sg-${h}0002`, groupName: 'mgn-replication', description: 'MGN replication servers: TCP 1500 from sources' },
+        ],
+      };
+      this.networks.set(region, net);
+    }
+    return net;
+  }
+
+  // ---------------------------------------------------------------- SSM: instances
+
+  managedInstances(region: string): ManagedInstance[] {
+    return [...this.managed.values()].filter((m) => m.region === region).sort((a, b) => a.registeredAt - b.registeredAt || cmp(a.instanceId, b.instanceId));
+  }
+
+  managedInstance(region: string, instanceId: string): ManagedInstance | undefined {
+    return this.managed.get(`${region}/${instanceId}`);
+  }
+
+  // ---------------------------------------------------------------- SSM: commands
+
+  /**
+   * Runs a document on instances. Validates like SSM (unknown document, parameters, instances not
+   * managed in this region) and schedules each invocation's outcome.
+   */
+  sendCommand(region: string, input: { documentName: string; instanceIds: string[]; parameters: Record<string, string[]>; comment?: string; timeoutSeconds?: number }): Command {
+    const doc = this.documentKind(input.documentName);
+    if (!doc) throw new ApiError('InvalidDocument', `Document ${input.documentName} does not exist or is not shared with this account.`);
+    const params = this.checkDocumentParameters(doc, input.parameters);
+    const seen = new Set<string>();
+    for (const id of input.instanceIds) {
+      if (seen.has(id)) throw new ApiError('DuplicateInstanceId', `Instance ${id} is listed more than once.`);
+      seen.add(id);
+      if (!this.managedInstance(region, id)) throw new ApiError('InvalidInstanceId', `Instances [[${id}]] not in a valid state for account ${ACCOUNT_ID}`);
+    }
+    const now = this.now();
+    const command: Command = {
+      commandId: this.newUuid(),
+      region,
+      documentName: input.documentName,
+      parameters: params,
+      instanceIds: [...input.instanceIds],
+      requestedAt: now,
+      comment: input.comment,
+      timeoutSeconds: input.timeoutSeconds ?? 3600,
+      invocations: new Map(),
+    };
+    for (const id of input.instanceIds) {
+      const instance = this.managedInstance(region, id)!;
+      const outcome = this.runDocument(doc, instance, params, region);
+      const startAt = now + TIMINGS.commandDelivery * 1000;
+      const invocation: Invocation = {
+        commandId: command.commandId,
+        instanceId: id,
+        startAt,
+        endAt: startAt + outcome.seconds * 1000,
+        success: outcome.success,
+        responseCode: outcome.success ? 0 : 1,
+        stdout: outcome.stdout,
+        stderr: outcome.stderr,
+        pluginName: outcome.pluginName,
+      };
+      command.invocations.set(id, invocation);
+      if (outcome.onComplete) {
+        const done = outcome.onComplete;
+        this.events.schedule(invocation.endAt, (at) => done(at, invocation));
+      } else {
+        this.events.schedule(invocation.endAt, () => undefined);
+      }
+    }
+    this.commands.set(command.commandId, command);
+    return command;
+  }
+
+  invocationStatus(inv: Invocation): InvocationStatus {
+    const now = this.now();
+    if (now < inv.startAt) return 'Pending';
+    if (now < inv.endAt) return 'InProgress';
+    return inv.success ? 'Success' : 'Failed';
+  }
+
+  commandStatus(command: Command): 'Pending' | 'InProgress' | 'Success' | 'Failed' {
+    const statuses = [...command.invocations.values()].map((i) => this.invocationStatus(i));
+    if (statuses.every((s) => s === 'Pending')) return 'Pending';
+    if (statuses.some((s) => s === 'Pending' || s === 'InProgress')) return 'InProgress';
+    return statuses.some((s) => s === 'Failed') ? 'Failed' : 'Success';
+  }
+
+  private documentKind(name: string): 'precheck' | 'install-linux' | 'install-windows' | 'shell' | 'powershell' | undefined {
+    if (name === this.documents.precheck) return 'precheck';
+    if (name === this.documents.linuxInstall) return 'install-linux';
+    if (name === this.documents.windowsInstall) return 'install-windows';
+    if (name === 'AWS-RunShellScript') return 'shell';
+    if (name === 'AWS-RunPowerShellScript') return 'powershell';
+    return undefined;
+  }
+
+  /** Document parameters as SSM checks them: required ones present, no unknown ones, allowedPattern. */
+  private checkDocumentParameters(kind: NonNullable<ReturnType<Fleet['documentKind']>>, given: Record<string, string[]>): Record<string, string[]> {
+    const spec = DOCUMENT_PARAMETERS[kind];
+    for (const name of Object.keys(given)) {
+      if (!(name in spec)) throw new ApiError('InvalidParameters', `Parameter "${name}" is not defined in the document; allowed: ${Object.keys(spec).join(', ')}.`);
+    }
+    const out: Record<string, string[]> = {};
+    for (const [name, rule] of Object.entries(spec)) {
+      const values = given[name];
+      if (values === undefined) {
+        if (rule.required) throw new ApiError('InvalidParameters', `Parameter "${name}" is required by the document but was not supplied.`);
+        out[name] = rule.list ? [] : [''];
+        continue;
+      }
+      if (!rule.list && values.length !== 1) throw new ApiError('InvalidParameters', `Parameter "${name}" takes exactly one value.`);
+      for (const v of values) {
+        if (!rule.pattern.test(v)) throw new ApiError('InvalidParameters', `Parameter "${name}" value ${JSON.stringify(v)} failed to satisfy constraint: does not match the document's allowedPattern.`);
+      }
+      out[name] = values;
+    }
+    return out;
+  }
+
+  private runDocument(
+    kind: NonNullable<ReturnType<Fleet['documentKind']>>,
+    instance: ManagedInstance,
+    params: Record<string, string[]>,
+    region: string,
+  ): { seconds: number; success: boolean; stdout: string; stderr: string; pluginName: string; onComplete?: (at: number, invocation: Invocation) => void } {
+    const one = (name: string) => params[name]?.[0] ?? '';
+    const wrongPlatform = (want: Platform, plugin: string) => ({
+      seconds: 1,
+      success: false,
+      stdout: '',
+      stderr: `Step execution skipped: the ${plugin} plugin does not support platform ${instance.platform} (document is for ${want}).`,
+      pluginName: plugin,
+    });
+    switch (kind) {
+      case 'precheck': {
+        const pluginName = instance.platform === 'Windows' ? 'PrecheckWindows' : 'PrecheckLinux';
+        const mgn = one('mgnEndpoint');
+        const s3 = one('s3Endpoint');
+        const checks = [
+          `dns ${mgn}`,
+          `dns ${s3}`,
+          `tcp ${mgn}:443`,
+          `tcp ${s3}:443`,
+          ...(instance.platform === 'Windows' ? ['disk C: >= 2 GB free'] : ['disk / >= 2 GB free', 'disk /tmp >= 500 MB free']),
+        ];
+        const fails = instance.source?.fault === 'precheck-fails';
+        const lines = checks.map((c) => `PASS ${c}`);
+        if (fails) lines[3] = `FAIL tcp ${s3}:443: connection timed out after 5 seconds (is TCP 443 to the S3 interface endpoint allowed?)`;
+        return { seconds: TIMINGS.precheck, success: !fails, stdout: `${lines.join('\n')}\n`, stderr: '', pluginName };
+      }
+      case 'install-linux':
+      case 'install-windows': {
+        const want: Platform = kind === 'install-linux' ? 'Linux' : 'Windows';
+        const pluginName = want === 'Linux' ? 'InstallAgentLinux' : 'InstallAgentWindows';
+        if (instance.platform !== want) return wrongPlatform(want, pluginName);
+        return this.runInstall(instance, params, pluginName, region);
+      }
+      case 'shell':
+      case 'powershell': {
+        const want: Platform = kind === 'shell' ? 'Linux' : 'Windows';
+        const pluginName = kind === 'shell' ? 'aws:runShellScript' : 'aws:runPowerShellScript';
+        if (instance.platform !== want) return wrongPlatform(want, pluginName);
+        const launched = instance.launched;
+        if (launched?.purpose === 'test' && launched.record?.fault === 'test-check-fails') {
+          const check = checkName(launched.record.spec);
+          return {
+            seconds: TIMINGS.shellScript,
+            success: false,
+            stdout: `PASS boot\nFAIL ${check}: check did not pass on the test instance\n`,
+            stderr: `smoke check ${check} failed\n`,
+            pluginName,
+          };
+        }
+        const commands = params.commands ?? [];
+        return { seconds: TIMINGS.shellScript, success: true, stdout: commands.length ? `ran ${commands.length} command(s)\n` : '', stderr: '', pluginName };
+      }
+    }
+  }
+
+  private runInstall(
+    instance: ManagedInstance,
+    params: Record<string, string[]>,
+    pluginName: string,
+    _commandRegion: string,
+  ): { seconds: number; success: boolean; stdout: string; stderr: string; pluginName: string; onComplete?: (at: number, invocation: Invocation) => void } {
+    const one = (name: string) => params[name]?.[0] ?? '';
+    const record = instance.source;
+    const seconds = record?.installSeconds ?? SCENARIO_DEFAULTS.installSeconds;
+    const region = one('region');
+    const head = [
+      'The installation of the AWS Replication Agent has started.',
+      `Identifying volumes for replication.`,
+      `Downloading the AWS Replication Agent onto the source server... `,
+    ];
+    const fail = (tail: string[]) => ({
+      seconds,
+      success: false,
+      stdout: [...head, ...tail, 'Installation failed.'].join('\n') + '\n',
+      stderr: `${tail[tail.length - 1]}\n`,
+      pluginName,
+    });
+    if (!record) return fail(['Error: this host is not a source server of any loaded wave (emulator: no manifest entry).']);
+    if (!endpointIn(one('mgnEndpoint'), 'mgn', region))
+      return fail([`Error: cannot connect to the MGN endpoint ${one('mgnEndpoint')} for region ${region}: name does not resolve.`]);
+    if (!endpointIn(one('s3Endpoint'), 's3', region))
+      return fail([`Error: failed to download installation files from ${one('s3Endpoint')}: name does not resolve.`]);
+    const credentials = one('credentialsParameter');
+    if (credentials && !this.findParameter(credentials))
+      return fail([`Error: could not read installer credentials: SSM parameter ${credentials} not found (ParameterNotFound).`]);
+    if (record.fault === 'install-fails')
+      return fail([
+        'Finished.',
+        'Installing the AWS Replication Agent onto the source server... ',
+        'Error: Failed to download installation files: SSL connection to the S3 endpoint reset by peer (errno 104).',
+        'Error: installer exited with code 1.',
+      ]);
+    const tags = parseTags(one('tags'));
+    const devices = one('devices') ? one('devices').split(',') : [];
+    const userProvidedId = one('userProvidedId') || undefined;
+    return {
+      seconds,
+      success: true, // provisional: the quota check at registration may still fail it
+      stdout: [...head, 'Finished.', 'Installing the AWS Replication Agent onto the source server... Finished.', 'Syncing the source server with the Application Migration Service Console... Finished.', 'The following is the source server ID: (pending)', 'The AWS Replication Agent was successfully installed.'].join('\n') + '\n',
+      stderr: '',
+      pluginName,
+      onComplete: (at, invocation) => this.completeInstall(invocation, record, region, tags, devices, userProvidedId, at),
+    };
+  }
+
+  /** Registers the source server when the installer finishes (or fails the invocation on the quota). */
+  private completeInstall(
+    invocation: Invocation,
+    record: ServerRecord,
+    region: string,
+    tags: Record<string, string>,
+    devices: string[],
+    userProvidedId: string | undefined,
+    at: number,
+  ): void {
+    const existing = record.sourceServerId ? this.sourceServers.get(record.sourceServerId) : undefined;
+    if (existing && isReplicating(existing) && existing.region === region) {
+      // re-running the installer on a registered host keeps its source server (the agent re-registers)
+      this.finishInstallOutput(invocation, existing.sourceServerID);
+      return;
+    }
+    const replicating = [...this.sourceServers.values()].filter(isReplicating).length;
+    if (replicating >= this.replicatingQuota) {
+      {
+        const message = `Error: ServiceQuotaExceededException: the account has reached the quota of ${this.replicatingQuota} replicating source servers in ${region}; request a quota increase or archive servers.`;
+        Object.assign(invocation, {
+          success: false,
+          responseCode: 1,
+          stdout: invocation.stdout.replace(/Syncing the source server[\s\S]*$/, `${message}\nInstallation failed.\n`),
+          stderr: `${message}\n`,
+        });
+      }
+      return;
+    }
+    const server = this.registerSourceServer(record, region, tags, devices, userProvidedId, at);
+    this.finishInstallOutput(invocation, server.sourceServerID);
+  }
+
+  private finishInstallOutput(invocation: Invocation, id: string): void {
+    Object.assign(invocation, { stdout: invocation.stdout.replace('(pending)', id) });
+  }
+
+  registerSourceServer(record: ServerRecord, region: string, tags: Record<string, string>, devices: string[], userProvidedId: string | undefined, at: number): SourceServer {
+    const id = this.newSourceServerId();
+    const names = hostDevices(record, devices);
+    const perDisk = Math.round((record.diskGiB * GiB) / names.length);
+    const totalBytes = perDisk * names.length;
+    const initiationStart = at;
+    const syncStart = at + INITIATION_STEPS.length * TIMINGS.initiationStep * 1000;
+    const syncSeconds = (totalBytes * 8) / (record.bandwidthMbps * 1e6);
+    const syncEnd = syncStart + Math.ceil(syncSeconds * 1000);
+    const continuousAt = syncEnd + TIMINGS.creatingSnapshot * 1000;
+    const host = this.hostnameOf(record.spec);
+    const server: SourceServer = {
+      sourceServerID: id,
+      arn: `arn:aws:mgn:${region}:${ACCOUNT_ID}:source-server/${id}`,
+      region,
+      record,
+      addedAt: at,
+      tags,
+      userProvidedID: userProvidedId,
+      hints: { ...host, ...(record.spec.source.type === 'ec2' ? { awsInstanceID: record.spec.source.instanceId } : {}) },
+      isArchived: false,
+      lifeCycle: 'NOT_READY',
+      disks: names.map((deviceName) => ({ deviceName, totalStorageBytes: perDisk })),
+      replication: { state: 'INITIATING', replicatorId: `i-${this.ids.hex(17)}`, initiationStart, syncStart, syncEnd, continuousAt, generation: 0 },
+      lastTest: {},
+      lastCutover: {},
+      launchTemplateId: `lt-${this.ids.hex(17)}`,
+    };
+    record.sourceServerId = id;
+    this.sourceServers.set(id, server);
+    const gen = server.replication.generation;
+    const live = () => server.replication.generation === gen && server.replication.state !== 'STALLED';
+    this.events.schedule(syncStart, () => {
+      if (live()) server.replication.state = 'INITIAL_SYNC';
+    });
+    if (record.fault === 'replication-stalls') {
+      const stallAt = syncStart + Math.round((syncEnd - syncStart) * TIMINGS.stallFraction);
+      this.events.schedule(stallAt, (t) => {
+        if (!live()) return;
+        server.replication.state = 'STALLED';
+        server.replication.stalledAt = t;
+        server.replication.error = {
+          error: 'UNSTABLE_NETWORK',
+          rawError: `Connection between the AWS Replication Agent and replication server ${server.replication.replicatorId} on TCP 1500 keeps dropping; data transfer stopped.`,
+        };
+      });
+      return server;
+    }
+    this.events.schedule(syncEnd, () => {
+      if (live()) server.replication.state = 'CREATING_SNAPSHOT';
+    });
+    this.events.schedule(continuousAt, (t) => {
+      if (!live()) return;
+      server.replication.state = 'CONTINUOUS';
+      server.replication.lastSnapshotAt = t;
+      if (server.lifeCycle === 'NOT_READY') server.lifeCycle = 'READY_FOR_TEST';
+    });
+    return server;
+  }
+
+  // ---------------------------------------------------------------- SSM: parameters
+
+  findParameter(name: string): Parameter | undefined {
+    for (const [key, p] of this.parameters) if (key.endsWith(`/${name}`) && p.name === name) return p;
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- MGN
+
+  serversIn(region: string): SourceServer[] {
+    return [...this.sourceServers.values()].filter((s) => s.region === region).sort((a, b) => a.addedAt - b.addedAt || cmp(a.sourceServerID, b.sourceServerID));
+  }
+
+  server(region: string, id: string): SourceServer {
+    const s = this.sourceServers.get(id);
+    if (!s || s.region !== region)
+      throw new ApiError('ResourceNotFoundException', `Source server ${id} not found.`, 404, { resourceId: id, resourceType: 'SOURCE_SERVER' });
+    return s;
+  }
+
+  /** Byte progress of the initial sync, interpolated on the clock. */
+  replicatedBytes(s: SourceServer, disk: ReplicatedDisk): number {
+    const r = s.replication;
+    const now = this.now();
+    if (r.state === 'DISCONNECTED') return 0;
+    if (now <= r.syncStart) return 0;
+    const until = r.state === 'STALLED' && r.stalledAt !== undefined ? r.stalledAt : now;
+    if (until >= r.syncEnd) return disk.totalStorageBytes;
+    return Math.floor((disk.totalStorageBytes * (until - r.syncStart)) / (r.syncEnd - r.syncStart));
+  }
+
+  activeJobs(region?: string): Job[] {
+    return [...this.jobs.values()].filter((j) => j.status !== 'COMPLETED' && (!region || j.region === region));
+  }
+
+  serversInActiveJobs(): number {
+    return this.activeJobs().reduce((n, j) => n + j.participants.length, 0);
+  }
+
+  /**
+   * Job operations list no ResourceNotFoundException in the model: an unknown id is a
+   * ValidationException naming the field.
+   */
+  private jobServers(region: string, ids: string[]): SourceServer[] {
+    if (new Set(ids).size !== ids.length)
+      throw new ApiError('ValidationException', 'sourceServerIDs lists a source server more than once.', 400, {
+        reason: 'fieldValidationFailed',
+        fieldList: [{ name: 'sourceServerIDs', message: 'duplicate source server ID' }],
+      });
+    return ids.map((id) => {
+      const s = this.sourceServers.get(id);
+      if (!s || s.region !== region)
+        throw new ApiError('ValidationException', `Source server ${id} not found in ${region}.`, 400, {
+          reason: 'fieldValidationFailed',
+          fieldList: [{ name: 'sourceServerIDs', message: `source server ${id} not found` }],
+        });
+      return s;
+    });
+  }
+
+  /** StartTest / StartCutover: checks quotas and every server's state first, then launches. */
+  startLaunch(region: string, kind: 'test' | 'cutover', ids: string[], tags: Record<string, string>): Job {
+    const servers = this.jobServers(region, ids);
+    this.checkJobQuotas(ids);
+    const busy = new Set(this.activeJobs().flatMap((j) => j.participants.map((p) => p.sourceServerID)));
+    for (const s of servers) {
+      if (busy.has(s.sourceServerID)) throw conflict(s, `Source server ${s.sourceServerID} is already participating in an active job.`);
+      if (s.isArchived) throw conflict(s, `Source server ${s.sourceServerID} is archived.`);
+      if (kind === 'test') {
+        if (s.replication.state !== 'CONTINUOUS')
+          throw conflict(s, `Cannot launch a test instance for source server ${s.sourceServerID}: data replication state is ${s.replication.state}, must be CONTINUOUS.`);
+        if (!['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER'].includes(s.lifeCycle))
+          throw conflict(s, `Cannot launch a test instance for source server ${s.sourceServerID} in life cycle state ${s.lifeCycle}.`);
+      } else {
+        if (!['READY_FOR_CUTOVER', 'TESTING', 'READY_FOR_TEST'].includes(s.lifeCycle))
+          throw conflict(s, `Cannot launch a cutover instance for source server ${s.sourceServerID} in life cycle state ${s.lifeCycle}.`);
+        if (s.replication.state !== 'CONTINUOUS')
+          throw conflict(s, `Cannot launch a cutover instance for source server ${s.sourceServerID}: data replication state is ${s.replication.state}, must be CONTINUOUS.`);
+      }
+    }
+    const at = this.now();
+    const job = this.newJob(region, 'LAUNCH', kind === 'test' ? 'START_TEST' : 'START_CUTOVER', ids, tags, at);
+    for (const s of servers) {
+      const before = s.lifeCycle;
+      if (kind === 'test') {
+        s.lifeCycle = 'TESTING';
+        s.lastTest = { initiated: { at, jobID: job.jobID } };
+      } else {
+        s.lifeCycle = 'CUTTING_OVER';
+        s.lastCutover = { initiated: { at, jobID: job.jobID } };
+      }
+      this.scheduleLaunch(job, s, kind, before);
+    }
+    this.scheduleJobEnd(job);
+    return job;
+  }
+
+  terminateTargetInstances(region: string, ids: string[], tags: Record<string, string>): Job {
+    const servers = this.jobServers(region, ids);
+    this.checkJobQuotas(ids);
+    for (const s of servers) {
+      if (['TESTING', 'CUTTING_OVER', 'CUTOVER'].includes(s.lifeCycle))
+        throw conflict(s, `Cannot terminate target instances of source server ${s.sourceServerID} in life cycle state ${s.lifeCycle}.`);
+    }
+    const at = this.now();
+    const job = this.newJob(region, 'TERMINATE', 'TERMINATE', ids, tags, at);
+    job.participants.forEach((p, i) => {
+      const s = servers[i];
+      const instanceId = s.launchedInstance?.ec2InstanceID;
+      this.events.schedule(at + TIMINGS.jobStart * 1000, (t) => {
+        p.launchStatus = 'IN_PROGRESS';
+        job.logs.push({ at: t, event: 'CLEANUP_START', sourceServerID: s.sourceServerID });
+        if (instanceId) this.terminateInstance(instanceId, t);
+      });
+      this.events.schedule(at + (TIMINGS.jobStart + TIMINGS.terminate) * 1000, (t) => {
+        p.launchStatus = 'TERMINATED';
+        if (instanceId) p.launchedEc2InstanceID = instanceId;
+        if (s.launchedInstance?.ec2InstanceID === instanceId) s.launchedInstance = undefined;
+        job.logs.push({ at: t, event: 'CLEANUP_END', sourceServerID: s.sourceServerID, ...(instanceId ? { targetInstanceID: instanceId } : {}) });
+      });
+    });
+    this.scheduleJobEnd(job);
+    return job;
+  }
+
+  private checkJobQuotas(ids: string[]): void {
+    if (this.activeJobs().length >= LIMITS.concurrentJobs)
+      throw new ApiError('ServiceQuotaExceededException', `Cannot start a job: ${LIMITS.concurrentJobs} jobs are already active.`, 402, {
+        quotaCode: 'L-CONCURRENT-JOBS',
+        serviceCode: 'mgn',
+        quotaValue: LIMITS.concurrentJobs,
+        resourceType: 'JOB',
+      });
+    const active = this.serversInActiveJobs();
+    if (active + ids.length > LIMITS.serversInActiveJobs)
+      throw new ApiError(
+        'ServiceQuotaExceededException',
+        `Cannot start a job for ${ids.length} source servers: ${active} source servers are already in active jobs and at most ${LIMITS.serversInActiveJobs} may be in active jobs at once.`,
+        402,
+        { quotaCode: 'L-SERVERS-IN-ACTIVE-JOBS', serviceCode: 'mgn', quotaValue: LIMITS.serversInActiveJobs, resourceType: 'SOURCE_SERVER' },
+      );
+  }
+
+  private newJob(region: string, type: Job['type'], initiatedBy: Job['initiatedBy'], ids: string[], tags: Record<string, string>, at: number): Job {
+    const jobID = this.newJobId();
+    const job: Job = {
+      jobID,
+      arn: `arn:aws:mgn:${region}:${ACCOUNT_ID}:job/${jobID}`,
+      region,
+      type,
+      initiatedBy,
+      createdAt: at,
+      tags,
+      status: 'PENDING',
+      participants: ids.map((sourceServerID) => ({ sourceServerID, launchStatus: 'PENDING' as LaunchStatus })),
+      logs: [],
+    };
+    this.jobs.set(jobID, job);
+    this.events.schedule(at + TIMINGS.jobStart * 1000, (t) => {
+      job.status = 'STARTED';
+      job.logs.unshift({ at: t, event: 'JOB_START' });
+    });
+    return job;
+  }
+
+  private scheduleJobEnd(job: Job): void {
+    const check = (t: number) => {
+      if (job.status === 'COMPLETED') return;
+      if (job.participants.every((p) => p.launchStatus === 'LAUNCHED' || p.launchStatus === 'FAILED' || p.launchStatus === 'TERMINATED')) {
+        job.status = 'COMPLETED';
+        job.endAt = t;
+        job.logs.push({ at: t, event: 'JOB_END' });
+      } else {
+        this.events.schedule(t + 1000, check);
+      }
+    };
+    const longest = job.type === 'LAUNCH' ? TIMINGS.jobStart + TIMINGS.snapshot + TIMINGS.conversion + 40 + TIMINGS.launch : TIMINGS.jobStart + TIMINGS.terminate;
+    this.events.schedule(job.createdAt + (longest + 1) * 1000, check);
+  }
+
+  private scheduleLaunch(job: Job, s: SourceServer, kind: 'test' | 'cutover', before: LifeCycleState): void {
+    const p = job.participants.find((x) => x.sourceServerID === s.sourceServerID)!;
+    const jitter = (job.participants.indexOf(p) % 5) * 10;
+    const t0 = job.createdAt + TIMINGS.jobStart * 1000;
+    const snapEnd = t0 + TIMINGS.snapshot * 1000;
+    const convEnd = snapEnd + (TIMINGS.conversion + jitter) * 1000;
+    const launchAt = convEnd + TIMINGS.launch * 1000;
+    const sid = s.sourceServerID;
+    this.events.schedule(t0, (t) => {
+      p.launchStatus = 'IN_PROGRESS';
+      job.logs.push({ at: t, event: 'SNAPSHOT_START', sourceServerID: sid });
+    });
+    this.events.schedule(snapEnd, (t) => {
+      job.logs.push({ at: t, event: 'SNAPSHOT_END', sourceServerID: sid });
+      job.logs.push({ at: t, event: 'CONVERSION_START', sourceServerID: sid });
+    });
+    this.events.schedule(convEnd, (t) => {
+      job.logs.push({ at: t, event: 'CONVERSION_END', sourceServerID: sid });
+      job.logs.push({ at: t, event: 'LAUNCH_START', sourceServerID: sid });
+    });
+    this.events.schedule(launchAt, (t) => {
+      const fault = s.record.fault;
+      if ((kind === 'test' && fault === 'test-launch-fails') || (kind === 'cutover' && fault === 'cutover-launch-fails')) {
+        p.launchStatus = 'FAILED';
+        job.logs.push({
+          at: t,
+          event: 'LAUNCH_FAILED',
+          sourceServerID: sid,
+          rawError: `Failed to launch ${kind} instance: InsufficientInstanceCapacity in ${s.region}a for instance type m5.large.`,
+        });
+        // a failed launch leaves the server where it was before the job
+        s.lifeCycle = before;
+        return;
+      }
+      // a new test launch replaces the previous test instance
+      if (s.launchedInstance && s.launchedInstance.purpose === 'test') this.terminateInstance(s.launchedInstance.ec2InstanceID, t);
+      const instance = this.launchInstance(s, kind, t);
+      p.launchStatus = 'LAUNCHED';
+      p.launchedEc2InstanceID = instance.instanceId;
+      s.launchedInstance = { ec2InstanceID: instance.instanceId, jobID: job.jobID, firstBoot: 'WAITING', purpose: kind };
+    });
+  }
+
+  private launchInstance(s: SourceServer, purpose: 'test' | 'cutover', at: number): Ec2Instance {
+    const net = this.network(s.region);
+    const subnet = net.subnets[purpose === 'test' ? 2 : 1];
+    const instance: Ec2Instance = {
+      instanceId: this.newInstanceId(),
+      region: s.region,
+      platform: s.record.platform,
+      launchedAt: at,
+      privateIp: this.nextIp(),
+      subnetId: subnet.subnetId,
+      securityGroupId: net.securityGroups[0].groupId,
+      vpcId: net.vpcId,
+      availabilityZone: subnet.availabilityZone,
+      instanceType: 'm5.large',
+      tags: { Name: s.record.spec.name, AWSApplicationMigrationServiceSourceServerID: s.sourceServerID, ...s.tags },
+      purpose,
+      sourceServerId: s.sourceServerID,
+      record: s.record,
+      state: 'pending',
+      statusOk: false,
+    };
+    this.instances.set(instance.instanceId, instance);
+    this.events.schedule(at + TIMINGS.instancePending * 1000, () => {
+      if (instance.state === 'pending') instance.state = 'running';
+    });
+    this.events.schedule(at + (TIMINGS.instancePending + TIMINGS.boot) * 1000, (t) => {
+      if (instance.state !== 'running') return;
+      instance.statusOk = true;
+      if (s.launchedInstance?.ec2InstanceID === instance.instanceId) s.launchedInstance.firstBoot = 'SUCCEEDED';
+      this.managed.set(`${instance.region}/${instance.instanceId}`, {
+        instanceId: instance.instanceId,
+        region: instance.region,
+        platform: instance.platform,
+        resourceType: 'EC2Instance',
+        computerName: this.hostnameOf(s.record.spec).fqdn,
+        ipAddress: instance.privateIp,
+        registeredAt: t,
+        launched: instance,
+      });
+    });
+    return instance;
+  }
+
+  /** EC2 TerminateInstances and MGN cleanup: shutting-down now, terminated a little later. */
+  terminateInstance(instanceId: string, at: number): Ec2Instance | undefined {
+    const instance = this.instances.get(instanceId);
+    if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') return instance;
+    instance.state = 'shutting-down';
+    instance.statusOk = false;
+    this.managed.delete(`${instance.region}/${instance.instanceId}`);
+    this.events.schedule(at + TIMINGS.terminate * 1000, () => {
+      instance.state = 'terminated';
+    });
+    return instance;
+  }
+
+  /**
+   * ChangeServerLifeCycleState. Allowed moves (documented choice, close to the console's actions):
+   * READY_FOR_TEST from TESTING or READY_FOR_CUTOVER ("revert to ready for testing"),
+   * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance),
+   * CUTOVER from CUTTING_OVER (needs a launched cutover instance).
+   */
+  changeLifeCycle(region: string, id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' | 'CUTOVER'): SourceServer {
+    const s = this.server(region, id);
+    const inJob = this.activeJobs().some((j) => j.participants.some((p) => p.sourceServerID === id));
+    const refuse = (why: string) => conflict(s, `Cannot change life cycle state of source server ${id} from ${s.lifeCycle} to ${state}: ${why}.`);
+    if (inJob) throw refuse('it is participating in an active job');
+    const at = this.now();
+    switch (state) {
+      case 'READY_FOR_TEST':
+        if (s.lifeCycle !== 'TESTING' && s.lifeCycle !== 'READY_FOR_CUTOVER') throw refuse('allowed only from TESTING or READY_FOR_CUTOVER');
+        s.lifeCycle = 'READY_FOR_TEST';
+        s.lastTest.reverted = at;
+        break;
+      case 'READY_FOR_CUTOVER':
+        if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING');
+        if (!s.launchedInstance || s.launchedInstance.purpose !== 'test') throw refuse('no test instance was launched');
+        s.lifeCycle = 'READY_FOR_CUTOVER';
+        s.lastTest.finalized = at;
+        break;
+      case 'CUTOVER':
+        if (s.lifeCycle !== 'CUTTING_OVER') throw refuse('allowed only from CUTTING_OVER');
+        if (!s.launchedInstance || s.launchedInstance.purpose !== 'cutover') throw refuse('no cutover instance was launched');
+        s.lifeCycle = 'CUTOVER';
+        break;
+    }
+    return s;
+  }
+
+  /** FinalizeCutover: CUTTING_OVER with a launched cutover instance -> CUTOVER, replication torn down. */
+  finalizeCutover(region: string, id: string): SourceServer {
+    const s = this.server(region, id);
+    if (s.lifeCycle !== 'CUTTING_OVER' || s.launchedInstance?.purpose !== 'cutover')
+      throw conflict(s, `Cannot finalize cutover of source server ${id} in life cycle state ${s.lifeCycle}: a cutover instance must have been launched (CUTTING_OVER).`);
+    if (this.activeJobs().some((j) => j.participants.some((p) => p.sourceServerID === id)))
+      throw conflict(s, `Cannot finalize cutover of source server ${id}: its cutover job is still running.`);
+    s.lifeCycle = 'CUTOVER';
+    s.lastCutover.finalized = this.now();
+    this.stopReplication(s);
+    return s;
+  }
+
+  markAsArchived(region: string, id: string): SourceServer {
+    const s = this.server(region, id);
+    if (s.lifeCycle !== 'DISCONNECTED' && s.lifeCycle !== 'CUTOVER')
+      throw conflict(s, `Cannot archive source server ${id} in life cycle state ${s.lifeCycle}: only DISCONNECTED or CUTOVER servers can be archived.`);
+    s.isArchived = true;
+    return s;
+  }
+
+  disconnectFromService(region: string, id: string): SourceServer {
+    const s = this.server(region, id);
+    if (this.activeJobs().some((j) => j.participants.some((p) => p.sourceServerID === id)))
+      throw conflict(s, `Cannot disconnect source server ${id}: it is participating in an active job.`);
+    if (s.lifeCycle === 'TESTING' || s.lifeCycle === 'CUTTING_OVER')
+      throw conflict(s, `Cannot disconnect source server ${id} in life cycle state ${s.lifeCycle}: finalize or revert first.`);
+    if (s.lifeCycle !== 'CUTOVER') s.lifeCycle = 'DISCONNECTED';
+    this.stopReplication(s);
+    return s;
+  }
+
+  private stopReplication(s: SourceServer): void {
+    s.replication.generation++;
+    s.replication.state = 'DISCONNECTED';
+    s.replication.error = undefined;
+  }
+
+  // ---------------------------------------------------------------- summary
+
+  /** A small summary for `GET /_emulator/state` and progress displays. */
+  summary(): Record<string, unknown> {
+    const byLifecycle: Record<string, number> = {};
+    const byReplication: Record<string, number> = {};
+    for (const s of this.sourceServers.values()) {
+      byLifecycle[s.lifeCycle] = (byLifecycle[s.lifeCycle] ?? 0) + 1;
+      byReplication[s.replication.state] = (byReplication[s.replication.state] ?? 0) + 1;
+    }
+    const next = this.nextEventTime();
+    return {
+      now: new Date(this.now()).toISOString(),
+      nextEventTime: next === undefined ? null : new Date(next).toISOString(),
+      waves: [...new Set(this.records.map((r) => r.waveId))],
+      servers: this.records.length,
+      managedInstances: this.managed.size,
+      sourceServers: { total: this.sourceServers.size, byLifecycle, byReplication },
+      jobs: { total: this.jobs.size, active: this.activeJobs().length, serversInActiveJobs: this.serversInActiveJobs() },
+      instances: [...this.instances.values()].filter((i) => i.purpose !== 'source').reduce<Record<string, number>>((acc, i) => {
+        acc[i.state] = (acc[i.state] ?? 0) + 1;
+        return acc;
+      }, {}),
+      commands: this.commands.size,
+    };
+  }
+}
+
+function conflict(s: SourceServer, message: string): ApiError {
+  return new ApiError('ConflictException', message, 409, {
+    resourceId: s.sourceServerID,
+    resourceType: 'SOURCE_SERVER',
+    errors: [{ message, code: s.lifeCycle, resourceId: s.sourceServerID, resourceType: 'SOURCE_SERVER' }],
+  });
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function regionHash(region: string): string {
+  let h = 2166136261;
+  for (const c of region) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return h.toString(16).padStart(8, '0').slice(0, 8) + '0a1b';
+}
+
+/** Whether `dns` is an endpoint-specific interface endpoint name for `service` in `region`. */
+function endpointIn(dns: string, service: string, region: string): boolean {
+  const m = /^(?:\*\.)?vpce-[0-9a-f]{8,17}-[0-9a-z]{8}(?:-[a-z0-9-]+)?\.([a-z0-9-]+)\.([a-z0-9-]+)\.vpce\.amazonaws\.com$/.exec(dns.toLowerCase());
+  return !!m && m[1] === service && m[2] === region;
+}
+
+function parseTags(text: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    if (eq > 0) tags[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return tags;
+}
+
+function hostDevices(record: ServerRecord, devices: string[]): string[] {
+  if (devices.length > 0) return devices;
+  if (record.spec.devices?.length) return record.spec.devices;
+  return record.platform === 'Windows' ? ['C:'] : ['/dev/xvda'];
+}
+
+/** The name a smoke check failure reports: the manifest's first check, else the boot check. */
+export function checkName(spec: ServerSpec): string {
+  const c = spec.checks?.[0];
+  if (!c) return 'boot';
+  if (c.type === 'tcp') return `tcp:${c.port}`;
+  if (c.type === 'http') return `http:${c.url}`;
+  return `service:${c.name}`;
+}
+
+/** allowedPattern: no shell metacharacters (CONTRACTS.md). */
+const SAFE = /^[A-Za-z0-9 _.,:/=+@*-]*$/;
+const ANY = /^[\s\S]*$/;
+interface ParamRule {
+  readonly required: boolean;
+  readonly pattern: RegExp;
+  readonly list?: boolean;
+}
+const installParams: Record<string, ParamRule> = {
+  region: { required: true, pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$/ },
+  mgnEndpoint: { required: true, pattern: SAFE },
+  s3Endpoint: { required: true, pattern: SAFE },
+  devices: { required: false, pattern: SAFE },
+  tags: { required: false, pattern: SAFE },
+  userProvidedId: { required: false, pattern: SAFE },
+  credentialsParameter: { required: false, pattern: /^[A-Za-z0-9_./-]*$/ },
+};
+const DOCUMENT_PARAMETERS: Record<'precheck' | 'install-linux' | 'install-windows' | 'shell' | 'powershell', Record<string, ParamRule>> = {
+  precheck: {
+    region: installParams.region,
+    mgnEndpoint: installParams.mgnEndpoint,
+    s3Endpoint: installParams.s3Endpoint,
+  },
+  'install-linux': installParams,
+  'install-windows': installParams,
+  shell: {
+    commands: { required: true, pattern: ANY, list: true },
+    workingDirectory: { required: false, pattern: ANY },
+    executionTimeout: { required: false, pattern: /^[0-9]*$/ },
+  },
+  powershell: {
+    commands: { required: true, pattern: ANY, list: true },
+    workingDirectory: { required: false, pattern: ANY },
+    executionTimeout: { required: false, pattern: /^[0-9]*$/ },
+  },
+};
