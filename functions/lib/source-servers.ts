@@ -2,16 +2,23 @@
  * Matching manifest servers to MGN's source servers, and reading the wave's current state from MGN.
  * MGN is the source of truth: every step starts here.
  */
-import type { ServerSpec, WaveManifest } from './manifest';
+import { sourceInstanceId, type ServerSpec, type WaveManifest } from './manifest';
 import type { LifecycleState, MgnPort, SourceServerView } from './ports';
 import type { RunState, ServerRecord } from './run-state';
 
 const lower = (v: string | undefined) => v?.toLowerCase();
 const shortName = (v: string | undefined) => lower(v)?.split('.')[0];
 
-/** Does this MGN source server stand for this manifest server? (identificationHints or userProvidedID) */
+/**
+ * The user-provided id the agent is installed with: the manifest's, or else the source's own
+ * instance id (i-… or mi-…). An on-premises host without a hostname in the manifest has no other
+ * hint MGN reports that the manifest knows, so without this it could never be matched.
+ */
+export const agentUserProvidedId = (spec: ServerSpec): string => spec.userProvidedId ?? sourceInstanceId(spec);
+
+/** Does this MGN source server stand for this manifest server? (userProvidedID or identificationHints) */
 export function isSameServer(spec: ServerSpec, candidate: SourceServerView): boolean {
-  if (spec.userProvidedId && candidate.userProvidedId === spec.userProvidedId) return true;
+  if (candidate.userProvidedId && candidate.userProvidedId === agentUserProvidedId(spec)) return true;
   if (spec.source.type === 'ec2') return candidate.hints.awsInstanceId === spec.source.instanceId;
   const hostname = spec.source.hostname;
   if (!hostname) return false;

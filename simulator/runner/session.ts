@@ -40,6 +40,8 @@ export interface EmulatorLike {
   addWave(manifest: WaveManifest, scenario?: Scenario): unknown;
   close(): unknown;
   nextEventTime?(): number | undefined;
+  /** The emulated staging network of a region (subnet and replication security group the preflight step checks). */
+  stagingNetwork?(region: string): { subnetId: string; securityGroupId: string };
   fleetStatus?(waveId: string): FleetStatus | undefined;
   /** Account-wide maximum, if the emulator measures it itself (preferred over the trace's estimate). */
   maxServersInActiveJobs?(): number;
@@ -56,11 +58,22 @@ export interface EmulatorStartOptions {
 
 export type EmulatorFactory = (options: EmulatorStartOptions) => Promise<EmulatorLike>;
 
-/** The real emulator, loaded only when a session needs it. */
+/** The real emulator, loaded only when a session needs it (so runner tests with fakes stay light). */
 export const startRealEmulator: EmulatorFactory = async (options) => {
-  const mod = require(join(__dirname, '..', 'emulator')) as { startEmulator?: (o: unknown) => Promise<EmulatorLike> };
-  if (typeof mod.startEmulator !== 'function') throw new Error('simulator/emulator does not export startEmulator');
-  return mod.startEmulator({ ...options, port: 0 });
+  const { startEmulator } = require('../emulator') as typeof import('../emulator');
+  const emulator = await startEmulator({
+    port: 0,
+    scenario: { ...options.scenario, seed: options.seed },
+    documents: options.documents,
+    buckets: [options.waveBucket],
+  });
+  const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
+  like.stagingNetwork = (region: string) => {
+    const net = emulator.fleet.network(region);
+    const sg = net.securityGroups.find((g) => g.groupName === 'mgn-replication') ?? net.securityGroups[0];
+    return { subnetId: net.subnets[0].subnetId, securityGroupId: sg.groupId };
+  };
+  return like;
 };
 
 export const SIMULATOR_DEFAULTS = {
@@ -217,8 +230,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         AWS_MAX_ATTEMPTS: String(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts),
         [ENV.waveBucket]: waveBucket,
         [ENV.topicArn]: notificationTopicArn,
-        [ENV.stagingSubnetId]: SIMULATOR_DEFAULTS.stagingSubnetId,
-        [ENV.replicationSecurityGroupId]: SIMULATOR_DEFAULTS.replicationSecurityGroupId,
+        [ENV.stagingSubnetId]: emulator.stagingNetwork?.(region).subnetId ?? SIMULATOR_DEFAULTS.stagingSubnetId,
+        [ENV.replicationSecurityGroupId]:
+          emulator.stagingNetwork?.(region).securityGroupId ?? SIMULATOR_DEFAULTS.replicationSecurityGroupId,
         [ENV.installerRoleArn]: `arn:aws:iam::${accountId}:role/MgnOrchestratorInstaller`,
         [ENV.precheckDocument]: SIMULATOR_DEFAULTS.documents.precheck,
         [ENV.linuxInstallDocument]: SIMULATOR_DEFAULTS.documents.linuxInstall,

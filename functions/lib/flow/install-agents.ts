@@ -14,7 +14,7 @@ import {
   type RunState,
   type ServerRecord,
 } from '../run-state';
-import { readWave, specOf } from '../source-servers';
+import { agentUserProvidedId, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
 /** SendCommand targets at most 50 instance ids. */
@@ -44,7 +44,7 @@ export const installParameters = (manifest: WaveManifest, spec: ServerSpec, cred
   s3Endpoint: [manifest.endpoints.s3],
   devices: [(spec.devices ?? []).join(',')],
   tags: [Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(',')],
-  userProvidedId: [spec.userProvidedId ?? ''],
+  userProvidedId: [agentUserProvidedId(spec)],
   credentialsParameter: [credentialsParameter],
 });
 

@@ -25,9 +25,18 @@ export function templateDrift(t: ReplicationTemplateView, want: ReplicationTempl
   return drift;
 }
 
+/** `host` or `host:port` (the port defaults to 443, the only port the endpoints serve). */
+export function endpointHostPort(entry: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(entry);
+  return m ? { host: m[1], port: Number(m[2]) } : { host: entry, port: 443 };
+}
+
 async function checkEndpoints(deps: FlowDeps): Promise<void> {
   const results = await Promise.all(
-    deps.config.preflightEndpoints.map((host) => deps.network.tcpProbe(host, 443, PREFLIGHT_TCP_TIMEOUT_MS)),
+    deps.config.preflightEndpoints.map((entry) => {
+      const { host, port } = endpointHostPort(entry);
+      return deps.network.tcpProbe(host, port, PREFLIGHT_TCP_TIMEOUT_MS);
+    }),
   );
   const unreachable = results.filter((r): r is string => r !== undefined);
   if (unreachable.length > 0)
