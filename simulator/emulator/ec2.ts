@@ -100,7 +100,8 @@ function renderInstance(i: Ec2Instance): XmlValue {
     instanceType: i.instanceType,
     launchTime: new Date(i.launchedAt).toISOString(),
     placement: { availabilityZone: i.availabilityZone, groupName: '', tenancy: 'default' },
-    ...(windows ? { platform: 'windows' } : {}),
+    // the model's PlatformValues enum is "Windows" (the SDK's types follow it)
+    ...(windows ? { platform: 'Windows' } : {}),
     monitoring: { state: 'disabled' },
     subnetId: i.subnetId,
     vpcId: i.vpcId,

@@ -790,7 +790,13 @@ export class Fleet {
     });
   }
 
-  /** StartTest / StartCutover: checks quotas and every server's state first, then launches. */
+  /**
+   * StartTest / StartCutover: checks every server's state and the job quotas first, then launches.
+   * StartTest needs CONTINUOUS replication and READY_FOR_TEST, TESTING or READY_FOR_CUTOVER.
+   * StartCutover needs CONTINUOUS replication and READY_FOR_CUTOVER, or (as real MGN allows a
+   * cutover without a finalised test) TESTING or READY_FOR_TEST. Either sets the lifecycle
+   * (TESTING / CUTTING_OVER) at once; a failed launch puts the server back where it was.
+   */
   startLaunch(region: string, kind: 'test' | 'cutover', ids: string[], tags: Record<string, string>): Job {
     const servers = this.jobServers(region, ids);
     this.checkJobQuotas(ids);

@@ -2,7 +2,7 @@
  * The AWS emulator of the simulator: MGN, SSM, EC2, STS, S3 and SNS on 127.0.0.1, on a virtual clock.
  * See server.ts (wire protocols, throttling, chaos, trace) and fleet.ts (what the fleet does).
  */
-export { startEmulator, type Emulator, type EmulatorOptions } from './server';
+export { startEmulator, type Emulator, type EmulatorOptions, type WireAnswer } from './server';
 export { DEFAULT_DOCUMENTS, LIMITS, TIMINGS, type DocumentNames } from './fleet';
 export { EC2_ERROR_CODES } from './ec2';
 export type { TraceEntry } from './trace';

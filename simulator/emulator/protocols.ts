@@ -107,8 +107,8 @@ export interface RenderedResponse {
 }
 
 /**
- * SSM error shapes name their message member `Message` or `message`; answer with the one the model
- * uses (common errors such as ValidationException use `message`).
+ * SSM error shapes name their message member `Message` or `message` (or have none); answer with
+ * what the model's shape has, so strict clients find it.
  */
 const SSM_CAPITAL_MESSAGE = new Set([
   'InvalidInstanceId',
@@ -116,17 +116,12 @@ const SSM_CAPITAL_MESSAGE = new Set([
   'InvalidParameters',
   'InternalServerError',
   'ThrottlingException',
-  'DuplicateInstanceId',
-  'InvalidCommandId',
   'InvalidNextToken',
-  'InvalidFilterKey',
   'UnsupportedPlatformType',
-  'InvalidInstanceInformationFilterValue',
-  'InvalidPluginName',
-  'ParameterAlreadyExists',
-  'ParameterPatternMismatchException',
+  'ValidationException',
 ]);
-const SSM_NO_MESSAGE = new Set(['InvocationDoesNotExist']);
+/** SSM error shapes with no members at all: the body is just `__type`. */
+const SSM_NO_MESSAGE = new Set(['InvocationDoesNotExist', 'DuplicateInstanceId', 'InvalidCommandId', 'InvalidFilterKey', 'InvalidPluginName']);
 
 export function renderError(service: ServiceName, error: ApiError, requestId: string, method = 'POST'): RenderedResponse {
   switch (service) {

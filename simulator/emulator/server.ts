@@ -38,6 +38,16 @@ export interface EmulatorOptions {
   readonly slowResponseMs?: number;
   /** MGN account initialized (InitializeService done); default true */
   readonly initialized?: boolean;
+  /** sees every AWS answer as sent on the wire (conformance tests, debugging) */
+  readonly onResponse?: (answer: WireAnswer) => void;
+}
+
+export interface WireAnswer {
+  readonly service: ServiceName;
+  readonly operation: string;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
 }
 
 export interface Emulator {
@@ -228,7 +238,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const e = err instanceof ApiError ? err : new ApiError('InternalFailure', String(err), 500);
       const service = (err as { service?: ServiceName }).service ?? 'mgn';
       trace.record({ virtualTime, service, operation: url.pathname, region: '', params: {}, outcome: e.code, status: e.status });
-      return send(res, renderError(service, e, requestId, req.method));
+      const rendered = renderError(service, e, requestId, req.method);
+      options.onResponse?.({ service, operation: url.pathname, status: rendered.status, headers: rendered.headers, body: String(rendered.body) });
+      return send(res, rendered);
     }
     const { service, operation, region, params, mutating } = resolved;
     const record = (outcome: string, status: number) =>
@@ -254,6 +266,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       response = renderError(service, e, requestId, req.method);
     }
     record(outcome, response.status);
+    options.onResponse?.({ service, operation, status: response.status, headers: response.headers, body: typeof response.body === 'string' ? response.body : response.body.toString('utf8') });
     if (slow) await new Promise((r) => setTimeout(r, slowMs));
     send(res, response);
   }

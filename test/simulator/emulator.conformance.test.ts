@@ -1,0 +1,420 @@
+/**
+ * Conformance: every operation the project uses, driven through the real SDK v3 clients in happy and
+ * error cases, with each answer as sent on the wire held to the official botocore model (output
+ * shape: required members, no unknown members, enums, types, lengths, patterns) and each error code
+ * held to the errors the model lists for the operation, plus each service's documented common errors.
+ */
+import {
+  DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  ChangeServerLifeCycleStateCommand,
+  CreateReplicationConfigurationTemplateCommand,
+  DescribeJobLogItemsCommand,
+  DescribeJobsCommand,
+  DescribeReplicationConfigurationTemplatesCommand,
+  DescribeSourceServersCommand,
+  DisconnectFromServiceCommand,
+  FinalizeCutoverCommand,
+  GetLaunchConfigurationCommand,
+  InitializeServiceCommand,
+  MarkAsArchivedCommand,
+  StartCutoverCommand,
+  StartTestCommand,
+  TerminateTargetInstancesCommand,
+  UpdateReplicationConfigurationTemplateCommand,
+} from '@aws-sdk/client-mgn';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import {
+  DeleteParameterCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  PutParameterCommand,
+  SendCommandCommand,
+} from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { EC2_ERROR_CODES, startEmulator, type Emulator, type WireAnswer } from '../../simulator/emulator';
+import { checkHeaders, checkJson, checkXmlOutput, loadModel, modelErrorCodes, parseXml, type Model } from './aws-model';
+import { clients, destroyClients, installAll, manifest, runUntil, SOURCE_REGION, TARGET } from './emulator-fixtures';
+
+type Service = WireAnswer['service'];
+
+const MODELS: Record<Service, string> = {
+  mgn: 'mgn-2020-02-26',
+  ssm: 'ssm-2014-11-06',
+  ec2: 'ec2-2016-11-15',
+  sts: 'sts-2011-06-15',
+  s3: 's3-2006-03-01',
+  sns: 'sns-2010-03-31',
+};
+
+/**
+ * Errors a service answers for any operation that botocore does not list per operation:
+ * MGN's service-level errors (its Smithy model attaches them to the service), the AWS common
+ * errors of JSON and query services, S3's common error codes, and EC2's documented error codes
+ * (EC2's model lists no errors at all). ServiceQuotaExceededException on job operations is the
+ * "200 servers across active jobs" quota of DESIGN section 4; its shape is in the MGN model.
+ */
+const COMMON_ERRORS: Record<Service, readonly string[]> = {
+  mgn: ['ThrottlingException', 'InternalServerException', 'AccessDeniedException'],
+  ssm: ['ValidationException', 'ThrottlingException', 'InternalServerError'],
+  ec2: EC2_ERROR_CODES,
+  sts: ['ValidationError', 'Throttling', 'InternalFailure', 'MalformedInput', 'MissingParameter', 'InvalidAction'],
+  sns: ['ValidationError', 'Throttling', 'InternalFailure', 'InvalidAction'],
+  s3: ['NoSuchBucket', 'SlowDown', 'InternalError', 'NotImplemented', 'AccessDenied'],
+};
+const MGN_JOB_QUOTA_OPS = ['StartTest', 'StartCutover', 'TerminateTargetInstances'];
+
+const allowedErrors = (service: Service, operation: string): string[] => [
+  ...modelErrorCodes(loadModel(MODELS[service]), operation),
+  ...COMMON_ERRORS[service],
+  ...(service === 'mgn' && MGN_JOB_QUOTA_OPS.includes(operation) ? ['ServiceQuotaExceededException'] : []),
+];
+
+function checkSuccess(a: WireAnswer): string[] {
+  const model: Model = loadModel(MODELS[a.service]);
+  const op = model.operations[a.operation];
+  const expectedStatus = op.http.responseCode ?? 200;
+  if (a.status !== expectedStatus) return [`status ${a.status}, the model says ${expectedStatus}`];
+  switch (a.service) {
+    case 'mgn':
+      if (a.status === 204) return a.body === '' ? [] : ['204 with a body'];
+      return checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'iso');
+    case 'ssm':
+      return checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'epoch');
+    case 'ec2':
+    case 'sts':
+    case 'sns':
+      return checkXmlOutput(model, a.operation, a.body);
+    case 's3':
+      return checkHeaders(model, a.operation, a.headers);
+  }
+}
+
+/** The SDK names a query-protocol error after its shape (InvalidParameter -> InvalidParameterException). */
+function sdkErrorName(service: Service, code: string): string {
+  const model = loadModel(MODELS[service]);
+  const shape = Object.entries(model.shapes).find(([, s]) => s.error?.code === code);
+  return shape ? shape[0] : code;
+}
+
+/** The error code as it travels on the wire, in each protocol's place for it. */
+function wireErrorCode(a: WireAnswer): string {
+  switch (a.service) {
+    case 'mgn':
+      return a.headers['x-amzn-errortype'];
+    case 'ssm':
+      return (JSON.parse(a.body) as { __type: string }).__type;
+    case 'ec2':
+    case 'sts':
+    case 'sns':
+    case 's3': {
+      const doc = parseXml(a.body);
+      const find = (n: typeof doc): string | undefined => (n.name === 'Code' ? n.text : n.children.map(find).find(Boolean));
+      return find(doc) ?? '';
+    }
+  }
+}
+
+describe('emulator conformance with the AWS service models', () => {
+  let em: Emulator;
+  const answers: WireAnswer[] = [];
+  const wave = manifest('conf', 4);
+  const covered = new Map<string, Set<'ok' | 'error'>>();
+  const mark = (a: WireAnswer, kind: 'ok' | 'error') => {
+    const key = `${a.service}:${a.operation}`;
+    covered.set(key, new Set([...(covered.get(key) ?? []), kind]));
+  };
+
+  beforeAll(async () => {
+    em = await startEmulator({ manifests: [wave], onResponse: (a) => answers.push(a), scenario: { defaults: { diskGiB: 20, bandwidthMbps: 1000 } } });
+  });
+  afterAll(async () => {
+    await em.close();
+    destroyClients();
+  });
+
+  /** Runs an SDK call that must succeed; its wire answer must match the model. */
+  async function ok<T>(service: Service, operation: string, call: Promise<T>): Promise<T> {
+    const before = answers.length;
+    const out = await call;
+    const a = answers[answers.length - 1];
+    expect(answers.length).toBe(before + 1);
+    expect([a.service, a.operation]).toEqual([service, operation]);
+    expect(checkSuccess(a)).toEqual([]);
+    mark(a, 'ok');
+    return out;
+  }
+
+  /** Runs an SDK call that must fail with `code`; the code must be one the model allows and the SDK must see it. */
+  async function fails(service: Service, operation: string, call: Promise<unknown>, code: string): Promise<{ message: string }> {
+    let err: { name: string; message: string } | undefined;
+    try {
+      await call;
+    } catch (e) {
+      err = e as { name: string; message: string };
+    }
+    expect(err).toBeDefined();
+    const a = answers[answers.length - 1];
+    expect([a.service, a.operation]).toEqual([service, operation]);
+    const wire = a.service === 's3' && a.body === '' ? code : wireErrorCode(a);
+    expect(wire).toBe(code);
+    expect(allowedErrors(service, operation)).toContain(code);
+    if (!(service === 's3' && a.body === '')) expect(err!.name).toBe(sdkErrorName(service, code));
+    // JSON error bodies carry the members of the model's error shape and nothing else
+    const model = loadModel(MODELS[service]);
+    if ((service === 'mgn' || service === 'ssm') && model.shapes[code]) expect(checkJson(model, code, JSON.parse(a.body))).toEqual([]);
+    mark(a, 'error');
+    return err!;
+  }
+
+  it('MGN account and replication template operations', async () => {
+    const { mgn } = clients(em.url, TARGET);
+    await ok('mgn', 'InitializeService', mgn.send(new InitializeServiceCommand({})));
+    expect((await ok('mgn', 'DescribeReplicationConfigurationTemplates', mgn.send(new DescribeReplicationConfigurationTemplatesCommand({})))).items).toEqual([]);
+    const net = em.fleet.network(TARGET);
+    const created = await ok(
+      'mgn',
+      'CreateReplicationConfigurationTemplate',
+      mgn.send(
+        new CreateReplicationConfigurationTemplateCommand({
+          stagingAreaSubnetId: net.subnets[0].subnetId,
+          associateDefaultSecurityGroup: false,
+          replicationServersSecurityGroupsIDs: [net.securityGroups[1].groupId],
+          replicationServerInstanceType: 't3.small',
+          useDedicatedReplicationServer: false,
+          defaultLargeStagingDiskType: 'GP3',
+          ebsEncryption: 'DEFAULT',
+          bandwidthThrottling: 0,
+          dataPlaneRouting: 'PRIVATE_IP',
+          createPublicIP: false,
+          stagingAreaTags: { Purpose: 'staging' },
+        }),
+      ),
+    );
+    const id = created.replicationConfigurationTemplateID!;
+    const updated = await ok('mgn', 'UpdateReplicationConfigurationTemplate', mgn.send(new UpdateReplicationConfigurationTemplateCommand({ replicationConfigurationTemplateID: id, createPublicIP: false, bandwidthThrottling: 100 })));
+    expect(updated.bandwidthThrottling).toBe(100);
+    expect(updated.dataPlaneRouting).toBe('PRIVATE_IP');
+    await ok('mgn', 'DescribeReplicationConfigurationTemplates', mgn.send(new DescribeReplicationConfigurationTemplatesCommand({ replicationConfigurationTemplateIDs: [id] })));
+    await fails('mgn', 'UpdateReplicationConfigurationTemplate', mgn.send(new UpdateReplicationConfigurationTemplateCommand({ replicationConfigurationTemplateID: 'rct-00000000000000000' })), 'ResourceNotFoundException');
+    const missing = await fails(
+      'mgn',
+      'CreateReplicationConfigurationTemplate',
+      mgn.send(new CreateReplicationConfigurationTemplateCommand({ stagingAreaSubnetId: net.subnets[0].subnetId } as never)),
+      'ValidationException',
+    );
+    expect(missing.message).toContain("'associateDefaultSecurityGroup'");
+    await fails('mgn', 'DescribeReplicationConfigurationTemplates', mgn.send(new DescribeReplicationConfigurationTemplatesCommand({ replicationConfigurationTemplateIDs: ['rct-00000000000000000'] })), 'ResourceNotFoundException');
+  });
+
+  it('SSM instance information, Run Command and parameters', async () => {
+    const { ssm } = clients(em.url, TARGET);
+    const src = clients(em.url, SOURCE_REGION).ssm;
+    await ok('ssm', 'DescribeInstanceInformation', ssm.send(new DescribeInstanceInformationCommand({})));
+    const paged = await ok('ssm', 'DescribeInstanceInformation', src.send(new DescribeInstanceInformationCommand({ MaxResults: 5, InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: ['i-00000000000000001'] }] })));
+    expect(paged.InstanceInformationList!.map((i) => i.InstanceId)).toEqual(['i-00000000000000001']);
+    await fails('ssm', 'DescribeInstanceInformation', ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Colour', Values: ['blue'] }] })), 'InvalidFilterKey');
+
+    const pre = await ok(
+      'ssm',
+      'SendCommand',
+      ssm.send(new SendCommandCommand({ DocumentName: 'MgnOrchestrator-Precheck', InstanceIds: ['mi-00000000000000002', 'mi-00000000000000004'], Parameters: { region: [TARGET], mgnEndpoint: [wave.endpoints.mgn], s3Endpoint: [wave.endpoints.s3] }, Comment: 'precheck' })),
+    );
+    const commandId = pre.Command!.CommandId!;
+    await ok('ssm', 'GetCommandInvocation', ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: 'mi-00000000000000002' })));
+    em.clock.advanceBy(30);
+    const inv = await ok('ssm', 'GetCommandInvocation', ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: 'mi-00000000000000002' })));
+    expect(inv.Status).toBe('Success');
+    await ok('ssm', 'ListCommands', ssm.send(new ListCommandsCommand({ CommandId: commandId })));
+    const list = await ok('ssm', 'ListCommandInvocations', ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true })));
+    expect(list.CommandInvocations!.map((i) => i.CommandPlugins![0].Output)).toEqual([expect.stringContaining('PASS'), expect.stringContaining('PASS')]);
+    await ok('ssm', 'ListCommandInvocations', ssm.send(new ListCommandInvocationsCommand({ InstanceId: 'mi-00000000000000002', Filters: [{ key: 'Status', value: 'Success' }] })));
+
+    await fails('ssm', 'SendCommand', ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: Array.from({ length: 51 }, (_, i) => `mi-${String(i).padStart(17, '0')}`), Parameters: { commands: ['true'] } })), 'ValidationException');
+    await fails('ssm', 'SendCommand', ssm.send(new SendCommandCommand({ DocumentName: 'No-Such-Document', InstanceIds: ['mi-00000000000000002'] })), 'InvalidDocument');
+    await fails('ssm', 'SendCommand', ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: ['mi-0000000000000dead'], Parameters: { commands: ['true'] } })), 'InvalidInstanceId');
+    const badParam = await fails(
+      'ssm',
+      'SendCommand',
+      ssm.send(new SendCommandCommand({ DocumentName: 'MgnOrchestrator-InstallLinux', InstanceIds: ['mi-00000000000000002'], Parameters: { region: [TARGET], mgnEndpoint: [wave.endpoints.mgn], s3Endpoint: [wave.endpoints.s3], tags: ['a=b;rm -rf /'] } })),
+      'InvalidParameters',
+    );
+    expect(badParam.message).toContain('"tags"');
+    await fails('ssm', 'GetCommandInvocation', ssm.send(new GetCommandInvocationCommand({ CommandId: '00000000-0000-4000-8000-000000000000', InstanceId: 'mi-00000000000000002' })), 'InvocationDoesNotExist');
+    await fails('ssm', 'ListCommands', ssm.send(new ListCommandsCommand({ CommandId: '00000000-0000-4000-8000-000000000000' })), 'InvalidCommandId');
+    await fails('ssm', 'ListCommandInvocations', ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, Filters: [{ key: 'Colour' as never, value: 'blue' }] })), 'InvalidFilterKey');
+
+    await ok('ssm', 'PutParameter', ssm.send(new PutParameterCommand({ Name: '/mgn/installer', Value: 'secret-value', Type: 'SecureString' })));
+    await fails('ssm', 'PutParameter', ssm.send(new PutParameterCommand({ Name: '/mgn/installer', Value: 'again', Type: 'SecureString' })), 'ParameterAlreadyExists');
+    const got = await ok('ssm', 'GetParameter', ssm.send(new GetParameterCommand({ Name: '/mgn/installer', WithDecryption: true })));
+    expect(got.Parameter!.Value).toBe('secret-value');
+    await ok('ssm', 'DeleteParameter', ssm.send(new DeleteParameterCommand({ Name: '/mgn/installer' })));
+    await fails('ssm', 'GetParameter', ssm.send(new GetParameterCommand({ Name: '/mgn/installer' })), 'ParameterNotFound');
+    await fails('ssm', 'DeleteParameter', ssm.send(new DeleteParameterCommand({ Name: '/mgn/installer' })), 'ParameterNotFound');
+    // the trace never holds a parameter value
+    expect(JSON.stringify(em.trace.entries)).not.toContain('secret-value');
+  });
+
+  it('MGN source servers through replication, jobs and the lifecycle, and EC2 for the launched instances', async () => {
+    const { mgn, ec2 } = clients(em.url, TARGET);
+    await installAll(em, wave);
+    await runUntil(em, () => [...em.fleet.sourceServers.values()].some((s) => s.replication.state === 'INITIAL_SYNC'));
+    em.clock.advanceBy(10);
+    // mid-replication answers carry initiation steps, byte progress and an ETA
+    const mid = await ok('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ filters: { lifeCycleStates: ['NOT_READY'], isArchived: false, replicationTypes: ['AGENT_BASED'] }, maxResults: 2 })));
+    expect(mid.items!.length).toBe(2);
+    expect(mid.nextToken).toBeDefined();
+    await ok('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ filters: { lifeCycleStates: ['NOT_READY'] }, maxResults: 2, nextToken: mid.nextToken })));
+    await runUntil(em, () => [...em.fleet.sourceServers.values()].every((s) => s.lifeCycle === 'READY_FOR_TEST'));
+    const ready = await ok('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({})));
+    const ids = ready.items!.map((s) => s.sourceServerID!);
+    expect(ids).toHaveLength(4);
+    await ok('mgn', 'GetLaunchConfiguration', mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: ids[0] })));
+    await fails('mgn', 'GetLaunchConfiguration', mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
+    await fails('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: Array.from({ length: 201 }, () => ids[0]) } })), 'ValidationException');
+    await fails('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ maxResults: 1001 })), 'ValidationException');
+    await fails('mgn', 'MarkAsArchived', mgn.send(new MarkAsArchivedCommand({ sourceServerID: ids[0] })), 'ConflictException');
+    await fails('mgn', 'FinalizeCutover', mgn.send(new FinalizeCutoverCommand({ sourceServerID: ids[0] })), 'ConflictException');
+    await fails('mgn', 'StartCutover', mgn.send(new StartCutoverCommand({ sourceServerIDs: ['s-00000000000000000'] })), 'ValidationException');
+
+    const test = await ok('mgn', 'StartTest', mgn.send(new StartTestCommand({ sourceServerIDs: ids.slice(0, 3), tags: { Wave: 'conf' } })));
+    await fails('mgn', 'StartTest', mgn.send(new StartTestCommand({ sourceServerIDs: ids.slice(0, 1) })), 'ConflictException');
+    await fails('mgn', 'StartTest', mgn.send(new StartTestCommand({ sourceServerIDs: Array.from({ length: 201 }, () => ids[3]) })), 'ValidationException');
+    await ok('mgn', 'DescribeJobs', mgn.send(new DescribeJobsCommand({ filters: { jobIDs: [test.job!.jobID!] } })));
+    await runUntil(em, () => em.fleet.activeJobs().length === 0);
+    em.clock.advanceBy(200);
+    const jobs = await ok('mgn', 'DescribeJobs', mgn.send(new DescribeJobsCommand({ filters: { fromDate: '2026-01-01T00:00:00Z', toDate: '2027-01-01T00:00:00Z' }, maxResults: 10 })));
+    expect(jobs.items![0].status).toBe('COMPLETED');
+    await fails('mgn', 'DescribeJobs', mgn.send(new DescribeJobsCommand({ filters: { jobIDs: Array.from({ length: 1001 }, () => test.job!.jobID!) } })), 'ValidationException');
+    const logs = await ok('mgn', 'DescribeJobLogItems', mgn.send(new DescribeJobLogItemsCommand({ jobID: test.job!.jobID! })));
+    expect(logs.items!.map((l) => l.event)).toEqual(expect.arrayContaining(['JOB_START', 'LAUNCH_START', 'JOB_END']));
+    await fails('mgn', 'DescribeJobLogItems', mgn.send(new DescribeJobLogItemsCommand({ jobID: 'not-a-job' })), 'ValidationException');
+
+    const launched = test.job!.participatingServers!.map((p) => p.sourceServerID!);
+    const instanceIds = (await ok('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: launched } })))).items!.map((s) => s.launchedInstance!.ec2InstanceID!);
+    await ok('ec2', 'DescribeInstances', ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds })));
+    await ok('ec2', 'DescribeInstances', ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['running'] }], MaxResults: 5 })));
+    await ok('ec2', 'DescribeInstanceStatus', ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: instanceIds, IncludeAllInstances: true })));
+    await fails('ec2', 'DescribeInstanceStatus', ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: ['i-0123456789abcdef0'] })), 'InvalidInstanceID.NotFound');
+    await fails('ec2', 'DescribeInstanceStatus', ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: ['instance-1'] })), 'InvalidInstanceID.Malformed');
+    await fails('ec2', 'DescribeInstances', ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })), 'InvalidInstanceID.NotFound');
+    const net = em.fleet.network(TARGET);
+    await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: [net.subnets[0].subnetId] })));
+    await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [net.vpcId] }] })));
+    await fails('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0123456789abcdef0'] })), 'InvalidSubnetID.NotFound');
+    await ok('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: net.securityGroups.map((g) => g.groupId) })));
+    await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0123456789abcdef0'] })), 'InvalidGroup.NotFound');
+
+    // lifecycle: test finalised, test instances terminated, cutover, finalise, archive, disconnect
+    await fails('mgn', 'TerminateTargetInstances', mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: [launched[0]] })), 'ConflictException');
+    await fails('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: ids[3], lifeCycle: { state: 'READY_FOR_CUTOVER' } })), 'ConflictException');
+    await fails('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: 's-00000000000000000', lifeCycle: { state: 'READY_FOR_CUTOVER' } })), 'ResourceNotFoundException');
+    for (const id of launched) await ok('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } })));
+    await ok('mgn', 'TerminateTargetInstances', mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: launched.slice(1) })));
+    const terminated = await ok('ec2', 'TerminateInstances', ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceIds[0]] })));
+    expect(terminated.TerminatingInstances![0].CurrentState!.Name).toBe('shutting-down');
+    await fails('ec2', 'TerminateInstances', ec2.send(new TerminateInstancesCommand({ InstanceIds: [] })), 'MissingParameter');
+    await runUntil(em, () => em.fleet.activeJobs().length === 0);
+    const cut = await ok('mgn', 'StartCutover', mgn.send(new StartCutoverCommand({ sourceServerIDs: launched })));
+    expect(cut.job!.initiatedBy).toBe('START_CUTOVER');
+    await runUntil(em, () => em.fleet.activeJobs().length === 0);
+    const final = await ok('mgn', 'FinalizeCutover', mgn.send(new FinalizeCutoverCommand({ sourceServerID: launched[0] })));
+    expect(final.lifeCycle!.state).toBe('CUTOVER');
+    await ok('mgn', 'MarkAsArchived', mgn.send(new MarkAsArchivedCommand({ sourceServerID: launched[0] })));
+    await fails('mgn', 'DisconnectFromService', mgn.send(new DisconnectFromServiceCommand({ sourceServerID: launched[1] })), 'ConflictException');
+    const disconnected = await ok('mgn', 'DisconnectFromService', mgn.send(new DisconnectFromServiceCommand({ sourceServerID: ids[3] })));
+    expect(disconnected.lifeCycle!.state).toBe('DISCONNECTED');
+    await fails('mgn', 'MarkAsArchived', mgn.send(new MarkAsArchivedCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
+    await fails('mgn', 'FinalizeCutover', mgn.send(new FinalizeCutoverCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
+    await fails('mgn', 'DisconnectFromService', mgn.send(new DisconnectFromServiceCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
+  });
+
+  it('STS, S3 and SNS', async () => {
+    const { sts, s3, sns } = clients(em.url, TARGET);
+    const role = await ok('sts', 'AssumeRole', sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/MgnInstaller', RoleSessionName: 'wave-conf', DurationSeconds: 900 })));
+    expect(role.Credentials!.AccessKeyId).toMatch(/^ASIA/);
+    expect(role.AssumedRoleUser!.Arn).toBe('arn:aws:sts::111122223333:assumed-role/MgnInstaller/wave-conf');
+    await fails('sts', 'AssumeRole', sts.send(new AssumeRoleCommand({ RoleArn: 'not-an-arn', RoleSessionName: 'x1' })), 'ValidationError');
+    const who = await ok('sts', 'GetCallerIdentity', sts.send(new GetCallerIdentityCommand({})));
+    expect(who.Account).toBe('111122223333');
+    // credentials handed out never reach the trace
+    expect(JSON.stringify(em.trace.entries)).not.toContain(role.Credentials!.SecretAccessKey!);
+
+    await ok('s3', 'PutObject', s3.send(new PutObjectCommand({ Bucket: 'wave-bucket', Key: 'waves/conf/manifest.json', Body: '{"waveId":"conf"}', ContentType: 'application/json' })));
+    const got = await ok('s3', 'GetObject', s3.send(new GetObjectCommand({ Bucket: 'wave-bucket', Key: 'waves/conf/manifest.json' })));
+    expect(await got.Body!.transformToString()).toBe('{"waveId":"conf"}');
+    const head = await ok('s3', 'HeadObject', s3.send(new HeadObjectCommand({ Bucket: 'wave-bucket', Key: 'waves/conf/manifest.json' })));
+    expect(head.ContentLength).toBe(17);
+    expect(head.ContentType).toBe('application/json');
+    await fails('s3', 'GetObject', s3.send(new GetObjectCommand({ Bucket: 'wave-bucket', Key: 'missing.json' })), 'NoSuchKey');
+    await fails('s3', 'GetObject', s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x.json' })), 'NoSuchBucket');
+    await fails('s3', 'HeadObject', s3.send(new HeadObjectCommand({ Bucket: 'wave-bucket', Key: 'missing.json' })), 'NoSuchKey');
+    expect(answers[answers.length - 1].status).toBe(404);
+
+    const topic = `arn:aws:sns:${TARGET}:111122223333:wave-events`;
+    const published = await ok('sns', 'Publish', sns.send(new PublishCommand({ TopicArn: topic, Subject: 'Wave conf', Message: 'approval needed' })));
+    expect(em.published.map((m) => [m.messageId, m.message])).toEqual([[published.MessageId, 'approval needed']]);
+    await fails('sns', 'Publish', sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:nowhere', Message: 'x' })), 'InvalidParameter');
+  });
+
+  it('throttling and internal errors in each service are codes the service documents', async () => {
+    for (const [scenario, kind] of [
+      [{ throttle: { rate: 1 } }, 'throttle'],
+      [{ chaos: { internalErrorRate: 1 } }, 'internal'],
+    ] as const) {
+      const seen: WireAnswer[] = [];
+      const e = await startEmulator({ manifests: [wave], scenario, onResponse: (a) => seen.push(a) });
+      const c = clients(e.url, TARGET);
+      const calls: [Service, string, () => Promise<unknown>][] = [
+        ['mgn', 'DescribeSourceServers', () => c.mgn.send(new DescribeSourceServersCommand({}))],
+        ['ssm', 'DescribeInstanceInformation', () => c.ssm.send(new DescribeInstanceInformationCommand({}))],
+        ['ec2', 'DescribeInstances', () => c.ec2.send(new DescribeInstancesCommand({}))],
+        ['sts', 'GetCallerIdentity', () => c.sts.send(new GetCallerIdentityCommand({}))],
+        ['s3', 'GetObject', () => c.s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' }))],
+        ['sns', 'Publish', () => c.sns.send(new PublishCommand({ TopicArn: `arn:aws:sns:${TARGET}:111122223333:t`, Message: 'm' }))],
+      ];
+      for (const [service, operation, call] of calls) {
+        const err = await call().then(
+          () => undefined,
+          (x: { name: string }) => x,
+        );
+        const a = seen.find((x) => x.service === service)!;
+        expect([a.operation, a.status >= 400]).toEqual([operation, true]);
+        const code = wireErrorCode(a);
+        expect(allowedErrors(service, operation)).toContain(code);
+        expect(err?.name).toBe(sdkErrorName(service, code));
+        expect(kind === 'throttle' ? a.status === 429 || a.status === 503 || a.status === 400 : a.status === 500).toBe(true);
+      }
+      await e.close();
+    }
+  });
+
+  it('covered every operation the project uses, each in a happy and an error case', () => {
+    const expected = {
+      mgn: ['DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration'],
+      ssm: ['SendCommand', 'ListCommandInvocations', 'GetCommandInvocation', 'ListCommands', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
+      ec2: ['DescribeInstances', 'DescribeInstanceStatus', 'DescribeSubnets', 'DescribeSecurityGroups', 'TerminateInstances'],
+      sts: ['AssumeRole'],
+      s3: ['GetObject', 'HeadObject'],
+      sns: ['Publish'],
+    };
+    const missing: string[] = [];
+    for (const [service, ops] of Object.entries(expected))
+      for (const op of ops) {
+        const seen = covered.get(`${service}:${op}`);
+        if (!seen?.has('ok') || !seen.has('error')) missing.push(`${service}:${op} (${[...(seen ?? [])].join(',') || 'none'})`);
+      }
+    // operations with no error the project can provoke: only their happy path
+    for (const key of ['mgn:InitializeService', 'sts:GetCallerIdentity', 's3:PutObject']) if (!covered.get(key)?.has('ok')) missing.push(key);
+    expect(missing).toEqual([]);
+  });
+});
