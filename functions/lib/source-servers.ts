@@ -2,7 +2,7 @@
  * Matching manifest servers to MGN's source servers, and reading the wave's current state from MGN.
  * MGN is the source of truth: every step starts here.
  */
-import { sourceInstanceId, type ServerSpec, type WaveManifest } from './manifest';
+import type { ServerSpec, WaveManifest } from './manifest';
 import type { LifecycleState, MgnPort, SourceServerView } from './ports';
 import type { RunState, ServerRecord } from './run-state';
 
@@ -10,15 +10,18 @@ const lower = (v: string | undefined) => v?.toLowerCase();
 const shortName = (v: string | undefined) => lower(v)?.split('.')[0];
 
 /**
- * The user-provided id the agent is installed with: the manifest's, or else the source's own
- * instance id (i-… or mi-…). An on-premises host without a hostname in the manifest has no other
- * hint MGN reports that the manifest knows, so without this it could never be matched.
+ * The user-provided id the agent is installed with: the manifest's; or, for an on-premises host the
+ * manifest names by no hostname, its managed instance id — such a host has no other hint MGN reports
+ * that the manifest knows, so it could never be matched. Servers with a hint get none, so their
+ * install commands stay identical and are sent in batches.
  */
-export const agentUserProvidedId = (spec: ServerSpec): string => spec.userProvidedId ?? sourceInstanceId(spec);
+export const agentUserProvidedId = (spec: ServerSpec): string | undefined =>
+  spec.userProvidedId ?? (spec.source.type === 'onprem' && !spec.source.hostname ? spec.source.managedInstanceId : undefined);
 
 /** Does this MGN source server stand for this manifest server? (userProvidedID or identificationHints) */
 export function isSameServer(spec: ServerSpec, candidate: SourceServerView): boolean {
-  if (candidate.userProvidedId && candidate.userProvidedId === agentUserProvidedId(spec)) return true;
+  const providedId = agentUserProvidedId(spec);
+  if (providedId && candidate.userProvidedId === providedId) return true;
   if (spec.source.type === 'ec2') return candidate.hints.awsInstanceId === spec.source.instanceId;
   const hostname = spec.source.hostname;
   if (!hostname) return false;

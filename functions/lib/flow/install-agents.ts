@@ -44,7 +44,7 @@ export const installParameters = (manifest: WaveManifest, spec: ServerSpec, cred
   s3Endpoint: [manifest.endpoints.s3],
   devices: [(spec.devices ?? []).join(',')],
   tags: [Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(',')],
-  userProvidedId: [agentUserProvidedId(spec)],
+  userProvidedId: [agentUserProvidedId(spec) ?? ''],
   credentialsParameter: [credentialsParameter],
 });
 
