@@ -41,13 +41,30 @@ export const TRY_LATER_CODES: ReadonlySet<string> = new Set([
   'RequestLimitExceeded',
   'ServiceQuotaExceededException',
   'ConflictException',
+  // S3's throttling answer
+  'SlowDown',
+  // 5xx answers: the service failed this call, not the wave (MGN, SSM, EC2/S3/SNS, STS)
+  'InternalServerException',
+  'InternalServerError',
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  // the SDK's own timeout
+  'TimeoutError',
 ]);
+
+/** Network errors (a reset or dropped connection through the endpoint) that outlasted the SDK's own retries. */
+const TRY_LATER_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
 
 /** Turns an SDK error that means "not now" into a TryLaterError; returns anything else unchanged. */
 export function asTryLater(error: unknown, what: string): unknown {
-  const e = error as { name?: string; message?: string; retryAfterSeconds?: number } | undefined;
+  const e = error as { name?: string; code?: string; message?: string; retryAfterSeconds?: number } | undefined;
   if (e && typeof e.name === 'string' && TRY_LATER_CODES.has(e.name)) {
     return new TryLaterError(`${what}: ${e.name}: ${e.message ?? ''}`.trim(), e.name, e.retryAfterSeconds);
+  }
+  if (e && typeof e.code === 'string' && TRY_LATER_NETWORK_CODES.has(e.code)) {
+    return new TryLaterError(`${what}: ${e.code}: ${e.message ?? ''}`.trim(), e.code);
   }
   return error;
 }
