@@ -13,6 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { VirtualClock } from '../clock';
 import type { WaveManifest } from '../../functions/lib/manifest';
+import { useSdkRetryStrategy } from '../../functions/lib/adapters/client-config';
+import { resetFlowConfig } from '../../functions/lib/flow-runtime';
 import { ENV } from '../../functions/lib/steps';
 import type { PhaseName, Scenario } from '../scenario';
 import { renderReportHtml } from '../report/html';
@@ -21,6 +23,7 @@ import { loadDefinition, type SubstitutionConfig } from './definition';
 import { HandlerResolver, PROJECT_ROOT, type HandlerMap } from './handlers';
 import { runWave, seededRandom, StateMachineRunner, type ExecutionObserver, type WaveRunResult } from './runner';
 import { VirtualScheduler } from './scheduler';
+import { simulatedRetryStrategy } from './sdk-retry';
 import { countApiCalls, launchesByServer, readTrace, recordsOfWave, summarizeJobs, traceEntries } from './trace';
 import { useVirtualDate } from './virtual-date';
 
@@ -242,6 +245,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.logLevel]: 'WARN',
       }),
     );
+    // The handlers parse their environment once per container; each session is a new "deployment"
+    // (its own emulator port, staging network and 443 stand-in), so forget the previous one.
+    resetFlowConfig();
+    cleanups.push(useSdkRetryStrategy(simulatedRetryStrategy(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts)));
     if (options.virtualDate !== false) cleanups.push(useVirtualDate(emulator.clock));
 
     const substitution: SubstitutionConfig = { region, accountId, waveBucketName: waveBucket, notificationTopicArn };
