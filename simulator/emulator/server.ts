@@ -36,6 +36,12 @@ export interface EmulatorOptions {
   readonly topics?: readonly string[];
   /** real delay of a chaos slow response, default 1500 ms */
   readonly slowResponseMs?: number;
+  /**
+   * A chaos slow response slower than the caller's Lambda timeout: called with the client's port;
+   * when it returns true (the runner timed out the invocation behind that port) the answer is never
+   * sent, as for a Lambda sandbox that was stopped while waiting. Otherwise the answer is delayed.
+   */
+  readonly onSlowResponse?: (clientPort: number) => boolean;
   /** MGN account initialized (InitializeService done); default true */
   readonly initialized?: boolean;
   /** sees every AWS answer as sent on the wire (conformance tests, debugging) */
@@ -267,7 +273,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     record(outcome, response.status);
     options.onResponse?.({ service, operation, status: response.status, headers: response.headers, body: typeof response.body === 'string' ? response.body : response.body.toString('utf8') });
-    if (slow) await new Promise((r) => setTimeout(r, slowMs));
+    if (slow) {
+      const port = req.socket.remotePort;
+      if (port !== undefined && options.onSlowResponse?.(port)) {
+        record('SlowResponseAbandoned', 0);
+        return; // the caller timed out: its socket is closed with the emulator
+      }
+      await new Promise((r) => setTimeout(r, slowMs));
+    }
     send(res, response);
   }
 

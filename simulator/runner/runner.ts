@@ -4,12 +4,16 @@
  * approval task answered from the scenario, billing and limits counted as Step Functions would.
  */
 import '../polyfills';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
 import type { PhaseName } from '../scenario';
 import { DataLimitExceededError, ExecutionAccounting, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, payloadBytes, type ExecutionCounters, type LibraryEvent } from './accounting';
 import { WAIT_INPUT_KEY, type PreparedDefinition } from './definition';
-import { HandlerResolver, invokeLambda, lambdaContext, type TaskHandler } from './handlers';
+import { HandlerResolver, invokeLambda, lambdaContext, LambdaFunctionError, type TaskHandler } from './handlers';
 import type { VirtualScheduler } from './scheduler';
 
 // CommonJS entry of the library (its ESM build is not loadable from our CommonJS code).
@@ -169,11 +173,44 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * Which Lambda invocation each local client port belongs to, so that the emulator's "slower than
+ * the Lambda timeout" chaos can time out the invocation waiting for that answer. Every HTTP request
+ * a handler sends runs inside its invocation's async context; a keep-alive socket serves one
+ * request at a time, so its port names the invocation of its current request.
+ */
+const currentInvocation = new AsyncLocalStorage<string>();
+const invocationByPort = new Map<number, string>();
+let watchingRequests = false;
+
+function watchHandlerRequests(): void {
+  if (watchingRequests) return;
+  watchingRequests = true;
+  subscribe('http.client.request.start', (message) => {
+    const invocation = currentInvocation.getStore();
+
+    if (!invocation) return;
+    const { request } = message as { request: ClientRequest };
+    // Node 20 publishes once the request has its socket; earlier versions before.
+    const own = (socket: Socket) => {
+      const record = () => {
+        if (socket.localPort !== undefined) invocationByPort.set(socket.localPort, invocation);
+      };
+      if (socket.localPort !== undefined) record();
+      else socket.once('connect', record);
+    };
+    if (request.socket) own(request.socket);
+    else request.once('socket', own);
+  });
+}
+
 export class StateMachineRunner {
   private readonly states = new Map<string, StateDef>();
   private readonly resolver: HandlerResolver;
   private readonly random: () => number;
   private executionCounter = 0;
+  /** Invocations in flight: awsRequestId -> what stops one like the Lambda service at its timeout. */
+  private readonly inFlight = new Map<string, () => void>();
 
   constructor(private readonly options: RunnerOptions) {
     collectStates((options.prepared.definition as { States: Json }).States, this.states);
@@ -372,7 +409,32 @@ export class StateMachineRunner {
     const handler = this.resolver.resolve(stateName, resource, step);
     const functionName = step?.name ?? stateName;
     const timeout = step?.timeoutSeconds ?? def.TimeoutSeconds ?? 60;
-    return invokeLambda(handler, event, lambdaContext(functionName, resource, timeout));
+    const context = lambdaContext(functionName, resource, timeout);
+    watchHandlerRequests();
+    return new Promise<unknown>((resolve, reject) => {
+      const id = context.awsRequestId;
+      this.inFlight.set(id, () =>
+        reject(new LambdaFunctionError('Sandbox.Timedout', `${functionName}: Task timed out after ${timeout.toFixed(2)} seconds`, [])),
+      );
+      currentInvocation
+        .run(id, () => invokeLambda(handler, event, context))
+        .then(resolve, reject)
+        .finally(() => this.inFlight.delete(id));
+    });
+  }
+
+  /**
+   * The answer to the request sent from `clientPort` will come after the Lambda timeout: the
+   * invocation behind it fails with Sandbox.Timedout (as the Lambda service reports it) and its
+   * handler, like a stopped sandbox, never sees the answer. False when no invocation owns the port.
+   */
+  timeOutInvocationOnPort(clientPort: number): boolean {
+    const id = invocationByPort.get(clientPort);
+    const stop = id === undefined ? undefined : this.inFlight.get(id);
+    if (!stop || id === undefined) return false;
+    this.inFlight.delete(id);
+    stop();
+    return true;
   }
 
   /**

@@ -57,6 +57,8 @@ export interface EmulatorStartOptions {
   readonly notificationTopicArn: string;
   readonly accountId: string;
   readonly documents: { readonly precheck: string; readonly linuxInstall: string; readonly windowsInstall: string };
+  /** Chaos: an answer slower than the Lambda timeout; true when the invocation behind the client port was timed out. */
+  readonly onSlowResponse?: (clientPort: number) => boolean;
 }
 
 export type EmulatorFactory = (options: EmulatorStartOptions) => Promise<EmulatorLike>;
@@ -69,6 +71,7 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     scenario: { ...options.scenario, seed: options.seed },
     documents: options.documents,
     buckets: [options.waveBucket],
+    onSlowResponse: options.onSlowResponse,
   });
   const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
   like.stagingNetwork = (region: string) => {
@@ -199,7 +202,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   const notificationTopicArn = `arn:aws:sns:${region}:${accountId}:${SIMULATOR_DEFAULTS.topicName}`;
   const waveBucket = SIMULATOR_DEFAULTS.waveBucket;
 
+  let slowAnswer: (clientPort: number) => boolean = () => false;
   const emulator = await (options.emulator ?? startRealEmulator)({
+    onSlowResponse: (clientPort) => slowAnswer(clientPort),
     scenario,
     seed,
     waveBucket,
@@ -291,6 +296,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       stateMachineName: 'MgnWaveOrchestrator',
       observer,
     });
+    slowAnswer = (clientPort) => runner.timeOutInvocationOnPort(clientPort);
     const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, maxAttempts: 3 });
     cleanups.push(() => s3.destroy());
 
