@@ -30,12 +30,18 @@ export function isSameServer(spec: ServerSpec, candidate: SourceServerView): boo
   return hostname.includes('.') ? false : shortName(candidate.hints.hostname) === lower(hostname);
 }
 
-/** The unarchived MGN source server for each manifest server, by name; servers MGN does not know are absent. */
+/**
+ * The MGN source server for each manifest server, by name; servers MGN does not know are absent.
+ * An unarchived one wins. Failing that, an archived one that was cut over and finalised stands for a
+ * server this wave already migrated (a re-run after finalize must not install and launch it again);
+ * any other archived server is history, and the host is installed afresh.
+ */
 export function matchSourceServers(specs: readonly ServerSpec[], known: readonly SourceServerView[]): Map<string, SourceServerView> {
   const out = new Map<string, SourceServerView>();
   const live = known.filter((k) => !k.isArchived);
+  const migrated = known.filter((k) => k.isArchived && isFinalized(k));
   for (const spec of specs) {
-    const match = live.find((k) => isSameServer(spec, k));
+    const match = live.find((k) => isSameServer(spec, k)) ?? migrated.find((k) => isSameServer(spec, k));
     if (match) out.set(spec.name, match);
   }
   return out;

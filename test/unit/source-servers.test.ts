@@ -58,3 +58,24 @@ describe('matching manifest servers to MGN source servers', () => {
     expect(matchSourceServers([onpremBare], [archived]).size).toBe(0);
   });
 });
+
+describe('matching archived source servers', () => {
+  const spec = {
+    name: 'web-01',
+    os: 'linux' as const,
+    source: { type: 'ec2' as const, instanceId: 'i-0a1b2c3d4e5f60711', region: 'ap-southeast-1' },
+  };
+  const view = (over: Partial<SourceServerView>) =>
+    ({ sourceServerId: 's-1', hints: { awsInstanceId: 'i-0a1b2c3d4e5f60711' }, isArchived: false, lifecycleState: 'READY_FOR_TEST', ...over }) as SourceServerView;
+
+  it('takes a finalised, archived server as the migrated host, so a re-run never installs it again', () => {
+    const matched = matchSourceServers([spec], [view({ sourceServerId: 's-old', isArchived: true, lifecycleState: 'CUTOVER' })]);
+    expect(matched.get('web-01')?.sourceServerId).toBe('s-old');
+  });
+
+  it('prefers a live server, and ignores an archived one that never cut over', () => {
+    const both = [view({ sourceServerId: 's-old', isArchived: true, lifecycleState: 'CUTOVER' }), view({ sourceServerId: 's-new' })];
+    expect(matchSourceServers([spec], both).get('web-01')?.sourceServerId).toBe('s-new');
+    expect(matchSourceServers([spec], [view({ isArchived: true, lifecycleState: 'READY_FOR_TEST' })]).has('web-01')).toBe(false);
+  });
+});

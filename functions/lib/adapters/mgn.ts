@@ -111,7 +111,7 @@ export class SdkMgnPort implements MgnPort {
     let nextToken: string | undefined;
     do {
       const page = await this.call('DescribeSourceServers', () =>
-        this.client.send(new DescribeSourceServersCommand({ filters: { isArchived: false }, maxResults: 1000, nextToken })),
+        this.client.send(new DescribeSourceServersCommand({ filters: {}, maxResults: 1000, nextToken })),
       );
       out.push(...(page.items ?? []).map(toSourceServerView));
       nextToken = page.nextToken;
