@@ -475,8 +475,10 @@ export async function runWave(
   const pending = [...(options.interruptions ?? [])];
   const executions: ExecutionResult[] = [];
   const interruptAfter = (output: unknown): PhaseName | undefined => {
-    if (!isObject(output) || typeof output.lastCompletedPhase !== 'string') return undefined;
-    const i = pending.indexOf(output.lastCompletedPhase as PhaseName);
+    // The approval task answers {approved, by} (its ResultPath keeps the context): that ends the approval phase.
+    const phase = isObject(output) && output.approved === true ? 'approval' : isObject(output) ? output.lastCompletedPhase : undefined;
+    if (typeof phase !== 'string') return undefined;
+    const i = pending.indexOf(phase as PhaseName);
     if (i < 0) return undefined;
     return pending.splice(i, 1)[0];
   };
