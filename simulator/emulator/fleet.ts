@@ -267,6 +267,8 @@ export class Fleet {
   private readonly managed = new Map<string, ManagedInstance>();
   readonly sourceServers = new Map<string, SourceServer>();
   readonly jobs = new Map<string, Job>();
+  /** The most servers ever in active jobs at once (it only rises when a job is created). */
+  peakServersInActiveJobs = 0;
   readonly instances = new Map<string, Ec2Instance>();
   readonly commands = new Map<string, Command>();
   readonly parameters = new Map<string, Parameter>(); // `${region}/${name}`
@@ -894,6 +896,7 @@ export class Fleet {
       logs: [],
     };
     this.jobs.set(jobID, job);
+    this.peakServersInActiveJobs = Math.max(this.peakServersInActiveJobs, this.serversInActiveJobs());
     this.events.schedule(at + TIMINGS.jobStart * 1000, (t) => {
       job.status = 'STARTED';
       job.logs.unshift({ at: t, event: 'JOB_START' });

@@ -66,16 +66,17 @@ const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
  * A mixed wave: Linux and Windows, EC2 sources in another region and on-premises (mi-) sources,
  * every server with a smoke check so a test-check fault has something to fail.
  */
-export function faultWave(waveId: string, count = 8): WaveManifest {
+export function faultWave(waveId: string, count = 8, idOffset = 0): WaveManifest {
   const servers = Array.from({ length: count }, (_, i) => {
     const os = i % 3 === 2 ? 'windows' : 'linux';
+    const n = i + idOffset;
     const onprem = i % 2 === 1;
     return {
-      name: `srv-${String(i + 1).padStart(3, '0')}`,
+      name: `srv-${String(n + 1).padStart(3, '0')}`,
       os,
       source: onprem
-        ? { type: 'onprem', managedInstanceId: `mi-${hex(0xa00000 + i, 17)}`, hostname: `srv-${i + 1}.corp.example.com` }
-        : { type: 'ec2', instanceId: `i-${hex(0xb00000 + i, 17)}`, region: 'ap-southeast-1' },
+        ? { type: 'onprem', managedInstanceId: `mi-${hex(0xa00000 + n, 17)}`, hostname: `srv-${n + 1}.corp.example.com` }
+        : { type: 'ec2', instanceId: `i-${hex(0xb00000 + n, 17)}`, region: 'ap-southeast-1' },
       tags: { Wave: waveId },
       checks: [os === 'windows' ? { type: 'service', name: 'W3SVC' } : { type: 'tcp', port: 22 }],
     };
