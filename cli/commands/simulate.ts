@@ -240,6 +240,11 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.badInput;
   }
 
+  // A reason may carry a host's multi-line output tail; the summary shows it on one line (report.json keeps it whole).
+  const oneLine = (text: string, max = 240) => {
+    const flat = text.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
+    return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+  };
   const { simulate } = require('../../simulator/runner/session') as typeof import('../../simulator/runner/session');
   const display = new ProgressDisplay(Boolean(process.stdout.isTTY));
   const outDir = resolve(args.out);
@@ -262,11 +267,12 @@ export async function run(argv: string[]): Promise<number> {
       `${wave.waveId}: ${r.outcome}, ${migrated}/${r.servers.length} migrated in ${clockText(r.stats.simulatedSeconds)} simulated (${(r.stats.wallMs / 1000).toFixed(1)} s wall), ` +
         `${r.stats.stateTransitions} state transitions`,
     );
-    for (const s of failed) console.log(`  failed ${s.name} in ${s.failure?.phase ?? '?'}: ${s.failure?.reason ?? ''}`);
+    for (const s of failed) console.log(`  failed ${s.name} in ${s.failure?.phase ?? '?'}: ${oneLine(s.failure?.reason ?? '')}`);
     if (r.error) console.log(`  orchestrator error ${r.error.error}: ${r.error.cause}`);
     console.log(`  report: ${join(outDir, wave.waveId, 'report.html')}`);
   }
   console.log(`trace: ${join(outDir, 'trace.jsonl')}`);
+  console.log(`lambda logs: ${join(outDir, 'lambda-logs.jsonl')}`);
   const codes = session.waves.map((w) => w.exitCode);
   return codes.includes(1) ? EXIT.error : codes.includes(3) ? EXIT.partial : EXIT.ok;
 }

@@ -23,6 +23,7 @@ import { runWave, seededRandom, StateMachineRunner, type ExecutionObserver, type
 import { VirtualScheduler } from './scheduler';
 import { countApiCalls, launchesByServer, readTrace, recordsOfWave, summarizeJobs, traceEntries } from './trace';
 import { useVirtualDate } from './virtual-date';
+import { captureLambdaLogs } from './lambda-logs';
 
 /** Per-lifecycle-state server counts and replication progress the emulator may offer for the progress display. */
 export interface FleetStatus {
@@ -126,6 +127,8 @@ export interface SimulationSession {
   readonly waves: readonly WaveResult[];
   /** The emulator of the session, already closed; kept so callers can read its trace. */
   readonly emulatorUrl: string;
+  /** Every Powertools log line the handlers wrote (the simulated CloudWatch log groups); also <outDir>/lambda-logs.jsonl. */
+  readonly lambdaLogs: readonly string[];
 }
 
 /** A TCP listener on loopback standing in for the orchestrator's VPC endpoints on 443. */
@@ -239,10 +242,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.windowsInstallDocument]: SIMULATOR_DEFAULTS.documents.windowsInstall,
         [ENV.ssmEndpointsByRegion]: JSON.stringify(ssmEndpoints),
         [ENV.preflightEndpoints]: preflight.hostPort,
-        [ENV.logLevel]: 'WARN',
+        [ENV.logLevel]: 'INFO',
       }),
     );
     if (options.virtualDate !== false) cleanups.push(useVirtualDate(emulator.clock));
+    const lambdaLogs = captureLambdaLogs(options.outDir ? join(options.outDir, 'lambda-logs.jsonl') : undefined);
+    cleanups.push(() => lambdaLogs.restore());
 
     const substitution: SubstitutionConfig = { region, accountId, waveBucketName: waveBucket, notificationTopicArn };
     const prepared = loadDefinition(options.definitionPath ?? join(PROJECT_ROOT, 'statemachine', 'wave.asl.json'), substitution);
@@ -366,7 +371,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       }
       writeFileSync(join(options.outDir, 'trace.jsonl'), rawTrace.map((r) => JSON.stringify(r)).join('\n') + (rawTrace.length ? '\n' : ''));
     }
-    return { waves, emulatorUrl: emulator.url };
+    return { waves, emulatorUrl: emulator.url, lambdaLogs: lambdaLogs.lines };
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

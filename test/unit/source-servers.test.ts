@@ -1,3 +1,4 @@
+import { commandOutcome } from '../../functions/lib/command-results';
 import type { ServerSpec } from '../../functions/lib/manifest';
 import type { SourceServerView } from '../../functions/lib/ports';
 import { agentUserProvidedId, isSameServer, matchSourceServers } from '../../functions/lib/source-servers';
@@ -56,5 +57,29 @@ describe('matching manifest servers to MGN source servers', () => {
   it('never matches an archived source server (a re-run must not pick up a finished migration)', () => {
     const archived = view({ isArchived: true, userProvidedId: 'mi-0a1b2c3d4e5f60703' });
     expect(matchSourceServers([onpremBare], [archived]).size).toBe(0);
+  });
+});
+
+describe('reading a failed command', () => {
+  const invocation = (output: string) =>
+    ({ instanceId: 'i-0a1b2c3d4e5f60711', status: 'Failed', output }) as Parameters<typeof commandOutcome>[1];
+
+  it('leads with the FAIL/Error lines and keeps the output tail for context', () => {
+    const outcome = commandOutcome(
+      'agent install',
+      invocation('Downloading...\nError: Failed to download installation files\nInstallation failed.'),
+    );
+    expect(outcome).toEqual({
+      kind: 'failure',
+      reason:
+        'agent install Failed: Error: Failed to download installation files\n--- output tail ---\nDownloading...\nError: Failed to download installation files\nInstallation failed.',
+    });
+  });
+
+  it('keeps output that is nothing but the failure lines as it is', () => {
+    expect(commandOutcome('smoke checks', invocation('FAIL tcp:22\nFAIL service:sshd'))).toEqual({
+      kind: 'failure',
+      reason: 'smoke checks Failed: FAIL tcp:22; FAIL service:sshd',
+    });
   });
 });

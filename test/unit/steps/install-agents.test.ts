@@ -77,7 +77,7 @@ describe('install-agents', () => {
     const records = await readRecords(bed, ctx);
     expect(records.servers[1]).toMatchObject({
       status: 'failed',
-      failure: { phase: 'precheck', reason: 'host precheck Failed: PASS dns-mgn\nFAIL disk-root: 1.2 GB free, need 2 GB' },
+      failure: { phase: 'precheck', reason: 'host precheck Failed: FAIL disk-root: 1.2 GB free, need 2 GB\n--- output tail ---\nPASS dns-mgn\nFAIL disk-root: 1.2 GB free, need 2 GB' },
     });
     // different parameters (devices, tags) mean separate commands
     const installs = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
