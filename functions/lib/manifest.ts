@@ -204,6 +204,11 @@ export const optionsSchema = z.strictObject({
     })
     .default('instance-profile'),
   phases: phasesSchema.default({ install: true, test: true, cutover: true, finalize: true, archive: true }),
+  /**
+   * Quiesce each source right before its cutover launch (extension): stop the services its `service`
+   * checks name and flush file-system buffers, so the last writes replicate. Default false.
+   */
+  quiesce: z.boolean().default(false),
 });
 
 const defaultOptions = optionsSchema.parse({});

@@ -4,6 +4,7 @@
  * the source of truth for where each server is, so a new run starts with fresh records and resumes
  * from MGN's lifecycle states.
  */
+import type { QuiesceProgress } from './quiesce';
 import { RunStateMissingError } from './errors';
 import { sourceInstanceId, type OsFamily, type ServerSpec, type WaveManifest } from './manifest';
 import type { PhaseName } from './phases';
@@ -79,6 +80,8 @@ export interface ServerRecord {
   replication?: ReplicationWatch;
   testLaunch?: LaunchProgress;
   cutoverLaunch?: LaunchProgress;
+  /** source quiesce before cutover (options.quiesce) */
+  quiesce?: QuiesceProgress;
   verify?: VerifyProgress;
   /** target instances to retire (rejection, cutover preparation, a failed test or cutover): see target-instances.ts */
   cleanup?: CleanupProgress;

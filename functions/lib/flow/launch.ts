@@ -23,7 +23,8 @@ import {
   type LaunchProgress,
   type ServerRecord,
 } from '../run-state';
-import { reached, readWave, describeRecords } from '../source-servers';
+import { advanceQuiesce } from '../quiesce';
+import { reached, readWave, describeRecords, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 import { MAX_SERVERS_PER_JOB, cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
 
@@ -163,6 +164,8 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   const jobs = new Map([...recentById, ...(missing.length > 0 ? (await deps.mgn.describeJobs(missing)).map((j) => [j.jobId, j] as const) : [])]);
 
   const queue: ServerRecord[] = [];
+  /** cutover candidates whose source must be quiesced first (options.quiesce) */
+  const toQuiesce: ServerRecord[] = [];
   let inFlight = 0;
   let held = 0;
   for (const record of activeServers(state)) {
@@ -187,11 +190,19 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
       if (hold) {
         progress.lastRefusal = hold;
         held += 1;
-      } else queue.push(record);
+      } else if (kind === 'cutover' && manifest.options.quiesce && record.quiesce?.stage !== 'done') toQuiesce.push(record);
+      else queue.push(record);
     } else {
       progress.lastRefusal = `lifecycle ${view.lifecycleState ?? 'unknown'} is not ${rules.launchFrom}`;
       held += 1;
     }
+  }
+
+  if (toQuiesce.length > 0) {
+    const quiesce = await advanceQuiesce(deps, ctx.waveId, toQuiesce.map((record) => ({ record, spec: specOf(manifest, record) })), at);
+    for (const { record, reason } of quiesce.failed) failServer(record, rules.phase, reason, at);
+    queue.push(...quiesce.ready);
+    held += toQuiesce.length - quiesce.ready.length - quiesce.failed.length;
   }
 
   // Start what fits under the account-wide active-job limits; queue the rest.
