@@ -31,8 +31,8 @@ options:
                     <waveId>/report.html, trace.jsonl
   -h, --help        this help
 
-exit codes: 0 every server migrated, 3 some servers failed or the wave was rejected,
-            2 bad input, 1 orchestrator error`;
+exit codes: 0 every server migrated (or none failed, when options.phases stop before cutover),
+            3 some servers failed or the wave was rejected, 2 bad input, 1 orchestrator error`;
 
 interface Args {
   manifests: string[];

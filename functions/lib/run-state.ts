@@ -62,6 +62,10 @@ export interface CleanupProgress {
   lifecycleChanged: boolean;
   terminateJobId?: string;
   finished: boolean;
+  /** when MGN first answered "not now" (Conflict, throttling) to this cleanup, to give up eventually */
+  refusedSince?: string;
+  /** set when MGN kept refusing past CLEANUP_GIVE_UP_SECONDS: the last refusal */
+  gaveUp?: string;
 }
 
 export interface ServerRecord {

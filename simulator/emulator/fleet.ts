@@ -1018,7 +1018,9 @@ export class Fleet {
   /**
    * ChangeServerLifeCycleState. Allowed moves (documented choice, close to the console's actions):
    * READY_FOR_TEST from TESTING or READY_FOR_CUTOVER ("revert to ready for testing"),
-   * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance),
+   * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance), or
+   * from READY_FOR_TEST when the server is launchable (CONTINUOUS replication): the API reference says
+   * the call "only works if the Source Server is already launchable", which is how a wave skips testing,
    * CUTOVER from CUTTING_OVER (needs a launched cutover instance).
    */
   changeLifeCycle(region: string, id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' | 'CUTOVER'): SourceServer {
@@ -1034,8 +1036,12 @@ export class Fleet {
         s.lastTest.reverted = at;
         break;
       case 'READY_FOR_CUTOVER':
-        if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING');
-        if (!s.launchedInstance || s.launchedInstance.purpose !== 'test') throw refuse('no test instance was launched');
+        if (s.lifeCycle === 'READY_FOR_TEST') {
+          if (s.replication.state !== 'CONTINUOUS') throw refuse(`the server is not launchable yet (data replication ${s.replication.state})`);
+        } else {
+          if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING or a launchable READY_FOR_TEST');
+          if (!s.launchedInstance || s.launchedInstance.purpose !== 'test') throw refuse('no test instance was launched');
+        }
         s.lifeCycle = 'READY_FOR_CUTOVER';
         s.lastTest.finalized = at;
         break;

@@ -119,7 +119,7 @@ export interface SimulateOptions {
 export interface WaveResult {
   readonly waveId: string;
   readonly report: SimulationReport;
-  /** 0 every server migrated, 3 some failed or the wave was rejected, 1 the orchestrator failed. */
+  /** 0 the wave completed and no server failed (every server migrated, or stopped where options.phases said), 3 some failed or the wave was rejected, 1 the orchestrator failed. */
   readonly exitCode: 0 | 1 | 3;
 }
 
@@ -180,7 +180,8 @@ function looksLikeReport(v: unknown): v is WaveReport {
 
 export const exitCodeFor = (report: Pick<WaveReport, 'outcome' | 'servers'>, orchestratorFailed: boolean): 0 | 1 | 3 => {
   if (orchestratorFailed) return 1;
-  if (report.outcome === 'completed' && report.servers.every((s) => s.result === 'migrated')) return 0;
+  // A wave that stops before cutover on purpose (options.phases) leaves its servers "skipped", not failed.
+  if (report.outcome === 'completed' && report.servers.every((s) => s.result !== 'failed')) return 0;
   return 3;
 };
 

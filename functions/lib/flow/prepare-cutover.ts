@@ -33,7 +33,11 @@ export async function prepareCutover(ctx: WaveContext, deps: FlowDeps): Promise<
     mark(r, 'cutover-prep', 'started', at);
   }
   const left = await retireTargetInstances(deps, state.servers, await describeRecords(deps.mgn, cleanupPending(state.servers)));
-  for (const r of activeServers(state)) if (r.cleanup?.purpose === 'prepare-cutover' && r.cleanup.finished) mark(r, 'cutover-prep', 'done', at);
+  for (const r of activeServers(state)) {
+    if (r.cleanup?.purpose !== 'prepare-cutover' || !r.cleanup.finished) continue;
+    if (r.cleanup.gaveUp) failServer(r, 'cutover-prep', r.cleanup.gaveUp, at);
+    else mark(r, 'cutover-prep', 'done', at);
+  }
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info('cutover preparation poll', { cleanupLeft: left, ...counts });
