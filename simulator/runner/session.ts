@@ -169,6 +169,18 @@ function withEnv(values: Record<string, string | undefined>): () => void {
   };
 }
 
+/**
+ * The handlers keep SDK clients (built with the endpoints of the environment they first saw) and their
+ * parsed environment for the life of the process, as in a Lambda container. A session brings its own
+ * emulator, preflight listener and environment, so both are forgotten when it starts and when it ends.
+ */
+function resetHandlerCaches(): void {
+  const { resetClients } = require('../../functions/lib/adapters/client-config') as typeof import('../../functions/lib/adapters/client-config');
+  const { resetFlowConfig } = require('../../functions/lib/flow-runtime') as typeof import('../../functions/lib/flow-runtime');
+  resetClients();
+  resetFlowConfig();
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function looksLikeReport(v: unknown): v is WaveReport {
@@ -242,6 +254,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.logLevel]: 'WARN',
       }),
     );
+    resetHandlerCaches();
+    cleanups.push(resetHandlerCaches);
     if (options.virtualDate !== false) cleanups.push(useVirtualDate(emulator.clock));
 
     const substitution: SubstitutionConfig = { region, accountId, waveBucketName: waveBucket, notificationTopicArn };

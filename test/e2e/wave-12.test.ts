@@ -3,7 +3,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { callsPerServer, cleanupRuns, exampleWave, runSimulation, scenarioWith } from './harness';
+import { callsPerServer, cleanupRuns, exampleWave, okCalls, runSimulation, scenarioWith } from './harness';
 
 afterAll(cleanupRuns);
 
@@ -33,5 +33,29 @@ describe('the 12-server example', () => {
     }
     expect(report.stats.simulatedSeconds).toBeGreaterThan(3600);
     expect(existsSync(join(run.outDir, manifest.waveId, 'report.html'))).toBe(true);
+  });
+
+  it('approval rejected: outcome rejected, every test instance terminated, nothing cut over, exit 3', async () => {
+    const run = await runSimulation([exampleWave()], scenarioWith({ approval: 'reject' }));
+    const [wave] = run.session.waves;
+    expect(wave.exitCode).toBe(3);
+    const report = run.report();
+    expect(report.outcome).toBe('rejected');
+    expect(okCalls(run.trace, 'mgn', 'StartCutover')).toHaveLength(0);
+    expect(okCalls(run.trace, 'mgn', 'FinalizeCutover')).toHaveLength(0);
+    // every server was tested once, and its test instance is gone
+    const tested = callsPerServer(run.trace, 'StartTest');
+    for (const s of report.servers) {
+      expect(s.result).not.toBe('migrated');
+      expect(tested.get(s.sourceServerId!)).toBe(1);
+      expect(s.launches).toEqual({ test: 1, cutover: 0 });
+      expect(s.finalLifecycleState).not.toMatch(/CUTOVER|CUTTING_OVER|TESTING/);
+    }
+    const terminatedIds = new Set<string>();
+    for (const r of okCalls(run.trace, 'mgn', 'TerminateTargetInstances'))
+      for (const id of (r.params.sourceServerIDs as string[] | undefined) ?? []) terminatedIds.add(id);
+    for (const r of okCalls(run.trace, 'ec2', 'TerminateInstances')) for (const id of Object.values(r.params).flat()) terminatedIds.add(String(id));
+    expect(terminatedIds.size).toBeGreaterThan(0);
+    for (const s of report.servers) expect(terminatedIds.has(s.sourceServerId!)).toBe(true);
   });
 });
