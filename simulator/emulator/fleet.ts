@@ -130,6 +130,8 @@ export interface Ec2Instance {
   readonly record?: ServerRecord;
   state: 'pending' | 'running' | 'shutting-down' | 'terminated';
   statusOk: boolean;
+  /** The instance status (reachability) check failed: the OS never came up (system status stays ok). */
+  impaired?: boolean;
 }
 
 export interface ReplicatedDisk {
@@ -986,6 +988,11 @@ export class Fleet {
     });
     this.events.schedule(at + (TIMINGS.instancePending + TIMINGS.boot) * 1000, (t) => {
       if (instance.state !== 'running') return;
+      if (purpose === 'test' && s.record.fault === 'test-check-fails' && !s.record.spec.checks?.length) {
+        // No smoke checks to fail: the test instance fails the one check every server gets, EC2's reachability check.
+        instance.impaired = true;
+        return;
+      }
       instance.statusOk = true;
       if (s.launchedInstance?.ec2InstanceID === instance.instanceId) s.launchedInstance.firstBoot = 'SUCCEEDED';
       this.managed.set(`${instance.region}/${instance.instanceId}`, {

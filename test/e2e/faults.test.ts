@@ -13,6 +13,8 @@ const CASES: Array<[FaultKind, string]> = [
   ['replication-stalls', 'batch-01'],
   ['test-launch-fails', 'iis-02'],
   ['test-check-fails', 'web-01'],
+  // app-01 has no smoke checks in the manifest: its test instance must still fail test-verify
+  ['test-check-fails', 'app-01'],
   ['cutover-launch-fails', 'db-02'],
 ];
 
