@@ -14,6 +14,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { VirtualClock } from '../clock';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { ENV } from '../../functions/lib/steps';
+import { FixedDelayRetryStrategy, SDK_RETRY_DELAY_ENV } from '../../functions/lib/adapters/client-config';
 import type { PhaseName, Scenario } from '../scenario';
 import { renderReportHtml } from '../report/html';
 import type { ServerReport, SimulationReport, SimulationStats, WaveOutcome, WaveReport } from '../report/types';
@@ -240,6 +241,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
         AWS_SESSION_TOKEN: undefined,
         AWS_MAX_ATTEMPTS: String(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts),
+        // Retry throttled calls at once: SDK backoff would cost real seconds while the virtual clock stands still.
+        [SDK_RETRY_DELAY_ENV]: '0',
         [ENV.waveBucket]: waveBucket,
         [ENV.topicArn]: notificationTopicArn,
         [ENV.stagingSubnetId]: emulator.stagingNetwork?.(region).subnetId ?? SIMULATOR_DEFAULTS.stagingSubnetId,
@@ -298,7 +301,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       stateMachineName: 'MgnWaveOrchestrator',
       observer,
     });
-    const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, maxAttempts: 3 });
+    // The session's own reads and writes are throttled like any other call: retry them at once, many times.
+    const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, retryStrategy: new FixedDelayRetryStrategy(10, 0) });
     cleanups.push(() => s3.destroy());
 
     const interruptions = (scenario.interruptions ?? []).map((i) => i.afterPhase);

@@ -58,4 +58,37 @@ describe('the 12-server example', () => {
     expect(terminatedIds.size).toBeGreaterThan(0);
     for (const s of report.servers) expect(terminatedIds.has(s.sourceServerId!)).toBe(true);
   });
+
+  it('throttling at 30 %: every server migrates, exit 0, without spending real time in SDK backoff', async () => {
+    const run = await runSimulation([exampleWave()], scenarioWith({ throttle: { rate: 0.3 } }));
+    const [wave] = run.session.waves;
+    const report = run.report();
+    expect(report.error).toBeUndefined();
+    expect(report.outcome).toBe('completed');
+    expect(wave.exitCode).toBe(0);
+    expect(report.servers.filter((s) => s.result !== 'migrated').map((s) => s.name)).toEqual([]);
+    // the emulator did throttle, in every service's own words (S3 SlowDown included)
+    const throttled = run.trace.filter((r) => ['ThrottlingException', 'SlowDown', 'RequestLimitExceeded', 'Throttling'].includes(r.outcome));
+    expect(throttled.length).toBeGreaterThan(run.trace.length * 0.2);
+    expect(throttled.some((r) => r.service === 's3' && r.outcome === 'SlowDown')).toBe(true);
+    // no server launched twice because a throttled call was retried
+    for (const [, n] of callsPerServer(run.trace, 'StartTest')) expect(n).toBe(1);
+    for (const [, n] of callsPerServer(run.trace, 'StartCutover')) expect(n).toBe(1);
+    // SDK retries are immediate in the simulator (the old adaptive backoff made this run take a minute of wall time)
+    expect(report.stats.wallMs).toBeLessThan(15_000);
+  });
+
+  it('throttling that outlasts every retry in ValidateWave fails the run as ValidateWaveFailed (exit 1), never as a rejected manifest', async () => {
+    const run = await runSimulation([exampleWave()], scenarioWith({ throttle: { rate: 1 } }));
+    const [wave] = run.session.waves;
+    const report = run.report();
+    expect(wave.exitCode).toBe(1);
+    expect(report.outcome).toBe('failed');
+    expect(report.error?.error).toBe('ValidateWaveFailed');
+    expect(report.executions.map((e) => e.error)).toEqual(['ValidateWaveFailed']);
+    // the state machine retried the step (TryLaterError) on the virtual clock before giving up
+    expect(report.stats.retries).toBeGreaterThanOrEqual(8);
+    expect(report.stats.simulatedSeconds).toBeGreaterThan(60);
+    expect(run.trace.every((r) => r.service === 's3')).toBe(true);
+  });
 });
