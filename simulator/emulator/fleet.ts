@@ -269,6 +269,8 @@ export class Fleet {
   private readonly managed = new Map<string, ManagedInstance>();
   readonly sourceServers = new Map<string, SourceServer>();
   readonly jobs = new Map<string, Job>();
+  /** The most source servers ever in active jobs at once (it can only grow when a job starts). */
+  private peakServersInActiveJobs = 0;
   readonly instances = new Map<string, Ec2Instance>();
   readonly commands = new Map<string, Command>();
   readonly parameters = new Map<string, Parameter>(); // `${region}/${name}`
@@ -771,6 +773,11 @@ export class Fleet {
     return this.activeJobs().reduce((n, j) => n + j.participants.length, 0);
   }
 
+  /** The account-wide peak of servers in active jobs so far (MGN's limit is 200). */
+  maxServersInActiveJobs(): number {
+    return this.peakServersInActiveJobs;
+  }
+
   /**
    * Job operations list no ResourceNotFoundException in the model: an unknown id is a
    * ValidationException naming the field.
@@ -896,6 +903,7 @@ export class Fleet {
       logs: [],
     };
     this.jobs.set(jobID, job);
+    this.peakServersInActiveJobs = Math.max(this.peakServersInActiveJobs, this.serversInActiveJobs());
     this.events.schedule(at + TIMINGS.jobStart * 1000, (t) => {
       job.status = 'STARTED';
       job.logs.unshift({ at: t, event: 'JOB_START' });

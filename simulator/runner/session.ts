@@ -69,6 +69,8 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     buckets: [options.waveBucket],
   });
   const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
+  // Measured by the fleet itself: the trace holds no DescribeJobs answers to see when a job completed.
+  like.maxServersInActiveJobs = () => emulator.fleet.maxServersInActiveJobs();
   like.stagingNetwork = (region: string) => {
     const net = emulator.fleet.network(region);
     const sg = net.securityGroups.find((g) => g.groupName === 'mgn-replication') ?? net.securityGroups[0];
