@@ -39,6 +39,7 @@ export const TRY_LATER_CODES: ReadonlySet<string> = new Set([
   'ThrottledException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
+  'SlowDown', // S3's throttle (HTTP 503)
   'ServiceQuotaExceededException',
   'ConflictException',
 ]);

@@ -130,6 +130,8 @@ export interface Ec2Instance {
   readonly record?: ServerRecord;
   state: 'pending' | 'running' | 'shutting-down' | 'terminated';
   statusOk: boolean;
+  /** The instance status (reachability) check failed: the OS never came up (system status stays ok). */
+  impaired?: boolean;
 }
 
 export interface ReplicatedDisk {
@@ -267,6 +269,8 @@ export class Fleet {
   private readonly managed = new Map<string, ManagedInstance>();
   readonly sourceServers = new Map<string, SourceServer>();
   readonly jobs = new Map<string, Job>();
+  /** The most source servers ever in active jobs at once (it can only grow when a job starts). */
+  private peakServersInActiveJobs = 0;
   readonly instances = new Map<string, Ec2Instance>();
   readonly commands = new Map<string, Command>();
   readonly parameters = new Map<string, Parameter>(); // `${region}/${name}`
@@ -769,6 +773,11 @@ export class Fleet {
     return this.activeJobs().reduce((n, j) => n + j.participants.length, 0);
   }
 
+  /** The account-wide peak of servers in active jobs so far (MGN's limit is 200). */
+  maxServersInActiveJobs(): number {
+    return this.peakServersInActiveJobs;
+  }
+
   /**
    * Job operations list no ResourceNotFoundException in the model: an unknown id is a
    * ValidationException naming the field.
@@ -894,6 +903,7 @@ export class Fleet {
       logs: [],
     };
     this.jobs.set(jobID, job);
+    this.peakServersInActiveJobs = Math.max(this.peakServersInActiveJobs, this.serversInActiveJobs());
     this.events.schedule(at + TIMINGS.jobStart * 1000, (t) => {
       job.status = 'STARTED';
       job.logs.unshift({ at: t, event: 'JOB_START' });
@@ -986,6 +996,11 @@ export class Fleet {
     });
     this.events.schedule(at + (TIMINGS.instancePending + TIMINGS.boot) * 1000, (t) => {
       if (instance.state !== 'running') return;
+      if (purpose === 'test' && s.record.fault === 'test-check-fails' && !s.record.spec.checks?.length) {
+        // No smoke checks to fail: the test instance fails the one check every server gets, EC2's reachability check.
+        instance.impaired = true;
+        return;
+      }
       instance.statusOk = true;
       if (s.launchedInstance?.ec2InstanceID === instance.instanceId) s.launchedInstance.firstBoot = 'SUCCEEDED';
       this.managed.set(`${instance.region}/${instance.instanceId}`, {

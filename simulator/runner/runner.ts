@@ -6,7 +6,7 @@
 import '../polyfills';
 import { randomUUID } from 'node:crypto';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
-import type { PhaseName } from '../scenario';
+import { PHASES, type PhaseName } from '../scenario';
 import { DataLimitExceededError, ExecutionAccounting, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, payloadBytes, type ExecutionCounters, type LibraryEvent } from './accounting';
 import { WAIT_INPUT_KEY, type PreparedDefinition } from './definition';
 import { HandlerResolver, invokeLambda, lambdaContext, type TaskHandler } from './handlers';
@@ -262,7 +262,8 @@ export class StateMachineRunner {
             });
             retries.succeeded(key);
             this.options.observer?.onTaskOutput?.(name, stateName, output);
-            const phase = startOptions.interruptAfter?.(output);
+            // The approval task answers with {approved, by}, not a context: its answer completes the approval phase.
+            const phase = startOptions.interruptAfter?.(tokenTask ? { lastCompletedPhase: 'approval' } : output);
             if (phase) {
               interruptedAfterPhase = phase;
               stop({ status: 'ABORTED', error: 'Interrupted', cause: `the scenario interrupted the execution after phase ${phase}` });
@@ -402,7 +403,8 @@ export interface WaveRunResult {
 
 /**
  * Runs one wave to its end: starts an execution for `input`; each listed interruption aborts the
- * execution the first time a step returns a context whose lastCompletedPhase is that phase, and a
+ * execution the first time a step returns a context whose lastCompletedPhase is that phase or a later
+ * one (the approval task's answer completes "approval"), and a
  * new execution (new name) starts for the same input, until one ends without interruption.
  */
 export async function runWave(
@@ -414,7 +416,10 @@ export async function runWave(
   const executions: ExecutionResult[] = [];
   const interruptAfter = (output: unknown): PhaseName | undefined => {
     if (!isObject(output) || typeof output.lastCompletedPhase !== 'string') return undefined;
-    const i = pending.indexOf(output.lastCompletedPhase as PhaseName);
+    const reached = PHASES.indexOf(output.lastCompletedPhase as PhaseName);
+    // A phase the run passes without a step reporting it (skipped by options.phases, or finished in the
+    // same poll as a later one) interrupts right after the first later phase: never silently not at all.
+    const i = pending.findIndex((p) => PHASES.indexOf(p) <= reached);
     if (i < 0) return undefined;
     return pending.splice(i, 1)[0];
   };

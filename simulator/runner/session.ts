@@ -14,6 +14,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { VirtualClock } from '../clock';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { ENV } from '../../functions/lib/steps';
+import { FixedDelayRetryStrategy, SDK_RETRY_DELAY_ENV } from '../../functions/lib/adapters/client-config';
 import type { PhaseName, Scenario } from '../scenario';
 import { renderReportHtml } from '../report/html';
 import type { ServerReport, SimulationReport, SimulationStats, WaveOutcome, WaveReport } from '../report/types';
@@ -69,6 +70,8 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     buckets: [options.waveBucket],
   });
   const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
+  // Measured by the fleet itself: the trace holds no DescribeJobs answers to see when a job completed.
+  like.maxServersInActiveJobs = () => emulator.fleet.maxServersInActiveJobs();
   like.stagingNetwork = (region: string) => {
     const net = emulator.fleet.network(region);
     const sg = net.securityGroups.find((g) => g.groupName === 'mgn-replication') ?? net.securityGroups[0];
@@ -172,6 +175,18 @@ function withEnv(values: Record<string, string | undefined>): () => void {
   };
 }
 
+/**
+ * The handlers keep SDK clients (built with the endpoints of the environment they first saw) and their
+ * parsed environment for the life of the process, as in a Lambda container. A session brings its own
+ * emulator, preflight listener and environment, so both are forgotten when it starts and when it ends.
+ */
+function resetHandlerCaches(): void {
+  const { resetClients } = require('../../functions/lib/adapters/client-config') as typeof import('../../functions/lib/adapters/client-config');
+  const { resetFlowConfig } = require('../../functions/lib/flow-runtime') as typeof import('../../functions/lib/flow-runtime');
+  resetClients();
+  resetFlowConfig();
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function looksLikeReport(v: unknown): v is WaveReport {
@@ -232,6 +247,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
         AWS_SESSION_TOKEN: undefined,
         AWS_MAX_ATTEMPTS: String(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts),
+        // Retry throttled calls at once: SDK backoff would cost real seconds while the virtual clock stands still.
+        [SDK_RETRY_DELAY_ENV]: '0',
         [ENV.waveBucket]: waveBucket,
         [ENV.topicArn]: notificationTopicArn,
         [ENV.stagingSubnetId]: emulator.stagingNetwork?.(region).subnetId ?? SIMULATOR_DEFAULTS.stagingSubnetId,
@@ -246,6 +263,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.logLevel]: 'INFO',
       }),
     );
+    resetHandlerCaches();
+    cleanups.push(resetHandlerCaches);
     if (options.virtualDate !== false) cleanups.push(useVirtualDate(emulator.clock));
     const lambdaLogs = captureLambdaLogs(options.outDir ? join(options.outDir, 'lambda-logs.jsonl') : undefined);
     cleanups.push(() => lambdaLogs.restore());
@@ -290,7 +309,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       stateMachineName: 'MgnWaveOrchestrator',
       observer,
     });
-    const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, maxAttempts: 3 });
+    // The session's own reads and writes are throttled like any other call: retry them at once, many times.
+    const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, retryStrategy: new FixedDelayRetryStrategy(10, 0) });
     cleanups.push(() => s3.destroy());
 
     const interruptions = (scenario.interruptions ?? []).map((i) => i.afterPhase);

@@ -10,7 +10,7 @@ import { ConfigurationError, asTryLater } from '../errors';
 import type { InvocationView, ManagedInstanceView, SendCommandRequest, SsmPort } from '../ports';
 import { ENV } from '../steps';
 import { chunk } from '../batching';
-import { clientConfig } from './client-config';
+import { cachedBy, clientConfig } from './client-config';
 
 /** SendCommand takes at most 50 instance ids when it targets ids directly. */
 export const MAX_INSTANCES_PER_COMMAND = 50;
@@ -39,18 +39,11 @@ export function ssmEndpointsByRegion(raw = process.env[ENV.ssmEndpointsByRegion]
   return parsed as Record<string, string>;
 }
 
-const clients = new Map<string, SSMClient>();
-
 /** One SSM client per region for the life of the container; a named endpoint only where configured. */
-export function ssmClientFor(region: string): SSMClient {
-  let client = clients.get(region);
-  if (!client) {
-    const endpoint = ssmEndpointsByRegion()[region];
-    client = new SSMClient(endpoint ? { ...clientConfig(region), endpoint } : clientConfig(region));
-    clients.set(region, client);
-  }
-  return client;
-}
+export const ssmClientFor = cachedBy((region): SSMClient => {
+  const endpoint = ssmEndpointsByRegion()[region];
+  return new SSMClient(endpoint ? { ...clientConfig(region), endpoint } : clientConfig(region));
+});
 
 
 export class SdkSsmPort implements SsmPort {

@@ -187,5 +187,9 @@ export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<W
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info('install poll', { pending: pending.length, ...counts });
-  return pending.length === 0 ? phaseDone(ctx, 'install', counts) : pollAgain(ctx, 'install', INSTALL_POLL_SECONDS, counts);
+  if (pending.length === 0) return phaseDone(ctx, 'install', counts);
+  const next = pollAgain(ctx, 'install', INSTALL_POLL_SECONDS, counts);
+  // Prechecks and installs overlap in this loop; once no server waits for its precheck, the precheck phase is over.
+  const prechecking = activeServers(state).some((r) => !r.install || r.install.stage === 'precheck-sent');
+  return prechecking ? next : { ...next, lastCompletedPhase: 'precheck' };
 }

@@ -48,6 +48,7 @@ describe('install-agents', () => {
     const regions = await Promise.all(ssm.commandCalls(SendCommandCommand).map((c) => (c.thisValue as SSMClient).config.region()));
     expect(regions).toEqual(['ap-southeast-1', 'ap-southeast-1', 'ap-southeast-1', 'eu-west-1']);
     expect(next).toMatchObject({ done: false, phase: 'install', waitSeconds: 30 });
+    expect(next.lastCompletedPhase).not.toBe('precheck'); // prechecks still running
     const skipped = (await readRecords(bed, ctx)).servers[0];
     expect(skipped.timeline.slice(-2)).toMatchObject([
       { phase: 'precheck', status: 'skipped' },
@@ -71,8 +72,10 @@ describe('install-agents', () => {
       ],
     });
 
-    await installAgents(ctx, bed.deps);
+    const next = await installAgents(ctx, bed.deps);
 
+    // every precheck answered, installs running: the precheck phase is over, the loop goes on
+    expect(next).toMatchObject({ done: false, phase: 'install', lastCompletedPhase: 'precheck' });
     expect(ssm).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-pre', Details: true });
     const records = await readRecords(bed, ctx);
     expect(records.servers[1]).toMatchObject({
