@@ -141,6 +141,8 @@ export async function loadManifest(store: WaveStore, waveId: string): Promise<Wa
 export function mark(record: ServerRecord, phase: PhaseName, status: TimelineStatus, at: Date): void {
   const last = [...record.timeline].reverse().find((e) => e.phase === phase);
   if (last && last.status === status) return;
+  // Poll loops look at every server on every poll: a phase that is done is not "started" again.
+  if (last && status === 'started' && (last.status === 'done' || last.status === 'skipped')) return;
   record.timeline.push({ phase, status, at: at.toISOString() });
 }
 

@@ -1,4 +1,5 @@
 import { commandOutcome } from '../../functions/lib/command-results';
+import { failServer, mark, type ServerRecord } from '../../functions/lib/run-state';
 import type { ServerSpec } from '../../functions/lib/manifest';
 import type { SourceServerView } from '../../functions/lib/ports';
 import { agentUserProvidedId, isSameServer, matchSourceServers } from '../../functions/lib/source-servers';
@@ -80,6 +81,42 @@ describe('reading a failed command', () => {
     expect(commandOutcome('smoke checks', invocation('FAIL tcp:22\nFAIL service:sshd'))).toEqual({
       kind: 'failure',
       reason: 'smoke checks Failed: FAIL tcp:22; FAIL service:sshd',
+    });
+  });
+});
+
+describe('a server timeline', () => {
+  const record = (): ServerRecord => ({
+    name: 'web-01',
+    os: 'linux',
+    sourceInstanceId: 'i-0a1b2c3d4e5f60711',
+    ssmRegion: 'ap-southeast-1',
+    status: 'active',
+    launches: { test: 0, cutover: 0 },
+    timeline: [],
+  });
+
+  it('records each phase once however many polls look at the server', () => {
+    const r = record();
+    for (let poll = 0; poll < 5; poll += 1) {
+      const at = new Date(Date.UTC(2026, 0, 5, 8, poll));
+      mark(r, 'replication', 'started', at);
+      if (poll >= 2) mark(r, 'replication', 'done', at);
+    }
+    expect(r.timeline).toEqual([
+      { phase: 'replication', status: 'started', at: '2026-01-05T08:00:00.000Z' },
+      { phase: 'replication', status: 'done', at: '2026-01-05T08:02:00.000Z' },
+    ]);
+  });
+
+  it('records a failure after a start, with the reason kept on the record', () => {
+    const r = record();
+    mark(r, 'test-launch', 'started', new Date(Date.UTC(2026, 0, 5, 9)));
+    failServer(r, 'test-launch', 'launch job ended with FAILED', new Date(Date.UTC(2026, 0, 5, 10)));
+    expect(r.timeline.map((e) => e.status)).toEqual(['started', 'failed']);
+    expect(r).toMatchObject({
+      status: 'failed',
+      failure: { phase: 'test-launch', reason: 'launch job ended with FAILED' },
     });
   });
 });
