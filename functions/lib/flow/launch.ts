@@ -23,9 +23,9 @@ import {
   type LaunchProgress,
   type ServerRecord,
 } from '../run-state';
-import { reached, readWave, describeRecords } from '../source-servers';
+import { reached, readWave } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
-import { MAX_SERVERS_PER_JOB, cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
+import { MAX_SERVERS_PER_JOB, requestCleanup, retireTargetInstances } from './target-instances';
 
 export const MAX_SERVERS_IN_ACTIVE_JOBS = 200;
 export const MAX_ACTIVE_JOBS = 20;
@@ -237,8 +237,8 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
       failServer(r, rules.phase, `not launched within ${LAUNCH_PHASE_TIMEOUT_SECONDS / 3600}h${p.lastRefusal ? `: ${p.lastRefusal}` : ''}`, at);
     }
 
-  const failedViews = await describeRecords(deps.mgn, cleanupPending(state.servers));
-  const cleanupLeft = await retireTargetInstances(deps, state.servers, failedViews);
+  // readWave read the servers being retired too; this poll launched none of them.
+  const cleanupLeft = await retireTargetInstances(deps, state.servers, views);
 
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
