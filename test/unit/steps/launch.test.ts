@@ -1,7 +1,8 @@
 import 'aws-sdk-client-mock-jest';
 import { ServiceQuotaExceededException, ThrottlingException, type DescribeSourceServersCommandInput } from '@aws-sdk/client-mgn';
 import { ChangeServerLifeCycleStateCommand, DescribeJobsCommand, DescribeSourceServersCommand, StartCutoverCommand, StartTestCommand, mockMgn } from '../mgn-mock';
-import { launchCutover, launchTest } from '../../../functions/lib/flow/launch';
+import { MAX_LAUNCH_WAIT_SECONDS, launchCutover, launchTest, nextLaunchWait, shortestLaunchJobSeconds } from '../../../functions/lib/flow/launch';
+import type { JobView } from '../../../functions/lib/ports';
 import { waveOf } from '../../asl/fake-world';
 import { readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
 
@@ -144,5 +145,34 @@ describe('launch-cutover', () => {
     expect(next.done).toBe(false);
     const records = await readRecords(bed, ctx);
     expect(records.servers[0].cutoverLaunch?.lastRefusal).toBe('replication lag 1200s is above 300s');
+  });
+});
+
+describe('launch poll timing', () => {
+  const job = (over: Partial<JobView>): JobView => ({ jobId: 'mgnjob-1', type: 'LAUNCH', status: 'COMPLETED', servers: [], ...over });
+
+  it('learns the shortest ended LAUNCH job, test or cutover, and ignores terminations and running jobs', () => {
+    expect(
+      shortestLaunchJobSeconds([
+        job({ creationDateTime: '2026-01-05T08:00:00Z', endDateTime: '2026-01-05T08:06:21Z' }),
+        job({ initiatedBy: 'START_CUTOVER', creationDateTime: '2026-01-05T09:00:00Z', endDateTime: '2026-01-05T09:07:00Z' }),
+        job({ type: 'TERMINATE', creationDateTime: '2026-01-05T08:00:00Z', endDateTime: '2026-01-05T08:00:41Z' }),
+        job({ status: 'STARTED', creationDateTime: '2026-01-05T08:00:00Z' }),
+      ]),
+    ).toBe(381);
+    expect(shortestLaunchJobSeconds([job({ status: 'STARTED', creationDateTime: '2026-01-05T08:00:00Z' })])).toBeUndefined();
+  });
+
+  it('sleeps until the earliest active job could end at the pace seen, else polls at the usual interval', () => {
+    const base = { nowSeconds: 10_000, pollSeconds: 60, held: 0 };
+    // a job just started; jobs have taken 381 s: wake one second after it could end
+    expect(nextLaunchWait({ ...base, activeJobStarts: [10_000, 9_900], shortestJobSeconds: 381 })).toBe(282);
+    // no job has ended yet: nothing to learn from
+    expect(nextLaunchWait({ ...base, activeJobStarts: [10_000] })).toBe(60);
+    // the job is already running longer than the shortest: keep polling
+    expect(nextLaunchWait({ ...base, activeJobStarts: [9_500], shortestJobSeconds: 381 })).toBe(60);
+    // servers held for another reason (lifecycle, lag) are looked at every interval
+    expect(nextLaunchWait({ ...base, held: 1, activeJobStarts: [10_000], shortestJobSeconds: 381 })).toBe(60);
+    expect(nextLaunchWait({ ...base, activeJobStarts: [10_000], shortestJobSeconds: 86_400 })).toBe(MAX_LAUNCH_WAIT_SECONDS);
   });
 });
