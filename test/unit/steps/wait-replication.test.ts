@@ -104,7 +104,8 @@ describe('nextReplicationWait', () => {
   it('waits half the fleet ETA, at least 3% of the time spent, at most two hours', () => {
     expect(nextReplicationWait({ elapsedSeconds: 600, fleetEtaSeconds: 1000, pollIntervalSeconds: 300 })).toBe(500);
     expect(nextReplicationWait({ elapsedSeconds: 100_000, fleetEtaSeconds: 100, pollIntervalSeconds: 300 })).toBe(3000);
-    expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 10 * 86400, pollIntervalSeconds: 300 })).toBe(7200);
+    expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 10 * 86400, pollIntervalSeconds: 300 })).toBe(6 * 3600);
+    expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 30_000, pollIntervalSeconds: 300 })).toBe(15_000);
     expect(nextReplicationWait({ elapsedSeconds: 10, pollIntervalSeconds: 300 })).toBe(300);
     expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 5000, secondsToNextDeadline: 99.2, pollIntervalSeconds: 300 })).toBe(101);
   });
