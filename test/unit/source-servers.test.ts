@@ -1,8 +1,13 @@
 import { commandOutcome } from '../../functions/lib/command-results';
-import { failServer, mark, type ServerRecord } from '../../functions/lib/run-state';
-import type { ServerSpec } from '../../functions/lib/manifest';
-import type { SourceServerView } from '../../functions/lib/ports';
-import { agentUserProvidedId, isSameServer, matchSourceServers } from '../../functions/lib/source-servers';
+import { parseManifest, type ServerSpec } from '../../functions/lib/manifest';
+import type { MgnPort, SourceServerView } from '../../functions/lib/ports';
+import { failServer, mark, newRunState, type ServerRecord } from '../../functions/lib/run-state';
+import {
+  agentUserProvidedId,
+  isSameServer,
+  matchSourceServers,
+  readWave,
+} from '../../functions/lib/source-servers';
 
 const view = (over: Partial<SourceServerView>): SourceServerView => ({
   sourceServerId: 's-00000000000000001',
@@ -118,5 +123,86 @@ describe('a server timeline', () => {
       status: 'failed',
       failure: { phase: 'test-launch', reason: 'launch job ended with FAILED' },
     });
+  });
+});
+
+describe('reading the wave from MGN (one read per poll)', () => {
+  const servers: ServerSpec[] = Array.from({ length: 450 }, (_, i) => ({
+    name: `app-${i}`,
+    os: 'linux',
+    source: { type: 'ec2', instanceId: `i-0b${i.toString(16).padStart(15, '0')}`, region: 'ap-southeast-1' },
+  }));
+  const manifest = parseManifest({
+    waveId: 'w1',
+    targetRegion: 'ap-south-1',
+    endpoints: {
+      mgn: 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.ap-south-1.vpce.amazonaws.com',
+      s3: 'vpce-0f1e2d3c4b5a69788-efgh5678.s3.ap-south-1.vpce.amazonaws.com',
+    },
+    servers,
+  });
+  const mgnOf = (known: SourceServerView[]) => {
+    const calls: string[] = [];
+    const port = {
+      listSourceServers: async () => {
+        calls.push('list');
+        return known.filter((k) => !k.isArchived);
+      },
+      describeSourceServers: async (ids: readonly string[]) => {
+        // as the adapter does: one call per 200 ids
+        for (let i = 0; i < ids.length; i += 200) calls.push(`describe ${Math.min(200, ids.length - i)}`);
+        return known.filter((k) => ids.includes(k.sourceServerId));
+      },
+    } as unknown as MgnPort;
+    return { port, calls };
+  };
+  const known = servers.map((s, i) =>
+    view({
+      sourceServerId: `s-${String(i).padStart(17, '0')}`,
+      hints: { awsInstanceId: (s.source as { instanceId: string }).instanceId },
+    }),
+  );
+
+  it('answers a poll with missing ids from the listing alone, and keeps the ids it matched', async () => {
+    const state = newRunState(manifest, 'run-1');
+    state.servers[0].sourceServerId = known[0].sourceServerId;
+    const { port, calls } = mgnOf(known);
+    const views = await readWave(port, manifest, state);
+    expect(calls).toEqual(['list']);
+    expect(views.size).toBe(450);
+    expect(state.servers[449].sourceServerId).toBe(known[449].sourceServerId);
+  });
+
+  it('describes by id, 200 per call, once every id is known; a server archived since is described too', async () => {
+    const state = newRunState(manifest, 'run-1');
+    state.servers.forEach((r, i) => (r.sourceServerId = known[i].sourceServerId));
+    const { port, calls } = mgnOf(known);
+    expect((await readWave(port, manifest, state)).size).toBe(450);
+    expect(calls).toEqual(['describe 200', 'describe 200', 'describe 50']);
+
+    const archived = known.map((k, i) => (i === 7 ? { ...k, isArchived: true } : k));
+    state.servers[9].sourceServerId = undefined;
+    const again = mgnOf(archived);
+    const views = await readWave(again.port, manifest, state);
+    expect(again.calls).toEqual(['list', 'describe 1']);
+    expect(views.get('app-7')?.isArchived).toBe(true);
+  });
+
+  it('reads servers set aside whose target instance is still being retired in the same calls', async () => {
+    const state = newRunState(manifest, 'run-1');
+    state.servers.forEach((r, i) => (r.sourceServerId = known[i].sourceServerId));
+    state.servers[3].status = 'failed';
+    state.servers[3].cleanup = {
+      purpose: 'test-failed',
+      to: 'READY_FOR_TEST',
+      lifecycleChanged: false,
+      finished: false,
+    };
+    state.servers[4].status = 'failed';
+    const { port, calls } = mgnOf(known);
+    const views = await readWave(port, manifest, state);
+    expect(calls).toEqual(['describe 200', 'describe 200', 'describe 49']);
+    expect(views.has('app-3')).toBe(true);
+    expect(views.has('app-4')).toBe(false);
   });
 });

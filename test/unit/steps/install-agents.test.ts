@@ -3,7 +3,7 @@ import { DescribeSourceServersCommand, mockMgn } from '../mgn-mock';
 import { DeleteParameterCommand, ListCommandInvocationsCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { credentialsParameterName, installAgents } from '../../../functions/lib/flow/install-agents';
+import { MAX_INSTALL_POLL_SECONDS, credentialsParameterName, installAgents, nextInstallWait } from '../../../functions/lib/flow/install-agents';
 import type { WaveManifest } from '../../../functions/lib/manifest';
 import { waveOf } from '../../asl/fake-world';
 import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
@@ -131,5 +131,16 @@ describe('install-agents', () => {
     expect(ssm).toHaveReceivedCommandWith(DeleteParameterCommand, { Name: name });
     expect(next).toMatchObject({ done: true, lastCompletedPhase: 'install' });
     expect((await readRecords(bed, ctx)).credentialParameters).toEqual([]);
+  });
+});
+
+describe('install poll timing', () => {
+  it('polls every 30 s at first, then a quarter of the phase age, at most every 5 minutes', () => {
+    expect([0, 60, 120, 200, 600, 4000].map(nextInstallWait)).toEqual([30, 30, 30, 50, 150, MAX_INSTALL_POLL_SECONDS]);
+    // the polls of a phase whose slowest install ends at 632 s: a dozen, the last under 25 % late
+    const polls = [0];
+    while (polls[polls.length - 1] < 632) polls.push(polls[polls.length - 1] + nextInstallWait(polls[polls.length - 1]));
+    expect(polls.length).toBeLessThanOrEqual(14);
+    expect(polls[polls.length - 1] - 632).toBeLessThanOrEqual(0.25 * 632);
   });
 });

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { discardTest } from '../../../functions/lib/flow/discard-test';
-import { finalizeCutover } from '../../../functions/lib/flow/finalize-cutover';
+import { CALL_CONCURRENCY, MAX_CALLS_PER_POLL, finalizeCutover } from '../../../functions/lib/flow/finalize-cutover';
 import { prepareCutover } from '../../../functions/lib/flow/prepare-cutover';
 import { CLEANUP_GIVE_UP_SECONDS } from '../../../functions/lib/flow/target-instances';
 import { verifyCutover, verifyTest } from '../../../functions/lib/flow/verify';
@@ -285,6 +285,45 @@ describe('finalize-cutover', () => {
     ]);
     // srv-000 is archived on a later poll, once MGN shows it CUTOVER
     expect(next).toMatchObject({ done: false, phase: 'finalize', waitSeconds: 10 });
+  });
+
+  it('finalises a 1,000-server wave in one poll, at most CALL_CONCURRENCY calls in flight', async () => {
+    const manifest = mgnKnows(1000, 'CUTTING_OVER');
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    let inFlight = 0;
+    let most = 0;
+    mgn.on(FinalizeCutoverCommand).callsFake(async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      return {};
+    });
+
+    const next = await finalizeCutover(ctx, bed.deps);
+
+    expect(mgn.commandCalls(FinalizeCutoverCommand)).toHaveLength(MAX_CALLS_PER_POLL);
+    expect(new Set(mgn.commandCalls(FinalizeCutoverCommand).map((c) => c.args[0].input.sourceServerID)).size).toBe(1000);
+    expect(most).toBe(CALL_CONCURRENCY);
+    // archived on the next poll, once MGN shows them CUTOVER
+    expect(next).toMatchObject({ done: false, phase: 'finalize', waitSeconds: 10 });
+  });
+
+  it('stops calling for this poll once MGN throttles, and leaves the rest for the next poll', async () => {
+    const manifest = mgnKnows(40, 'CUTTING_OVER');
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} });
+    mgn.on(FinalizeCutoverCommand).resolves({});
+    mgn.on(FinalizeCutoverCommand, { sourceServerID: idOf(12) }).rejects(throttled);
+
+    const next = await finalizeCutover(ctx, bed.deps);
+
+    // the calls already in flight finish; none starts after the refusal
+    expect(mgn.commandCalls(FinalizeCutoverCommand).length).toBeLessThan(12 + 1 + CALL_CONCURRENCY);
+    const records = await readRecords(bed, ctx);
+    expect(records.servers.every((r) => r.status === 'active')).toBe(true);
+    expect(next).toMatchObject({ done: false, phase: 'finalize' });
   });
 
   it('without phases.archive, a finalised wave is done', async () => {
