@@ -379,6 +379,4 @@ export function parseManifest(input: unknown): WaveManifest {
   return manifestShape.parse(input);
 }
 
-/** The id SSM and MGN know the source by: the EC2 instance id or the managed instance id. */
-export const sourceInstanceId = (server: ServerSpec): string =>
-  server.source.type === 'ec2' ? server.source.instanceId : server.source.managedInstanceId;
+export { sourceInstanceId } from './server-identity';

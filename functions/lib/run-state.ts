@@ -6,7 +6,8 @@
  */
 import type { QuiesceProgress } from './quiesce';
 import { RunStateMissingError } from './errors';
-import { sourceInstanceId, type OsFamily, type ServerSpec, type WaveManifest } from './manifest';
+import type { OsFamily, ServerSpec, WaveManifest } from './manifest';
+import { sourceInstanceId } from './server-identity';
 import type { PhaseName } from './phases';
 import type { WaveStore } from './ports';
 import { manifestKey, serversKey, type WaveContext, type WaveCounts } from './wave-context';
