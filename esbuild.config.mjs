@@ -23,6 +23,7 @@ export async function buildLambdas({ outdir = join(root, 'dist', 'functions'), n
       outfile: join(outDir, 'index.mjs'),
       bundle: true,
       platform: 'node',
+      mainFields: ['module', 'main'],
       target: 'node22',
       format: 'esm',
       minify: true,

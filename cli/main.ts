@@ -11,9 +11,14 @@ export interface Command {
 // require (not import()) keeps loading synchronous and lazy under the tsx CommonJS hook the bin uses.
 const commands: Record<string, () => Command> = {
   validate: () => require('./commands/validate') as typeof import('./commands/validate'),
-  'installer-command': () => require('./commands/installer-command') as typeof import('./commands/installer-command'),
+  'installer-command': () =>
+    require('./commands/installer-command') as typeof import('./commands/installer-command'),
   simulate: () => require('./commands/simulate') as typeof import('./commands/simulate'),
   emulator: () => require('./commands/emulator') as typeof import('./commands/emulator'),
+  start: () => require('./commands/start') as typeof import('./commands/start'),
+  status: () => require('./commands/status') as typeof import('./commands/status'),
+  approve: () => require('./commands/approve') as typeof import('./commands/approve'),
+  reject: () => require('./commands/reject') as typeof import('./commands/reject'),
 };
 
 export const EXIT = { ok: 0, error: 1, badInput: 2, partial: 3 } as const;

@@ -94,7 +94,9 @@ export async function run(argv: string[]): Promise<number> {
     manifests = args.manifests.map((f) => parseManifest(readJson(f)));
     scenario = args.scenario ? parseScenario(readJson(args.scenario)) : undefined;
   } catch (e) {
-    console.error(`mgnctl emulator: ${e instanceof InvalidInputError || e instanceof SyntaxError ? e.message : String(e)}`);
+    console.error(
+      `mgnctl emulator: ${e instanceof InvalidInputError || e instanceof SyntaxError ? e.message : String(e)}`,
+    );
     return 2;
   }
   const emulator = await startEmulator({ port: args.port, manifests, scenario });

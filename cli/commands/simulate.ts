@@ -6,12 +6,13 @@
  * DIR/<waveId>/report.html and DIR/trace.jsonl.
  * Exit 0 every server migrated, 3 some servers failed or the wave was rejected, 2 bad input, 1 orchestrator error.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
-import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { WaveManifest } from '../../functions/lib/manifest';
 import { InvalidInputError } from '../../functions/lib/validation';
 import { parseScenario, type Scenario } from '../../simulator/scenario';
 import type { FleetStatus, SimulateOptions, WaveProgress } from '../../simulator/runner/session';
+import { loadManifestFile } from '../manifest-files';
 
 export const summary = 'run waves end to end against the built-in AWS emulator (no AWS account needed)';
 
@@ -31,8 +32,8 @@ options:
                     <waveId>/report.html, trace.jsonl
   -h, --help        this help
 
-exit codes: 0 every server migrated, 3 some servers failed or the wave was rejected,
-            2 bad input, 1 orchestrator error`;
+exit codes: 0 every server migrated (or none failed, when options.phases stop before cutover),
+            3 some servers failed or the wave was rejected, 2 bad input, 1 orchestrator error`;
 
 interface Args {
   manifests: string[];
@@ -61,7 +62,8 @@ function parseArgs(argv: string[], problems: string[]): Args {
     else if (a === '--seed') {
       const v = value(a);
       if (v !== undefined) {
-        if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1) problems.push(`--seed: ${JSON.stringify(v)} is not an integer 0..${2 ** 31 - 1}`);
+        if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1)
+          problems.push(`--seed: ${JSON.stringify(v)} is not an integer 0..${2 ** 31 - 1}`);
         else args.seed = Number(v);
       }
     } else if (a.startsWith('-')) problems.push(`${a}: unknown option; see mgnctl simulate --help`);
@@ -70,65 +72,13 @@ function parseArgs(argv: string[], problems: string[]): Args {
   return args;
 }
 
-/** The subset of functions/lib/csv-manifest.ts this command uses (loaded only for CSV manifests). */
-interface CsvManifestModule {
-  findWaveFile(csvPath: string, named?: string): string | undefined;
-  readCsvManifest(input: { csvText: string; wave?: unknown; waveFileName?: string }): { manifest?: WaveManifest; problems: string[] };
-}
-
-function csvManifestModule(): CsvManifestModule | undefined {
-  const path = join(__dirname, '..', '..', 'functions', 'lib', 'csv-manifest.ts');
-  if (!existsSync(path)) return undefined;
-  const mod = require(path) as Partial<CsvManifestModule>;
-  return typeof mod.readCsvManifest === 'function' && typeof mod.findWaveFile === 'function' ? (mod as CsvManifestModule) : undefined;
-}
-
-/** A CSV of servers plus its wave file (<name>.wave.json next to it), read like `mgnctl validate` does. */
-function loadCsvManifest(file: string, csvText: string, problems: string[]): WaveManifest | undefined {
-  const csv = csvManifestModule();
-  if (!csv) {
-    problems.push(`${file}: CSV manifests need functions/lib/csv-manifest.ts, which this build does not have; use a JSON manifest`);
-    return undefined;
-  }
-  const waveFile = csv.findWaveFile(file);
-  let wave: unknown;
-  if (waveFile) {
-    try {
-      wave = JSON.parse(readFileSync(waveFile, 'utf8'));
-    } catch (err) {
-      problems.push(`${waveFile}: ${(err as NodeJS.ErrnoException).code ? 'cannot read' : 'not valid JSON'} (${(err as Error).message})`);
-      return undefined;
-    }
-  }
-  const { manifest, problems: found } = csv.readCsvManifest({ csvText, wave, waveFileName: waveFile });
-  for (const p of found) problems.push(`${file}: ${p}`);
-  return found.length === 0 ? manifest : undefined;
-}
-
-/** Reads and validates one manifest file; problems are prefixed with the file name. */
+/** Reads and validates one manifest file (JSON, or CSV + wave file); problems are prefixed with the file name. */
 function loadManifest(file: string, problems: string[]): WaveManifest | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    return undefined;
-  }
-  try {
-    if (extname(file).toLowerCase() === '.csv') return loadCsvManifest(file, text, problems);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      problems.push(`${file}: not valid JSON (${(err as Error).message})`);
-      return undefined;
-    }
-    return parseManifest(json);
-  } catch (err) {
-    if (err instanceof InvalidInputError) for (const p of err.problems) problems.push(`${file}: ${p}`);
-    else problems.push(`${file}: ${(err as Error).message}`);
-    return undefined;
-  }
+  const loaded = loadManifestFile(file);
+  // An unreadable file's message names the file already.
+  for (const p of loaded.problems)
+    problems.push(loaded.unreadable || p.startsWith(`${file}:`) ? p : `${file}: ${p}`);
+  return loaded.manifest;
 }
 
 function loadScenario(file: string | undefined, problems: string[]): Scenario | undefined {
@@ -151,20 +101,33 @@ function loadScenario(file: string | undefined, problems: string[]): Scenario | 
 }
 
 /** Everything wrong with the inputs, one line each; empty when the simulation can start. */
-export function inputProblems(manifests: readonly WaveManifest[], scenario: Scenario | undefined, scenarioFile: string | undefined): string[] {
+export function inputProblems(
+  manifests: readonly WaveManifest[],
+  scenario: Scenario | undefined,
+  scenarioFile: string | undefined,
+): string[] {
   const problems: string[] = [];
   const seen = new Map<string, number>();
   manifests.forEach((m, i) => {
     const other = seen.get(m.waveId);
-    if (other !== undefined) problems.push(`manifest ${i + 1}: waveId ${JSON.stringify(m.waveId)} is also the waveId of manifest ${other + 1}; concurrent waves need distinct ids`);
+    if (other !== undefined)
+      problems.push(
+        `manifest ${i + 1}: waveId ${JSON.stringify(m.waveId)} is also the waveId of manifest ${other + 1}; concurrent waves need distinct ids`,
+      );
     else seen.set(m.waveId, i);
   });
   const regions = [...new Set(manifests.map((m) => m.targetRegion))];
-  if (regions.length > 1) problems.push(`manifests: concurrent waves must share one targetRegion in a simulation; got ${regions.join(', ')}`);
+  if (regions.length > 1)
+    problems.push(
+      `manifests: concurrent waves must share one targetRegion in a simulation; got ${regions.join(', ')}`,
+    );
   if (scenario?.servers) {
     const names = new Set(manifests.flatMap((m) => m.servers.map((s) => s.name)));
     for (const name of Object.keys(scenario.servers))
-      if (!names.has(name)) problems.push(`${scenarioFile ?? 'scenario'}: servers.${name}: no manifest has a server named ${JSON.stringify(name)}`);
+      if (!names.has(name))
+        problems.push(
+          `${scenarioFile ?? 'scenario'}: servers.${name}: no manifest has a server named ${JSON.stringify(name)}`,
+        );
   }
   return problems;
 }
@@ -181,7 +144,8 @@ const fleetText = (fleet: FleetStatus | undefined): string => {
     .filter(([, n]) => n > 0)
     .map(([state, n]) => `${state} ${n}`)
     .join(', ');
-  const repl = fleet.replicationPercent !== undefined ? `, replication ${fleet.replicationPercent.toFixed(0)}%` : '';
+  const repl =
+    fleet.replicationPercent !== undefined ? `, replication ${fleet.replicationPercent.toFixed(0)}%` : '';
   return ` | ${states}${repl}`;
 };
 
@@ -210,7 +174,8 @@ class ProgressDisplay {
 
   private redraw(): void {
     const lines = [...this.latest.values()].map(
-      (p) => `${p.waveId.padEnd(20)} ${clockText(p.simulatedSeconds)}  after ${String(p.lastCompletedPhase ?? '-').padEnd(14)} at ${p.state}${fleetText(p.fleet)}`,
+      (p) =>
+        `${p.waveId.padEnd(20)} ${clockText(p.simulatedSeconds)}  after ${String(p.lastCompletedPhase ?? '-').padEnd(14)} at ${p.state}${fleetText(p.fleet)}`,
     );
     if (this.drawn > 0) process.stdout.write(`\x1b[${this.drawn}A`);
     for (const line of lines) process.stdout.write(`\x1b[2K${line}\n`);
@@ -231,19 +196,39 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (args.manifests.length === 0) problems.push('give at least one wave manifest file (JSON or CSV)');
-  const manifests = args.manifests.map((f) => loadManifest(f, problems)).filter((m): m is WaveManifest => m !== undefined);
+  const manifests = args.manifests
+    .map((f) => loadManifest(f, problems))
+    .filter((m): m is WaveManifest => m !== undefined);
   const scenario = loadScenario(args.scenario, problems);
   if (problems.length === 0) problems.push(...inputProblems(manifests, scenario, args.scenario));
   if (problems.length > 0 || !scenario) {
-    console.error(`mgnctl simulate: bad input (${problems.length} problem${problems.length === 1 ? '' : 's'}):`);
+    console.error(
+      `mgnctl simulate: bad input (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
+    );
     for (const p of problems) console.error(`  ${p}`);
     return EXIT.badInput;
   }
 
-  const { simulate } = require('../../simulator/runner/session') as typeof import('../../simulator/runner/session');
+  // A reason may carry a host's multi-line output tail; the summary shows it on one line (report.json keeps it whole).
+  const oneLine = (text: string, max = 240) => {
+    const flat = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' | ');
+    return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+  };
+  const { simulate } =
+    require('../../simulator/runner/session') as typeof import('../../simulator/runner/session');
   const display = new ProgressDisplay(Boolean(process.stdout.isTTY));
   const outDir = resolve(args.out);
-  const options: SimulateOptions = { manifests, scenario, seed: args.seed, outDir, onProgress: (p) => display.update(p) };
+  const options: SimulateOptions = {
+    manifests,
+    scenario,
+    seed: args.seed,
+    outDir,
+    onProgress: (p) => display.update(p),
+  };
   display.start();
   let session;
   try {
@@ -262,11 +247,13 @@ export async function run(argv: string[]): Promise<number> {
       `${wave.waveId}: ${r.outcome}, ${migrated}/${r.servers.length} migrated in ${clockText(r.stats.simulatedSeconds)} simulated (${(r.stats.wallMs / 1000).toFixed(1)} s wall), ` +
         `${r.stats.stateTransitions} state transitions`,
     );
-    for (const s of failed) console.log(`  failed ${s.name} in ${s.failure?.phase ?? '?'}: ${s.failure?.reason ?? ''}`);
+    for (const s of failed)
+      console.log(`  failed ${s.name} in ${s.failure?.phase ?? '?'}: ${oneLine(s.failure?.reason ?? '')}`);
     if (r.error) console.log(`  orchestrator error ${r.error.error}: ${r.error.cause}`);
     console.log(`  report: ${join(outDir, wave.waveId, 'report.html')}`);
   }
   console.log(`trace: ${join(outDir, 'trace.jsonl')}`);
+  console.log(`lambda logs: ${join(outDir, 'lambda-logs.jsonl')}`);
   const codes = session.waves.map((w) => w.exitCode);
   return codes.includes(1) ? EXIT.error : codes.includes(3) ? EXIT.partial : EXIT.ok;
 }

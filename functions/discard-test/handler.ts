@@ -1,7 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SdkMgnPort } from '../lib/adapters/mgn';
 import { discardTest } from '../lib/flow/discard-test';
-import { waveStep } from '../lib/flow-runtime';
+import { waveStep, type StepAdapters } from '../lib/flow-runtime';
 
 const logger = new Logger({ serviceName: 'mgn-orchestrator-discard-test' });
 
-export const handler = waveStep(logger, discardTest);
+/** The services this step calls (functions/lib/steps.ts): only their SDK clients are bundled. */
+const adapters: StepAdapters = { mgn: SdkMgnPort.forRegion };
+
+export const handler = waveStep(logger, discardTest, adapters);

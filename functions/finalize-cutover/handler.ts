@@ -1,7 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SdkMgnPort } from '../lib/adapters/mgn';
 import { finalizeCutover } from '../lib/flow/finalize-cutover';
-import { waveStep } from '../lib/flow-runtime';
+import { waveStep, type StepAdapters } from '../lib/flow-runtime';
 
 const logger = new Logger({ serviceName: 'mgn-orchestrator-finalize-cutover' });
 
-export const handler = waveStep(logger, finalizeCutover);
+/** The services this step calls (functions/lib/steps.ts): only their SDK clients are bundled. */
+const adapters: StepAdapters = { mgn: SdkMgnPort.forRegion };
+
+export const handler = waveStep(logger, finalizeCutover, adapters);

@@ -1,7 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SdkMgnPort } from '../lib/adapters/mgn';
+import { SdkSsmPort } from '../lib/adapters/ssm';
+import { SdkStsPort } from '../lib/adapters/sts';
 import { installAgents } from '../lib/flow/install-agents';
-import { waveStep } from '../lib/flow-runtime';
+import { waveStep, type StepAdapters } from '../lib/flow-runtime';
 
 const logger = new Logger({ serviceName: 'mgn-orchestrator-install-agents' });
 
-export const handler = waveStep(logger, installAgents);
+/** The services this step calls (functions/lib/steps.ts): only their SDK clients are bundled. */
+const adapters: StepAdapters = { mgn: SdkMgnPort.forRegion, ssm: SdkSsmPort.forRegion, sts: SdkStsPort.forRegion };
+
+export const handler = waveStep(logger, installAgents, adapters);

@@ -1,7 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SdkMgnPort } from '../lib/adapters/mgn';
+import { SdkSsmPort } from '../lib/adapters/ssm';
 import { launchCutover } from '../lib/flow/launch';
-import { waveStep } from '../lib/flow-runtime';
+import { waveStep, type StepAdapters } from '../lib/flow-runtime';
 
 const logger = new Logger({ serviceName: 'mgn-orchestrator-launch-cutover' });
 
-export const handler = waveStep(logger, launchCutover);
+/** The services this step calls (functions/lib/steps.ts): only their SDK clients are bundled. */
+const adapters: StepAdapters = { mgn: SdkMgnPort.forRegion, ssm: SdkSsmPort.forRegion };
+
+export const handler = waveStep(logger, launchCutover, adapters);

@@ -1,7 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SdkMgnPort } from '../lib/adapters/mgn';
 import { launchTest } from '../lib/flow/launch';
-import { waveStep } from '../lib/flow-runtime';
+import { waveStep, type StepAdapters } from '../lib/flow-runtime';
 
 const logger = new Logger({ serviceName: 'mgn-orchestrator-launch-test' });
 
-export const handler = waveStep(logger, launchTest);
+/** The services this step calls (functions/lib/steps.ts): only their SDK clients are bundled. */
+const adapters: StepAdapters = { mgn: SdkMgnPort.forRegion };
+
+export const handler = waveStep(logger, launchTest, adapters);

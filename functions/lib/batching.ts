@@ -17,3 +17,16 @@ export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map
   }
   return out;
 }
+
+/**
+ * Runs `work` over the items with at most `limit` calls in flight, in order of the items. Used where
+ * a step makes one AWS call per server (FinalizeCutover, MarkAsArchived): a 1,000-server poll then
+ * takes seconds, not minutes, while the account's API rate is left to the SDK's adaptive retry.
+ */
+export async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+}

@@ -11,6 +11,14 @@ export const outputTail = (output: string, chars = TAIL_CHARS): string => {
 
 const STILL_RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
 
+/** Lines where our checks and the installers say what went wrong (`FAIL …`, `Error: …`). */
+export const failureLines = (output: string, max = 3): string[] =>
+  output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^(FAIL\b|ERROR\b|Error:)/.test(l))
+    .slice(0, max);
+
 export type CommandOutcome = { kind: 'running' } | { kind: 'success'; output: string } | { kind: 'failure'; reason: string };
 
 /** One instance's result of one command; `undefined` invocation means SSM has not listed it yet. */
@@ -18,5 +26,10 @@ export function commandOutcome(what: string, invocation: InvocationView | undefi
   if (!invocation || STILL_RUNNING.has(invocation.status)) return { kind: 'running' };
   if (invocation.status === 'Success') return { kind: 'success', output: invocation.output };
   const tail = outputTail(invocation.output);
-  return { kind: 'failure', reason: `${what} ${invocation.status}${tail ? `: ${tail}` : ' (no output)'}` };
+  if (!tail) return { kind: 'failure', reason: `${what} ${invocation.status} (no output)` };
+  // Lead with the lines that say why, so a one-line summary is useful; keep the tail for context.
+  const why = failureLines(invocation.output);
+  const onlyWhy = why.length > 0 && why.join('\n') === tail.split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
+  const reason = why.length === 0 || onlyWhy ? (onlyWhy ? why.join('; ') : tail) : `${why.join('; ')}\n--- output tail ---\n${tail}`;
+  return { kind: 'failure', reason: `${what} ${invocation.status}: ${reason}` };
 }

@@ -39,10 +39,9 @@ export const TRY_LATER_CODES: ReadonlySet<string> = new Set([
   'ThrottledException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
+  'SlowDown', // S3's throttle (HTTP 503)
   'ServiceQuotaExceededException',
   'ConflictException',
-  // S3's throttling answer
-  'SlowDown',
   // 5xx answers: the service failed this call, not the wave (MGN, SSM, EC2/S3/SNS, STS)
   'InternalServerException',
   'InternalServerError',

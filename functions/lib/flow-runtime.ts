@@ -1,19 +1,18 @@
 /**
  * How a Lambda step is wired: environment parsed once (fail-fast), adapters over SDK clients that are
  * built once per region and reused across invocations, the Powertools logger keyed by wave.
+ *
+ * Each handler passes the adapters of the services its step calls (functions/lib/steps.ts actions),
+ * so its bundle holds only those SDK clients: this file imports no SDK client but S3's, which every
+ * step uses for the wave's records.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SdkEc2Port } from './adapters/ec2';
 import { homeRegion } from './adapters/client-config';
-import { SdkMgnPort } from './adapters/mgn';
 import { S3WaveStore, s3ClientFor } from './adapters/s3-wave-store';
-import { SnsNotifier, snsClientFor } from './adapters/sns';
-import { SdkSsmPort } from './adapters/ssm';
-import { SdkStsPort } from './adapters/sts';
 import { tcpNetwork } from './adapters/tcp-probe';
 import { now } from './clock';
 import { ConfigurationError } from './errors';
-import type { FlowConfig, FlowDeps, NotifierPort } from './ports';
+import type { Ec2Port, FlowConfig, FlowDeps, MgnPort, NotifierPort, SsmPort, StsPort } from './ports';
 import { ENV } from './steps';
 import { parseWaveContext, type WaveContext } from './wave-context';
 
@@ -48,18 +47,37 @@ const missingTopic: NotifierPort = {
   publish: () => Promise.reject(new ConfigurationError(`${ENV.topicArn} is not set`)),
 };
 
+/** The AWS adapters a step is built with, by service; each builds (or reuses) the port for a region. */
+export interface StepAdapters {
+  readonly mgn?: (region: string) => MgnPort;
+  readonly ssm?: (region: string) => SsmPort;
+  readonly ec2?: (region: string) => Ec2Port;
+  readonly sts?: (region: string) => StsPort;
+  readonly notifier?: (region: string, topicArn: string) => NotifierPort;
+}
+
+/** A port of a service the step was not built with: any call is a wiring mistake, named as such. */
+function notBuiltWith<T extends object>(service: string): T {
+  return new Proxy({} as T, {
+    get: (_target, method) => () => {
+      throw new ConfigurationError(`this step is not built with the ${service} adapter (called ${service}.${String(method)}); add it to the handler's adapters and its actions to functions/lib/steps.ts`);
+    },
+  });
+}
+
 let config: FlowConfig | undefined;
 
-/** The ports for a wave whose MGN, EC2 and target-region SSM live in targetRegion. */
-export function flowDeps(targetRegion: string, log: Logger): FlowDeps {
+/** The ports for a wave whose MGN, EC2 and target-region SSM live in targetRegion; `adapters` are the step's services. */
+export function flowDeps(targetRegion: string, log: Logger, adapters: StepAdapters = {}): FlowDeps {
   config ??= flowConfig();
   const home = homeRegion();
+  const topicArn = config.topicArn;
   return {
-    mgn: SdkMgnPort.forRegion(targetRegion),
-    ssm: (region) => SdkSsmPort.forRegion(region),
-    ec2: SdkEc2Port.forRegion(targetRegion),
-    sts: SdkStsPort.forRegion(home),
-    notifier: config.topicArn ? new SnsNotifier(snsClientFor(home), config.topicArn) : missingTopic,
+    mgn: adapters.mgn ? adapters.mgn(targetRegion) : notBuiltWith<MgnPort>('mgn'),
+    ssm: adapters.ssm ?? (() => notBuiltWith<SsmPort>('ssm')),
+    ec2: adapters.ec2 ? adapters.ec2(targetRegion) : notBuiltWith<Ec2Port>('ec2'),
+    sts: adapters.sts ? adapters.sts(home) : notBuiltWith<StsPort>('sts'),
+    notifier: !adapters.notifier ? notBuiltWith<NotifierPort>('sns') : topicArn ? adapters.notifier(home, topicArn) : missingTopic,
     store: new S3WaveStore(s3ClientFor(home), config.waveBucket),
     network: tcpNetwork,
     now,
@@ -74,10 +92,10 @@ export const resetFlowConfig = (): void => {
 };
 
 /** The usual step: wave context in, wave context out. */
-export function waveStep(logger: Logger, core: (ctx: WaveContext, deps: FlowDeps) => Promise<WaveContext>) {
+export function waveStep(logger: Logger, core: (ctx: WaveContext, deps: FlowDeps) => Promise<WaveContext>, adapters: StepAdapters = {}) {
   return async (event: unknown): Promise<WaveContext> => {
     const ctx = parseWaveContext(event);
     logger.appendKeys({ waveId: ctx.waveId, runId: ctx.runId });
-    return core(ctx, flowDeps(ctx.targetRegion, logger));
+    return core(ctx, flowDeps(ctx.targetRegion, logger, adapters));
   };
 }

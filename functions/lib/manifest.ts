@@ -204,6 +204,11 @@ export const optionsSchema = z.strictObject({
     })
     .default('instance-profile'),
   phases: phasesSchema.default({ install: true, test: true, cutover: true, finalize: true, archive: true }),
+  /**
+   * Quiesce each source right before its cutover launch (extension): stop the services its `service`
+   * checks name and flush file-system buffers, so the last writes replicate. Default false.
+   */
+  quiesce: z.boolean().default(false),
 });
 
 const defaultOptions = optionsSchema.parse({});
@@ -374,6 +379,4 @@ export function parseManifest(input: unknown): WaveManifest {
   return manifestShape.parse(input);
 }
 
-/** The id SSM and MGN know the source by: the EC2 instance id or the managed instance id. */
-export const sourceInstanceId = (server: ServerSpec): string =>
-  server.source.type === 'ec2' ? server.source.instanceId : server.source.managedInstanceId;
+export { sourceInstanceId } from './server-identity';

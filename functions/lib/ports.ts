@@ -49,6 +49,8 @@ export interface JobView {
   readonly initiatedBy?: string;
   readonly status: JobStatus;
   readonly creationDateTime?: string;
+  /** set once the job has ended */
+  readonly endDateTime?: string;
   readonly servers: readonly {
     readonly sourceServerId: string;
     readonly launchStatus?: LaunchStatus;

@@ -4,8 +4,10 @@
  * the source of truth for where each server is, so a new run starts with fresh records and resumes
  * from MGN's lifecycle states.
  */
+import type { QuiesceProgress } from './quiesce';
 import { RunStateMissingError } from './errors';
-import { sourceInstanceId, type OsFamily, type ServerSpec, type WaveManifest } from './manifest';
+import type { OsFamily, ServerSpec, WaveManifest } from './manifest';
+import { sourceInstanceId } from './server-identity';
 import type { PhaseName } from './phases';
 import type { WaveStore } from './ports';
 import { manifestKey, serversKey, type WaveContext, type WaveCounts } from './wave-context';
@@ -61,6 +63,10 @@ export interface CleanupProgress {
   lifecycleChanged: boolean;
   terminateJobId?: string;
   finished: boolean;
+  /** when MGN first answered "not now" (Conflict, throttling) to this cleanup, to give up eventually */
+  refusedSince?: string;
+  /** set when MGN kept refusing past CLEANUP_GIVE_UP_SECONDS: the last refusal */
+  gaveUp?: string;
 }
 
 export interface ServerRecord {
@@ -79,6 +85,8 @@ export interface ServerRecord {
   replication?: ReplicationWatch;
   testLaunch?: LaunchProgress;
   cutoverLaunch?: LaunchProgress;
+  /** source quiesce before cutover (options.quiesce) */
+  quiesce?: QuiesceProgress;
   verify?: VerifyProgress;
   /** target instances to retire (rejection, cutover preparation, a failed test or cutover): see target-instances.ts */
   cleanup?: CleanupProgress;
@@ -134,6 +142,8 @@ export async function loadManifest(store: WaveStore, waveId: string): Promise<Wa
 export function mark(record: ServerRecord, phase: PhaseName, status: TimelineStatus, at: Date): void {
   const last = [...record.timeline].reverse().find((e) => e.phase === phase);
   if (last && last.status === status) return;
+  // Poll loops look at every server on every poll: a phase that is done is not "started" again.
+  if (last && status === 'started' && (last.status === 'done' || last.status === 'skipped')) return;
   record.timeline.push({ phase, status, at: at.toISOString() });
 }
 

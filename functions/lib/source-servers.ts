@@ -48,21 +48,35 @@ export function matchSourceServers(specs: readonly ServerSpec[], known: readonly
 }
 
 /**
- * Fills in sourceServerId for active records MGN now knows (one listing, only when some are missing),
- * then describes every active record with an id (the adapter asks ≤ 200 ids per call).
- * Returns the current view by server name.
+ * The current MGN view, by server name, of every record a poll works on: the active ones and those
+ * whose target instance is still being retired (failed servers included). One read per poll: when
+ * some active records have no sourceServerId yet, the listing that matches them also answers for
+ * every record it holds; the rest are described by id (the adapter asks ≤ 200 ids per call), so a
+ * poll costs ceil(records / 200) DescribeSourceServers calls, or the listing's pages.
  */
 export async function readWave(mgn: MgnPort, manifest: WaveManifest, state: RunState): Promise<Map<string, SourceServerView>> {
-  const active = state.servers.filter((r) => r.status === 'active');
+  const records = state.servers.filter((r) => r.status === 'active' || (r.cleanup !== undefined && !r.cleanup.finished));
+  const active = records.filter((r) => r.status === 'active');
+  const out = new Map<string, SourceServerView>();
+  let toDescribe = records;
   if (active.some((r) => !r.sourceServerId)) {
+    const listed = await mgn.listSourceServers();
     const specs = active.filter((r) => !r.sourceServerId).map((r) => specOf(manifest, r));
-    const matched = matchSourceServers(specs, await mgn.listSourceServers());
+    const matched = matchSourceServers(specs, listed);
     for (const record of active) {
       const match = matched.get(record.name);
       if (match && !record.sourceServerId) record.sourceServerId = match.sourceServerId;
     }
+    const byId = new Map(listed.map((v) => [v.sourceServerId, v]));
+    toDescribe = [];
+    for (const record of records) {
+      const view = record.sourceServerId ? byId.get(record.sourceServerId) : undefined;
+      if (view) out.set(record.name, view);
+      else if (record.sourceServerId) toDescribe.push(record); // archived since, or beyond the listing
+    }
   }
-  return describeRecords(mgn, active);
+  for (const [name, view] of await describeRecords(mgn, toDescribe)) out.set(name, view);
+  return out;
 }
 
 /** The current MGN view of the given records that have a source server id, by server name. */

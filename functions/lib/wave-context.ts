@@ -3,7 +3,9 @@
  * counters only: per-server detail lives in S3 (run-state.ts), so a 1,000-server wave stays a few
  * hundred bytes here, far from Step Functions' 256 KiB payload limit.
  */
-import { z } from 'zod';
+// zod/mini (tree-shakable) rather than classic zod: every step parses its input with this schema, and
+// classic zod would add ~450 KB to each Lambda bundle's cold start for a dozen fields.
+import * as z from 'zod/mini';
 import { InvalidContextError } from './errors';
 import { PHASES, type PhaseName } from './phases';
 import { formatIssues } from './validation';
@@ -11,29 +13,32 @@ import { formatIssues } from './validation';
 export const OUTCOMES = ['completed', 'completed-with-failures', 'rejected', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+const count = () => z.int().check(z.minimum(0));
+
 const counts = z.object({
-  total: z.number().int().min(0),
+  total: count(),
   /** still going through the flow */
-  active: z.number().int().min(0),
+  active: count(),
   /** set aside with a phase and a reason */
-  failed: z.number().int().min(0),
+  failed: count(),
 });
 
 /** Replication progress over the wave, for dashboards and the execution history. */
 const progress = z.object({
-  readyServers: z.number().int().min(0),
-  percent: z.number().min(0).max(100),
-  stalledServers: z.number().int().min(0),
-  etaSeconds: z.number().min(0).optional(),
-  maxLagSeconds: z.number().min(0).optional(),
+  readyServers: count(),
+  percent: z.number().check(z.minimum(0), z.maximum(100)),
+  stalledServers: count(),
+  etaSeconds: z.optional(z.number().check(z.minimum(0))),
+  maxLagSeconds: z.optional(z.number().check(z.minimum(0))),
 });
 
-const errorInfo = z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() });
+const errorInfo = z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const waveContextSchema = z.looseObject({
-  waveId: z.string().min(1),
-  runId: z.string().min(1),
-  targetRegion: z.string().min(1),
+  waveId: nonEmpty(),
+  runId: nonEmpty(),
+  targetRegion: nonEmpty(),
   /** options.phases, copied here so Choice states can read them */
   phases: z.object({
     install: z.boolean(),
@@ -45,24 +50,24 @@ export const waveContextSchema = z.looseObject({
   /** true when options.approval is "required" */
   approvalRequired: z.boolean(),
   /** the phase the current poll loop works on */
-  phase: z.enum(PHASES).optional(),
-  lastCompletedPhase: z.enum(PHASES).optional(),
+  phase: z.optional(z.enum(PHASES)),
+  lastCompletedPhase: z.optional(z.enum(PHASES)),
   /** poll loops: true when the step has nothing left to wait for */
   done: z.boolean(),
   /** poll loops: the next Wait's duration (integer seconds) */
-  waitSeconds: z.number().int().min(0),
+  waitSeconds: count(),
   /** how many times the current phase's step ran (history budget, diagnostics) */
-  polls: z.number().int().min(0),
+  polls: count(),
   counts,
-  progress: progress.optional(),
-  outcome: z.enum(OUTCOMES).optional(),
+  progress: z.optional(progress),
+  outcome: z.optional(z.enum(OUTCOMES)),
   /** the approval task's answer ({approved, by}) */
-  approval: z.looseObject({ approved: z.boolean().optional(), by: z.string().optional() }).optional(),
+  approval: z.optional(z.looseObject({ approved: z.optional(z.boolean()), by: z.optional(z.string()) })),
   /** set by the approval task's Catch (ApprovalRejected, States.Timeout) */
-  rejection: errorInfo.optional(),
+  rejection: z.optional(errorInfo),
   /** set by the Catch-all: the error that stopped the wave */
-  error: errorInfo.optional(),
-  reportKey: z.string().optional(),
+  error: z.optional(errorInfo),
+  reportKey: z.optional(z.string()),
 });
 
 export type WaveContext = z.output<typeof waveContextSchema>;

@@ -1,7 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SdkEc2Port } from '../lib/adapters/ec2';
+import { SdkMgnPort } from '../lib/adapters/mgn';
+import { SdkSsmPort } from '../lib/adapters/ssm';
 import { verifyTest } from '../lib/flow/verify';
-import { waveStep } from '../lib/flow-runtime';
+import { waveStep, type StepAdapters } from '../lib/flow-runtime';
 
 const logger = new Logger({ serviceName: 'mgn-orchestrator-verify-test' });
 
-export const handler = waveStep(logger, verifyTest);
+/** The services this step calls (functions/lib/steps.ts): only their SDK clients are bundled. */
+const adapters: StepAdapters = { ec2: SdkEc2Port.forRegion, mgn: SdkMgnPort.forRegion, ssm: SdkSsmPort.forRegion };
+
+export const handler = waveStep(logger, verifyTest, adapters);

@@ -123,8 +123,12 @@ function renderInstance(i: Ec2Instance): XmlValue {
   };
 }
 
-function statusSummary(i: Ec2Instance): { status: string; details: XmlValue } {
+function statusSummary(i: Ec2Instance, check: 'system' | 'instance' = 'instance'): { status: string; details: XmlValue } {
   if (i.state !== 'running') return { status: 'not-applicable', details: [] };
+  if (i.impaired)
+    return check === 'instance'
+      ? { status: 'impaired', details: [{ name: 'reachability', status: 'failed' }] }
+      : { status: 'ok', details: [{ name: 'reachability', status: 'passed' }] };
   return i.statusOk
     ? { status: 'ok', details: [{ name: 'reachability', status: 'passed' }] }
     : { status: 'initializing', details: [{ name: 'reachability', status: 'initializing' }] };
@@ -169,7 +173,7 @@ export const EC2_OPERATIONS: Record<string, QueryOperation> = {
       for (const f of filtersOf(input)) {
         if (f.name === 'instance-state-name') items = items.filter((i) => f.values.includes(i.state));
         else if (f.name === 'instance-status.status') items = items.filter((i) => f.values.includes(statusSummary(i).status));
-        else if (f.name === 'system-status.status') items = items.filter((i) => f.values.includes(statusSummary(i).status));
+        else if (f.name === 'system-status.status') items = items.filter((i) => f.values.includes(statusSummary(i, 'system').status));
         else if (f.name === 'availability-zone') items = items.filter((i) => f.values.includes(i.availabilityZone));
         else throw new ApiError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
       }
@@ -181,9 +185,9 @@ export const EC2_OPERATIONS: Record<string, QueryOperation> = {
             instanceId: i.instanceId,
             availabilityZone: i.availabilityZone,
             instanceState: { code: STATE_CODES[i.state], name: i.state },
-            systemStatus: s,
+            systemStatus: statusSummary(i, 'system'),
             instanceStatus: s,
-            attachedEbsStatus: s,
+            attachedEbsStatus: statusSummary(i, 'system'),
           };
         }),
         nextToken,

@@ -130,6 +130,8 @@ export interface Ec2Instance {
   readonly record?: ServerRecord;
   state: 'pending' | 'running' | 'shutting-down' | 'terminated';
   statusOk: boolean;
+  /** The instance status (reachability) check failed: the OS never came up (system status stays ok). */
+  impaired?: boolean;
 }
 
 export interface ReplicatedDisk {
@@ -267,8 +269,8 @@ export class Fleet {
   private readonly managed = new Map<string, ManagedInstance>();
   readonly sourceServers = new Map<string, SourceServer>();
   readonly jobs = new Map<string, Job>();
-  /** The most servers ever in active jobs at once (it only rises when a job is created). */
-  peakServersInActiveJobs = 0;
+  /** The most source servers ever in active jobs at once (it can only grow when a job starts). */
+  private peakServersInActiveJobs = 0;
   readonly instances = new Map<string, Ec2Instance>();
   readonly commands = new Map<string, Command>();
   readonly parameters = new Map<string, Parameter>(); // `${region}/${name}`
@@ -771,6 +773,11 @@ export class Fleet {
     return this.activeJobs().reduce((n, j) => n + j.participants.length, 0);
   }
 
+  /** The account-wide peak of servers in active jobs so far (MGN's limit is 200). */
+  maxServersInActiveJobs(): number {
+    return this.peakServersInActiveJobs;
+  }
+
   /**
    * Job operations list no ResourceNotFoundException in the model: an unknown id is a
    * ValidationException naming the field.
@@ -989,6 +996,11 @@ export class Fleet {
     });
     this.events.schedule(at + (TIMINGS.instancePending + TIMINGS.boot) * 1000, (t) => {
       if (instance.state !== 'running') return;
+      if (purpose === 'test' && s.record.fault === 'test-check-fails' && !s.record.spec.checks?.length) {
+        // No smoke checks to fail: the test instance fails the one check every server gets, EC2's reachability check.
+        instance.impaired = true;
+        return;
+      }
       instance.statusOk = true;
       if (s.launchedInstance?.ec2InstanceID === instance.instanceId) s.launchedInstance.firstBoot = 'SUCCEEDED';
       this.managed.set(`${instance.region}/${instance.instanceId}`, {
@@ -1021,7 +1033,9 @@ export class Fleet {
   /**
    * ChangeServerLifeCycleState. Allowed moves (documented choice, close to the console's actions):
    * READY_FOR_TEST from TESTING or READY_FOR_CUTOVER ("revert to ready for testing"),
-   * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance),
+   * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance), or
+   * from READY_FOR_TEST when the server is launchable (CONTINUOUS replication): the API reference says
+   * the call "only works if the Source Server is already launchable", which is how a wave skips testing,
    * CUTOVER from CUTTING_OVER (needs a launched cutover instance).
    */
   changeLifeCycle(region: string, id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' | 'CUTOVER'): SourceServer {
@@ -1037,8 +1051,12 @@ export class Fleet {
         s.lastTest.reverted = at;
         break;
       case 'READY_FOR_CUTOVER':
-        if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING');
-        if (!s.launchedInstance || s.launchedInstance.purpose !== 'test') throw refuse('no test instance was launched');
+        if (s.lifeCycle === 'READY_FOR_TEST') {
+          if (s.replication.state !== 'CONTINUOUS') throw refuse(`the server is not launchable yet (data replication ${s.replication.state})`);
+        } else {
+          if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING or a launchable READY_FOR_TEST');
+          if (!s.launchedInstance || s.launchedInstance.purpose !== 'test') throw refuse('no test instance was launched');
+        }
         s.lifeCycle = 'READY_FOR_CUTOVER';
         s.lastTest.finalized = at;
         break;

@@ -67,8 +67,6 @@ export interface Emulator {
   readonly published: readonly PublishedMessage[];
   /** the earliest virtual time at which something in the fleet changes, or undefined when nothing will */
   nextEventTime(): number | undefined;
-  /** the most source servers in active MGN jobs at any moment so far (the account-wide limit is 200) */
-  maxServersInActiveJobs(): number;
   addWave(manifest: WaveManifest, scenario?: Scenario): void;
   /** creates an S3 bucket (needed when `buckets` made S3 strict) */
   createBucket(name: string): void;
@@ -313,7 +311,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     fleet,
     published: sns.published,
     nextEventTime: () => fleet.nextEventTime(),
-    maxServersInActiveJobs: () => fleet.peakServersInActiveJobs,
     addWave: (manifest, waveScenario) => fleet.addWave(manifest, waveScenario ?? scenario),
     createBucket: (name) => {
       if (!s3.buckets.has(name)) s3.buckets.set(name, new Map());

@@ -76,8 +76,11 @@ function serverRow(server: ServerReport, range: { from: number; to: number }): s
       return `<span class="${cls}" data-phase="${escapeHtml(seg.phase)}" title="${escapeHtml(title)}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%;background:${seg.status === 'failed' ? '#d62728' : phaseColor(seg.phase)}"></span>`;
     })
     .join('');
+  // A reason may end with a host's output tail (after "--- output tail ---"): shown folded, on request.
+  const [why, tail] = server.failure ? server.failure.reason.split('\n--- output tail ---\n') : [];
   const failure = server.failure
-    ? `<span class="failure"><b>${escapeHtml(server.failure.phase)}</b>: ${escapeHtml(server.failure.reason)}</span>`
+    ? `<span class="failure"><b>${escapeHtml(server.failure.phase)}</b>: ${escapeHtml(why)}</span>` +
+      (tail ? `<details class="output"><summary>output tail</summary><pre>${escapeHtml(tail)}</pre></details>` : '')
     : '';
   return `<tr class="server result-${escapeHtml(server.result)}" data-server="${escapeHtml(server.name)}">
 <td class="name">${escapeHtml(server.name)}</td>
@@ -148,6 +151,7 @@ export function renderReportHtml(report: SimulationReport): string {
   tr.result-skipped { background-color: rgb(245, 245, 245); color: #666; }
   tr.result-migrated td.result { color: #2e7d32; font-weight: 600; }
   td.timeline { width: 45%; min-width: 320px; }
+  details.output pre { white-space: pre-wrap; font-size: 11px; max-height: 16em; overflow: auto; margin: 4px 0 0; }
   .track { position: relative; height: 14px; background: #eef1f5; border-radius: 3px; }
   .seg { position: absolute; top: 0; height: 14px; border-radius: 2px; }
   .seg-failed { outline: 2px solid #7f0000; }

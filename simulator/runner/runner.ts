@@ -10,7 +10,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
-import type { PhaseName } from '../scenario';
+import { PHASES, type PhaseName } from '../scenario';
 import { DataLimitExceededError, ExecutionAccounting, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, payloadBytes, type ExecutionCounters, type LibraryEvent } from './accounting';
 import { WAIT_INPUT_KEY, type PreparedDefinition } from './definition';
 import { HandlerResolver, invokeLambda, lambdaContext, LambdaFunctionError, type TaskHandler } from './handlers';
@@ -299,7 +299,8 @@ export class StateMachineRunner {
             });
             retries.succeeded(key);
             this.options.observer?.onTaskOutput?.(name, stateName, output);
-            const phase = startOptions.interruptAfter?.(output);
+            // The approval task answers with {approved, by}, not a context: its answer completes the approval phase.
+            const phase = startOptions.interruptAfter?.(tokenTask ? { lastCompletedPhase: 'approval' } : output);
             if (phase) {
               interruptedAfterPhase = phase;
               stop({ status: 'ABORTED', error: 'Interrupted', cause: `the scenario interrupted the execution after phase ${phase}` });
@@ -464,7 +465,8 @@ export interface WaveRunResult {
 
 /**
  * Runs one wave to its end: starts an execution for `input`; each listed interruption aborts the
- * execution the first time a step returns a context whose lastCompletedPhase is that phase, and a
+ * execution the first time a step returns a context whose lastCompletedPhase is that phase or a later
+ * one (the approval task's answer completes "approval"), and a
  * new execution (new name) starts for the same input, until one ends without interruption.
  */
 export async function runWave(
@@ -475,10 +477,11 @@ export async function runWave(
   const pending = [...(options.interruptions ?? [])];
   const executions: ExecutionResult[] = [];
   const interruptAfter = (output: unknown): PhaseName | undefined => {
-    // The approval task answers {approved, by} (its ResultPath keeps the context): that ends the approval phase.
-    const phase = isObject(output) && output.approved === true ? 'approval' : isObject(output) ? output.lastCompletedPhase : undefined;
-    if (typeof phase !== 'string') return undefined;
-    const i = pending.indexOf(phase as PhaseName);
+    if (!isObject(output) || typeof output.lastCompletedPhase !== 'string') return undefined;
+    const reached = PHASES.indexOf(output.lastCompletedPhase as PhaseName);
+    // A phase the run passes without a step reporting it (skipped by options.phases, or finished in the
+    // same poll as a later one) interrupts right after the first later phase: never silently not at all.
+    const i = pending.findIndex((p) => PHASES.indexOf(p) <= reached);
     if (i < 0) return undefined;
     return pending.splice(i, 1)[0];
   };

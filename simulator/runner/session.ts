@@ -13,9 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { VirtualClock } from '../clock';
 import type { WaveManifest } from '../../functions/lib/manifest';
-import { useSdkRetryStrategy } from '../../functions/lib/adapters/client-config';
-import { resetFlowConfig } from '../../functions/lib/flow-runtime';
 import { ENV } from '../../functions/lib/steps';
+import { FixedDelayRetryStrategy, SDK_RETRY_DELAY_ENV } from '../../functions/lib/adapters/client-config';
 import type { PhaseName, Scenario } from '../scenario';
 import { renderReportHtml } from '../report/html';
 import type { ServerReport, SimulationReport, SimulationStats, WaveOutcome, WaveReport } from '../report/types';
@@ -23,9 +22,9 @@ import { loadDefinition, type SubstitutionConfig } from './definition';
 import { HandlerResolver, PROJECT_ROOT, type HandlerMap } from './handlers';
 import { runWave, seededRandom, StateMachineRunner, type ExecutionObserver, type WaveRunResult } from './runner';
 import { VirtualScheduler } from './scheduler';
-import { simulatedRetryStrategy } from './sdk-retry';
 import { countApiCalls, launchesByServer, readTrace, recordsOfWave, summarizeJobs, traceEntries } from './trace';
 import { useVirtualDate } from './virtual-date';
+import { captureLambdaLogs } from './lambda-logs';
 
 /** Per-lifecycle-state server counts and replication progress the emulator may offer for the progress display. */
 export interface FleetStatus {
@@ -74,6 +73,8 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     onSlowResponse: options.onSlowResponse,
   });
   const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
+  // Measured by the fleet itself: the trace holds no DescribeJobs answers to see when a job completed.
+  like.maxServersInActiveJobs = () => emulator.fleet.maxServersInActiveJobs();
   like.stagingNetwork = (region: string) => {
     const net = emulator.fleet.network(region);
     const sg = net.securityGroups.find((g) => g.groupName === 'mgn-replication') ?? net.securityGroups[0];
@@ -124,7 +125,7 @@ export interface SimulateOptions {
 export interface WaveResult {
   readonly waveId: string;
   readonly report: SimulationReport;
-  /** 0 every server migrated, 3 some failed or the wave was rejected, 1 the orchestrator failed. */
+  /** 0 the wave completed and no server failed (every server migrated, or stopped where options.phases said), 3 some failed or the wave was rejected, 1 the orchestrator failed. */
   readonly exitCode: 0 | 1 | 3;
 }
 
@@ -132,6 +133,8 @@ export interface SimulationSession {
   readonly waves: readonly WaveResult[];
   /** The emulator of the session, already closed; kept so callers can read its trace. */
   readonly emulatorUrl: string;
+  /** Every Powertools log line the handlers wrote (the simulated CloudWatch log groups); also <outDir>/lambda-logs.jsonl. */
+  readonly lambdaLogs: readonly string[];
 }
 
 /** A TCP listener on loopback standing in for the orchestrator's VPC endpoints on 443. */
@@ -175,6 +178,18 @@ function withEnv(values: Record<string, string | undefined>): () => void {
   };
 }
 
+/**
+ * The handlers keep SDK clients (built with the endpoints of the environment they first saw) and their
+ * parsed environment for the life of the process, as in a Lambda container. A session brings its own
+ * emulator, preflight listener and environment, so both are forgotten when it starts and when it ends.
+ */
+function resetHandlerCaches(): void {
+  const { resetClients } = require('../../functions/lib/adapters/client-config') as typeof import('../../functions/lib/adapters/client-config');
+  const { resetFlowConfig } = require('../../functions/lib/flow-runtime') as typeof import('../../functions/lib/flow-runtime');
+  resetClients();
+  resetFlowConfig();
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function looksLikeReport(v: unknown): v is WaveReport {
@@ -183,7 +198,8 @@ function looksLikeReport(v: unknown): v is WaveReport {
 
 export const exitCodeFor = (report: Pick<WaveReport, 'outcome' | 'servers'>, orchestratorFailed: boolean): 0 | 1 | 3 => {
   if (orchestratorFailed) return 1;
-  if (report.outcome === 'completed' && report.servers.every((s) => s.result === 'migrated')) return 0;
+  // A wave that stops before cutover on purpose (options.phases) leaves its servers "skipped", not failed.
+  if (report.outcome === 'completed' && report.servers.every((s) => s.result !== 'failed')) return 0;
   return 3;
 };
 
@@ -236,6 +252,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
         AWS_SESSION_TOKEN: undefined,
         AWS_MAX_ATTEMPTS: String(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts),
+        // Retry throttled calls at once: SDK backoff would cost real seconds while the virtual clock stands still.
+        [SDK_RETRY_DELAY_ENV]: '0',
         [ENV.waveBucket]: waveBucket,
         [ENV.topicArn]: notificationTopicArn,
         [ENV.stagingSubnetId]: emulator.stagingNetwork?.(region).subnetId ?? SIMULATOR_DEFAULTS.stagingSubnetId,
@@ -247,14 +265,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.windowsInstallDocument]: SIMULATOR_DEFAULTS.documents.windowsInstall,
         [ENV.ssmEndpointsByRegion]: JSON.stringify(ssmEndpoints),
         [ENV.preflightEndpoints]: preflight.hostPort,
-        [ENV.logLevel]: 'WARN',
+        [ENV.logLevel]: 'INFO',
       }),
     );
-    // The handlers parse their environment once per container; each session is a new "deployment"
-    // (its own emulator port, staging network and 443 stand-in), so forget the previous one.
-    resetFlowConfig();
-    cleanups.push(useSdkRetryStrategy(simulatedRetryStrategy(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts)));
+    resetHandlerCaches();
+    cleanups.push(resetHandlerCaches);
     if (options.virtualDate !== false) cleanups.push(useVirtualDate(emulator.clock));
+    const lambdaLogs = captureLambdaLogs(options.outDir ? join(options.outDir, 'lambda-logs.jsonl') : undefined);
+    cleanups.push(() => lambdaLogs.restore());
 
     const substitution: SubstitutionConfig = { region, accountId, waveBucketName: waveBucket, notificationTopicArn };
     const prepared = loadDefinition(options.definitionPath ?? join(PROJECT_ROOT, 'statemachine', 'wave.asl.json'), substitution);
@@ -297,7 +315,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       observer,
     });
     slowAnswer = (clientPort) => runner.timeOutInvocationOnPort(clientPort);
-    const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, maxAttempts: 3 });
+    // The session's own reads and writes are throttled like any other call: retry them at once, many times.
+    const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, retryStrategy: new FixedDelayRetryStrategy(10, 0) });
     cleanups.push(() => s3.destroy());
 
     const interruptions = (scenario.interruptions ?? []).map((i) => i.afterPhase);
@@ -379,7 +398,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       }
       writeFileSync(join(options.outDir, 'trace.jsonl'), rawTrace.map((r) => JSON.stringify(r)).join('\n') + (rawTrace.length ? '\n' : ''));
     }
-    return { waves, emulatorUrl: emulator.url };
+    return { waves, emulatorUrl: emulator.url, lambdaLogs: lambdaLogs.lines };
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

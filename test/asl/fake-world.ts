@@ -443,6 +443,7 @@ export function waveOf(count: number, options: Partial<WaveManifest['options']> 
       pollIntervalSeconds: 300,
       replicationTimeoutHours: 72,
       credentials: 'instance-profile',
+      quiesce: false,
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
       ...options,
     },

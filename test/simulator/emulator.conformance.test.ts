@@ -316,7 +316,7 @@ describe('emulator conformance with the AWS service models', () => {
 
     // lifecycle: test finalised, test instances terminated, cutover, finalise, archive, disconnect
     await fails('mgn', 'TerminateTargetInstances', mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: [launched[0]] })), 'ConflictException');
-    await fails('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: ids[3], lifeCycle: { state: 'READY_FOR_CUTOVER' } })), 'ConflictException');
+    await fails('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: ids[3], lifeCycle: { state: 'CUTOVER' } })), 'ConflictException');
     await fails('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: 's-00000000000000000', lifeCycle: { state: 'READY_FOR_CUTOVER' } })), 'ResourceNotFoundException');
     for (const id of launched) await ok('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } })));
     await ok('mgn', 'TerminateTargetInstances', mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: launched.slice(1) })));

@@ -303,6 +303,16 @@ describe('emulator fleet: lifecycle preconditions', () => {
     expect(em.fleet.jobs.size).toBe(0);
   });
 
+  it('marks a launchable READY_FOR_TEST server ready for cutover without a test (a wave with phases.test false)', async () => {
+    em = await startEmulator({ manifests: [wave] });
+    const ids = (await readyWave(em, wave)).map((s) => s.sourceServerID!);
+    const { mgn } = clients(em.url, TARGET);
+    const ready = await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: ids[0], lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
+    expect(ready.lifeCycle!.state).toBe('READY_FOR_CUTOVER');
+    const cut = await mgn.send(new StartCutoverCommand({ sourceServerIDs: [ids[0]] }));
+    expect(cut.job!.participatingServers!.map((p) => p.sourceServerID)).toEqual([ids[0]]);
+  });
+
   it('walks test -> ready for cutover -> cutover -> finalize -> archive, refusing out-of-order moves', async () => {
     em = await startEmulator({ manifests: [wave] });
     const ids = (await readyWave(em, wave)).map((s) => s.sourceServerID!);
@@ -315,7 +325,7 @@ describe('emulator fleet: lifecycle preconditions', () => {
       expect(e.message).toContain(state);
     };
     await expectConflict(mgn.send(new MarkAsArchivedCommand({ sourceServerID: id })), 'READY_FOR_TEST');
-    await expectConflict(mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } })), 'READY_FOR_TEST');
+    await expectConflict(mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'CUTOVER' } })), 'READY_FOR_TEST');
     await expectConflict(mgn.send(new FinalizeCutoverCommand({ sourceServerID: id })), 'READY_FOR_TEST');
 
     await mgn.send(new StartTestCommand({ sourceServerIDs: [id] }));

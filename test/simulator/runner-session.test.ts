@@ -98,7 +98,7 @@ describe('simulate (session) with a fake emulator and toy steps', () => {
       precheckDocument: 'MgnOrchestrator-Precheck',
       mgn: fake!.url,
       region: 'eu-west-1',
-      logLevel: 'WARN',
+      logLevel: 'INFO',
     });
     expect(envSeen!.preflight).toMatch(/^127\.0\.0\.1:\d+$/);
   });

@@ -258,6 +258,15 @@ describe('runWave: interruptions', () => {
     expect(run.final.status).toBe('SUCCEEDED');
   });
 
+  it('a phase no step reports (here install, between preflight and report) interrupts right after the next later one', async () => {
+    const calls: Calls = { events: [] };
+    const { runner } = setup('phases.asl.json', phaseHandlers(calls));
+    const run = await runWave(runner, { waveId: 'w1' }, { namePrefix: 'w1', interruptions: ['install'] });
+    expect(run.executions.map((e) => e.interruptedAfterPhase)).toEqual(['install', undefined]);
+    expect(calls.events.map((c) => c.step)).toEqual(['validate-wave', 'preflight', 'report', 'validate-wave', 'preflight', 'report']);
+    expect(run.final.status).toBe('SUCCEEDED');
+  });
+
   it('aborts an execution parked in a Wait without moving the clock', async () => {
     const { runner, scheduler, clock, startMs } = setup('phases.asl.json', phaseHandlers());
     // busy work elsewhere holds the clock still while the execution parks in its one-hour Wait

@@ -417,6 +417,7 @@ describe('options', () => {
       replicationTimeoutHours: 72,
       credentials: 'instance-profile',
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
+      quiesce: false,
     });
     expect(ok(withOptions({ phases: { archive: false } })).options.phases).toEqual({
       install: true,
@@ -433,6 +434,7 @@ describe('options', () => {
       replicationTimeoutHours: 720,
       credentials: 'installer-role',
       phases: { install: false, test: false, cutover: false, finalize: false, archive: false },
+      quiesce: true,
     };
     expect(ok(withOptions(options)).options).toEqual(options);
     expect(
@@ -442,6 +444,7 @@ describe('options', () => {
   });
   it.each([
     [{ approval: 'maybe' }, 'options.approval: "maybe" is not allowed; use "required" or "auto"'],
+    [{ quiesce: 'yes' }, 'options.quiesce: expected a boolean, got string "yes"'],
     [{ pollIntervalSeconds: 29 }, 'options.pollIntervalSeconds: pollIntervalSeconds must be 30..3600'],
     [{ pollIntervalSeconds: 3601 }, 'options.pollIntervalSeconds: pollIntervalSeconds must be 30..3600'],
     [{ pollIntervalSeconds: '60' }, 'options.pollIntervalSeconds: expected a number, got string "60"'],

@@ -21,6 +21,7 @@ describe('parseManifest', () => {
       replicationTimeoutHours: 72,
       credentials: 'instance-profile',
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
+      quiesce: false,
     });
   });
 

@@ -18,6 +18,7 @@ export interface LooseBehaviour {
 export interface MgnStub {
   on(command: any, input?: any): LooseBehaviour;
   reset(): void;
+  resetHistory(): void;
   commandCalls(command: any): { args: [{ input: any }] }[];
 }
 

@@ -65,6 +65,7 @@ export function toJobView(j: Job): JobView {
     initiatedBy: j.initiatedBy,
     status: (j.status ?? 'PENDING') as JobView['status'],
     creationDateTime: j.creationDateTime,
+    ...(j.endDateTime ? { endDateTime: j.endDateTime } : {}),
     servers: (j.participatingServers ?? []).map((p) => ({
       sourceServerId: p.sourceServerID ?? '',
       launchStatus: p.launchStatus as JobView['servers'][number]['launchStatus'],

@@ -40,7 +40,7 @@ export function ssmEndpointsByRegion(raw = process.env[ENV.ssmEndpointsByRegion]
 }
 
 /** One SSM client per region for the life of the container; a named endpoint only where configured. */
-export const ssmClientFor: (region: string) => SSMClient = cachedBy((region) => {
+export const ssmClientFor = cachedBy((region): SSMClient => {
   const endpoint = ssmEndpointsByRegion()[region];
   return new SSMClient(endpoint ? { ...clientConfig(region), endpoint } : clientConfig(region));
 });

@@ -1,8 +1,8 @@
 import type { FlowDeps } from '../ports';
 import { activeServers, countsOf, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
-import { describeRecords, reached, readWave } from '../source-servers';
+import { reached, readWave } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
-import { cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
+import { requestCleanup, retireTargetInstances } from './target-instances';
 
 export const DISCARD_POLL_SECONDS = 30;
 
@@ -22,7 +22,7 @@ export async function discardTest(ctx: WaveContext, deps: FlowDeps): Promise<Wav
     if (view && reached(view, 'TESTING') && !reached(view, 'READY_FOR_CUTOVER')) requestCleanup(r, 'discard', 'READY_FOR_TEST');
     else if (view?.lifecycleState === 'READY_FOR_TEST' && r.testLaunch?.instanceId) requestCleanup(r, 'discard', 'READY_FOR_TEST');
   }
-  const left = await retireTargetInstances(deps, state.servers, await describeRecords(deps.mgn, cleanupPending(state.servers)));
+  const left = await retireTargetInstances(deps, state.servers, views);
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info('test instances discarded after rejection', { cleanupLeft: left, reason: ctx.rejection?.Error ?? 'not approved' });

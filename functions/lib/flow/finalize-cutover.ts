@@ -1,11 +1,18 @@
+import { forEachConcurrently } from '../batching';
 import { TryLaterError, reasonOf } from '../errors';
 import type { FlowDeps } from '../ports';
 import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
 import { isFinalized, readWave } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
-/** FinalizeCutover and MarkAsArchived are one call per server: bound the calls per poll so a poll stays short. */
-export const MAX_CALLS_PER_POLL = 100;
+/**
+ * FinalizeCutover and MarkAsArchived are one call per server. A poll makes up to MAX_CALLS_PER_POLL of
+ * them, CALL_CONCURRENCY at a time, so a whole 1,000-server wave is finalised in one poll and archived
+ * in the next (the benchmark saw 20 polls with 100 sequential calls each), and a poll stays well
+ * inside the Lambda timeout (1,000 calls of ~50 ms, 10 at a time: ~5 s).
+ */
+export const MAX_CALLS_PER_POLL = 1000;
+export const CALL_CONCURRENCY = 10;
 export const FINALIZE_POLL_SECONDS = 10;
 
 /**
@@ -21,6 +28,7 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
   let calls = 0;
   let left = 0;
   let refused: string | undefined;
+  const toCall: { record: (typeof state.servers)[number]; sourceServerId: string; finalized: boolean }[] = [];
   for (const r of activeServers(state)) {
     const view = views.get(r.name);
     if (!view) {
@@ -38,25 +46,28 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
       continue;
     }
     left += 1;
-    if (refused || calls >= MAX_CALLS_PER_POLL) continue;
+    if (toCall.length < MAX_CALLS_PER_POLL) toCall.push({ record: r, sourceServerId: view.sourceServerId, finalized });
+  }
+  await forEachConcurrently(toCall, CALL_CONCURRENCY, async ({ record: r, sourceServerId, finalized }) => {
+    if (refused) return;
     calls += 1;
     try {
       if (!finalized) {
-        await deps.mgn.finalizeCutover(view.sourceServerId);
+        await deps.mgn.finalizeCutover(sourceServerId);
         mark(r, 'finalize', 'started', at);
       } else {
-        await deps.mgn.markAsArchived(view.sourceServerId);
+        await deps.mgn.markAsArchived(sourceServerId);
         mark(r, 'finalize', 'done', at);
         left -= 1;
       }
     } catch (error) {
-      if (error instanceof TryLaterError) refused = error.code;
+      if (error instanceof TryLaterError) refused ??= error.code;
       else {
         failServer(r, 'finalize', `MGN refused: ${reasonOf(error)}`, at);
         left -= 1;
       }
     }
-  }
+  });
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info('finalize poll', { calls, left, refused, ...counts });

@@ -20,6 +20,17 @@ import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 /** SendCommand targets at most 50 instance ids. */
 export const MAX_INSTANCES_PER_COMMAND = 50;
 export const INSTALL_POLL_SECONDS = 30;
+export const MAX_INSTALL_POLL_SECONDS = 300;
+/** the idle time past the last install's end stays under this share of the time the phase has run */
+export const INSTALL_IDLE_SHARE = 0.25;
+
+/**
+ * The next install poll: every INSTALL_POLL_SECONDS at first, then a share of the phase's age (agent
+ * installs take minutes, Windows ones up to ten): a wave's slowest install, not its size, sets how
+ * many polls the phase costs, about a dozen instead of one every 30 s.
+ */
+export const nextInstallWait = (elapsedSeconds: number): number =>
+  Math.min(MAX_INSTALL_POLL_SECONDS, Math.max(INSTALL_POLL_SECONDS, Math.round(INSTALL_IDLE_SHARE * elapsedSeconds)));
 export const PRECHECK_TIMEOUT_SECONDS = 600;
 export const INSTALL_TIMEOUT_SECONDS = 3600;
 /** How long past a command's own timeout we wait for SSM to list an invocation before giving up on it. */
@@ -133,7 +144,7 @@ export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<W
   const manifest = await loadManifest(deps.store, ctx.waveId);
   const state = await loadRunState(deps.store, ctx);
   const at = deps.now();
-  state.phaseStartedAt.install ??= at.toISOString();
+  const phaseStartedAt = Date.parse((state.phaseStartedAt.install ??= at.toISOString()));
 
   await readResults(deps, activeServers(state), at);
 
@@ -188,8 +199,8 @@ export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<W
   const counts = countsOf(state);
   deps.log.info('install poll', { pending: pending.length, ...counts });
   if (pending.length === 0) return phaseDone(ctx, 'install', counts);
-  const next = pollAgain(ctx, 'install', INSTALL_POLL_SECONDS, counts);
-  // The precheck phase ends for the wave once no server is waiting for one (CONTRACTS: lastCompletedPhase).
+  const next = pollAgain(ctx, 'install', nextInstallWait((at.getTime() - phaseStartedAt) / 1000), counts);
+  // Prechecks and installs overlap in this loop; once no server waits for its precheck, the precheck phase is over.
   const prechecking = activeServers(state).some((r) => !r.install || r.install.stage === 'precheck-sent');
-  return !prechecking && ctx.lastCompletedPhase === 'preflight' ? { ...next, lastCompletedPhase: 'precheck' } : next;
+  return prechecking ? next : { ...next, lastCompletedPhase: 'precheck' };
 }

@@ -23,9 +23,10 @@ import {
   type LaunchProgress,
   type ServerRecord,
 } from '../run-state';
-import { reached, readWave, describeRecords } from '../source-servers';
+import { advanceQuiesce } from '../quiesce';
+import { reached, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
-import { MAX_SERVERS_PER_JOB, cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
+import { MAX_SERVERS_PER_JOB, requestCleanup, retireTargetInstances } from './target-instances';
 
 export const MAX_SERVERS_IN_ACTIVE_JOBS = 200;
 export const MAX_ACTIVE_JOBS = 20;
@@ -80,6 +81,47 @@ export const LAUNCH_RULES: Record<LaunchKind, LaunchRules> = {
     start: (deps, ids) => deps.mgn.startCutover(ids),
   },
 };
+
+/** The longest a launch poll waits when it waits for a job's expected end. */
+export const MAX_LAUNCH_WAIT_SECONDS = 3600;
+
+const seconds = (iso: string | undefined): number | undefined => {
+  const ms = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(ms) ? undefined : ms / 1000;
+};
+
+/** The shortest LAUNCH job (test or cutover: the same snapshot, conversion and launch) that ended lately, in seconds. */
+export function shortestLaunchJobSeconds(jobs: readonly JobView[]): number | undefined {
+  let shortest: number | undefined;
+  for (const j of jobs) {
+    const start = seconds(j.creationDateTime);
+    const end = seconds(j.endDateTime);
+    if (j.type !== 'LAUNCH' || j.status !== 'COMPLETED' || start === undefined || end === undefined || end < start) continue;
+    shortest = Math.min(shortest ?? Infinity, end - start);
+  }
+  return shortest;
+}
+
+/**
+ * The next launch poll. A job frees its servers' room and reports its launches when it ends, and
+ * MGN launch jobs take minutes: once this wave has seen one end, the poll sleeps until the earliest
+ * active job could end at that pace (so a 1,000-server phase, five rounds of 200 under MGN's limit,
+ * costs about one poll per round instead of one a minute), and polls every `pollSeconds` otherwise:
+ * while no job has ended yet, while a job runs longer than the shortest seen, or while servers wait
+ * on something other than a job (held).
+ */
+export function nextLaunchWait(input: {
+  readonly nowSeconds: number;
+  /** creation times (epoch seconds) of the launch jobs still active */
+  readonly activeJobStarts: readonly number[];
+  readonly shortestJobSeconds?: number;
+  readonly held: number;
+  readonly pollSeconds: number;
+}): number {
+  if (input.held > 0 || input.shortestJobSeconds === undefined || input.activeJobStarts.length === 0) return input.pollSeconds;
+  const untilEnd = Math.min(...input.activeJobStarts) + input.shortestJobSeconds - input.nowSeconds;
+  return untilEnd > input.pollSeconds ? Math.min(MAX_LAUNCH_WAIT_SECONDS, Math.ceil(untilEnd) + 1) : input.pollSeconds;
+}
 
 /** Servers in active jobs account-wide, and the number of active jobs. */
 export function activeJobLoad(jobs: readonly JobView[]): { servers: number; jobs: number } {
@@ -163,6 +205,8 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   const jobs = new Map([...recentById, ...(missing.length > 0 ? (await deps.mgn.describeJobs(missing)).map((j) => [j.jobId, j] as const) : [])]);
 
   const queue: ServerRecord[] = [];
+  /** cutover candidates whose source must be quiesced first (options.quiesce) */
+  const toQuiesce: ServerRecord[] = [];
   let inFlight = 0;
   let held = 0;
   for (const record of activeServers(state)) {
@@ -187,11 +231,19 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
       if (hold) {
         progress.lastRefusal = hold;
         held += 1;
-      } else queue.push(record);
+      } else if (kind === 'cutover' && manifest.options.quiesce && record.quiesce?.stage !== 'done') toQuiesce.push(record);
+      else queue.push(record);
     } else {
       progress.lastRefusal = `lifecycle ${view.lifecycleState ?? 'unknown'} is not ${rules.launchFrom}`;
       held += 1;
     }
+  }
+
+  if (toQuiesce.length > 0) {
+    const quiesce = await advanceQuiesce(deps, ctx.waveId, toQuiesce.map((record) => ({ record, spec: specOf(manifest, record) })), at);
+    for (const { record, reason } of quiesce.failed) failServer(record, rules.phase, reason, at);
+    queue.push(...quiesce.ready);
+    held += toQuiesce.length - quiesce.ready.length - quiesce.failed.length;
   }
 
   // Start what fits under the account-wide active-job limits; queue the rest.
@@ -200,10 +252,12 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   let jobSlots = Math.max(0, MAX_ACTIVE_JOBS - load.jobs);
   let started = 0;
   let refused: string | undefined;
+  const startedJobs: JobView[] = [];
   /** Starts one job; a refusal other than "not now" is narrowed down to the server(s) it concerns. */
   const startJob = async (batch: ServerRecord[]): Promise<void> => {
     try {
       const job = await rules.start(deps, batch.map((r) => r.sourceServerId!));
+      startedJobs.push(job);
       for (const r of batch) {
         const progress = rules.progressOf(r);
         progress.jobId = job.jobId;
@@ -237,16 +291,22 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
       failServer(r, rules.phase, `not launched within ${LAUNCH_PHASE_TIMEOUT_SECONDS / 3600}h${p.lastRefusal ? `: ${p.lastRefusal}` : ''}`, at);
     }
 
-  const failedViews = await describeRecords(deps.mgn, cleanupPending(state.servers));
-  const cleanupLeft = await retireTargetInstances(deps, state.servers, failedViews);
+  // readWave read the servers being retired too; this poll launched none of them.
+  const cleanupLeft = await retireTargetInstances(deps, state.servers, views);
 
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info(`${kind} launch poll`, { started, inFlight, queued, held, activeServersInJobs: load.servers, refused, ...counts });
   const waiting = timedOut ? inFlight : inFlight + queued + held;
-  return waiting === 0 && cleanupLeft === 0
-    ? phaseDone(ctx, rules.phase, counts)
-    : pollAgain(ctx, rules.phase, Math.min(LAUNCH_POLL_SECONDS, manifest.options.pollIntervalSeconds), counts);
+  const activeLaunchJobs = [...recentJobs.filter((j) => j.status !== 'COMPLETED'), ...startedJobs].filter((j) => j.type === undefined || j.type === 'LAUNCH');
+  const waitSeconds = nextLaunchWait({
+    nowSeconds: at.getTime() / 1000,
+    activeJobStarts: activeLaunchJobs.map((j) => seconds(j.creationDateTime) ?? at.getTime() / 1000),
+    shortestJobSeconds: shortestLaunchJobSeconds(recentJobs),
+    held: held + (cleanupLeft > 0 ? 1 : 0),
+    pollSeconds: Math.min(LAUNCH_POLL_SECONDS, manifest.options.pollIntervalSeconds),
+  });
+  return waiting === 0 && cleanupLeft === 0 ? phaseDone(ctx, rules.phase, counts) : pollAgain(ctx, rules.phase, waitSeconds, counts);
 }
 
 export const launchTest = (ctx: WaveContext, deps: FlowDeps) => launchWave('test', ctx, deps);

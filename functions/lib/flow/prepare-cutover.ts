@@ -1,8 +1,8 @@
 import type { FlowDeps } from '../ports';
 import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
-import { describeRecords, reached, readWave } from '../source-servers';
+import { reached, readWave } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
-import { cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
+import { requestCleanup, retireTargetInstances } from './target-instances';
 
 export const PREPARE_POLL_SECONDS = 30;
 
@@ -32,8 +32,12 @@ export async function prepareCutover(ctx: WaveContext, deps: FlowDeps): Promise<
     requestCleanup(r, 'prepare-cutover', 'READY_FOR_CUTOVER');
     mark(r, 'cutover-prep', 'started', at);
   }
-  const left = await retireTargetInstances(deps, state.servers, await describeRecords(deps.mgn, cleanupPending(state.servers)));
-  for (const r of activeServers(state)) if (r.cleanup?.purpose === 'prepare-cutover' && r.cleanup.finished) mark(r, 'cutover-prep', 'done', at);
+  const left = await retireTargetInstances(deps, state.servers, views);
+  for (const r of activeServers(state)) {
+    if (r.cleanup?.purpose !== 'prepare-cutover' || !r.cleanup.finished) continue;
+    if (r.cleanup.gaveUp) failServer(r, 'cutover-prep', r.cleanup.gaveUp, at);
+    else mark(r, 'cutover-prep', 'done', at);
+  }
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info('cutover preparation poll', { cleanupLeft: left, ...counts });

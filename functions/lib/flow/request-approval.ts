@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidContextError } from '../errors';
 import type { FlowDeps } from '../ports';
 import { activeServers, loadRunState } from '../run-state';
@@ -13,7 +13,7 @@ export interface ApprovalRequest {
 const MAX_LISTED_FAILURES = 50;
 
 export function parseApprovalRequest(event: unknown): ApprovalRequest {
-  const parsed = z.object({ context: z.unknown(), taskToken: z.string().min(1).max(1024) }).safeParse(event);
+  const parsed = z.object({ context: z.unknown(), taskToken: z.string().check(z.minLength(1), z.maxLength(1024)) }).safeParse(event);
   if (!parsed.success) throw new InvalidContextError('approval request needs {context, taskToken}');
   return { context: parseWaveContext(parsed.data.context), taskToken: parsed.data.taskToken };
 }

@@ -10,6 +10,20 @@ import type { FlowDeps, SourceServerView } from '../ports';
 import type { CleanupProgress, ServerRecord } from '../run-state';
 
 export const MAX_SERVERS_PER_JOB = 200;
+/**
+ * How long a cleanup keeps retrying MGN's "not now" answers. A Conflict that lasts this long is not
+ * transient (the server is in a state the move is not allowed from): the loop must end and say so.
+ */
+export const CLEANUP_GIVE_UP_SECONDS = 3600;
+
+/** Notes a refusal; gives the cleanup up (finished, with the reason) once refusals have lasted too long. */
+function refused(cleanup: CleanupProgress, what: string, error: TryLaterError, at: Date): void {
+  cleanup.refusedSince ??= at.toISOString();
+  if ((at.getTime() - Date.parse(cleanup.refusedSince)) / 1000 >= CLEANUP_GIVE_UP_SECONDS) {
+    cleanup.gaveUp = `${what} refused for over ${CLEANUP_GIVE_UP_SECONDS / 60} minutes: ${error.code}: ${error.message}`;
+    cleanup.finished = true;
+  }
+}
 
 /** States we move out of before terminating (MGN refuses TerminateTargetInstances in TESTING and CUTTING_OVER). */
 const CHANGEABLE = new Set(['TESTING', 'CUTTING_OVER', 'READY_FOR_TEST', 'READY_FOR_CUTOVER']);
@@ -34,6 +48,7 @@ export async function retireTargetInstances(
   views: ReadonlyMap<string, SourceServerView>,
 ): Promise<number> {
   const pending = cleanupPending(records);
+  const at = deps.now();
   const toTerminate: ServerRecord[] = [];
   for (const record of pending) {
     const cleanup = record.cleanup!;
@@ -50,6 +65,7 @@ export async function retireTargetInstances(
         } catch (error) {
           if (error instanceof TryLaterError) {
             deps.log.warn('lifecycle change refused for now', { server: record.name, code: error.code });
+            refused(cleanup, `ChangeServerLifeCycleState to ${cleanup.to}`, error, at);
             continue;
           }
           throw error;
@@ -70,6 +86,7 @@ export async function retireTargetInstances(
     } catch (error) {
       if (error instanceof TryLaterError) {
         deps.log.warn('TerminateTargetInstances refused for now', { servers: batch.length, code: error.code });
+        for (const r of batch) refused(r.cleanup!, 'TerminateTargetInstances', error, at);
         break;
       }
       throw error;

@@ -22,7 +22,15 @@ export interface ValidateWaveInput {
 async function readManifestInput(input: unknown, deps: FlowDeps): Promise<WaveManifest> {
   if (typeof input === 'object' && input !== null && 'manifestLocation' in input) {
     const { bucket, key } = parseOrThrow(manifestLocation, input, 'execution input').manifestLocation;
-    const stored = await deps.store.getJsonFrom<unknown>(bucket, key);
+    let stored: unknown;
+    try {
+      stored = await deps.store.getJsonFrom<unknown>(bucket, key);
+    } catch (error) {
+      // A stored manifest that is not JSON is a bad manifest; anything else (throttling, access) is not.
+      if (error instanceof SyntaxError)
+        throw new InvalidInputError('execution input', [`manifestLocation: s3://${bucket}/${key} is not JSON (${error.message})`]);
+      throw error;
+    }
     if (stored === undefined)
       throw new InvalidInputError('execution input', [`manifestLocation: no object at s3://${bucket}/${key}`]);
     return parseManifest(stored);

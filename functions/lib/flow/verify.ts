@@ -21,10 +21,10 @@ import {
   type VerifyProgress,
 } from '../run-state';
 import { SMOKE_CHECK_TIMEOUT_SECONDS, smokeCheckCommands, smokeCheckDocument } from '../smoke-checks';
-import { describeRecords, reached, readWave, specOf } from '../source-servers';
+import { reached, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 import { MAX_INSTANCES_PER_COMMAND } from './install-agents';
-import { cleanupPending, requestCleanup, retireTargetInstances } from './target-instances';
+import { requestCleanup, retireTargetInstances } from './target-instances';
 
 export const VERIFY_TIMEOUT_SECONDS = 45 * 60;
 export const VERIFY_POLL_SECONDS = 30;
@@ -144,8 +144,8 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
     else waiting += 1;
   }
 
-  const cleanupViews = await describeRecords(deps.mgn, cleanupPending(state.servers));
-  const cleanupLeft = await retireTargetInstances(deps, state.servers, cleanupViews);
+  // readWave read the servers being retired too, and this poll changed none of them in MGN.
+  const cleanupLeft = await retireTargetInstances(deps, state.servers, views);
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info(`${kind} verify poll`, { waiting, cleanupLeft, ...counts });

@@ -3,7 +3,7 @@ import { DescribeSourceServersCommand, mockMgn } from '../mgn-mock';
 import { DeleteParameterCommand, ListCommandInvocationsCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { credentialsParameterName, installAgents } from '../../../functions/lib/flow/install-agents';
+import { MAX_INSTALL_POLL_SECONDS, credentialsParameterName, installAgents, nextInstallWait } from '../../../functions/lib/flow/install-agents';
 import type { WaveManifest } from '../../../functions/lib/manifest';
 import { waveOf } from '../../asl/fake-world';
 import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
@@ -48,6 +48,7 @@ describe('install-agents', () => {
     const regions = await Promise.all(ssm.commandCalls(SendCommandCommand).map((c) => (c.thisValue as SSMClient).config.region()));
     expect(regions).toEqual(['ap-southeast-1', 'ap-southeast-1', 'ap-southeast-1', 'eu-west-1']);
     expect(next).toMatchObject({ done: false, phase: 'install', waitSeconds: 30 });
+    expect(next.lastCompletedPhase).not.toBe('precheck'); // prechecks still running
     const skipped = (await readRecords(bed, ctx)).servers[0];
     expect(skipped.timeline.slice(-2)).toMatchObject([
       { phase: 'precheck', status: 'skipped' },
@@ -71,13 +72,15 @@ describe('install-agents', () => {
       ],
     });
 
-    await installAgents(ctx, bed.deps);
+    const next = await installAgents(ctx, bed.deps);
 
+    // every precheck answered, installs running: the precheck phase is over, the loop goes on
+    expect(next).toMatchObject({ done: false, phase: 'install', lastCompletedPhase: 'precheck' });
     expect(ssm).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-pre', Details: true });
     const records = await readRecords(bed, ctx);
     expect(records.servers[1]).toMatchObject({
       status: 'failed',
-      failure: { phase: 'precheck', reason: 'host precheck Failed: PASS dns-mgn\nFAIL disk-root: 1.2 GB free, need 2 GB' },
+      failure: { phase: 'precheck', reason: 'host precheck Failed: FAIL disk-root: 1.2 GB free, need 2 GB\n--- output tail ---\nPASS dns-mgn\nFAIL disk-root: 1.2 GB free, need 2 GB' },
     });
     // different parameters (devices, tags) mean separate commands
     const installs = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
@@ -128,5 +131,16 @@ describe('install-agents', () => {
     expect(ssm).toHaveReceivedCommandWith(DeleteParameterCommand, { Name: name });
     expect(next).toMatchObject({ done: true, lastCompletedPhase: 'install' });
     expect((await readRecords(bed, ctx)).credentialParameters).toEqual([]);
+  });
+});
+
+describe('install poll timing', () => {
+  it('polls every 30 s at first, then a quarter of the phase age, at most every 5 minutes', () => {
+    expect([0, 60, 120, 200, 600, 4000].map(nextInstallWait)).toEqual([30, 30, 30, 50, 150, MAX_INSTALL_POLL_SECONDS]);
+    // the polls of a phase whose slowest install ends at 632 s: a dozen, the last under 25 % late
+    const polls = [0];
+    while (polls[polls.length - 1] < 632) polls.push(polls[polls.length - 1] + nextInstallWait(polls[polls.length - 1]));
+    expect(polls.length).toBeLessThanOrEqual(14);
+    expect(polls[polls.length - 1] - 632).toBeLessThanOrEqual(0.25 * 632);
   });
 });

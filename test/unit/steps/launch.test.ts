@@ -1,7 +1,8 @@
 import 'aws-sdk-client-mock-jest';
 import { ServiceQuotaExceededException, ThrottlingException, type DescribeSourceServersCommandInput } from '@aws-sdk/client-mgn';
 import { ChangeServerLifeCycleStateCommand, DescribeJobsCommand, DescribeSourceServersCommand, StartCutoverCommand, StartTestCommand, mockMgn } from '../mgn-mock';
-import { launchCutover, launchTest } from '../../../functions/lib/flow/launch';
+import { MAX_LAUNCH_WAIT_SECONDS, launchCutover, launchTest, nextLaunchWait, shortestLaunchJobSeconds } from '../../../functions/lib/flow/launch';
+import type { JobView } from '../../../functions/lib/ports';
 import { waveOf } from '../../asl/fake-world';
 import { readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
 
@@ -21,7 +22,7 @@ const fleet = (count: number, extra: Record<string, unknown> = {}) =>
 describe('launch-test', () => {
   beforeEach(() => mgn.reset());
 
-  it('starts one StartTest job of 200 when nothing else is active, queues the rest, and reads MGN 200 ids at a time', async () => {
+  it('starts one StartTest job of 200 when nothing else is active, queues the rest, and reads MGN once', async () => {
     const manifest = waveOf(450);
     const bed = sdkTestbed(manifest);
     const ctx = await startedWave(bed, manifest);
@@ -35,7 +36,8 @@ describe('launch-test', () => {
     expect(mgn).toHaveReceivedCommandTimes(StartTestCommand, 1);
     expect(mgn).toHaveReceivedCommandWith(StartTestCommand, { sourceServerIDs: servers.slice(0, 200).map((s) => s.sourceServerID) });
     const describes = mgn.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input.filters?.sourceServerIDs?.length);
-    expect(describes).toEqual([undefined, 200, 200, 50]);
+    // ids unknown yet: the one listing that matches them is the poll's whole read of MGN
+    expect(describes).toEqual([undefined]);
     expect(next).toMatchObject({ done: false, phase: 'test-launch', waitSeconds: 60, counts: { total: 450, active: 450, failed: 0 } });
     const records = await readRecords(bed, ctx);
     expect(records.servers.filter((r) => r.testLaunch?.jobId === 'mgnjob-1')).toHaveLength(200);
@@ -143,5 +145,34 @@ describe('launch-cutover', () => {
     expect(next.done).toBe(false);
     const records = await readRecords(bed, ctx);
     expect(records.servers[0].cutoverLaunch?.lastRefusal).toBe('replication lag 1200s is above 300s');
+  });
+});
+
+describe('launch poll timing', () => {
+  const job = (over: Partial<JobView>): JobView => ({ jobId: 'mgnjob-1', type: 'LAUNCH', status: 'COMPLETED', servers: [], ...over });
+
+  it('learns the shortest ended LAUNCH job, test or cutover, and ignores terminations and running jobs', () => {
+    expect(
+      shortestLaunchJobSeconds([
+        job({ creationDateTime: '2026-01-05T08:00:00Z', endDateTime: '2026-01-05T08:06:21Z' }),
+        job({ initiatedBy: 'START_CUTOVER', creationDateTime: '2026-01-05T09:00:00Z', endDateTime: '2026-01-05T09:07:00Z' }),
+        job({ type: 'TERMINATE', creationDateTime: '2026-01-05T08:00:00Z', endDateTime: '2026-01-05T08:00:41Z' }),
+        job({ status: 'STARTED', creationDateTime: '2026-01-05T08:00:00Z' }),
+      ]),
+    ).toBe(381);
+    expect(shortestLaunchJobSeconds([job({ status: 'STARTED', creationDateTime: '2026-01-05T08:00:00Z' })])).toBeUndefined();
+  });
+
+  it('sleeps until the earliest active job could end at the pace seen, else polls at the usual interval', () => {
+    const base = { nowSeconds: 10_000, pollSeconds: 60, held: 0 };
+    // a job just started; jobs have taken 381 s: wake one second after it could end
+    expect(nextLaunchWait({ ...base, activeJobStarts: [10_000, 9_900], shortestJobSeconds: 381 })).toBe(282);
+    // no job has ended yet: nothing to learn from
+    expect(nextLaunchWait({ ...base, activeJobStarts: [10_000] })).toBe(60);
+    // the job is already running longer than the shortest: keep polling
+    expect(nextLaunchWait({ ...base, activeJobStarts: [9_500], shortestJobSeconds: 381 })).toBe(60);
+    // servers held for another reason (lifecycle, lag) are looked at every interval
+    expect(nextLaunchWait({ ...base, held: 1, activeJobStarts: [10_000], shortestJobSeconds: 381 })).toBe(60);
+    expect(nextLaunchWait({ ...base, activeJobStarts: [10_000], shortestJobSeconds: 86_400 })).toBe(MAX_LAUNCH_WAIT_SECONDS);
   });
 });

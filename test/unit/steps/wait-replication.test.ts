@@ -86,12 +86,17 @@ describe('wait-replication', () => {
       items: input.filters?.sourceServerIDs ? servers.filter((s) => input.filters.sourceServerIDs.includes(s.sourceServerID)) : servers,
     }));
 
-    const next = await waitReplication(ctx, bed.deps);
-
-    const calls = mgn.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input.filters);
+    // First poll: ids unknown, so the one listing that matches them is the whole read.
+    const first = await waitReplication(ctx, bed.deps);
     // the listing includes archived servers: a finalised, archived one is a server already migrated
-    expect(calls[0]).toEqual({});
-    expect(calls.slice(1).map((f) => f.sourceServerIDs.length)).toEqual([200, 200, 1]);
+    expect(mgn.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input.filters)).toEqual([{}]);
+    expect(first).toMatchObject({ done: true, lastCompletedPhase: 'replication', progress: { readyServers: 401, percent: 100 } });
+
+    // With every id known, a poll describes them 200 at a time: ceil(401 / 200) calls.
+    mgn.resetHistory();
+    const next = await waitReplication(ctx, bed.deps);
+    const calls = mgn.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input.filters);
+    expect(calls.map((f) => f.sourceServerIDs.length)).toEqual([200, 200, 1]);
     expect(next).toMatchObject({ done: true, lastCompletedPhase: 'replication', progress: { readyServers: 401, percent: 100 } });
   });
 });
@@ -100,7 +105,8 @@ describe('nextReplicationWait', () => {
   it('waits half the fleet ETA, at least 3% of the time spent, at most two hours', () => {
     expect(nextReplicationWait({ elapsedSeconds: 600, fleetEtaSeconds: 1000, pollIntervalSeconds: 300 })).toBe(500);
     expect(nextReplicationWait({ elapsedSeconds: 100_000, fleetEtaSeconds: 100, pollIntervalSeconds: 300 })).toBe(3000);
-    expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 10 * 86400, pollIntervalSeconds: 300 })).toBe(7200);
+    expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 10 * 86400, pollIntervalSeconds: 300 })).toBe(6 * 3600);
+    expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 30_000, pollIntervalSeconds: 300 })).toBe(15_000);
     expect(nextReplicationWait({ elapsedSeconds: 10, pollIntervalSeconds: 300 })).toBe(300);
     expect(nextReplicationWait({ elapsedSeconds: 10, fleetEtaSeconds: 5000, secondsToNextDeadline: 99.2, pollIntervalSeconds: 300 })).toBe(101);
   });

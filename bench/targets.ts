@@ -1,0 +1,71 @@
+/**
+ * The targets of issue 6, judged on measured numbers (never adjusted to fit).
+ */
+import type { BundleResult } from './bundles';
+import type { SizeResult } from './measure';
+
+export const TARGETS = {
+  historyEventsAt1000: 5000,
+  stateTransitionsAt1000: 5000,
+  growthFrom10To1000: 1.5,
+  serversPerDescribe: 200,
+  maxServersInActiveJobs: 200,
+  maxPayloadBytesAt1000: 200_000,
+  overhead: 1.1,
+  wallMsAt1000: 60_000,
+  coldLoadMs: 150,
+} as const;
+
+export interface TargetVerdict {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 3 });
+
+/** Every target whose sizes were measured (a run without 10 or 1,000 servers judges what it can). */
+export function evaluateTargets(sizes: readonly SizeResult[], bundles: readonly BundleResult[]): TargetVerdict[] {
+  const out: TargetVerdict[] = [];
+  const at = (servers: number) => sizes.find((s) => s.servers === servers);
+  const small = at(10);
+  const large = at(1000);
+  for (const field of ['historyEvents', 'stateTransitions'] as const) {
+    if (!large) continue;
+    const limit = field === 'historyEvents' ? TARGETS.historyEventsAt1000 : TARGETS.stateTransitionsAt1000;
+    out.push({ target: `${field} at 1,000 ≤ ${n(limit)}`, measured: n(large[field]), met: large[field] <= limit });
+    if (small)
+      out.push({
+        target: `${field} at 1,000 ≤ ${TARGETS.growthFrom10To1000} × at 10`,
+        measured: `${n(large[field])} ≤ ${n(TARGETS.growthFrom10To1000 * small[field])} (× ${(large[field] / small[field]).toFixed(2)})`,
+        met: large[field] <= TARGETS.growthFrom10To1000 * small[field],
+      });
+  }
+  for (const s of sizes) {
+    const limit = Math.ceil(s.servers / TARGETS.serversPerDescribe);
+    out.push({
+      target: `describeSourceServersPerPoll at ${n(s.servers)} ≤ ceil(servers/200) = ${limit}`,
+      measured: n(s.describeSourceServersPerPoll),
+      met: s.describeSourceServersPerPoll <= limit,
+    });
+  }
+  for (const s of sizes)
+    out.push({
+      target: `maxServersInActiveJobs at ${n(s.servers)} ≤ ${TARGETS.maxServersInActiveJobs}`,
+      measured: n(s.maxServersInActiveJobs),
+      met: s.maxServersInActiveJobs <= TARGETS.maxServersInActiveJobs,
+    });
+  if (large)
+    out.push({
+      target: `maxPayloadBytes at 1,000 ≤ ${n(TARGETS.maxPayloadBytesAt1000)}`,
+      measured: n(large.maxPayloadBytes),
+      met: large.maxPayloadBytes <= TARGETS.maxPayloadBytesAt1000,
+    });
+  for (const s of sizes)
+    out.push({ target: `overhead at ${n(s.servers)} ≤ ${TARGETS.overhead}`, measured: s.overhead.toFixed(3), met: s.overhead <= TARGETS.overhead });
+  if (large)
+    out.push({ target: `1,000-server simulation < ${n(TARGETS.wallMsAt1000 / 1000)} s wall`, measured: `${(large.wallMs / 1000).toFixed(1)} s`, met: large.wallMs < TARGETS.wallMsAt1000 });
+  for (const b of bundles)
+    out.push({ target: `${b.name} cold load ≤ ${TARGETS.coldLoadMs} ms`, measured: `${b.coldLoadMs.toFixed(1)} ms`, met: b.coldLoadMs <= TARGETS.coldLoadMs });
+  return out;
+}

@@ -1,0 +1,205 @@
+import 'aws-sdk-client-mock-jest';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../cli/main';
+import { executionName } from '../../cli/step-functions';
+
+const sfn = mockClient(SFNClient);
+const ARN = 'arn:aws:states:ap-south-1:123456789012:stateMachine:WaveFlow';
+const EXAMPLE = join(__dirname, '..', '..', 'examples', 'waves', 'wave-12-mixed.json');
+
+/** Runs mgnctl in-process (so the SDK mock applies) and captures its output. */
+async function mgnctl(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = jest.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+beforeEach(() => sfn.reset());
+
+describe('mgnctl start', () => {
+  it('names the run <waveId>-<dd-Mon-yyyy> like the API does, or <waveId>-<run name>', () => {
+    expect(executionName('wave-12', undefined, new Date('2030-03-04T23:59:00Z'))).toBe('wave-12-04-Mar-2030');
+    expect(executionName('wave-12', 'retry-2', new Date())).toBe('wave-12-retry-2');
+  });
+
+  it('starts one execution with the validated manifest as input', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({
+        executionArn: `${ARN.replace('stateMachine', 'execution')}:wave-12-mixed-r1`,
+        startDate: new Date(),
+      });
+    const r = await mgnctl(
+      'start',
+      EXAMPLE,
+      '--state-machine-arn',
+      ARN,
+      '--run-name',
+      'r1',
+      '--region',
+      'ap-south-1',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('started wave-12-mixed-r1');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    const input = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
+    expect(input).toMatchObject({ stateMachineArn: ARN, name: 'wave-12-mixed-r1' });
+    expect(JSON.parse(input.input!)).toMatchObject({ waveId: 'wave-12-mixed', servers: expect.any(Array) });
+  });
+
+  it('sends nothing for an invalid wave or bad arguments (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ waveId: 'w 1', targetRegion: 'ap-south-1' }));
+    const r = await mgnctl('start', bad, '--state-machine-arn', ARN);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('waveId: "w 1" is not a wave id');
+    expect((await mgnctl('start', EXAMPLE)).err).toContain('--state-machine-arn: required');
+    expect((await mgnctl('start', EXAMPLE, '--state-machine-arn', ARN, '--run-name', 'a;b')).code).toBe(2);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('says how to re-run when the name is taken (a second start the same day)', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const r = await mgnctl('start', EXAMPLE, '--state-machine-arn', ARN, '--region', 'ap-south-1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/already exists; pass --run-name to run wave wave-12-mixed again/);
+  });
+});
+
+describe('mgnctl approve / reject', () => {
+  const token = 'AAAAKgAAAAIAAAAAAAAAAcanary-token-value';
+
+  it('approve sends SendTaskSuccess with the approver, and never prints the token', async () => {
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    const r = await mgnctl(
+      'approve',
+      '--task-token',
+      token,
+      '--by',
+      'alice@example.com',
+      '--region',
+      'ap-south-1',
+    );
+    expect(r.code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: token,
+      output: JSON.stringify({ approved: true, by: 'alice@example.com' }),
+    });
+    expect(`${r.out}${r.err}`).not.toContain(token);
+  });
+
+  it('reject sends SendTaskFailure ApprovalRejected with the reason; the token may come from a file', async () => {
+    sfn.on(SendTaskFailureCommand).resolves({});
+    const file = join(mkdtempSync(join(tmpdir(), 'token-')), 'token');
+    writeFileSync(file, `${token}\n`);
+    const r = await mgnctl(
+      'reject',
+      '--task-token-file',
+      file,
+      '--by',
+      'bob',
+      '--reason',
+      'app team not ready',
+      '--region',
+      'ap-south-1',
+    );
+    expect(r.code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+      taskToken: token,
+      error: 'ApprovalRejected',
+      cause: 'app team not ready (by bob)',
+    });
+  });
+
+  it('refuses incomplete answers without calling AWS, and reports an expired token as exit 1', async () => {
+    expect((await mgnctl('reject', '--task-token', token, '--by', 'bob')).err).toContain(
+      '--reason: required',
+    );
+    expect((await mgnctl('approve', '--by', 'bob')).err).toContain(
+      '--task-token or --task-token-file: required',
+    );
+    expect((await mgnctl('approve', '--task-token', token)).err).toContain('--by: required');
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const r = await mgnctl('approve', '--task-token', token, '--by', 'alice', '--region', 'ap-south-1');
+    expect(r).toMatchObject({ code: 1, err: 'mgnctl approve: TaskTimedOut: Task Timed Out' });
+  });
+});
+
+describe('mgnctl status', () => {
+  const execArn = (name: string) => `arn:aws:states:ap-south-1:123456789012:execution:WaveFlow:${name}`;
+
+  it("shows a run's status with the wave's outcome and counts", async () => {
+    sfn.on(DescribeExecutionCommand).resolves({
+      name: 'wave-12-mixed-r1',
+      status: 'SUCCEEDED',
+      startDate: new Date('2030-03-04T08:00:00Z'),
+      stopDate: new Date('2030-03-04T12:00:00Z'),
+      output: JSON.stringify({
+        waveId: 'wave-12-mixed',
+        outcome: 'completed-with-failures',
+        counts: { active: 11, failed: 1 },
+      }),
+    });
+    const r = await mgnctl('status', execArn('wave-12-mixed-r1'), '--region', 'ap-south-1');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      'wave-12-mixed-r1: SUCCEEDED, outcome completed-with-failures (11 active, 1 failed), started 2030-03-04T08:00:00.000Z, stopped 2030-03-04T12:00:00.000Z',
+    );
+  });
+
+  it("lists only the wave's own runs, newest first", async () => {
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: ['wave-1-a', 'wave-12-b', 'wave-1-c'].map((name) => ({
+        name,
+        executionArn: execArn(name),
+        stateMachineArn: ARN,
+        status: 'RUNNING',
+        startDate: new Date(),
+      })),
+    });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: execArn('wave-1-a') })
+      .resolves({ name: 'wave-1-a', status: 'FAILED', startDate: new Date('2030-01-01T00:00:00Z') });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: execArn('wave-1-c') })
+      .resolves({ name: 'wave-1-c', status: 'RUNNING', startDate: new Date('2030-01-02T00:00:00Z') });
+    const r = await mgnctl(
+      'status',
+      '--state-machine-arn',
+      ARN,
+      '--wave-id',
+      'wave-1',
+      '--json',
+      '--region',
+      'ap-south-1',
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).map((v: { name: string }) => v.name)).toEqual(['wave-1-c', 'wave-1-a']);
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
+  });
+});
