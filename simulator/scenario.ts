@@ -98,6 +98,18 @@ export const scenarioSchema = z.strictObject({
       lambdaErrorRate: z.number().min(0, 'rates are 0..1').max(1, 'rates are 0..1').optional(),
     })
     .optional(),
+  /**
+   * STS in the emulator (extension): every AssumeRole answer embeds `credentialCanary` in its secret
+   * key and session token, so tests can prove the credentials never reach logs, reports or history.
+   */
+  sts: z
+    .strictObject({
+      credentialCanary: z
+        .string()
+        .regex(/^[A-Za-z0-9]{8,64}$/, 'credentialCanary must be 8-64 letters or digits')
+        .optional(),
+    })
+    .optional(),
   interruptions: z
     .array(
       z.strictObject({

@@ -258,6 +258,8 @@ export const isReplicating = (s: SourceServer): boolean =>
   !s.isArchived && s.replication.state !== 'DISCONNECTED' && s.lifeCycle !== 'DISCONNECTED';
 
 export class Fleet {
+  /** Embedded in every STS credential handed out (scenario.sts.credentialCanary); "" for none. */
+  credentialCanary = '';
   readonly clock: VirtualClock;
   readonly documents: DocumentNames;
   private readonly events = new EventQueue();

@@ -91,6 +91,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const seed = scenario.seed ?? 1;
   const clock = options.clock ?? new VirtualClock();
   const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? true });
+  fleet.credentialCanary = scenario.sts?.credentialCanary ?? '';
   const trace = new Trace(options.traceFile);
   const throttleRandom = new SeededRandom(seed ^ 0x7a7a7a7a);
   const chaosRandom = new SeededRandom(seed ^ 0x0c4a05);

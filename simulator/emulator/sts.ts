@@ -1,6 +1,7 @@
 /**
  * STS (AWS query protocol): AssumeRole hands out short-lived credentials (installer role, cross
- * account), GetCallerIdentity says who the caller is. Credentials are random and never traced.
+ * account), GetCallerIdentity says who the caller is. Credentials are random (plus the scenario's
+ * sts.credentialCanary, if any) and never traced.
  */
 import { ApiError } from './errors';
 import type { QueryOperation } from './ec2';
@@ -35,8 +36,9 @@ export const STS_OPERATIONS: Record<string, QueryOperation> = {
       return {
         Credentials: {
           AccessKeyId: `ASIA${ctx.fleet.randomHex(16).toUpperCase()}`,
-          SecretAccessKey: ctx.fleet.randomHex(40),
-          SessionToken: `FwoGZXIvYXdzE${ctx.fleet.randomHex(120)}`,
+          // the canary (tests of secret handling) replaces the start of the secret and rides in the token
+          SecretAccessKey: `${ctx.fleet.credentialCanary}${ctx.fleet.randomHex(40)}`.slice(0, 40),
+          SessionToken: `FwoGZXIvYXdzE${ctx.fleet.credentialCanary}${ctx.fleet.randomHex(120)}`,
           Expiration: new Date(ctx.fleet.now() + duration * 1000).toISOString(),
         },
         AssumedRoleUser: { AssumedRoleId: `${roleId}:${session}`, Arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${session}` },

@@ -50,6 +50,8 @@ export interface ExecutionResult {
 /** What the runner tells an observer (the CLI's progress display) as an execution moves. */
 export interface ExecutionObserver {
   onStateEntered?(execution: string, stateName: string): void;
+  /** Every history event of the execution as the library reports it (state inputs and outputs included). */
+  onHistoryEvent?(execution: string, event: unknown): void;
   onTaskOutput?(execution: string, stateName: string, output: unknown): void;
 }
 
@@ -351,6 +353,7 @@ export class StateMachineRunner {
       for await (const event of execution.eventLogs) {
         const e = event as unknown as LibraryEvent;
         accounting.record(e);
+        this.options.observer?.onHistoryEvent?.(name, e);
         if (e.type === 'StateEntered' && e.state) this.options.observer?.onStateEntered?.(name, e.state.name);
         if (accounting.violation) stop({ status: 'FAILED', error: accounting.violation.error, cause: accounting.violation.cause });
       }

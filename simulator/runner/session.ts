@@ -120,6 +120,8 @@ export interface SimulateOptions {
   readonly virtualDate?: boolean;
   readonly sdkMaxAttempts?: number;
   readonly onProgress?: (progress: WaveProgress) => void;
+  /** Sees every history event of every execution (state inputs and outputs), as the console's execution history would. */
+  readonly onHistoryEvent?: (execution: string, event: unknown) => void;
 }
 
 export interface WaveResult {
@@ -296,6 +298,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
     };
     const observer: ExecutionObserver = {
       onStateEntered: emitProgress,
+      onHistoryEvent: options.onHistoryEvent,
       onTaskOutput: (execution, state, output) => {
         const waveId = waveOfExecution.get(execution);
         if (waveId && isObject(output) && typeof output.lastCompletedPhase === 'string') lastPhase.set(waveId, output.lastCompletedPhase as PhaseName);
