@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { findWaveFile, readCsvManifest, type WaveOverrides } from '../functions/lib/csv-manifest';
+import { decodeUtf8 } from '../functions/lib/input-text';
 import { findManifestProblems, parseManifest, type WaveManifest } from '../functions/lib/manifest';
+import { InvalidInputError } from '../functions/lib/validation';
 
 /** Thrown for a file that cannot be read or parsed; the message is the whole story. */
 export class UnreadableInputError extends Error {
@@ -15,9 +17,9 @@ export class UnreadableInputError extends Error {
 
 export function readText(file: string, what: string): string {
   try {
-    const text = readFileSync(file, 'utf8');
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return decodeUtf8(readFileSync(file), `${what} ${file}`);
   } catch (e) {
+    if (e instanceof InvalidInputError) throw new UnreadableInputError(`${file}: ${e.problems.join('; ')}`);
     const err = e as NodeJS.ErrnoException;
     const why =
       err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message;

@@ -7,6 +7,7 @@
  * CIDRs are explicit, so `cdk synth` runs offline with no credentials.
  */
 import { readFileSync } from 'node:fs';
+import { parseJsonBytes } from '../functions/lib/input-text';
 import { z } from 'zod';
 import { REGION, WAVE_ID, parseEndpointDns } from '../functions/lib/manifest';
 import { InvalidInputError, formatIssues, show } from '../functions/lib/validation';
@@ -217,17 +218,12 @@ export function parseDeployConfig(input: unknown, subject = 'deploy config'): De
 
 /** Reads and parses a deploy config file (JSON). */
 export function loadDeployConfig(file: string): DeployConfig {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new InvalidInputError(`deploy config ${file}`, [`(file): cannot be read: ${(err as Error).message}`]);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(`deploy config ${file}`, [`(file): is not valid JSON: ${(err as Error).message}`]);
-  }
-  return parseDeployConfig(json, `deploy config ${file}`);
+  // strict UTF-8, then JSON: problems on "(file)"
+  return parseDeployConfig(parseJsonBytes(bytes, `deploy config ${file}`), `deploy config ${file}`);
 }

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { WaveManifest } from '../../functions/lib/manifest';
+import { parseJsonBytes } from '../../functions/lib/input-text';
 import { InvalidInputError } from '../../functions/lib/validation';
 import { parseScenario, type Scenario } from '../../simulator/scenario';
 import type { FleetStatus, SimulateOptions, WaveProgress } from '../../simulator/runner/session';
@@ -85,8 +86,12 @@ function loadScenario(file: string | undefined, problems: string[]): Scenario | 
   if (!file) return parseScenario({});
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = parseJsonBytes(readFileSync(file), `scenario ${file}`);
   } catch (err) {
+    if (err instanceof InvalidInputError) {
+      for (const p of err.problems) problems.push(`${file}: ${p}`);
+      return undefined;
+    }
     const e = err as NodeJS.ErrnoException;
     problems.push(`${file}: ${e.code ? `cannot read (${e.code})` : `not valid JSON (${e.message})`}`);
     return undefined;

@@ -10,14 +10,12 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { WAVE_ID } from '../../functions/lib/manifest';
+import { APPROVER, BUCKET_NAME, EVENT_INPUT_PATH, RUN_NAME, START_WAVE_EVENT } from '../../functions/lib/trigger-input';
 import type { DeployConfig } from '../config';
 import { acknowledge, acknowledgeWildcardResources } from '../nag';
 
-/** The event that starts a wave on the custom bus. */
-export const START_WAVE_EVENT = { source: 'mgn-orchestrator', detailType: 'StartWave' } as const;
-
-/** `runName` in POST /waves: appended to the waveId to form the execution name. */
-export const RUN_NAME = /^[A-Za-z0-9_-]{1,16}$/;
+// The shapes and mappings of the triggers live with the flow (validate-wave parses what they produce).
+export { RUN_NAME, START_WAVE_EVENT } from '../../functions/lib/trigger-input';
 
 export interface WaveTriggersProps {
   readonly stateMachine: sfn.IStateMachine;
@@ -57,7 +55,7 @@ export class WaveTriggers extends Construct {
         eventPattern: { source: [START_WAVE_EVENT.source], detailType: [START_WAVE_EVENT.detailType] },
         targets: [
           new targets.SfnStateMachine(props.stateMachine, {
-            input: events.RuleTargetInput.fromEventPath('$.detail.manifest'),
+            input: events.RuleTargetInput.fromEventPath(EVENT_INPUT_PATH),
             retryAttempts: 3,
             maxEventAge: Duration.hours(1),
           }),
@@ -331,7 +329,7 @@ function startWaveSchema(): apigw.JsonSchema {
         additionalProperties: false,
         required: ['bucket', 'key'],
         properties: {
-          bucket: { type: apigw.JsonSchemaType.STRING, pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
+          bucket: { type: apigw.JsonSchemaType.STRING, pattern: BUCKET_NAME.source },
           key: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 1024 },
         },
       },
@@ -350,7 +348,7 @@ function approvalSchema(): apigw.JsonSchema {
     properties: {
       taskToken: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 2048 },
       decision: { type: apigw.JsonSchemaType.STRING, enum: ['approve', 'reject'] },
-      by: { type: apigw.JsonSchemaType.STRING, pattern: '^[A-Za-z0-9 _.@:/+=-]{1,128}$' },
+      by: { type: apigw.JsonSchemaType.STRING, pattern: APPROVER.source },
       reason: { type: apigw.JsonSchemaType.STRING, maxLength: 256 },
     },
   };

@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { asTryLater } from '../errors';
+import { parseJsonBytes } from '../input-text';
 import type { WaveStore } from '../ports';
 import { cachedBy, clientConfig } from './client-config';
 
@@ -26,8 +27,9 @@ export class S3WaveStore implements WaveStore {
   async getJsonFrom<T>(bucket: string, key: string): Promise<T | undefined> {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const text = await res.Body?.transformToString('utf-8');
-      return text === undefined ? undefined : (JSON.parse(text) as T);
+      const bytes = await res.Body?.transformToByteArray();
+      // strict UTF-8: a manifest with a bad byte is refused by offset, never read with U+FFFD in it
+      return bytes === undefined ? undefined : (parseJsonBytes(bytes, `s3://${bucket}/${key}`) as T);
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw asTryLater(error, 'GetObject');

@@ -1,16 +1,9 @@
-import { z } from 'zod';
 import { parseManifest, type WaveManifest } from '../manifest';
 import type { FlowDeps } from '../ports';
 import { countsOf, loadRunState, mark, newRunState, saveRunState, type RunState } from '../run-state';
 import { manifestKey, serversKey, type WaveContext } from '../wave-context';
-import { InvalidInputError, parseOrThrow } from '../validation';
-
-/** Step Functions execution names: 1-80 letters, digits, - and _. They become part of S3 keys. */
-const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
-
-const manifestLocation = z.strictObject({
-  manifestLocation: z.strictObject({ bucket: z.string().min(3).max(63), key: z.string().min(1).max(1024) }),
-});
+import { EXECUTION_NAME, parseExecutionInput } from '../trigger-input';
+import { InvalidInputError } from '../validation';
 
 export interface ValidateWaveInput {
   /** the execution input: the manifest itself, or {manifestLocation: {bucket, key}} */
@@ -20,22 +13,22 @@ export interface ValidateWaveInput {
 }
 
 async function readManifestInput(input: unknown, deps: FlowDeps): Promise<WaveManifest> {
-  if (typeof input === 'object' && input !== null && 'manifestLocation' in input) {
-    const { bucket, key } = parseOrThrow(manifestLocation, input, 'execution input').manifestLocation;
-    let stored: unknown;
-    try {
-      stored = await deps.store.getJsonFrom<unknown>(bucket, key);
-    } catch (error) {
-      // A stored manifest that is not JSON is a bad manifest; anything else (throttling, access) is not.
-      if (error instanceof SyntaxError)
-        throw new InvalidInputError('execution input', [`manifestLocation: s3://${bucket}/${key} is not JSON (${error.message})`]);
-      throw error;
-    }
-    if (stored === undefined)
-      throw new InvalidInputError('execution input', [`manifestLocation: no object at s3://${bucket}/${key}`]);
-    return parseManifest(stored);
+  const parsed = parseExecutionInput(input);
+  if ('manifest' in parsed) return parseManifest(parsed.manifest);
+  const { bucket, key } = parsed.manifestLocation;
+  let stored: unknown;
+  try {
+    stored = await deps.store.getJsonFrom<unknown>(bucket, key);
+  } catch (error) {
+    // A stored manifest that is not JSON (or not UTF-8) is a bad manifest; anything else (throttling, access) is not.
+    if (error instanceof SyntaxError)
+      throw new InvalidInputError('execution input', [`manifestLocation: s3://${bucket}/${key} is not JSON (${error.message})`]);
+    if (error instanceof InvalidInputError)
+      throw new InvalidInputError('execution input', error.problems.map((p) => `manifestLocation: s3://${bucket}/${key} ${p}`));
+    throw error;
   }
-  return parseManifest(input);
+  if (stored === undefined) throw new InvalidInputError('execution input', [`manifestLocation: no object at s3://${bucket}/${key}`]);
+  return parseManifest(stored);
 }
 
 /**
@@ -43,7 +36,7 @@ async function readManifestInput(input: unknown, deps: FlowDeps): Promise<WaveMa
  * the run's fresh server records, and returns the first wave context.
  */
 export async function validateWave(event: ValidateWaveInput, deps: FlowDeps): Promise<WaveContext> {
-  if (typeof event.runId !== 'string' || !RUN_ID.test(event.runId))
+  if (typeof event.runId !== 'string' || !EXECUTION_NAME.test(event.runId))
     throw new InvalidInputError('execution', [`runId: ${JSON.stringify(event.runId)} is not an execution name (1-80 letters, digits, - _)`]);
   const runId = event.runId;
   const manifest = await readManifestInput(event.input, deps);
