@@ -1,18 +1,18 @@
 /**
- * cdk-nag (v3) wiring: the AwsSolutions pack runs on every synth (infra/app.ts, and the tests),
+ * cdk-nag (v3) wiring: the AwsSolutions and Serverless packs run on every synth (infra/app.ts, and the tests),
  * and each construct acknowledges the findings it knowingly accepts, next to the code that causes
  * them, each with its own reason. Anything not acknowledged fails the synth.
  */
 import { Stack, Validations, type App } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
-/** Registers the AwsSolutions checks on the app. */
+/** Registers the AwsSolutions and Serverless checks on the app. */
 export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
 }
 
-/** Acknowledges one finding (`AwsSolutions-XX` or `AwsSolutions-XX[finding]`) on a construct and its children. */
+/** Acknowledges one finding (`AwsSolutions-XX`, `Serverless-XX`, optionally `[finding]`) on a construct and its children. */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
   if (!reason.trim()) throw new Error(`acknowledging ${id} needs a reason`);
   Validations.of(scope).acknowledge({ id, reason });

@@ -123,6 +123,21 @@ export class OrchestratorFunctions extends Construct {
         'AwsSolutions-L1',
         'Node.js 22 is the runtime the bundles are built and tested for (esbuild.config.mjs targets node22); move with the build target, not ahead of it',
       );
+      acknowledge(
+        fn,
+        'Serverless-LambdaLatestVersion',
+        'Node.js 22 is the runtime the bundles are built and tested for (esbuild.config.mjs targets node22); move with the build target, not ahead of it',
+      );
+      acknowledge(
+        fn,
+        'Serverless-LambdaTracing',
+        "The state machine traces every execution with X-Ray, each Lambda task's timing and error included; active tracing per function would add xray:PutTraceSegments on '*' to every step's least-privilege role for little more",
+      );
+      acknowledge(
+        fn,
+        'Serverless-LambdaDLQ',
+        'Only the state machine invokes this function, synchronously (Task state); a dead-letter target applies to asynchronous invocations only. Failures surface as task errors the state machine retries or catches',
+      );
       this.functions[step.name] = fn;
     }
   }

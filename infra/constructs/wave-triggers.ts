@@ -61,6 +61,11 @@ export class WaveTriggers extends Construct {
           }),
         ],
       });
+      acknowledge(
+        this.startWaveRule,
+        'Serverless-EventBusDLQ',
+        'A StartWave event carries a whole wave manifest (the server inventory); a dead-letter queue would keep a second copy of it outside the encrypted wave bucket. An event StartExecution refuses after 3 retries within an hour is answered by the sender resubmitting (the execution name makes a repeat harmless)',
+      );
     }
 
     if (props.schedules.length) {
@@ -124,6 +129,9 @@ export class WaveTriggers extends Construct {
         loggingLevel: apigw.MethodLoggingLevel.INFO,
         // Bodies carry manifests and task tokens: never into the execution logs.
         dataTraceEnabled: false,
+        // A handful of operators and schedulers call this API: anything faster is a runaway script.
+        throttlingRateLimit: 10,
+        throttlingBurstLimit: 20,
         tracingEnabled: true,
       },
     });
