@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { parseArgs } from 'node:util';
 import { awsErrorLine, stepFunctions } from './step-functions';
+import { parseCommandArgs } from './arguments';
 
 /** The approver's name as the state machine records it. */
 const APPROVER = /^[A-Za-z0-9 ._@+=:,/-]{1,128}$/;
@@ -28,24 +28,19 @@ options:
 exit codes: 0 sent, 2 bad arguments, 1 AWS refused (e.g. TaskTimedOut, InvalidToken)`;
 
 export async function answerApproval(decision: 'approve' | 'reject', argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        'task-token': { type: 'string' },
-        'task-token-file': { type: 'string' },
-        by: { type: 'string' },
-        reason: { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`mgnctl ${decision}: ${(e as Error).message}\n\n${usage(decision)}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(decision, usage(decision), {
+    args: argv,
+    strict: true,
+    options: {
+      'task-token': { type: 'string' },
+      'task-token-file': { type: 'string' },
+      by: { type: 'string' },
+      reason: { type: 'string' },
+      region: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   if (values.help) {
     console.log(usage(decision));

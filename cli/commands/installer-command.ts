@@ -2,10 +2,10 @@
  * `mgnctl installer-command`: the agent install command for one server in an isolated network,
  * for an operator who installs by hand (or wants to see what the SSM document runs).
  */
-import { parseArgs } from 'node:util';
 import { CredentialsMode, installCommand, InstallTarget } from '../../functions/lib/installer';
 import type { OsFamily } from '../../functions/lib/manifest';
 import { InvalidInputError } from '../../functions/lib/validation';
+import { parseCommandArgs } from '../arguments';
 
 export const summary = 'print the MGN agent installer URL and install command for the isolated network';
 
@@ -65,35 +65,26 @@ const list = (value: string | undefined) =>
         .filter((v) => v !== '');
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        os: { type: 'string' },
-        region: { type: 'string' },
-        'mgn-endpoint': { type: 'string' },
-        's3-endpoint': { type: 'string' },
-        devices: { type: 'string' },
-        tags: { type: 'string' },
-        'user-provided-id': { type: 'string' },
-        credentials: { type: 'string' },
-        'credentials-parameter': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`mgnctl installer-command: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_BAD_INPUT;
-  }
+  const parsed = parseCommandArgs('installer-command', USAGE, {
+    args: argv,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      os: { type: 'string' },
+      region: { type: 'string' },
+      'mgn-endpoint': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      devices: { type: 'string' },
+      tags: { type: 'string' },
+      'user-provided-id': { type: 'string' },
+      credentials: { type: 'string' },
+      'credentials-parameter': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    console.log(USAGE);
-    return EXIT_OK;
-  }
   const missing = (['os', 'region', 'mgn-endpoint', 's3-endpoint'] as const).filter(
     (k) => v[k] === undefined,
   );

@@ -4,9 +4,9 @@
  * deployed state machine with the manifest as its input.
  */
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { parseArgs } from 'node:util';
 import { loadManifestFile } from '../manifest-files';
 import { awsErrorLine, executionName, RUN_NAME, stepFunctions } from '../step-functions';
+import { parseCommandArgs } from '../arguments';
 
 export const summary = 'validate a wave and start it on the deployed state machine';
 
@@ -32,30 +32,21 @@ const MAX_INPUT_BYTES = 262_144;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'state-machine-arn': { type: 'string' },
-        'run-name': { type: 'string' },
-        'wave-file': { type: 'string' },
-        region: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`mgnctl start: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('start', USAGE, {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'state-machine-arn': { type: 'string' },
+      'run-name': { type: 'string' },
+      'wave-file': { type: 'string' },
+      region: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const problems: string[] = [];
   if (positionals.length !== 1) problems.push(`give exactly one manifest file (got ${positionals.length})`);
   const arn = values['state-machine-arn'];

@@ -7,9 +7,9 @@ import {
   ListExecutionsCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
-import { parseArgs } from 'node:util';
 import { WAVE_ID } from '../../functions/lib/manifest';
 import { awsErrorLine, stepFunctions } from '../step-functions';
+import { parseCommandArgs } from '../arguments';
 
 export const summary = 'show where a wave run stands on the deployed state machine';
 
@@ -60,29 +60,20 @@ const line = (v: RunView) =>
   }, started ${v.startDate ?? '?'}${v.stopDate ? `, stopped ${v.stopDate}` : ''}`;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'state-machine-arn': { type: 'string' },
-        'wave-id': { type: 'string' },
-        region: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`mgnctl status: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('status', USAGE, {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'state-machine-arn': { type: 'string' },
+      'wave-id': { type: 'string' },
+      region: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const byWave = values['wave-id'] !== undefined || values['state-machine-arn'] !== undefined;
   const problems: string[] = [];
   if (byWave) {

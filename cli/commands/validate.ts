@@ -4,7 +4,6 @@
  * `<path>: <what is wrong and what is allowed>` line each, exit 2.
  */
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { findWaveFileProblems, WaveOverrides } from '../../functions/lib/csv-manifest';
 import { WaveManifest } from '../../functions/lib/manifest';
 import {
@@ -14,6 +13,7 @@ import {
   readText,
   UnreadableInputError,
 } from '../manifest-files';
+import { parseCommandArgs } from '../arguments';
 
 export { locateJsonError } from '../manifest-files';
 
@@ -47,30 +47,21 @@ function describe(m: WaveManifest): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'wave-file': { type: 'string' },
-        'wave-id': { type: 'string' },
-        'target-region': { type: 'string' },
-        'mgn-endpoint': { type: 'string' },
-        's3-endpoint': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`mgnctl validate: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_BAD_INPUT;
-  }
+  const parsed = parseCommandArgs('validate', USAGE, {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'wave-file': { type: 'string' },
+      'wave-id': { type: 'string' },
+      'target-region': { type: 'string' },
+      'mgn-endpoint': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT_OK;
-  }
   if (positionals.length !== 1) {
     console.error(`mgnctl validate: give exactly one manifest file (got ${positionals.length})\n\n${USAGE}`);
     return EXIT_BAD_INPUT;
