@@ -4,7 +4,8 @@
  */
 import type { ServerSpec, WaveManifest } from './manifest';
 import type { LifecycleState, MgnPort, SourceServerView } from './ports';
-import type { RunState, ServerRecord } from './run-state';
+import type { PhaseName } from './phases';
+import { activeServers, failServer, mark, type RunState, type ServerRecord } from './run-state';
 
 const lower = (v: string | undefined) => v?.toLowerCase();
 const shortName = (v: string | undefined) => lower(v)?.split('.')[0];
@@ -16,7 +17,8 @@ const shortName = (v: string | undefined) => lower(v)?.split('.')[0];
  * install commands stay identical and are sent in batches.
  */
 export const agentUserProvidedId = (spec: ServerSpec): string | undefined =>
-  spec.userProvidedId ?? (spec.source.type === 'onprem' && !spec.source.hostname ? spec.source.managedInstanceId : undefined);
+  spec.userProvidedId ??
+  (spec.source.type === 'onprem' && !spec.source.hostname ? spec.source.managedInstanceId : undefined);
 
 /** Does this MGN source server stand for this manifest server? (userProvidedID or identificationHints) */
 export function isSameServer(spec: ServerSpec, candidate: SourceServerView): boolean {
@@ -36,7 +38,10 @@ export function isSameServer(spec: ServerSpec, candidate: SourceServerView): boo
  * server this wave already migrated (a re-run after finalize must not install and launch it again);
  * any other archived server is history, and the host is installed afresh.
  */
-export function matchSourceServers(specs: readonly ServerSpec[], known: readonly SourceServerView[]): Map<string, SourceServerView> {
+export function matchSourceServers(
+  specs: readonly ServerSpec[],
+  known: readonly SourceServerView[],
+): Map<string, SourceServerView> {
   const out = new Map<string, SourceServerView>();
   const live = known.filter((k) => !k.isArchived);
   const migrated = known.filter((k) => k.isArchived && isFinalized(k));
@@ -54,8 +59,14 @@ export function matchSourceServers(specs: readonly ServerSpec[], known: readonly
  * every record it holds; the rest are described by id (the adapter asks ≤ 200 ids per call), so a
  * poll costs ceil(records / 200) DescribeSourceServers calls, or the listing's pages.
  */
-export async function readWave(mgn: MgnPort, manifest: WaveManifest, state: RunState): Promise<Map<string, SourceServerView>> {
-  const records = state.servers.filter((r) => r.status === 'active' || (r.cleanup !== undefined && !r.cleanup.finished));
+export async function readWave(
+  mgn: MgnPort,
+  manifest: WaveManifest,
+  state: RunState,
+): Promise<Map<string, SourceServerView>> {
+  const records = state.servers.filter(
+    (r) => r.status === 'active' || (r.cleanup !== undefined && !r.cleanup.finished),
+  );
   const active = records.filter((r) => r.status === 'active');
   const out = new Map<string, SourceServerView>();
   let toDescribe = records;
@@ -80,7 +91,10 @@ export async function readWave(mgn: MgnPort, manifest: WaveManifest, state: RunS
 }
 
 /** The current MGN view of the given records that have a source server id, by server name. */
-export async function describeRecords(mgn: MgnPort, records: readonly ServerRecord[]): Promise<Map<string, SourceServerView>> {
+export async function describeRecords(
+  mgn: MgnPort,
+  records: readonly ServerRecord[],
+): Promise<Map<string, SourceServerView>> {
   const ids = [...new Set(records.map((r) => r.sourceServerId).filter((id): id is string => Boolean(id)))];
   const views = ids.length > 0 ? await mgn.describeSourceServers(ids) : [];
   const byId = new Map(views.map((v) => [v.sourceServerId, v]));
@@ -126,3 +140,24 @@ export const reached = (view: SourceServerView | undefined, state: LifecycleStat
 
 /** Finalised: FinalizeCutover has run (CUTOVER, or DISCONNECTED after it). */
 export const isFinalized = (view: SourceServerView | undefined): boolean => reached(view, 'CUTOVER');
+
+/**
+ * The active servers a phase still has to work on, each with MGN's view of it. A server MGN no
+ * longer knows is set aside; one already at or past `past` (when given) is marked skipped.
+ */
+export function serversInPhase(
+  state: RunState,
+  views: ReadonlyMap<string, SourceServerView>,
+  phase: PhaseName,
+  at: Date,
+  past?: LifecycleState,
+): { record: ServerRecord; view: SourceServerView }[] {
+  const out: { record: ServerRecord; view: SourceServerView }[] = [];
+  for (const record of activeServers(state)) {
+    const view = views.get(record.name);
+    if (!view) failServer(record, phase, 'MGN no longer knows this source server', at);
+    else if (past && reached(view, past)) mark(record, phase, 'skipped', at);
+    else out.push({ record, view });
+  }
+  return out;
+}

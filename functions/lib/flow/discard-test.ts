@@ -19,13 +19,18 @@ export async function discardTest(ctx: WaveContext, deps: FlowDeps): Promise<Wav
   for (const r of activeServers(state)) {
     const view = views.get(r.name);
     mark(r, 'approval', 'skipped', at);
-    if (view && reached(view, 'TESTING') && !reached(view, 'READY_FOR_CUTOVER')) requestCleanup(r, 'discard', 'READY_FOR_TEST');
-    else if (view?.lifecycleState === 'READY_FOR_TEST' && r.testLaunch?.instanceId) requestCleanup(r, 'discard', 'READY_FOR_TEST');
+    if (view && reached(view, 'TESTING') && !reached(view, 'READY_FOR_CUTOVER'))
+      requestCleanup(r, 'discard', 'READY_FOR_TEST');
+    else if (view?.lifecycleState === 'READY_FOR_TEST' && r.testLaunch?.instanceId)
+      requestCleanup(r, 'discard', 'READY_FOR_TEST');
   }
   const left = await retireTargetInstances(deps, state.servers, views);
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
-  deps.log.info('test instances discarded after rejection', { cleanupLeft: left, reason: ctx.rejection?.Error ?? 'not approved' });
+  deps.log.info('test instances discarded after rejection', {
+    cleanupLeft: left,
+    reason: ctx.rejection?.Error ?? 'not approved',
+  });
   return left === 0
     ? { ...phaseDone(ctx, 'approval', counts), outcome: 'rejected' }
     : pollAgain(ctx, 'approval', DISCARD_POLL_SECONDS, counts);

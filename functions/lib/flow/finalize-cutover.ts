@@ -1,8 +1,8 @@
 import { forEachConcurrently } from '../batching';
 import { TryLaterError, reasonOf } from '../errors';
 import type { FlowDeps } from '../ports';
-import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
-import { isFinalized, readWave } from '../source-servers';
+import { countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
+import { isFinalized, readWave, serversInPhase } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
 /**
@@ -29,12 +29,7 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
   let left = 0;
   let refused: string | undefined;
   const toCall: { record: (typeof state.servers)[number]; sourceServerId: string; finalized: boolean }[] = [];
-  for (const r of activeServers(state)) {
-    const view = views.get(r.name);
-    if (!view) {
-      failServer(r, 'finalize', 'MGN no longer knows this source server', at);
-      continue;
-    }
+  for (const { record: r, view } of serversInPhase(state, views, 'finalize', at)) {
     const finalized = isFinalized(view);
     const needsArchive = ctx.phases.archive && !view.isArchived;
     if (finalized && !needsArchive) {
@@ -42,11 +37,17 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
       continue;
     }
     if (!finalized && view.lifecycleState !== 'CUTTING_OVER') {
-      failServer(r, 'finalize', `lifecycle ${view.lifecycleState ?? 'unknown'}: no launched cutover to finalise`, at);
+      failServer(
+        r,
+        'finalize',
+        `lifecycle ${view.lifecycleState ?? 'unknown'}: no launched cutover to finalise`,
+        at,
+      );
       continue;
     }
     left += 1;
-    if (toCall.length < MAX_CALLS_PER_POLL) toCall.push({ record: r, sourceServerId: view.sourceServerId, finalized });
+    if (toCall.length < MAX_CALLS_PER_POLL)
+      toCall.push({ record: r, sourceServerId: view.sourceServerId, finalized });
   }
   await forEachConcurrently(toCall, CALL_CONCURRENCY, async ({ record: r, sourceServerId, finalized }) => {
     if (refused) return;
@@ -71,5 +72,7 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info('finalize poll', { calls, left, refused, ...counts });
-  return left === 0 ? phaseDone(ctx, 'finalize', counts) : pollAgain(ctx, 'finalize', FINALIZE_POLL_SECONDS, counts);
+  return left === 0
+    ? phaseDone(ctx, 'finalize', counts)
+    : pollAgain(ctx, 'finalize', FINALIZE_POLL_SECONDS, counts);
 }

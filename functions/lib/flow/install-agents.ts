@@ -30,7 +30,10 @@ export const INSTALL_IDLE_SHARE = 0.25;
  * many polls the phase costs, about a dozen instead of one every 30 s.
  */
 export const nextInstallWait = (elapsedSeconds: number): number =>
-  Math.min(MAX_INSTALL_POLL_SECONDS, Math.max(INSTALL_POLL_SECONDS, Math.round(INSTALL_IDLE_SHARE * elapsedSeconds)));
+  Math.min(
+    MAX_INSTALL_POLL_SECONDS,
+    Math.max(INSTALL_POLL_SECONDS, Math.round(INSTALL_IDLE_SHARE * elapsedSeconds)),
+  );
 export const PRECHECK_TIMEOUT_SECONDS = 600;
 export const INSTALL_TIMEOUT_SECONDS = 3600;
 /** How long past a command's own timeout we wait for SSM to list an invocation before giving up on it. */
@@ -49,12 +52,20 @@ export const precheckParameters = (manifest: WaveManifest): Record<string, strin
 });
 
 /** Parameters of the install documents (CONTRACTS.md). Never credentials: only a parameter name. */
-export const installParameters = (manifest: WaveManifest, spec: ServerSpec, credentialsParameter: string): Record<string, string[]> => ({
+export const installParameters = (
+  manifest: WaveManifest,
+  spec: ServerSpec,
+  credentialsParameter: string,
+): Record<string, string[]> => ({
   region: [manifest.targetRegion],
   mgnEndpoint: [manifest.endpoints.mgn],
   s3Endpoint: [manifest.endpoints.s3],
   devices: [(spec.devices ?? []).join(',')],
-  tags: [Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(',')],
+  tags: [
+    Object.entries(spec.tags ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+  ],
   userProvidedId: [agentUserProvidedId(spec) ?? ''],
   credentialsParameter: [credentialsParameter],
 });
@@ -64,7 +75,10 @@ const installDocumentFor = (deps: FlowDeps, spec: ServerSpec) =>
 
 /** Reads back every command still running, advancing or setting aside each server. */
 async function readResults(deps: FlowDeps, records: ServerRecord[], at: Date): Promise<void> {
-  const waiting = records.filter((r) => r.install?.commandId && (r.install.stage === 'precheck-sent' || r.install.stage === 'install-sent'));
+  const waiting = records.filter(
+    (r) =>
+      r.install?.commandId && (r.install.stage === 'precheck-sent' || r.install.stage === 'install-sent'),
+  );
   for (const [, group] of groupBy(waiting, (r) => `${r.ssmRegion} ${r.install!.commandId}`)) {
     const { commandId } = group[0].install!;
     const invocations = await deps.ssm(group[0].ssmRegion).listCommandInvocations(commandId!);
@@ -73,28 +87,47 @@ async function readResults(deps: FlowDeps, records: ServerRecord[], at: Date): P
       const install = r.install!;
       const isPrecheck = install.stage === 'precheck-sent';
       const phase = isPrecheck ? 'precheck' : 'install';
-      const outcome = commandOutcome(isPrecheck ? 'host precheck' : 'agent install', byInstance.get(r.sourceInstanceId));
+      const outcome = commandOutcome(
+        isPrecheck ? 'host precheck' : 'agent install',
+        byInstance.get(r.sourceInstanceId),
+      );
       if (outcome.kind === 'failure') failServer(r, phase, outcome.reason, at);
       else if (outcome.kind === 'success') {
         install.stage = isPrecheck ? 'precheck-passed' : 'installed';
         install.commandId = undefined;
         mark(r, phase, 'done', at);
       } else {
-        const limit = (isPrecheck ? PRECHECK_TIMEOUT_SECONDS : INSTALL_TIMEOUT_SECONDS) + RESULT_GRACE_SECONDS;
+        const limit =
+          (isPrecheck ? PRECHECK_TIMEOUT_SECONDS : INSTALL_TIMEOUT_SECONDS) + RESULT_GRACE_SECONDS;
         if (install.sentAt && (at.getTime() - Date.parse(install.sentAt)) / 1000 > limit)
-          failServer(r, phase, `no result from SSM for command ${commandId} after ${Math.round(limit / 60)} minutes`, at);
+          failServer(
+            r,
+            phase,
+            `no result from SSM for command ${commandId} after ${Math.round(limit / 60)} minutes`,
+            at,
+          );
       }
     }
   }
 }
 
 /** Short-lived installer credentials into a SecureString parameter in each region that installs; returns the name. */
-async function stageInstallerCredentials(deps: FlowDeps, manifest: WaveManifest, state: RunState, regions: string[]): Promise<string> {
+async function stageInstallerCredentials(
+  deps: FlowDeps,
+  manifest: WaveManifest,
+  state: RunState,
+  regions: string[],
+): Promise<string> {
   if (manifest.options.credentials !== 'installer-role') return '';
   const roleArn = deps.config.installerRoleArn;
-  if (!roleArn) throw new ConfigurationError('options.credentials is "installer-role" but INSTALLER_ROLE_ARN is not set');
+  if (!roleArn)
+    throw new ConfigurationError('options.credentials is "installer-role" but INSTALLER_ROLE_ARN is not set');
   const name = credentialsParameterName(state.waveId, state.runId);
-  const credentials = await deps.sts.assumeRole(roleArn, `mgn-install-${state.waveId}`.slice(0, 64), INSTALLER_CREDENTIALS_SECONDS);
+  const credentials = await deps.sts.assumeRole(
+    roleArn,
+    `mgn-install-${state.waveId}`.slice(0, 64),
+    INSTALLER_CREDENTIALS_SECONDS,
+  );
   // The shape `aws sts assume-role` prints under "Credentials", so host scripts read it with familiar keys.
   const value = JSON.stringify({
     AccessKeyId: credentials.accessKeyId,
@@ -104,7 +137,8 @@ async function stageInstallerCredentials(deps: FlowDeps, manifest: WaveManifest,
   });
   for (const region of regions) {
     await deps.ssm(region).putSecureParameter(name, value);
-    if (!state.credentialParameters.some((p) => p.region === region && p.name === name)) state.credentialParameters.push({ region, name });
+    if (!state.credentialParameters.some((p) => p.region === region && p.name === name))
+      state.credentialParameters.push({ region, name });
   }
   deps.log.info('installer credentials staged in SSM', { parameter: name, regions });
   return name;
@@ -113,7 +147,8 @@ async function stageInstallerCredentials(deps: FlowDeps, manifest: WaveManifest,
 /** Deletes every staged credentials parameter (installs ended, or the wave stops). */
 export async function removeInstallerCredentials(deps: FlowDeps, state: RunState): Promise<void> {
   for (const p of state.credentialParameters) await deps.ssm(p.region).deleteParameter(p.name);
-  if (state.credentialParameters.length > 0) deps.log.info('installer credentials removed', { parameters: state.credentialParameters.length });
+  if (state.credentialParameters.length > 0)
+    deps.log.info('installer credentials removed', { parameters: state.credentialParameters.length });
   state.credentialParameters = [];
 }
 
@@ -126,7 +161,10 @@ async function sendBatches(
 ): Promise<void> {
   for (const [, group] of groupBy(records, keyOf)) {
     for (const batch of chunk(group, MAX_INSTANCES_PER_COMMAND)) {
-      const commandId = await send(batch, batch.map((r) => r.sourceInstanceId));
+      const commandId = await send(
+        batch,
+        batch.map((r) => r.sourceInstanceId),
+      );
       for (const r of batch) {
         r.install = { stage, commandId, sentAt: at.toISOString() };
         mark(r, stage === 'precheck-sent' ? 'precheck' : 'install', 'started', at);
@@ -176,7 +214,8 @@ export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<W
   if (toInstall.length > 0) {
     const regions = [...new Set(toInstall.map((r) => r.ssmRegion))];
     const credentialsParameter = await stageInstallerCredentials(deps, manifest, state, regions);
-    const paramsOf = (r: ServerRecord) => installParameters(manifest, specOf(manifest, r), credentialsParameter);
+    const paramsOf = (r: ServerRecord) =>
+      installParameters(manifest, specOf(manifest, r), credentialsParameter);
     await sendBatches(
       toInstall,
       (r) => `${r.ssmRegion} ${installDocumentFor(deps, specOf(manifest, r))} ${JSON.stringify(paramsOf(r))}`,

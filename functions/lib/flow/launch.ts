@@ -24,7 +24,7 @@ import {
   type ServerRecord,
 } from '../run-state';
 import { advanceQuiesce } from '../quiesce';
-import { reached, readWave, specOf } from '../source-servers';
+import { readWave, serversInPhase, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 import { MAX_SERVERS_PER_JOB, requestCleanup, retireTargetInstances } from './target-instances';
 
@@ -96,7 +96,14 @@ export function shortestLaunchJobSeconds(jobs: readonly JobView[]): number | und
   for (const j of jobs) {
     const start = seconds(j.creationDateTime);
     const end = seconds(j.endDateTime);
-    if (j.type !== 'LAUNCH' || j.status !== 'COMPLETED' || start === undefined || end === undefined || end < start) continue;
+    if (
+      j.type !== 'LAUNCH' ||
+      j.status !== 'COMPLETED' ||
+      start === undefined ||
+      end === undefined ||
+      end < start
+    )
+      continue;
     shortest = Math.min(shortest ?? Infinity, end - start);
   }
   return shortest;
@@ -118,9 +125,12 @@ export function nextLaunchWait(input: {
   readonly held: number;
   readonly pollSeconds: number;
 }): number {
-  if (input.held > 0 || input.shortestJobSeconds === undefined || input.activeJobStarts.length === 0) return input.pollSeconds;
+  if (input.held > 0 || input.shortestJobSeconds === undefined || input.activeJobStarts.length === 0)
+    return input.pollSeconds;
   const untilEnd = Math.min(...input.activeJobStarts) + input.shortestJobSeconds - input.nowSeconds;
-  return untilEnd > input.pollSeconds ? Math.min(MAX_LAUNCH_WAIT_SECONDS, Math.ceil(untilEnd) + 1) : input.pollSeconds;
+  return untilEnd > input.pollSeconds
+    ? Math.min(MAX_LAUNCH_WAIT_SECONDS, Math.ceil(untilEnd) + 1)
+    : input.pollSeconds;
 }
 
 /** Servers in active jobs account-wide, and the number of active jobs. */
@@ -160,12 +170,17 @@ function classify(
       progress.jobId = undefined;
       return { state: 'queue' };
     }
-    const failed = entry?.launchStatus === 'FAILED' || entry?.launchStatus === 'TERMINATED' || job.status === 'COMPLETED';
+    const failed =
+      entry?.launchStatus === 'FAILED' || entry?.launchStatus === 'TERMINATED' || job.status === 'COMPLETED';
     if (!failed) return { state: 'in-flight' };
     progress.jobId = undefined;
-    return { state: 'queue', failedLaunch: `launch job ${jobId} ended with ${entry?.launchStatus ?? 'no launch'} for this server` };
+    return {
+      state: 'queue',
+      failedLaunch: `launch job ${jobId} ended with ${entry?.launchStatus ?? 'no launch'} for this server`,
+    };
   }
-  if (view.lifecycleState === rules.launchFrom || view.lifecycleState === rules.launched) return { state: 'queue' };
+  if (view.lifecycleState === rules.launchFrom || view.lifecycleState === rules.launched)
+    return { state: 'queue' };
   return { state: 'hold' };
 }
 
@@ -189,7 +204,9 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   const timedOut = (at.getTime() - phaseStartedAt) / 1000 > LAUNCH_PHASE_TIMEOUT_SECONDS;
   const views = await readWave(deps.mgn, manifest, state);
 
-  const recentJobs = await deps.mgn.listJobs(new Date(at.getTime() - ACTIVE_JOB_LOOKBACK_SECONDS * 1000).toISOString());
+  const recentJobs = await deps.mgn.listJobs(
+    new Date(at.getTime() - ACTIVE_JOB_LOOKBACK_SECONDS * 1000).toISOString(),
+  );
   const activeJobOf = new Map<string, string>();
   for (const job of recentJobs)
     if (job.status !== 'COMPLETED' && job.initiatedBy === rules.initiatedBy)
@@ -197,28 +214,24 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   const knownJobIds = new Set<string>();
   for (const r of activeServers(state)) {
     const v = views.get(r.name);
-    const id = rules.progressOf(r).jobId ?? (v && v.lifecycleState === rules.launched ? rules.lastJobOf(v) : undefined);
+    const id =
+      rules.progressOf(r).jobId ??
+      (v && v.lifecycleState === rules.launched ? rules.lastJobOf(v) : undefined);
     if (id) knownJobIds.add(id);
   }
   const recentById = new Map(recentJobs.map((j) => [j.jobId, j]));
   const missing = [...knownJobIds].filter((id) => !recentById.has(id));
-  const jobs = new Map([...recentById, ...(missing.length > 0 ? (await deps.mgn.describeJobs(missing)).map((j) => [j.jobId, j] as const) : [])]);
+  const jobs = new Map([
+    ...recentById,
+    ...(missing.length > 0 ? (await deps.mgn.describeJobs(missing)).map((j) => [j.jobId, j] as const) : []),
+  ]);
 
   const queue: ServerRecord[] = [];
   /** cutover candidates whose source must be quiesced first (options.quiesce) */
   const toQuiesce: ServerRecord[] = [];
   let inFlight = 0;
   let held = 0;
-  for (const record of activeServers(state)) {
-    const view = views.get(record.name);
-    if (!view) {
-      failServer(record, rules.phase, 'MGN no longer knows this source server', at);
-      continue;
-    }
-    if (reached(view, rules.past)) {
-      mark(record, rules.phase, 'skipped', at);
-      continue;
-    }
+  for (const { record, view } of serversInPhase(state, views, rules.phase, at, rules.past)) {
     const { state: launchState, failedLaunch } = classify(rules, record, view, jobs, activeJobOf);
     const progress = rules.progressOf(record);
     if (launchState === 'launched') mark(record, rules.phase, 'done', at);
@@ -231,7 +244,8 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
       if (hold) {
         progress.lastRefusal = hold;
         held += 1;
-      } else if (kind === 'cutover' && manifest.options.quiesce && record.quiesce?.stage !== 'done') toQuiesce.push(record);
+      } else if (kind === 'cutover' && manifest.options.quiesce && record.quiesce?.stage !== 'done')
+        toQuiesce.push(record);
       else queue.push(record);
     } else {
       progress.lastRefusal = `lifecycle ${view.lifecycleState ?? 'unknown'} is not ${rules.launchFrom}`;
@@ -240,7 +254,12 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   }
 
   if (toQuiesce.length > 0) {
-    const quiesce = await advanceQuiesce(deps, ctx.waveId, toQuiesce.map((record) => ({ record, spec: specOf(manifest, record) })), at);
+    const quiesce = await advanceQuiesce(
+      deps,
+      ctx.waveId,
+      toQuiesce.map((record) => ({ record, spec: specOf(manifest, record) })),
+      at,
+    );
     for (const { record, reason } of quiesce.failed) failServer(record, rules.phase, reason, at);
     queue.push(...quiesce.ready);
     held += toQuiesce.length - quiesce.ready.length - quiesce.failed.length;
@@ -256,7 +275,10 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   /** Starts one job; a refusal other than "not now" is narrowed down to the server(s) it concerns. */
   const startJob = async (batch: ServerRecord[]): Promise<void> => {
     try {
-      const job = await rules.start(deps, batch.map((r) => r.sourceServerId!));
+      const job = await rules.start(
+        deps,
+        batch.map((r) => r.sourceServerId!),
+      );
       startedJobs.push(job);
       for (const r of batch) {
         const progress = rules.progressOf(r);
@@ -275,9 +297,12 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
         refused = `${error.code}: ${error.message}`;
         queue.unshift(...batch);
         for (const r of queue) rules.progressOf(r).lastRefusal = refused;
-      } else if (batch.length === 1) failServer(batch[0], rules.phase, `MGN refused the launch: ${reasonOf(error)}`, at);
-      else for (const r of batch) if (!refused && room > 0 && jobSlots > 0) await startJob([r]);
-        else queue.push(r);
+      } else if (batch.length === 1)
+        failServer(batch[0], rules.phase, `MGN refused the launch: ${reasonOf(error)}`, at);
+      else
+        for (const r of batch)
+          if (!refused && room > 0 && jobSlots > 0) await startJob([r]);
+          else queue.push(r);
     }
   };
   while (queue.length > 0 && room > 0 && jobSlots > 0 && !refused)
@@ -287,8 +312,17 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
   if (timedOut)
     for (const r of activeServers(state)) {
       const p = rules.progressOf(r);
-      if (p.jobId || r.timeline.some((e) => e.phase === rules.phase && (e.status === 'done' || e.status === 'skipped'))) continue;
-      failServer(r, rules.phase, `not launched within ${LAUNCH_PHASE_TIMEOUT_SECONDS / 3600}h${p.lastRefusal ? `: ${p.lastRefusal}` : ''}`, at);
+      if (
+        p.jobId ||
+        r.timeline.some((e) => e.phase === rules.phase && (e.status === 'done' || e.status === 'skipped'))
+      )
+        continue;
+      failServer(
+        r,
+        rules.phase,
+        `not launched within ${LAUNCH_PHASE_TIMEOUT_SECONDS / 3600}h${p.lastRefusal ? `: ${p.lastRefusal}` : ''}`,
+        at,
+      );
     }
 
   // readWave read the servers being retired too; this poll launched none of them.
@@ -296,9 +330,19 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
 
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
-  deps.log.info(`${kind} launch poll`, { started, inFlight, queued, held, activeServersInJobs: load.servers, refused, ...counts });
+  deps.log.info(`${kind} launch poll`, {
+    started,
+    inFlight,
+    queued,
+    held,
+    activeServersInJobs: load.servers,
+    refused,
+    ...counts,
+  });
   const waiting = timedOut ? inFlight : inFlight + queued + held;
-  const activeLaunchJobs = [...recentJobs.filter((j) => j.status !== 'COMPLETED'), ...startedJobs].filter((j) => j.type === undefined || j.type === 'LAUNCH');
+  const activeLaunchJobs = [...recentJobs.filter((j) => j.status !== 'COMPLETED'), ...startedJobs].filter(
+    (j) => j.type === undefined || j.type === 'LAUNCH',
+  );
   const waitSeconds = nextLaunchWait({
     nowSeconds: at.getTime() / 1000,
     activeJobStarts: activeLaunchJobs.map((j) => seconds(j.creationDateTime) ?? at.getTime() / 1000),
@@ -306,7 +350,9 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
     held: held + (cleanupLeft > 0 ? 1 : 0),
     pollSeconds: Math.min(LAUNCH_POLL_SECONDS, manifest.options.pollIntervalSeconds),
   });
-  return waiting === 0 && cleanupLeft === 0 ? phaseDone(ctx, rules.phase, counts) : pollAgain(ctx, rules.phase, waitSeconds, counts);
+  return waiting === 0 && cleanupLeft === 0
+    ? phaseDone(ctx, rules.phase, counts)
+    : pollAgain(ctx, rules.phase, waitSeconds, counts);
 }
 
 export const launchTest = (ctx: WaveContext, deps: FlowDeps) => launchWave('test', ctx, deps);

@@ -1,7 +1,15 @@
 import { ConfigurationError } from '../errors';
 import type { WaveManifest } from '../manifest';
 import type { FlowDeps, ReplicationTemplateSettings, ReplicationTemplateView } from '../ports';
-import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
+import {
+  activeServers,
+  countsOf,
+  failServer,
+  loadManifest,
+  loadRunState,
+  mark,
+  saveRunState,
+} from '../run-state';
 import { readWave } from '../source-servers';
 import { phaseDone, type WaveContext } from '../wave-context';
 
@@ -15,7 +23,8 @@ export class EndpointUnreachableError extends Error {
 /** What differs between a template and the isolated-network settings, one phrase each. */
 export function templateDrift(t: ReplicationTemplateView, want: ReplicationTemplateSettings): string[] {
   const drift: string[] = [];
-  if (t.dataPlaneRouting !== want.dataPlaneRouting) drift.push(`dataPlaneRouting ${t.dataPlaneRouting ?? 'unset'} -> PRIVATE_IP`);
+  if (t.dataPlaneRouting !== want.dataPlaneRouting)
+    drift.push(`dataPlaneRouting ${t.dataPlaneRouting ?? 'unset'} -> PRIVATE_IP`);
   if (t.createPublicIP !== false) drift.push(`createPublicIP ${String(t.createPublicIP)} -> false`);
   if (t.stagingAreaSubnetId !== want.stagingAreaSubnetId)
     drift.push(`stagingAreaSubnetId ${t.stagingAreaSubnetId ?? 'unset'} -> ${want.stagingAreaSubnetId}`);
@@ -40,14 +49,18 @@ async function checkEndpoints(deps: FlowDeps): Promise<void> {
   );
   const unreachable = results.filter((r): r is string => r !== undefined);
   if (unreachable.length > 0)
-    throw new EndpointUnreachableError(`the orchestrator cannot reach ${unreachable.length} endpoint(s) on TCP 443: ${unreachable.join('; ')}`);
+    throw new EndpointUnreachableError(
+      `the orchestrator cannot reach ${unreachable.length} endpoint(s) on TCP 443: ${unreachable.join('; ')}`,
+    );
 }
 
 /** Makes every replication template route privately through the isolated staging subnet (creates one if none). */
 export async function enforceReplicationTemplate(deps: FlowDeps): Promise<string[]> {
   const { stagingSubnetId, replicationSecurityGroupId } = deps.config;
   if (!stagingSubnetId || !replicationSecurityGroupId)
-    throw new ConfigurationError('STAGING_SUBNET_ID and REPLICATION_SECURITY_GROUP_ID must be set for preflight');
+    throw new ConfigurationError(
+      'STAGING_SUBNET_ID and REPLICATION_SECURITY_GROUP_ID must be set for preflight',
+    );
   const want: ReplicationTemplateSettings = {
     stagingAreaSubnetId: stagingSubnetId,
     dataPlaneRouting: 'PRIVATE_IP',
@@ -88,12 +101,19 @@ export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveC
 
   if (!ctx.phases.install) {
     for (const r of needAgent)
-      failServer(r, 'preflight', 'MGN does not know this server and options.phases.install is false: install the agent first', at);
+      failServer(
+        r,
+        'preflight',
+        'MGN does not know this server and options.phases.install is false: install the agent first',
+        at,
+      );
   } else {
     const byRegion = new Map<string, typeof needAgent>();
     for (const r of needAgent) byRegion.set(r.ssmRegion, [...(byRegion.get(r.ssmRegion) ?? []), r]);
     for (const [region, records] of byRegion) {
-      const infos = await deps.ssm(region).describeInstanceInformation(records.map((r) => r.sourceInstanceId));
+      const infos = await deps
+        .ssm(region)
+        .describeInstanceInformation(records.map((r) => r.sourceInstanceId));
       const ping = new Map(infos.map((i) => [i.instanceId, i.pingStatus]));
       for (const r of records) {
         const status = ping.get(r.sourceInstanceId);

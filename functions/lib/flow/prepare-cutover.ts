@@ -1,6 +1,14 @@
 import type { FlowDeps } from '../ports';
-import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
-import { reached, readWave } from '../source-servers';
+import {
+  activeServers,
+  countsOf,
+  failServer,
+  loadManifest,
+  loadRunState,
+  mark,
+  saveRunState,
+} from '../run-state';
+import { reached, readWave, serversInPhase } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 import { requestCleanup, retireTargetInstances } from './target-instances';
 
@@ -15,18 +23,14 @@ export async function prepareCutover(ctx: WaveContext, deps: FlowDeps): Promise<
   const state = await loadRunState(deps.store, ctx);
   const at = deps.now();
   const views = await readWave(deps.mgn, manifest, state);
-  for (const r of activeServers(state)) {
-    const view = views.get(r.name);
-    if (!view) {
-      failServer(r, 'cutover-prep', 'MGN no longer knows this source server', at);
-      continue;
-    }
-    if (reached(view, 'CUTTING_OVER')) {
-      mark(r, 'cutover-prep', 'skipped', at);
-      continue;
-    }
+  for (const { record: r, view } of serversInPhase(state, views, 'cutover-prep', at, 'CUTTING_OVER')) {
     if (!reached(view, 'READY_FOR_TEST')) {
-      failServer(r, 'cutover-prep', `lifecycle ${view.lifecycleState ?? 'unknown'} is not launchable (replication not ready)`, at);
+      failServer(
+        r,
+        'cutover-prep',
+        `lifecycle ${view.lifecycleState ?? 'unknown'} is not launchable (replication not ready)`,
+        at,
+      );
       continue;
     }
     requestCleanup(r, 'prepare-cutover', 'READY_FOR_CUTOVER');
@@ -41,5 +45,7 @@ export async function prepareCutover(ctx: WaveContext, deps: FlowDeps): Promise<
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info('cutover preparation poll', { cleanupLeft: left, ...counts });
-  return left === 0 ? phaseDone(ctx, 'cutover-prep', counts) : pollAgain(ctx, 'cutover-prep', PREPARE_POLL_SECONDS, counts);
+  return left === 0
+    ? phaseDone(ctx, 'cutover-prep', counts)
+    : pollAgain(ctx, 'cutover-prep', PREPARE_POLL_SECONDS, counts);
 }

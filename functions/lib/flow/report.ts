@@ -33,7 +33,12 @@ export function waveOutcome(ctx: WaveContext, servers: readonly ReportServer[]):
   return servers.some((s) => s.result === 'failed') ? 'completed-with-failures' : 'completed';
 }
 
-export function buildReport(ctx: WaveContext, state: RunState | undefined, views: ReadonlyMap<string, SourceServerView>, at: Date): WaveReport {
+export function buildReport(
+  ctx: WaveContext,
+  state: RunState | undefined,
+  views: ReadonlyMap<string, SourceServerView>,
+  at: Date,
+): WaveReport {
   const servers: ReportServer[] = (state?.servers ?? []).map((r) => {
     const view = views.get(r.name);
     return {
@@ -46,13 +51,22 @@ export function buildReport(ctx: WaveContext, state: RunState | undefined, views
       timeline: r.timeline,
     };
   });
-  const stop = ctx.error ?? (ctx.rejection || ctx.outcome === 'rejected' ? (ctx.rejection ?? { Error: 'NotApproved', Cause: `approval answered ${JSON.stringify(ctx.approval ?? {})}` }) : undefined);
+  const stop =
+    ctx.error ??
+    (ctx.rejection || ctx.outcome === 'rejected'
+      ? (ctx.rejection ?? {
+          Error: 'NotApproved',
+          Cause: `approval answered ${JSON.stringify(ctx.approval ?? {})}`,
+        })
+      : undefined);
   return {
     waveId: ctx.waveId,
     runId: ctx.runId,
     outcome: waveOutcome(ctx, servers),
     generatedAt: at.toISOString(),
-    ...(stop ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000) } } : {}),
+    ...(stop
+      ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000) } }
+      : {}),
     servers,
   };
 }
@@ -63,8 +77,10 @@ export function reportSummary(report: WaveReport, key: string): string {
     `Wave ${report.waveId} (run ${report.runId}): ${report.outcome}.`,
     `${by('migrated').length} migrated, ${by('failed').length} failed, ${by('skipped').length} skipped of ${report.servers.length}.`,
   ];
-  if (report.stoppedBy) lines.push(`Stopped by ${report.stoppedBy.error}: ${report.stoppedBy.cause.slice(0, 500)}`);
-  for (const s of by('failed').slice(0, 50)) lines.push(`  ${s.name} failed in ${s.failure?.phase}: ${s.failure?.reason.slice(0, 200)}`);
+  if (report.stoppedBy)
+    lines.push(`Stopped by ${report.stoppedBy.error}: ${report.stoppedBy.cause.slice(0, 500)}`);
+  for (const s of by('failed').slice(0, 50))
+    lines.push(`  ${s.name} failed in ${s.failure?.phase}: ${s.failure?.reason.slice(0, 200)}`);
   lines.push(`Full report: ${key}`);
   return lines.join('\n');
 }

@@ -13,13 +13,19 @@ export interface ApprovalRequest {
 const MAX_LISTED_FAILURES = 50;
 
 export function parseApprovalRequest(event: unknown): ApprovalRequest {
-  const parsed = z.object({ context: z.unknown(), taskToken: z.string().check(z.minLength(1), z.maxLength(1024)) }).safeParse(event);
+  const parsed = z
+    .object({ context: z.unknown(), taskToken: z.string().check(z.minLength(1), z.maxLength(1024)) })
+    .safeParse(event);
   if (!parsed.success) throw new InvalidContextError('approval request needs {context, taskToken}');
   return { context: parseWaveContext(parsed.data.context), taskToken: parsed.data.taskToken };
 }
 
 /** The human-readable request: what passed, what was set aside, and how to answer. */
-export function approvalMessage(request: ApprovalRequest, ready: string[], failures: { name: string; phase: string; reason: string }[]): string {
+export function approvalMessage(
+  request: ApprovalRequest,
+  ready: string[],
+  failures: { name: string; phase: string; reason: string }[],
+): string {
   const { context: ctx } = request;
   const lines = [
     `Wave ${ctx.waveId} (run ${ctx.runId}, ${ctx.targetRegion}) finished its tests and waits for approval to cut over.`,
@@ -28,8 +34,10 @@ export function approvalMessage(request: ApprovalRequest, ready: string[], failu
   ];
   if (failures.length > 0) {
     lines.push('', 'Set aside:');
-    for (const f of failures.slice(0, MAX_LISTED_FAILURES)) lines.push(`  ${f.name} (${f.phase}): ${f.reason.slice(0, 200)}`);
-    if (failures.length > MAX_LISTED_FAILURES) lines.push(`  ... and ${failures.length - MAX_LISTED_FAILURES} more (see the run's servers.json)`);
+    for (const f of failures.slice(0, MAX_LISTED_FAILURES))
+      lines.push(`  ${f.name} (${f.phase}): ${f.reason.slice(0, 200)}`);
+    if (failures.length > MAX_LISTED_FAILURES)
+      lines.push(`  ... and ${failures.length - MAX_LISTED_FAILURES} more (see the run's servers.json)`);
   }
   lines.push(
     '',
@@ -43,13 +51,19 @@ export function approvalMessage(request: ApprovalRequest, ready: string[], failu
 }
 
 /** Publishes the approval request with its task token. The token is never logged. */
-export async function requestApproval(request: ApprovalRequest, deps: FlowDeps): Promise<{ requested: true }> {
+export async function requestApproval(
+  request: ApprovalRequest,
+  deps: FlowDeps,
+): Promise<{ requested: true }> {
   const state = await loadRunState(deps.store, request.context);
   const ready = activeServers(state).map((r) => r.name);
   const failures = state.servers
     .filter((r) => r.status === 'failed' && r.failure)
     .map((r) => ({ name: r.name, phase: r.failure!.phase, reason: r.failure!.reason }));
-  await deps.notifier.publish(`Approval needed: cutover of wave ${request.context.waveId}`, approvalMessage(request, ready, failures));
+  await deps.notifier.publish(
+    `Approval needed: cutover of wave ${request.context.waveId}`,
+    approvalMessage(request, ready, failures),
+  );
   deps.log.info('approval requested', { ready: ready.length, setAside: failures.length });
   return { requested: true };
 }

@@ -29,7 +29,11 @@ function refused(cleanup: CleanupProgress, what: string, error: TryLaterError, a
 const CHANGEABLE = new Set(['TESTING', 'CUTTING_OVER', 'READY_FOR_TEST', 'READY_FOR_CUTOVER']);
 
 /** Asks for a server's target instance to be retired, once per purpose (a repeated poll never asks twice). */
-export function requestCleanup(record: ServerRecord, purpose: CleanupProgress['purpose'], to: CleanupProgress['to']): void {
+export function requestCleanup(
+  record: ServerRecord,
+  purpose: CleanupProgress['purpose'],
+  to: CleanupProgress['to'],
+): void {
   if (record.cleanup?.purpose === purpose) return;
   record.cleanup = { purpose, to, lifecycleChanged: false, finished: false };
 }
@@ -54,7 +58,12 @@ export async function retireTargetInstances(
     const cleanup = record.cleanup!;
     const view = views.get(record.name);
     // Gone from MGN, or finalised (the cutover instance is the server now): nothing to retire.
-    if (!view || !record.sourceServerId || view.lifecycleState === 'CUTOVER' || view.lifecycleState === 'DISCONNECTED') {
+    if (
+      !view ||
+      !record.sourceServerId ||
+      view.lifecycleState === 'CUTOVER' ||
+      view.lifecycleState === 'DISCONNECTED'
+    ) {
       cleanup.finished = true;
       continue;
     }
@@ -85,7 +94,10 @@ export async function retireTargetInstances(
       }
     } catch (error) {
       if (error instanceof TryLaterError) {
-        deps.log.warn('TerminateTargetInstances refused for now', { servers: batch.length, code: error.code });
+        deps.log.warn('TerminateTargetInstances refused for now', {
+          servers: batch.length,
+          code: error.code,
+        });
         for (const r of batch) refused(r.cleanup!, 'TerminateTargetInstances', error, at);
         break;
       }

@@ -22,12 +22,18 @@ async function readManifestInput(input: unknown, deps: FlowDeps): Promise<WaveMa
   } catch (error) {
     // A stored manifest that is not JSON (or not UTF-8) is a bad manifest; anything else (throttling, access) is not.
     if (error instanceof SyntaxError)
-      throw new InvalidInputError('execution input', [`manifestLocation: s3://${bucket}/${key} is not JSON (${error.message})`]);
+      throw new InvalidInputError('execution input', [
+        `manifestLocation: s3://${bucket}/${key} is not JSON (${error.message})`,
+      ]);
     if (error instanceof InvalidInputError)
-      throw new InvalidInputError('execution input', error.problems.map((p) => `manifestLocation: s3://${bucket}/${key} ${p}`));
+      throw new InvalidInputError(
+        'execution input',
+        error.problems.map((p) => `manifestLocation: s3://${bucket}/${key} ${p}`),
+      );
     throw error;
   }
-  if (stored === undefined) throw new InvalidInputError('execution input', [`manifestLocation: no object at s3://${bucket}/${key}`]);
+  if (stored === undefined)
+    throw new InvalidInputError('execution input', [`manifestLocation: no object at s3://${bucket}/${key}`]);
   return parseManifest(stored);
 }
 
@@ -37,7 +43,9 @@ async function readManifestInput(input: unknown, deps: FlowDeps): Promise<WaveMa
  */
 export async function validateWave(event: ValidateWaveInput, deps: FlowDeps): Promise<WaveContext> {
   if (typeof event.runId !== 'string' || !EXECUTION_NAME.test(event.runId))
-    throw new InvalidInputError('execution', [`runId: ${JSON.stringify(event.runId)} is not an execution name (1-80 letters, digits, - _)`]);
+    throw new InvalidInputError('execution', [
+      `runId: ${JSON.stringify(event.runId)} is not an execution name (1-80 letters, digits, - _)`,
+    ]);
   const runId = event.runId;
   const manifest = await readManifestInput(event.input, deps);
   await deps.store.putJson(manifestKey(manifest.waveId), manifest);

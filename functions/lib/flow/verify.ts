@@ -10,7 +10,6 @@ import { commandOutcome } from '../command-results';
 import type { PhaseName } from '../phases';
 import type { FlowDeps, LifecycleState } from '../ports';
 import {
-  activeServers,
   countsOf,
   failServer,
   loadManifest,
@@ -21,7 +20,7 @@ import {
   type VerifyProgress,
 } from '../run-state';
 import { SMOKE_CHECK_TIMEOUT_SECONDS, smokeCheckCommands, smokeCheckDocument } from '../smoke-checks';
-import { reached, readWave, specOf } from '../source-servers';
+import { readWave, serversInPhase, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 import { MAX_INSTANCES_PER_COMMAND } from './install-agents';
 import { requestCleanup, retireTargetInstances } from './target-instances';
@@ -31,7 +30,10 @@ export const VERIFY_POLL_SECONDS = 30;
 
 export type VerifyKind = 'test' | 'cutover';
 
-const RULES: Record<VerifyKind, { phase: PhaseName; past: LifecycleState; revertTo: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' }> = {
+const RULES: Record<
+  VerifyKind,
+  { phase: PhaseName; past: LifecycleState; revertTo: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' }
+> = {
   test: { phase: 'test-verify', past: 'READY_FOR_CUTOVER', revertTo: 'READY_FOR_TEST' },
   cutover: { phase: 'cutover-verify', past: 'CUTOVER', revertTo: 'READY_FOR_CUTOVER' },
 };
@@ -56,18 +58,12 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
   };
 
   const checking: ServerRecord[] = [];
-  for (const r of activeServers(state)) {
-    const view = views.get(r.name);
-    if (!view) {
-      failServer(r, rules.phase, 'MGN no longer knows this source server', at);
-      continue;
-    }
-    if (reached(view, rules.past)) {
-      mark(r, rules.phase, 'skipped', at);
-      continue;
-    }
+  for (const { record: r, view } of serversInPhase(state, views, rules.phase, at, rules.past)) {
     const launch = kind === 'test' ? r.testLaunch : r.cutoverLaunch;
-    const instanceId = (r.verify?.kind === kind ? r.verify.instanceId : undefined) ?? launch?.instanceId ?? view.launchedInstanceId;
+    const instanceId =
+      (r.verify?.kind === kind ? r.verify.instanceId : undefined) ??
+      launch?.instanceId ??
+      view.launchedInstanceId;
     if (!instanceId) {
       failServer(r, rules.phase, 'no launched instance to verify', at);
       continue;
@@ -86,18 +82,26 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
     for (const r of group) {
       const outcome = commandOutcome('smoke checks', invocations.get(r.verify!.instanceId));
       if (outcome.kind === 'success') r.verify!.stage = 'passed';
-      else if (outcome.kind === 'failure') setAside(r, `${outcome.reason} (instance ${r.verify!.instanceId})`);
+      else if (outcome.kind === 'failure')
+        setAside(r, `${outcome.reason} (instance ${r.verify!.instanceId})`);
     }
   }
 
   const booting = checking.filter((r) => r.status === 'active' && r.verify!.stage === 'booting');
   if (booting.length > 0) {
-    const statuses = new Map((await deps.ec2.describeInstanceStatus(booting.map((r) => r.verify!.instanceId))).map((s) => [s.instanceId, s]));
+    const statuses = new Map(
+      (await deps.ec2.describeInstanceStatus(booting.map((r) => r.verify!.instanceId))).map((s) => [
+        s.instanceId,
+        s,
+      ]),
+    );
     for (const r of booting) {
       const s = statuses.get(r.verify!.instanceId);
       if (!s) continue;
-      if (['terminated', 'shutting-down', 'stopped', 'stopping'].includes(s.state)) setAside(r, `instance ${s.instanceId} is ${s.state}`);
-      else if (s.state === 'running' && s.systemStatus === 'ok' && s.instanceStatus === 'ok') r.verify!.stage = 'ssm';
+      if (['terminated', 'shutting-down', 'stopped', 'stopping'].includes(s.state))
+        setAside(r, `instance ${s.instanceId} is ${s.state}`);
+      else if (s.state === 'running' && s.systemStatus === 'ok' && s.instanceStatus === 'ok')
+        r.verify!.stage = 'ssm';
     }
   }
 
@@ -120,7 +124,10 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
         const commandId = await ssm.sendCommand({
           documentName: smokeCheckDocument(batch[0].os),
           instanceIds: batch.map((r) => r.verify!.instanceId),
-          parameters: { commands: commandsOf(batch[0]), executionTimeout: [String(SMOKE_CHECK_TIMEOUT_SECONDS)] },
+          parameters: {
+            commands: commandsOf(batch[0]),
+            executionTimeout: [String(SMOKE_CHECK_TIMEOUT_SECONDS)],
+          },
           comment: `mgn ${kind} smoke checks ${ctx.waveId}`,
           timeoutSeconds: SMOKE_CHECK_TIMEOUT_SECONDS,
         });
@@ -140,7 +147,10 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
       continue;
     }
     if ((at.getTime() - Date.parse(v.startedAt)) / 1000 > VERIFY_TIMEOUT_SECONDS)
-      setAside(r, `instance ${v.instanceId} ${STAGE_WORDS[v.stage]} within ${VERIFY_TIMEOUT_SECONDS / 60} minutes`);
+      setAside(
+        r,
+        `instance ${v.instanceId} ${STAGE_WORDS[v.stage]} within ${VERIFY_TIMEOUT_SECONDS / 60} minutes`,
+      );
     else waiting += 1;
   }
 
@@ -151,7 +161,12 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
   deps.log.info(`${kind} verify poll`, { waiting, cleanupLeft, ...counts });
   return waiting === 0 && cleanupLeft === 0
     ? phaseDone(ctx, rules.phase, counts)
-    : pollAgain(ctx, rules.phase, Math.min(VERIFY_POLL_SECONDS, manifest.options.pollIntervalSeconds), counts);
+    : pollAgain(
+        ctx,
+        rules.phase,
+        Math.min(VERIFY_POLL_SECONDS, manifest.options.pollIntervalSeconds),
+        counts,
+      );
 }
 
 export const verifyTest = (ctx: WaveContext, deps: FlowDeps) => verifyWave('test', ctx, deps);

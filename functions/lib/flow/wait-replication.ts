@@ -1,6 +1,15 @@
 import type { FlowDeps, SourceServerView } from '../ports';
 import { nextReplicationWait } from '../replication-timing';
-import { activeServers, countsOf, failServer, loadManifest, loadRunState, mark, saveRunState, type ServerRecord } from '../run-state';
+import {
+  activeServers,
+  countsOf,
+  failServer,
+  loadManifest,
+  loadRunState,
+  mark,
+  saveRunState,
+  type ServerRecord,
+} from '../run-state';
 import { reached, readWave } from '../source-servers';
 import { phaseDone, pollAgain, type ReplicationProgress, type WaveContext } from '../wave-context';
 
@@ -9,7 +18,8 @@ export const NO_PROGRESS_STALL_SECONDS = 3600;
 
 /** Replicated and launchable: READY_FOR_TEST or later with CONTINUOUS replication (or already cut over). */
 export const isReplicated = (view: SourceServerView | undefined): boolean =>
-  reached(view, 'CUTTING_OVER') || (reached(view, 'READY_FOR_TEST') && view?.replicationState === 'CONTINUOUS');
+  reached(view, 'CUTTING_OVER') ||
+  (reached(view, 'READY_FOR_TEST') && view?.replicationState === 'CONTINUOUS');
 
 const percentOf = (view: SourceServerView): number =>
   view.totalBytes > 0 ? Math.min(100, Math.floor((view.replicatedBytes / view.totalBytes) * 1000) / 10) : 0;
@@ -29,7 +39,8 @@ function etaSeconds(view: SourceServerView, record: ServerRecord, at: Date): num
 }
 
 function describeFailure(view: SourceServerView | undefined, record: ServerRecord, hours: number): string {
-  if (!view) return `the server never appeared in MGN within ${hours}h of the replication phase (agent not registered)`;
+  if (!view)
+    return `the server never appeared in MGN within ${hours}h of the replication phase (agent not registered)`;
   const watch = record.replication;
   const state = view.replicationState ?? 'unknown state';
   const why = watch?.stalled
@@ -100,7 +111,12 @@ export async function waitReplication(ctx: WaveContext, deps: FlowDeps): Promise
 
     const age = (at.getTime() - Date.parse(watch.startedAt)) / 1000;
     if (age >= timeoutSeconds) {
-      failServer(record, 'replication', describeFailure(view, record, manifest.options.replicationTimeoutHours), at);
+      failServer(
+        record,
+        'replication',
+        describeFailure(view, record, manifest.options.replicationTimeoutHours),
+        at,
+      );
       continue;
     }
     nextDeadline = Math.min(nextDeadline ?? Infinity, timeoutSeconds - age);
