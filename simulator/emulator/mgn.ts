@@ -198,6 +198,19 @@ function serverIdOp(run: (fleet: Fleet, region: string, id: string) => SourceSer
   };
 }
 
+/** StartTest and StartCutover: the same input rules (at most 200 ids, 50 tags), a launch job of their kind. */
+function startLaunchOperation(kind: 'test' | 'cutover'): JsonOperation {
+  return {
+    mutating: true,
+    status: 202,
+    run(input, ctx) {
+      idList(new Validator(input), 'sourceServerIDs', 200).map('tags', { max: 50 }).string('accountID', { pattern: ACCOUNT }).throwMgn();
+      const job = ctx.fleet.startLaunch(ctx.region, kind, asStringList(input.sourceServerIDs), asObject(input.tags) as Record<string, string>);
+      return { job: renderJob(job) };
+    },
+  };
+}
+
 export const MGN_OPERATIONS: Record<string, JsonOperation> = {
   InitializeService: {
     mutating: true,
@@ -297,25 +310,9 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
     },
   },
 
-  StartTest: {
-    mutating: true,
-    status: 202,
-    run(input, ctx) {
-      idList(new Validator(input), 'sourceServerIDs', 200).map('tags', { max: 50 }).string('accountID', { pattern: ACCOUNT }).throwMgn();
-      const job = ctx.fleet.startLaunch(ctx.region, 'test', asStringList(input.sourceServerIDs), asObject(input.tags) as Record<string, string>);
-      return { job: renderJob(job) };
-    },
-  },
+  StartTest: startLaunchOperation('test'),
 
-  StartCutover: {
-    mutating: true,
-    status: 202,
-    run(input, ctx) {
-      idList(new Validator(input), 'sourceServerIDs', 200).map('tags', { max: 50 }).string('accountID', { pattern: ACCOUNT }).throwMgn();
-      const job = ctx.fleet.startLaunch(ctx.region, 'cutover', asStringList(input.sourceServerIDs), asObject(input.tags) as Record<string, string>);
-      return { job: renderJob(job) };
-    },
-  },
+  StartCutover: startLaunchOperation('cutover'),
 
   TerminateTargetInstances: {
     mutating: true,
