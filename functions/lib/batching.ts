@@ -1,5 +1,8 @@
 /** Splitting work into the batch sizes AWS APIs accept. */
 
+/** SSM SendCommand targets at most 50 instance ids per call. */
+export const MAX_INSTANCES_PER_COMMAND = 50;
+
 export const chunk = <T>(items: readonly T[], size: number): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

@@ -4,7 +4,7 @@
  * buffers, so the last writes reach MGN's replication before the cutover instance is launched.
  * Service names passed the manifest's character rules, so no quoting is needed to hold.
  */
-import { chunk, groupBy } from './batching';
+import { chunk, groupBy, MAX_INSTANCES_PER_COMMAND } from './batching';
 import { commandOutcome } from './command-results';
 import type { ServerSpec } from './manifest';
 import type { FlowDeps } from './ports';
@@ -12,7 +12,6 @@ import type { ServerRecord } from './run-state';
 import { POWERSHELL_DOCUMENT, SHELL_DOCUMENT } from './smoke-checks';
 
 export const QUIESCE_TIMEOUT_SECONDS = 600;
-const MAX_INSTANCES_PER_COMMAND = 50;
 
 export interface QuiesceProgress {
   stage: 'sent' | 'done';

@@ -9,11 +9,9 @@ import {
 import { ConfigurationError, asTryLater } from '../errors';
 import type { InvocationView, ManagedInstanceView, SendCommandRequest, SsmPort } from '../ports';
 import { ENV } from '../steps';
-import { chunk } from '../batching';
+import { chunk, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { cachedBy, clientConfig } from './client-config';
 
-/** SendCommand takes at most 50 instance ids when it targets ids directly. */
-export const MAX_INSTANCES_PER_COMMAND = 50;
 /** DescribeInstanceInformation's InstanceIds filter: keep batches small. */
 export const MAX_IDS_PER_INSTANCE_INFORMATION = 50;
 

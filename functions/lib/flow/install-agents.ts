@@ -1,4 +1,4 @@
-import { chunk, groupBy } from '../batching';
+import { chunk, groupBy, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { commandOutcome } from '../command-results';
 import { ConfigurationError } from '../errors';
 import type { ServerSpec, WaveManifest } from '../manifest';
@@ -17,8 +17,6 @@ import {
 import { agentUserProvidedId, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
-/** SendCommand targets at most 50 instance ids. */
-export const MAX_INSTANCES_PER_COMMAND = 50;
 export const INSTALL_POLL_SECONDS = 30;
 export const MAX_INSTALL_POLL_SECONDS = 300;
 /** the idle time past the last install's end stays under this share of the time the phase has run */

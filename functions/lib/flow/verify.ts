@@ -5,7 +5,7 @@
  * READY_FOR_TEST; a cutover instance after the lifecycle returns to READY_FOR_CUTOVER (the source is
  * untouched and keeps replicating, so the cutover can be retried).
  */
-import { chunk, groupBy } from '../batching';
+import { chunk, groupBy, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { commandOutcome } from '../command-results';
 import type { PhaseName } from '../phases';
 import type { FlowDeps, LifecycleState } from '../ports';
@@ -22,7 +22,6 @@ import {
 import { SMOKE_CHECK_TIMEOUT_SECONDS, smokeCheckCommands, smokeCheckDocument } from '../smoke-checks';
 import { readWave, serversInPhase, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
-import { MAX_INSTANCES_PER_COMMAND } from './install-agents';
 import { requestCleanup, retireTargetInstances } from './target-instances';
 
 export const VERIFY_TIMEOUT_SECONDS = 45 * 60;
