@@ -134,14 +134,20 @@ function statusSummary(i: Ec2Instance, check: 'system' | 'instance' = 'instance'
     : { status: 'initializing', details: [{ name: 'reachability', status: 'initializing' }] };
 }
 
+/** DescribeInstances / DescribeInstanceStatus: instance ids or MaxResults (5..1000), never both, as EC2 answers. */
+function instanceQuery(input: Parameters<QueryOperation['run']>[0]): { ids: string[]; max: number | undefined } {
+  dryRun(input);
+  const ids = list(input, 'InstanceId');
+  const max = maxResults(input, 5, 1000);
+  if (ids.length && max !== undefined)
+    throw new ApiError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+  return { ids, max };
+}
+
 export const EC2_OPERATIONS: Record<string, QueryOperation> = {
   DescribeInstances: {
     run(input, ctx) {
-      dryRun(input);
-      const ids = list(input, 'InstanceId');
-      const max = maxResults(input, 5, 1000);
-      if (ids.length && max !== undefined)
-        throw new ApiError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+      const { ids, max } = instanceQuery(input);
       let items = ids.length
         ? instancesById(ctx.fleet, ctx.region, ids)
         : [...ctx.fleet.instances.values()].filter((i) => i.region === ctx.region).sort((a, b) => a.launchedAt - b.launchedAt || (a.instanceId < b.instanceId ? -1 : 1));
@@ -162,11 +168,7 @@ export const EC2_OPERATIONS: Record<string, QueryOperation> = {
 
   DescribeInstanceStatus: {
     run(input, ctx) {
-      dryRun(input);
-      const ids = list(input, 'InstanceId');
-      const max = maxResults(input, 5, 1000);
-      if (ids.length && max !== undefined)
-        throw new ApiError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+      const { ids, max } = instanceQuery(input);
       const all = input.IncludeAllInstances === 'true';
       let items = ids.length ? instancesById(ctx.fleet, ctx.region, ids) : [...ctx.fleet.instances.values()].filter((i) => i.region === ctx.region);
       items = items.filter((i) => all || i.state === 'running');
