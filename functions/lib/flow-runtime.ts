@@ -27,6 +27,11 @@ export function flowConfig(env: NodeJS.ProcessEnv = process.env): FlowConfig {
   const waveBucket = env[ENV.waveBucket];
   if (!waveBucket) throw new ConfigurationError(`${ENV.waveBucket} is not set`);
   const optional = (name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined);
+  const list = (name: string) =>
+    (optional(name) ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== '');
   return {
     waveBucket,
     topicArn: optional(ENV.topicArn),
@@ -36,10 +41,11 @@ export function flowConfig(env: NodeJS.ProcessEnv = process.env): FlowConfig {
     precheckDocument: optional(ENV.precheckDocument) ?? DEFAULT_DOCUMENTS.precheck,
     linuxInstallDocument: optional(ENV.linuxInstallDocument) ?? DEFAULT_DOCUMENTS.linuxInstall,
     windowsInstallDocument: optional(ENV.windowsInstallDocument) ?? DEFAULT_DOCUMENTS.windowsInstall,
-    preflightEndpoints: (optional(ENV.preflightEndpoints) ?? '')
-      .split(',')
-      .map((h) => h.trim())
-      .filter((h) => h !== ''),
+    preflightEndpoints: list(ENV.preflightEndpoints),
+    testSubnetIds: list(ENV.testSubnetIds),
+    cutoverSubnetIds: list(ENV.cutoverSubnetIds),
+    targetSecurityGroupId: optional(ENV.targetSecurityGroupId),
+    launchedInstanceProfileName: optional(ENV.launchedInstanceProfileName),
   };
 }
 

@@ -43,6 +43,14 @@ export const CHECK_URL =
 /** An SSM parameter name (optionally a /path/name), as the installer reads its short-lived credentials from one. */
 export const SSM_PARAMETER_NAME = /^(?=.{1,1011}$)\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 
+export const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+export const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+/** An EC2 instance type: family (with generation and attributes) dot size, e.g. m6i.large, u-6tb1.metal. */
+export const INSTANCE_TYPE = /^[a-z][a-z0-9-]{0,15}\.[a-z0-9]{1,16}$/;
+/** IAM instance profile name rules (1-128 of letters, digits and + = , . @ _ -). */
+export const INSTANCE_PROFILE_NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
+export const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+
 export interface EndpointDns {
   /** the name without any leading `*.` */
   readonly dns: string;
@@ -153,6 +161,47 @@ const tags = z.record(z.string(), z.string()).superRefine((record, ctx) => {
   }
 });
 
+const securityGroupIds = z
+  .array(regex(SECURITY_GROUP_ID, 'a security group id (sg- followed by 8 or 17 hex digits)'))
+  .min(1, 'securityGroupIds, when given, lists 1 to 5 security groups')
+  .max(5, 'at most 5 security groups per network interface');
+
+const launchNetwork = {
+  subnetId: regex(SUBNET_ID, 'a subnet id (subnet- followed by 8 or 17 hex digits)').optional(),
+  securityGroupIds: securityGroupIds.optional(),
+};
+
+/**
+ * Where and how MGN launches a server's test and cutover instances. Wave-level `launch` holds
+ * defaults; `servers[].launch` overrides them field by field. Cross-field rules (instanceType with
+ * rightSizing, privateIpAddress only per server, one cutover IP per server, copyPrivateIp with
+ * privateIpAddress) live in crossFieldIssues.
+ */
+export const launchSchema = z.strictObject({
+  test: z.strictObject(launchNetwork).optional(),
+  cutover: z
+    .strictObject({
+      ...launchNetwork,
+      privateIpAddress: regex(IPV4, 'an IPv4 address (like 10.20.3.14)').optional(),
+    })
+    .optional(),
+  instanceType: regex(INSTANCE_TYPE, 'an EC2 instance type (like m6i.large)').optional(),
+  rightSizing: z
+    .enum(['none', 'basic', 'in-aws'], {
+      error: (iss) => `${show(iss.input)} is not allowed; use "none", "basic" or "in-aws"`,
+    })
+    .optional(),
+  instanceProfile: regex(INSTANCE_PROFILE_NAME, 'an IAM instance profile name (1-128 letters, digits, + = , . @ _ -)').optional(),
+  bootMode: z
+    .enum(['legacy-bios', 'uefi', 'use-source'], {
+      error: (iss) => `${show(iss.input)} is not allowed; use "legacy-bios", "uefi" or "use-source"`,
+    })
+    .optional(),
+  byol: z.boolean().optional(),
+  copyPrivateIp: z.boolean().optional(),
+  tags: tags.optional(),
+});
+
 export const serverSchema = z.strictObject({
   name: regex(SERVER_NAME, 'a server name (letter or digit, then up to 62 letters, digits, . _ -)'),
   os: z.enum(['linux', 'windows'], {
@@ -171,6 +220,7 @@ export const serverSchema = z.strictObject({
     'a user-provided id (1-128 letters, digits, _ . : / = + - @)',
   ).optional(),
   checks: z.array(check).max(20, 'at most 20 checks per server').optional(),
+  launch: launchSchema.optional(),
 });
 
 const phasesSchema = z.strictObject({
@@ -226,6 +276,7 @@ export const manifestShape = z.strictObject({
       `a wave holds at most ${MAX_SERVERS_PER_WAVE} servers; split it into several waves`,
     ),
   options: optionsSchema.default(defaultOptions),
+  launch: launchSchema.optional(),
 });
 
 type Loose = Record<string, unknown>;
@@ -367,6 +418,8 @@ export type ServerSpec = WaveManifest['servers'][number];
 export type WaveOptions = WaveManifest['options'];
 export type SmokeCheck = NonNullable<ServerSpec['checks']>[number];
 export type OsFamily = ServerSpec['os'];
+/** The manifest's launch settings (wave defaults or one server's overrides). */
+export type LaunchSpec = z.output<typeof launchSchema>;
 
 /** Parses a manifest object, or throws InvalidInputError naming every bad field. */
 export function parseManifest(input: unknown): WaveManifest {

@@ -208,4 +208,12 @@ export interface FlowConfig {
   readonly linuxInstallDocument: string;
   readonly windowsInstallDocument: string;
   readonly preflightEndpoints: readonly string[];
+  /** The stack's isolated test subnets (launch default when the manifest names none). */
+  readonly testSubnetIds: readonly string[];
+  /** The stack's isolated cutover subnets (launch default when the manifest names none). */
+  readonly cutoverSubnetIds: readonly string[];
+  /** The stack's security group for launched instances (launch default). */
+  readonly targetSecurityGroupId?: string;
+  /** The stack's instance profile for launched instances (launch default). */
+  readonly launchedInstanceProfileName?: string;
 }

@@ -27,6 +27,14 @@ export const ENV = {
   ssmEndpointsByRegion: 'SSM_ENDPOINTS_BY_REGION',
   /** Comma-separated host names the preflight step must reach on TCP 443 (the orchestrator's endpoints). */
   preflightEndpoints: 'PREFLIGHT_ENDPOINTS',
+  /** Comma-separated subnet ids of the stack's isolated test tier: where test instances launch by default. */
+  testSubnetIds: 'TEST_SUBNET_IDS',
+  /** Comma-separated subnet ids of the stack's isolated cutover tier: where cutover instances launch by default. */
+  cutoverSubnetIds: 'CUTOVER_SUBNET_IDS',
+  /** Security group given to launched (test and cutover) instances unless the manifest names others. */
+  targetSecurityGroupId: 'TARGET_SECURITY_GROUP_ID',
+  /** Instance profile (name) given to launched instances unless the manifest names another: SSM agent permissions only. */
+  launchedInstanceProfileName: 'LAUNCHED_INSTANCE_PROFILE_NAME',
   /** Powertools log level. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;

@@ -373,6 +373,8 @@ export class FakeWorld {
     linuxInstallDocument: 'MgnOrchestrator-InstallLinux',
     windowsInstallDocument: 'MgnOrchestrator-InstallWindows',
     preflightEndpoints: [],
+    testSubnetIds: [],
+    cutoverSubnetIds: [],
   };
 
   readonly store: WaveStore = {
