@@ -366,6 +366,11 @@ describe('triggers', () => {
       Name: 'ApprovalRequest',
       Schema: Match.objectLike({ required: ['taskToken', 'decision', 'by'], properties: Match.objectLike({ decision: { type: 'string', enum: ['approve', 'reject'] } }) }),
     });
+    // Step Functions task tokens are up to 2,048 characters (TaskToken, Step Functions API model)
+    s.template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Name: 'ApprovalRequest',
+      Schema: Match.objectLike({ properties: Match.objectLike({ taskToken: { type: 'string', minLength: 1, maxLength: 2048 } }) }),
+    });
   });
 
   it('is a PRIVATE API reachable only through the execute-api endpoint', () => {
