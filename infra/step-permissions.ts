@@ -104,10 +104,19 @@ const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'ec2:DescribeImages': [ec2Access(() => ['*'], CALLED_VIA_MGN)],
   'ec2:DescribeVolumes': [ec2Access(() => ['*'], CALLED_VIA_MGN)],
   'ec2:DeleteSnapshot': [ec2Access((ctx) => [ec2Resource(ctx, 'snapshot')], { ...tagged('aws:ResourceTag'), ...VIA_AWS_SERVICE })],
-  // Called directly by the launch steps too (a new default version per launch): MGN's templates only.
-  'ec2:CreateLaunchTemplateVersion': [ec2Access((ctx) => [ec2Resource(ctx, 'launch-template')], tagged('aws:ResourceTag'))],
-  'ec2:ModifyLaunchTemplate': [ec2Access((ctx) => [ec2Resource(ctx, 'launch-template')], tagged('aws:ResourceTag'))],
-  'ec2:DeleteLaunchTemplateVersions': [ec2Access((ctx) => [ec2Resource(ctx, 'launch-template')], tagged('aws:ResourceTag'))],
+  // Also called directly by the launch steps (a new default version per launch kind): MGN's templates only.
+  ...Object.fromEntries(
+    ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions'].map((action) => [
+      action,
+      [
+        {
+          resources: (ctx: ScopeContext) => [ec2Resource(ctx, 'launch-template')],
+          conditions: tagged('aws:ResourceTag'),
+          why: "the launch steps write a new default version of the launch template MGN made for each server (its id comes from GetLaunchConfiguration at run time); only templates tagged by MGN, as in AWSApplicationMigrationEC2Access",
+        },
+      ],
+    ]),
+  ),
   'ec2:CreateLaunchTemplate': [ec2Access((ctx) => [ec2Resource(ctx, 'launch-template')], { ...tagged('aws:RequestTag'), ...CALLED_VIA_MGN })],
   'ec2:DeleteLaunchTemplate': [ec2Access((ctx) => [ec2Resource(ctx, 'launch-template')], { ...tagged('aws:ResourceTag'), ...CALLED_VIA_MGN })],
   'ec2:DeleteVolume': [ec2Access((ctx) => [ec2Resource(ctx, 'volume')], { ...tagged('aws:ResourceTag'), ...VIA_AWS_SERVICE })],
