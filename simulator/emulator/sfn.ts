@@ -71,6 +71,8 @@ export function stepFunctionsOperations(state: StepFunctionsState): Record<strin
         if (m[1] !== ctx.region) throw new ApiError('InvalidArn', `Invalid Arn: 'Region does not match the endpoint region: ${m[1]}'`);
         const e = state.executions.get(arn);
         if (!e) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+        // METADATA_ONLY leaves out the execution's data (input and output)
+        const data = input.includedData !== 'METADATA_ONLY';
         return {
           executionArn: e.executionArn,
           stateMachineArn: e.stateMachineArn,
@@ -78,9 +80,8 @@ export function stepFunctionsOperations(state: StepFunctionsState): Record<strin
           status: e.status,
           startDate: epochSeconds(e.startDate),
           ...(e.stopDate !== undefined ? { stopDate: epochSeconds(e.stopDate) } : {}),
-          input: e.input,
-          inputDetails: { included: true },
-          ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
+          ...(data ? { input: e.input, inputDetails: { included: true } } : {}),
+          ...(data && e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
           ...(e.error !== undefined ? { error: e.error } : {}),
           ...(e.cause !== undefined ? { cause: e.cause } : {}),
           redriveCount: 0,

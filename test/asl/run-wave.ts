@@ -20,7 +20,7 @@ import { waitReplication } from '../../functions/lib/flow/wait-replication';
 import type { FlowDeps } from '../../functions/lib/ports';
 import { parseWaveContext, reportKey, type WaveContext } from '../../functions/lib/wave-context';
 import { statesOf, substitutedDefinition } from './definition';
-import type { FakeWorld } from './fake-world';
+import { executionArnOf, type FakeWorld } from './fake-world';
 
 type Core = (ctx: WaveContext, deps: FlowDeps) => Promise<WaveContext>;
 
@@ -88,7 +88,7 @@ export async function runWave(world: FakeWorld, options: RunOptions = {}): Promi
   const runId = options.runId ?? 'run-1';
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits },
-    context: { Execution: { Name: runId, Input: input, StartTime: world.now().toISOString() }, Task: { Token: TASK_TOKEN } } as never,
+    context: { Execution: { Id: executionArnOf(runId), Name: runId, Input: input, StartTime: world.now().toISOString() }, Task: { Token: TASK_TOKEN } } as never,
   });
   const path: string[] = [];
   const outputBytes = new Map<string, number>();

@@ -34,6 +34,7 @@ export async function startBareStateMachine(): Promise<BareStateMachine> {
     AWS_ENDPOINT_URL_STS: emulator.url,
     AWS_ENDPOINT_URL_S3: emulator.url,
     AWS_ENDPOINT_URL_SNS: emulator.url,
+    AWS_ENDPOINT_URL_SFN: emulator.url,
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: 'AKIASIMULATOR0000000',
     AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
@@ -57,6 +58,7 @@ export async function startBareStateMachine(): Promise<BareStateMachine> {
     region: REGION,
     accountId: ACCOUNT,
     observer: { onHistoryEvent: (execution, event) => history.get(execution)?.push(JSON.stringify(event)) },
+    executions: emulator.executions,
   });
   return {
     emulator,
