@@ -312,7 +312,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       trace.record({ virtualTime, service, operation: url.pathname, region: '', params: {}, outcome: e.code, status: e.status, ...by });
       const rendered = renderError(service, e, requestId, req.method);
       options.onResponse?.({ service, operation: url.pathname, status: rendered.status, headers: rendered.headers, body: String(rendered.body) });
-      return send(res, rendered);
+      return send(res, rendered, fleet.now());
     }
     const { service, operation, region, params, mutating } = resolved;
     const record = (outcome: string, status: number) =>
@@ -347,7 +347,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       await new Promise((r) => setTimeout(r, slowMs));
     }
-    send(res, response);
+    send(res, response, fleet.now());
   }
 
   const server: Server = createServer((req, res) => {
@@ -393,9 +393,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return emulator;
 }
 
-function send(res: ServerResponse, r: RenderedResponse): void {
+/**
+ * Sends an answer. Its Date header is the emulator's (virtual) time, as AWS dates its answers by its
+ * own clock: the simulator's Lambdas read the same virtual clock, so their SDK sees no clock skew
+ * (a real-time Date made it "correct" the skew and resend the request after every error answer).
+ */
+function send(res: ServerResponse, r: RenderedResponse, now: number): void {
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-  res.writeHead(r.status, { ...r.headers, ...(r.headers['content-length'] ? {} : { 'content-length': String(body.length) }) });
+  res.writeHead(r.status, { date: new Date(now).toUTCString(), ...r.headers, ...(r.headers['content-length'] ? {} : { 'content-length': String(body.length) }) });
   res.end(body);
 }
 

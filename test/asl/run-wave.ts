@@ -19,6 +19,7 @@ import { verifyCutover, verifyTest } from '../../functions/lib/flow/verify';
 import { waitReplication } from '../../functions/lib/flow/wait-replication';
 import type { FlowDeps } from '../../functions/lib/ports';
 import { parseWaveContext, reportKey, type WaveContext } from '../../functions/lib/wave-context';
+import { asLambdaError } from '../../simulator/runner/handlers';
 import { statesOf, substitutedDefinition } from './definition';
 import { executionArnOf, type FakeWorld } from './fake-world';
 
@@ -60,7 +61,8 @@ export async function runWave(world: FakeWorld, options: RunOptions = {}): Promi
   const handlers: Record<string, (input: never) => Promise<unknown>> = {
     ValidateWave: async (input: ValidateWaveInput) => {
       count('ValidateWave');
-      return validateWave(input, deps);
+      // a failure reaches the state machine as the Lambda service reports it: Cause is the error as JSON
+      return validateWave(input, deps).catch((error: unknown) => Promise.reject(asLambdaError(error)));
     },
     Preflight: standIn('Preflight', preflight),
     InstallAgents: standIn('InstallAgents', installAgents),
@@ -106,8 +108,10 @@ export async function runWave(world: FakeWorld, options: RunOptions = {}): Promi
   try {
     output = (await execution.result) as unknown as WaveContext;
   } catch (e) {
-    const err = e as Error;
-    error = { name: err.name, message: err.message };
+    // a Fail state ends the execution with its Error and Cause (the library wraps them in ExecutionError)
+    const err = e as Error & { cause?: unknown };
+    const failure = err.name === 'ExecutionError' && err.cause instanceof Error ? err.cause : err;
+    error = { name: failure.name, message: failure.message };
   }
   await collect;
   const waveId = (world.manifest as { waveId: string }).waveId;
