@@ -14,6 +14,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { VirtualClock } from '../clock';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { ENV } from '../../functions/lib/steps';
+import { EMULATOR_CREDENTIALS } from '../emulator/auth';
 import { FixedDelayRetryStrategy, SDK_RETRY_DELAY_ENV } from '../../functions/lib/adapters/client-config';
 import { PHASES, type PhaseName, type Scenario } from '../scenario';
 import { renderReportHtml } from '../report/html';
@@ -264,8 +265,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         AWS_ENDPOINT_URL_SFN: emulator.url,
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
-        AWS_ACCESS_KEY_ID: 'AKIASIMULATOR0000000',
-        AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
+        // the emulator checks every signature: the handlers sign with the credentials it knows
+        AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
         AWS_SESSION_TOKEN: undefined,
         AWS_MAX_ATTEMPTS: String(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts),
         // Retry throttled calls at once: SDK backoff would cost real seconds while the virtual clock stands still.
