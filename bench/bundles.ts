@@ -79,9 +79,12 @@ export function clientImports(metafile: Metafile): ClientImports {
   return { direct: [...direct].sort(), credentialChain: [...credentialChain].sort(), other: [...other].sort() };
 }
 
+/** IAM service prefixes whose SDK client package has another name. */
+const CLIENT_OF_PREFIX: Readonly<Record<string, string>> = { states: 'client-sfn' };
+
 /** `mgn:StartTest` -> `client-mgn`; the services a step may call, as SDK client package names. */
 export function expectedClients(step: StepSpec): Set<string> {
-  return new Set(step.actions.map((a) => `client-${a.split(':')[0]}`));
+  return new Set(step.actions.map((a) => a.split(':')[0]).map((prefix) => CLIENT_OF_PREFIX[prefix] ?? `client-${prefix}`));
 }
 
 /** Problems of one bundle's clients against its step's actions; empty when the bundle is clean. */

@@ -182,6 +182,14 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
     resources: (ctx) => [`${ctx.waveBucketArn}/waves/*`],
     why: "writes only under waves/<waveId>/ of the stack's own wave bucket",
   },
+  's3:DeleteObject': {
+    resources: (ctx) => [`${ctx.waveBucketArn}/waves/*/lock.json`],
+    why: "deletes only a wave's run lock (waves/<waveId>/lock.json), with If-Match on the ETag of the lock the run holds",
+  },
+  'states:DescribeExecution': {
+    resources: (ctx) => [`arn:${ctx.partition}:states:${ctx.region}:${ctx.account}:execution:*`],
+    why: "reads the status of the execution holding a wave's lock; the state machine's name is generated, and naming it in the functions' roles would make a dependency cycle (state machine -> function -> role -> state machine)",
+  },
   'mgn:UpdateReplicationConfigurationTemplate': {
     resources: (ctx) => [mgnResource(ctx, 'replication-configuration-template')],
     why: 'the replication template id is assigned by MGN when preflight creates it',

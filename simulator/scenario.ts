@@ -120,6 +120,18 @@ export const scenarioSchema = z.strictObject({
     )
     .max(20)
     .optional(),
+  /**
+   * A second execution of every wave (a double EventBridge event, a console start during an API
+   * start), started once the first completes this phase; it must end at once with
+   * WaveAlreadyRunning while the first runs, or run normally once the first has ended (extension).
+   */
+  secondStart: z
+    .strictObject({
+      afterPhase: z.enum(PHASES, {
+        error: (iss) => `${JSON.stringify(iss.input)} is not a phase; use one of ${PHASES.join(', ')}`,
+      }),
+    })
+    .optional(),
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -6,16 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
 import { InvalidInputError } from '../../functions/lib/validation';
-import { startEmulator } from '../../simulator/emulator';
+import { EMULATOR_CREDENTIALS, startEmulator } from '../../simulator/emulator';
 import { parseScenario, type Scenario } from '../../simulator/scenario';
 
-export const summary = 'run the AWS emulator (MGN, SSM, EC2, STS, S3, SNS) on 127.0.0.1 for any AWS client';
+export const summary = 'run the AWS emulator (MGN, SSM, EC2, STS, S3, SNS, Step Functions) on 127.0.0.1 for any AWS client';
 
 const HELP = `usage: mgnctl emulator [--port N] [--manifest FILE]... [--scenario FILE] [--speed X]
 
 Runs the simulator's AWS emulator alone on 127.0.0.1 and prints "listening on http://127.0.0.1:PORT".
-Point any client at it, with any dummy credentials:
-  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url http://127.0.0.1:PORT --region eu-west-1 mgn describe-source-servers
+It checks every request's Signature Version 4 as AWS does: point any client at it with the
+emulator's credentials (other keys are refused as unknown, a wrong secret as a bad signature):
+  AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} \\
+    aws --endpoint-url http://127.0.0.1:PORT --region eu-west-1 mgn describe-source-servers
 
 options:
   --port N         port to listen on (default: any free port)

@@ -12,7 +12,7 @@ import { S3WaveStore, s3ClientFor } from './adapters/s3-wave-store';
 import { tcpNetwork } from './adapters/tcp-probe';
 import { now } from './clock';
 import { ConfigurationError } from './errors';
-import type { Ec2Port, FlowConfig, FlowDeps, MgnPort, NotifierPort, SsmPort, StsPort } from './ports';
+import type { Ec2Port, ExecutionsPort, FlowConfig, FlowDeps, MgnPort, NotifierPort, SsmPort, StsPort } from './ports';
 import { ENV } from './steps';
 import { parseWaveContext, type WaveContext } from './wave-context';
 
@@ -60,6 +60,8 @@ export interface StepAdapters {
   readonly ec2?: (region: string) => Ec2Port;
   readonly sts?: (region: string) => StsPort;
   readonly notifier?: (region: string, topicArn: string) => NotifierPort;
+  /** Step Functions in the function's own region (the wave lock asks it about the lock's holder) */
+  readonly executions?: (region: string) => ExecutionsPort;
 }
 
 /** A port of a service the step was not built with: any call is a wiring mistake, named as such. */
@@ -85,6 +87,7 @@ export function flowDeps(targetRegion: string, log: Logger, adapters: StepAdapte
     sts: adapters.sts ? adapters.sts(home) : notBuiltWith<StsPort>('sts'),
     notifier: !adapters.notifier ? notBuiltWith<NotifierPort>('sns') : topicArn ? adapters.notifier(home, topicArn) : missingTopic,
     store: new S3WaveStore(s3ClientFor(home), config.waveBucket),
+    executions: adapters.executions ? adapters.executions(home) : notBuiltWith<ExecutionsPort>('states'),
     network: tcpNetwork,
     now,
     log,

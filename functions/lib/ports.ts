@@ -164,12 +164,33 @@ export interface NotifierPort {
   publish(subject: string, message: string): Promise<void>;
 }
 
+/** A JSON object with its ETag: the version a conditional write or delete names. */
+export interface VersionedJson<T> {
+  readonly value: T;
+  readonly etag: string;
+}
+
 /** JSON objects in the stack's bucket, keyed as CONTRACTS.md says. */
 export interface WaveStore {
   getJson<T>(key: string): Promise<T | undefined>;
   putJson(key: string, value: unknown): Promise<void>;
   /** Reads a JSON object from any bucket the function may read (an execution input's manifestLocation). */
   getJsonFrom<T>(bucket: string, key: string): Promise<T | undefined>;
+  // Conditional requests (S3 If-None-Match / If-Match), for the wave's run lock:
+  /** Reads a JSON object and its ETag; undefined when there is none. */
+  getVersionedJson<T>(key: string): Promise<VersionedJson<T> | undefined>;
+  /** Writes only if no object has the key; resolves the new ETag, or undefined when one exists. */
+  createJson(key: string, value: unknown): Promise<string | undefined>;
+  /** Overwrites only the version `etag`; resolves the new ETag, or undefined when the object changed or is gone. */
+  replaceJson(key: string, value: unknown, etag: string): Promise<string | undefined>;
+  /** Deletes only the version `etag`; false when the object changed or is gone. */
+  deleteJsonVersion(key: string, etag: string): Promise<boolean>;
+}
+
+/** Step Functions, to tell whether an execution is still running. */
+export interface ExecutionsPort {
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE; undefined when Step Functions has no such execution. */
+  executionStatus(executionArn: string): Promise<string | undefined>;
 }
 
 /** TCP reachability from where the orchestrator runs. */
@@ -193,6 +214,7 @@ export interface FlowDeps {
   readonly sts: StsPort;
   readonly notifier: NotifierPort;
   readonly store: WaveStore;
+  readonly executions: ExecutionsPort;
   readonly network: NetworkPort;
   readonly now: () => Date;
   readonly log: LogPort;

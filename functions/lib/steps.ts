@@ -123,9 +123,10 @@ export const STEPS: readonly StepSpec[] = [
   {
     name: 'validate-wave',
     placeholder: 'ValidateWaveFunctionArn',
-    description: 'Parse the manifest, refuse it with every problem named, store it for the run.',
+    description: "Parse the manifest, refuse it with every problem named, take the wave's lock, store it for the run.",
     env: [ENV.waveBucket],
-    actions: [...STORE_ACTIONS],
+    // the wave lock: released again if the run cannot start; its holder's status read from Step Functions
+    actions: [...STORE_ACTIONS, 's3:DeleteObject', 'states:DescribeExecution'],
     timeoutSeconds: 30,
   },
   {
@@ -320,8 +321,9 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'ReportFunctionArn',
     description: 'Writes the final report (every server with its result) and notifies the topic.',
     env: [ENV.waveBucket, ENV.topicArn, ENV.ssmEndpointsByRegion],
-    // ssm:DeleteParameter: installer credentials left behind by a wave that stopped during installs
-    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers', 'sns:Publish', 'ssm:DeleteParameter'],
+    // ssm:DeleteParameter: installer credentials left behind by a wave that stopped during installs;
+    // s3:DeleteObject: the wave's lock, released at the end of every run
+    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers', 'sns:Publish', 'ssm:DeleteParameter', 's3:DeleteObject'],
     timeoutSeconds: 60,
   },
 ];

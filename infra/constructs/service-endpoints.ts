@@ -79,6 +79,7 @@ export class ServiceEndpoints extends Construct {
       }),
     );
     this.s3Gateway.addToPolicy(waveBucketStatement(props.waveBucketArn, account));
+    this.s3Gateway.addToPolicy(waveLockStatement(props.waveBucketArn, account));
 
     for (const service of services) {
       const endpoint = new ec2.InterfaceVpcEndpoint(this, endpointId(service), {
@@ -133,6 +134,16 @@ const waveBucketStatement = (waveBucketArn: string, account: string) =>
     conditions: { StringEquals: { 'aws:PrincipalAccount': account } },
   });
 
+/** Runs release their wave's lock (waves/<waveId>/lock.json) with a conditional delete. */
+const waveLockStatement = (waveBucketArn: string, account: string) =>
+  new iam.PolicyStatement({
+    sid: 'WaveLockFromThisAccount',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:DeleteObject'],
+    resources: [`${waveBucketArn}/waves/*/lock.json`],
+    conditions: { StringEquals: { 'aws:PrincipalAccount': account } },
+  });
+
 function endpointPolicy(
   service: EndpointServiceName,
   region: string,
@@ -169,6 +180,7 @@ function endpointPolicy(
           resources: mgnBucketNames(region).map((bucket) => `arn:aws:s3:::${bucket}/*`),
         }),
         waveBucketStatement(waveBucketArn, account),
+        waveLockStatement(waveBucketArn, account),
       ];
     case 'execute-api':
       return [

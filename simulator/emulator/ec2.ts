@@ -74,6 +74,14 @@ function instancesById(fleet: Fleet, region: string, ids: string[]): Ec2Instance
   return ids.map((id) => fleet.instances.get(id)!);
 }
 
+const INSTANCE_FILTERS = ['instance-id', 'instance-state-name', 'subnet-id', 'vpc-id', 'private-ip-address', 'tag-key'];
+
+/** EC2 refuses an unknown filter name whatever the region holds: checked before any instance is looked at. */
+function checkInstanceFilters(filters: { name: string }[]): void {
+  for (const { name } of filters)
+    if (!INSTANCE_FILTERS.includes(name) && !/^tag:.+/.test(name)) throw new ApiError('InvalidParameterValue', `The filter '${name}' is invalid`);
+}
+
 function instanceFilter(i: Ec2Instance, name: string, values: string[]): boolean {
   if (name === 'instance-id') return values.includes(i.instanceId);
   if (name === 'instance-state-name') return values.includes(i.state);
@@ -148,10 +156,12 @@ export const EC2_OPERATIONS: Record<string, QueryOperation> = {
   DescribeInstances: {
     run(input, ctx) {
       const { ids, max } = instanceQuery(input);
+      const filters = filtersOf(input);
+      checkInstanceFilters(filters);
       let items = ids.length
         ? instancesById(ctx.fleet, ctx.region, ids)
         : [...ctx.fleet.instances.values()].filter((i) => i.region === ctx.region).sort((a, b) => a.launchedAt - b.launchedAt || (a.instanceId < b.instanceId ? -1 : 1));
-      for (const f of filtersOf(input)) items = items.filter((i) => instanceFilter(i, f.name, f.values));
+      for (const f of filters) items = items.filter((i) => instanceFilter(i, f.name, f.values));
       const { page, nextToken } = paginate(items, input, max, 'instances');
       return {
         reservationSet: page.map((i) => ({

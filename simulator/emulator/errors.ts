@@ -18,8 +18,8 @@ export class ApiError extends Error {
 }
 
 /** The service protocols the emulator speaks, keyed by the SigV4 signing name. */
-export type ServiceName = 'mgn' | 'ssm' | 'ec2' | 'sts' | 's3' | 'sns';
-export const SERVICES: readonly ServiceName[] = ['mgn', 'ssm', 'ec2', 'sts', 's3', 'sns'];
+export type ServiceName = 'mgn' | 'ssm' | 'ec2' | 'sts' | 's3' | 'sns' | 'states';
+export const SERVICES: readonly ServiceName[] = ['mgn', 'ssm', 'ec2', 'sts', 's3', 'sns', 'states'];
 
 /** A throttling error in each service's own words. */
 export function throttlingError(service: ServiceName, retryAfterSeconds: number): ApiError {
@@ -33,6 +33,7 @@ export function throttlingError(service: ServiceName, retryAfterSeconds: number)
         { 'Retry-After': String(retryAfterSeconds) },
       );
     case 'ssm':
+    case 'states':
       return new ApiError('ThrottlingException', 'Rate exceeded', 400);
     case 'ec2':
       return new ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503);
@@ -54,6 +55,7 @@ export function internalError(service: ServiceName): ApiError {
     case 'ec2':
       return new ApiError('InternalError', 'An internal error has occurred', 500);
     case 'sts':
+    case 'states':
       return new ApiError('InternalFailure', 'An internal error occurred', 500);
     case 'sns':
       return new ApiError('InternalError', 'An internal error occurred', 500);

@@ -236,6 +236,8 @@ export interface ReplicationTemplate {
   readonly arn: string;
   readonly region: string;
   settings: Record<string, unknown>;
+  /** the tags it was created with (MGN answers them in every template it returns) */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface Network {

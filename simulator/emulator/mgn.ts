@@ -142,7 +142,7 @@ const TEMPLATE_FIELDS = (v: Validator) =>
     .integer('bandwidthThrottling', { min: 0, max: 10000 })
     .string('dataPlaneRouting', { enum: ['PRIVATE_IP', 'PUBLIC_IP'] })
     .boolean('createPublicIP')
-    .map('stagingAreaTags', { max: 50 })
+    .map('stagingAreaTags', { max: 50, keyMax: 256, valueMax: 256 })
     .boolean('useFipsEndpoint')
     .string('internetProtocol', { enum: ['IPV4', 'IPV6'] })
     .boolean('storeSnapshotOnLocalZone');
@@ -183,8 +183,8 @@ function checkTemplateNetwork(input: Obj, ctx: Context): void {
   }
 }
 
-function renderTemplate(t: { replicationConfigurationTemplateID: string; arn: string; settings: Obj }): Obj {
-  return { replicationConfigurationTemplateID: t.replicationConfigurationTemplateID, arn: t.arn, ...t.settings, tags: {} };
+function renderTemplate(t: { replicationConfigurationTemplateID: string; arn: string; settings: Obj; tags?: Readonly<Record<string, string>> }): Obj {
+  return { replicationConfigurationTemplateID: t.replicationConfigurationTemplateID, arn: t.arn, ...t.settings, tags: { ...t.tags } };
 }
 
 function serverIdOp(run: (fleet: Fleet, region: string, id: string) => SourceServer): JsonOperation {
@@ -284,12 +284,13 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
         'createPublicIP',
         'stagingAreaTags',
       );
-      TEMPLATE_FIELDS(v).map('tags', { max: 50 }).throwMgn();
+      TEMPLATE_FIELDS(v).map('tags', { max: 50, keyMax: 256, valueMax: 256 }).throwMgn();
       checkTemplateNetwork(input, ctx);
       const id = ctx.fleet.newTemplateId();
       const settings: Obj = {};
       for (const k of TEMPLATE_KEYS) if (input[k] !== undefined) settings[k] = input[k];
-      const t = { replicationConfigurationTemplateID: id, arn: `arn:aws:mgn:${ctx.region}:${ACCOUNT_ID}:replication-configuration-template/${id}`, region: ctx.region, settings };
+      const tags = { ...(asObject(input.tags) as Record<string, string>) };
+      const t = { replicationConfigurationTemplateID: id, arn: `arn:aws:mgn:${ctx.region}:${ACCOUNT_ID}:replication-configuration-template/${id}`, region: ctx.region, settings, tags };
       ctx.fleet.templates.set(id, t);
       return renderTemplate(t);
     },

@@ -1,27 +1,8 @@
 /**
- * Wire formats: request parsing (SigV4 scope, query-protocol form bodies) and response/error
- * rendering for restJson1 (MGN), awsJson1_1 (SSM), EC2 query, AWS query (STS, SNS) and restXml (S3).
+ * Wire formats: request parsing (query-protocol form bodies) and response/error
+ * rendering for restJson1 (MGN), awsJson1_1 (SSM), awsJson1_0 (Step Functions), EC2 query, AWS query (STS, SNS) and restXml (S3).
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError, type ServiceName } from './errors';
-
-export interface Scope {
-  readonly service: string;
-  readonly region: string;
-  readonly accessKeyId: string;
-}
-
-/** Service and region from the SigV4 credential scope (`AKID/date/region/service/aws4_request`). */
-export function parseScope(headers: IncomingHttpHeaders, query: URLSearchParams): Scope | undefined {
-  const auth = headers.authorization;
-  let credential: string | undefined;
-  if (typeof auth === 'string') credential = /Credential=([^,\s]+)/.exec(auth)?.[1];
-  credential ??= query.get('X-Amz-Credential') ?? undefined;
-  if (!credential) return undefined;
-  const parts = credential.split('/');
-  if (parts.length < 5) return undefined;
-  return { accessKeyId: parts[0], region: parts[2], service: parts[3] };
-}
 
 /**
  * Parses a query-protocol form body into nested objects: `Filter.1.Value.2=x` -> `{Filter: [{Value: [, 'x']}]}`
@@ -136,6 +117,13 @@ export function renderError(service: ServiceName, error: ApiError, requestId: st
       if (!SSM_NO_MESSAGE.has(error.code)) body[SSM_CAPITAL_MESSAGE.has(error.code) ? 'Message' : 'message'] = error.message;
       return { status: error.status, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, ...error.headers }, body: JSON.stringify(body) };
     }
+    case 'states':
+      // every Step Functions error shape has one member, `message`
+      return {
+        status: error.status,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, ...error.headers },
+        body: JSON.stringify({ __type: error.code, message: error.message, ...error.fields }),
+      };
     case 'ec2':
       return {
         status: error.status,
@@ -173,6 +161,7 @@ export function malformedRequest(service: ServiceName, what: string): ApiError {
     case 'mgn':
       return new ApiError('ValidationException', `Cannot parse request: ${what}`, 400, { reason: 'cannotParse' });
     case 'ssm':
+    case 'states':
       return new ApiError('SerializationException', `Cannot parse request: ${what}`, 400);
     case 'ec2':
       return new ApiError('InvalidParameterValue', `Cannot parse request: ${what}`, 400);
@@ -182,19 +171,4 @@ export function malformedRequest(service: ServiceName, what: string): ApiError {
     case 's3':
       return new ApiError('InvalidRequest', `Cannot parse request: ${what}`, 400);
   }
-}
-
-/** Decodes an `aws-chunked` body (streamed uploads with trailing checksums) to its payload. */
-export function decodeAwsChunked(body: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset < body.length) {
-    const lineEnd = body.indexOf('\r\n', offset);
-    if (lineEnd < 0) break;
-    const size = parseInt(body.subarray(offset, lineEnd).toString('latin1').split(';')[0], 16);
-    if (!Number.isFinite(size) || size === 0) break;
-    parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
-    offset = lineEnd + 2 + size + 2;
-  }
-  return Buffer.concat(parts);
 }

@@ -1,24 +1,28 @@
 /**
- * The emulator's HTTP server: one listener on 127.0.0.1 for every service. The SigV4 credential
- * scope names the service and region; each request is traced, may be throttled or hit by chaos
- * (deterministically per seed), and is answered in the service's own wire format.
+ * The emulator's HTTP server: one listener on 127.0.0.1 for every service. Every request must carry
+ * a valid SigV4 signature (auth.ts) whose credential scope names the service and region; a request
+ * that is unsigned or badly signed is refused in the protocol of the service it was for. Each
+ * request is traced, may be throttled or hit by chaos (deterministically per seed), and is answered
+ * in the service's own wire format.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { VirtualClock } from '../clock';
 import type { Scenario } from '../scenario';
+import { authenticate, AuthFailure, authError, CredentialStore, EMULATOR_CREDENTIALS, isServedService, sniffService, type IncomingSigned } from './auth';
 import { EC2_OPERATIONS } from './ec2';
-import { ApiError, internalError, SERVICES, throttlingError, type ServiceName } from './errors';
-import { DEFAULT_DOCUMENTS, Fleet, type DocumentNames } from './fleet';
-import { MGN_OPERATIONS, type Context } from './mgn';
-import { ec2Response, malformedRequest, parseQueryParams, parseScope, queryResponse, renderError, type RenderedResponse } from './protocols';
+import { ApiError, internalError, throttlingError, type ServiceName } from './errors';
+import { ACCOUNT_ID, DEFAULT_DOCUMENTS, Fleet, type DocumentNames } from './fleet';
+import { MGN_OPERATIONS, type Context, type JsonOperation } from './mgn';
+import { ec2Response, malformedRequest, parseQueryParams, queryResponse, renderError, type RenderedResponse } from './protocols';
 import { SeededRandom } from './random';
-import { handleS3, s3Operation, type S3State } from './s3';
+import { handleS3, S3_OPERATIONS, s3Mutating, s3Operation, type S3State } from './s3';
+import { executionRegistry, stepFunctionsOperations, type ExecutionRegistry, type StepFunctionsState } from './sfn';
 import { snsOperations, type PublishedMessage, type SnsState } from './sns';
 import { redactSsmParams, SSM_OPERATIONS } from './ssm';
-import { STS_OPERATIONS } from './sts';
-import { Trace } from './trace';
+import { stsOperations } from './sts';
+import { Trace, type TraceCaller } from './trace';
 
 export interface EmulatorOptions {
   /** default 0: any free port */
@@ -46,6 +50,10 @@ export interface EmulatorOptions {
   readonly initialized?: boolean;
   /** sees every AWS answer as sent on the wire (conformance tests, debugging) */
   readonly onResponse?: (answer: WireAnswer) => void;
+  /** access keys (and their secrets) whose signatures the emulator accepts; default EMULATOR_CREDENTIALS */
+  readonly credentials?: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
+  /** who sent a request, by the client's port (the simulator's runner knows which execution and step): recorded in the trace */
+  readonly callerOf?: (clientPort: number) => TraceCaller | undefined;
 }
 
 export interface WireAnswer {
@@ -65,6 +73,10 @@ export interface Emulator {
   readonly fleet: Fleet;
   /** SNS messages published so far */
   readonly published: readonly PublishedMessage[];
+  /** Step Functions executions: the runner reports its executions here, DescribeExecution answers from them */
+  readonly executions: ExecutionRegistry;
+  /** an object of the emulated S3 (undefined when absent), for tests and the simulator's own reads */
+  s3Object(bucket: string, key: string): { readonly body: Buffer; readonly etag: string } | undefined;
   /** the earliest virtual time at which something in the fleet changes, or undefined when nothing will */
   nextEventTime(): number | undefined;
   addWave(manifest: WaveManifest, scenario?: Scenario): void;
@@ -75,6 +87,19 @@ export interface Emulator {
 }
 
 const MUTATING_CONTROL = new Set(['advance']);
+
+/** Every operation the emulator serves, by service (the conformance suite must cover each). */
+export function servedOperations(): Record<ServiceName, string[]> {
+  return {
+    mgn: Object.keys(MGN_OPERATIONS),
+    ssm: Object.keys(SSM_OPERATIONS),
+    ec2: Object.keys(EC2_OPERATIONS),
+    sts: Object.keys(stsOperations(new CredentialStore([]))),
+    s3: Object.values(S3_OPERATIONS),
+    sns: Object.keys(snsOperations({ published: [] })),
+    states: Object.keys(stepFunctionsOperations({ executions: new Map() })),
+  };
+}
 
 interface Resolved {
   readonly service: ServiceName;
@@ -98,6 +123,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const s3: S3State = { buckets: new Map((options.buckets ?? []).map((b) => [b, new Map()])), strict: options.buckets !== undefined };
   const sns: SnsState = { topics: options.topics ? new Set(options.topics) : undefined, published: [] };
   const SNS_OPERATIONS = snsOperations(sns);
+  const credentials = new CredentialStore(options.credentials ?? [EMULATOR_CREDENTIALS]);
+  const STS_OPERATIONS = stsOperations(credentials);
+  const stepFunctions: StepFunctionsState = { executions: new Map() };
+  const SFN_OPERATIONS = stepFunctionsOperations(stepFunctions);
+  const mgnOperationNames = new Set(Object.keys(MGN_OPERATIONS));
   let requestCounter = 0;
   for (const m of options.manifests ?? []) fleet.addWave(m, scenario);
 
@@ -106,10 +136,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const slowMs = options.slowResponseMs ?? 1500;
 
   function resolve(req: IncomingMessage, url: URL, body: Buffer): Resolved {
-    const scope = parseScope(req.headers, url.searchParams);
-    if (!scope) throw Object.assign(new ApiError('MissingAuthenticationToken', 'Missing Authentication Token', 403), { service: 'mgn' as ServiceName });
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const signed: IncomingSigned = {
+      method: req.method ?? 'GET',
+      rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q),
+      rawQuery: q < 0 ? '' : rawUrl.slice(q + 1),
+      headers: req.headers,
+      body,
+    };
+    let scope;
+    try {
+      scope = authenticate(signed, credentials);
+      if (!isServedService(scope.service))
+        throw new AuthFailure('bad-signature', `Credential should be scoped to correct service: the emulator does not serve '${scope.service}'.`, scope.service);
+    } catch (err) {
+      if (!(err instanceof AuthFailure)) throw err;
+      const service = err.scopeService !== undefined && isServedService(err.scopeService) ? err.scopeService : sniffService(signed, mgnOperationNames);
+      throw Object.assign(authError(service, err), { service });
+    }
     const service = scope.service as ServiceName;
-    if (!SERVICES.includes(service)) throw Object.assign(new ApiError('UnknownService', `The emulator does not serve ${scope.service}.`, 400), { service: 'mgn' as ServiceName });
     const region = scope.region;
     const accessKeyId = scope.accessKeyId;
     const text = () => body.toString('utf8');
@@ -126,7 +172,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     switch (service) {
       case 'mgn': {
         const operation = url.pathname.replace(/^\//, '');
-        const op = req.method === 'POST' ? MGN_OPERATIONS[operation] : undefined;
+        const op = req.method === 'POST' && Object.prototype.hasOwnProperty.call(MGN_OPERATIONS, operation) ? MGN_OPERATIONS[operation] : undefined;
         if (!op) throw Object.assign(new ApiError('UnknownOperationException', `Unknown operation ${req.method} ${url.pathname}`, 404), { service });
         const input = json();
         return {
@@ -149,10 +195,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           },
         };
       }
-      case 'ssm': {
+      case 'ssm':
+      case 'states': {
         const target = String(req.headers['x-amz-target'] ?? '');
-        const operation = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
-        const op = SSM_OPERATIONS[operation];
+        const prefix = service === 'ssm' ? 'AmazonSSM.' : 'AWSStepFunctions.';
+        const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
+        const table: Record<string, JsonOperation> = service === 'ssm' ? SSM_OPERATIONS : SFN_OPERATIONS;
+        const op = Object.prototype.hasOwnProperty.call(table, operation) ? table[operation] : undefined;
         if (!op) throw Object.assign(new ApiError('UnknownOperationException', `Unknown operation ${target}`, 400), { service });
         const input = json();
         return {
@@ -160,11 +209,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           operation,
           region,
           accessKeyId,
-          params: redactSsmParams(operation, input),
+          params: service === 'ssm' ? redactSsmParams(operation, input) : input,
           mutating: !!op.mutating,
           run: (ctx) => ({
             status: 200,
-            headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': ctx.requestId },
+            headers: { 'content-type': service === 'ssm' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': ctx.requestId },
             body: JSON.stringify(op.run(input, ctx) ?? {}),
           }),
         };
@@ -175,8 +224,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         const params = parseQueryParams(req.method === 'GET' ? url.search.slice(1) : text());
         const operation = String(params.Action ?? '');
         const table = service === 'ec2' ? EC2_OPERATIONS : service === 'sts' ? STS_OPERATIONS : SNS_OPERATIONS;
-        const op = table[operation];
-        if (!op) throw Object.assign(new ApiError(service === 'ec2' ? 'InvalidAction' : 'InvalidAction', `The action ${operation || '(none)'} is not valid for this web service.`, 400), { service });
+        const op = Object.prototype.hasOwnProperty.call(table, operation) ? table[operation] : undefined;
+        if (!op) throw Object.assign(new ApiError('InvalidAction', `The action ${operation || '(none)'} is not valid for this web service.`, 400), { service });
         const { Action: _a, Version: _v, ...input } = params;
         return {
           service,
@@ -197,15 +246,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         const key = decodeURIComponent(rest.join('/'));
         const operation = s3Operation(req.method ?? '', key);
         if (!operation) throw Object.assign(new ApiError('NotImplemented', `The emulator does not implement ${req.method} ${url.pathname}.`, 501), { service });
+        const conditions = Object.fromEntries(
+          (['if-match', 'if-none-match'] as const).filter((h) => req.headers[h] !== undefined).map((h) => [h === 'if-match' ? 'IfMatch' : 'IfNoneMatch', String(req.headers[h])]),
+        );
         return {
           service,
           operation,
           region,
           accessKeyId,
-          params: { Bucket: decodeURIComponent(bucket), Key: key, ...(operation === 'PutObject' ? { ContentLength: body.length } : {}) },
-          mutating: operation === 'PutObject',
+          params: { Bucket: decodeURIComponent(bucket), Key: key, ...(operation === 'PutObject' ? { ContentLength: body.length } : {}), ...conditions },
+          mutating: s3Mutating(operation),
           run: (ctx) =>
-            handleS3(s3, { method: req.method ?? 'GET', bucket: decodeURIComponent(bucket), key, headers: req.headers, body, now: fleet.now(), requestId: ctx.requestId }),
+            handleS3(s3, {
+              method: req.method ?? 'GET',
+              bucket: decodeURIComponent(bucket),
+              key,
+              headers: req.headers,
+              body,
+              now: fleet.now(),
+              requestId: ctx.requestId,
+              region,
+              account: ACCOUNT_ID,
+            }),
         };
       }
     }
@@ -238,20 +300,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (url.pathname.startsWith('/_emulator/')) return control(req, url, res);
     const requestId = `00000000-0000-4000-8000-${(++requestCounter).toString(16).padStart(12, '0')}`;
     const virtualTime = new Date(fleet.now()).toISOString();
+    const clientPort = req.socket.remotePort;
+    const caller = clientPort === undefined ? undefined : options.callerOf?.(clientPort);
+    const by = caller ? { caller } : {};
     let resolved: Resolved;
     try {
       resolved = resolve(req, url, body);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError('InternalFailure', String(err), 500);
       const service = (err as { service?: ServiceName }).service ?? 'mgn';
-      trace.record({ virtualTime, service, operation: url.pathname, region: '', params: {}, outcome: e.code, status: e.status });
+      trace.record({ virtualTime, service, operation: url.pathname, region: '', params: {}, outcome: e.code, status: e.status, ...by });
       const rendered = renderError(service, e, requestId, req.method);
       options.onResponse?.({ service, operation: url.pathname, status: rendered.status, headers: rendered.headers, body: String(rendered.body) });
-      return send(res, rendered);
+      return send(res, rendered, fleet.now());
     }
     const { service, operation, region, params, mutating } = resolved;
     const record = (outcome: string, status: number) =>
-      trace.record({ virtualTime, service, operation, region, params, outcome, status, ...(mutating ? { mutating: true as const } : {}) });
+      trace.record({ virtualTime, service, operation, region, params, outcome, status, ...(mutating ? { mutating: true as const } : {}), ...by });
 
     // chaos and throttling pick calls deterministically per seed (one draw per call in arrival order)
     if (chaosRandom.chance(chaos.dropConnectionRate ?? 0)) {
@@ -282,7 +347,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       await new Promise((r) => setTimeout(r, slowMs));
     }
-    send(res, response);
+    send(res, response, fleet.now());
   }
 
   const server: Server = createServer((req, res) => {
@@ -311,6 +376,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     trace,
     fleet,
     published: sns.published,
+    executions: executionRegistry(stepFunctions),
+    s3Object: (bucket, key) => s3.buckets.get(bucket)?.get(key),
     nextEventTime: () => fleet.nextEventTime(),
     addWave: (manifest, waveScenario) => fleet.addWave(manifest, waveScenario ?? scenario),
     createBucket: (name) => {
@@ -326,9 +393,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return emulator;
 }
 
-function send(res: ServerResponse, r: RenderedResponse): void {
+/**
+ * Sends an answer. Its Date header is the emulator's (virtual) time, as AWS dates its answers by its
+ * own clock: the simulator's Lambdas read the same virtual clock, so their SDK sees no clock skew
+ * (a real-time Date made it "correct" the skew and resend the request after every error answer).
+ */
+function send(res: ServerResponse, r: RenderedResponse, now: number): void {
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-  res.writeHead(r.status, { ...r.headers, ...(r.headers['content-length'] ? {} : { 'content-length': String(body.length) }) });
+  res.writeHead(r.status, { date: new Date(now).toUTCString(), ...r.headers, ...(r.headers['content-length'] ? {} : { 'content-length': String(body.length) }) });
   res.end(body);
 }
 

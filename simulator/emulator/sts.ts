@@ -3,6 +3,7 @@
  * account), GetCallerIdentity says who the caller is. Credentials are random (plus the scenario's
  * sts.credentialCanary, if any) and never traced.
  */
+import type { CredentialStore } from './auth';
 import { ApiError } from './errors';
 import type { QueryOperation } from './ec2';
 import { ACCOUNT_ID } from './fleet';
@@ -14,7 +15,8 @@ function validationError(message: string): ApiError {
   return new ApiError('ValidationError', message, 400);
 }
 
-export const STS_OPERATIONS: Record<string, QueryOperation> = {
+/** STS's operations; the temporary credentials AssumeRole hands out are valid (with their session token) for later calls. */
+export const stsOperations = (credentials: CredentialStore): Record<string, QueryOperation> => ({
   AssumeRole: {
     run(input, ctx) {
       const missing = ['RoleArn', 'RoleSessionName'].filter((k) => input[k] === undefined);
@@ -33,12 +35,16 @@ export const STS_OPERATIONS: Record<string, QueryOperation> = {
       const account = roleArn.split(':')[4];
       const roleName = roleArn.split('/').pop()!;
       const roleId = `AROA${ctx.fleet.randomHex(17).toUpperCase()}`;
+      const accessKeyId = `ASIA${ctx.fleet.randomHex(16).toUpperCase()}`;
+      // the canary (tests of secret handling) replaces the start of the secret and rides in the token
+      const secretAccessKey = `${ctx.fleet.credentialCanary}${ctx.fleet.randomHex(40)}`.slice(0, 40);
+      const sessionToken = `FwoGZXIvYXdzE${ctx.fleet.credentialCanary}${ctx.fleet.randomHex(120)}`;
+      credentials.add(accessKeyId, { secretAccessKey, sessionToken });
       return {
         Credentials: {
-          AccessKeyId: `ASIA${ctx.fleet.randomHex(16).toUpperCase()}`,
-          // the canary (tests of secret handling) replaces the start of the secret and rides in the token
-          SecretAccessKey: `${ctx.fleet.credentialCanary}${ctx.fleet.randomHex(40)}`.slice(0, 40),
-          SessionToken: `FwoGZXIvYXdzE${ctx.fleet.credentialCanary}${ctx.fleet.randomHex(120)}`,
+          AccessKeyId: accessKeyId,
+          SecretAccessKey: secretAccessKey,
+          SessionToken: sessionToken,
           Expiration: new Date(ctx.fleet.now() + duration * 1000).toISOString(),
         },
         AssumedRoleUser: { AssumedRoleId: `${roleId}:${session}`, Arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${session}` },
@@ -52,4 +58,4 @@ export const STS_OPERATIONS: Record<string, QueryOperation> = {
       return { UserId: `AIDA${ctx.accessKeyId.slice(-12).toUpperCase().replace(/[^A-Z0-9]/g, 'X').padStart(12, 'X')}`, Account: ACCOUNT_ID, Arn: `arn:aws:iam::${ACCOUNT_ID}:user/emulator` };
     },
   },
-};
+});

@@ -5,6 +5,12 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import type { ServiceName } from './errors';
 
+/** Who made a request: the simulator's execution and the step (Lambda function) whose invocation sent it. */
+export interface TraceCaller {
+  readonly execution: string;
+  readonly step?: string;
+}
+
 export interface TraceEntry {
   readonly seq: number;
   /** ISO-8601 virtual time at which the request was served */
@@ -18,6 +24,8 @@ export interface TraceEntry {
   readonly status: number;
   /** true for operations that change state (StartTest, SendCommand, PutObject, ...) */
   readonly mutating?: true;
+  /** the execution (and step) that sent it, when the emulator was told (the simulator's runner tells it) */
+  readonly caller?: TraceCaller;
 }
 
 export class Trace {

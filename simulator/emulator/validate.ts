@@ -81,11 +81,16 @@ export class Validator {
     return this;
   }
 
-  map(path: string, rule: { max?: number } = {}): this {
+  map(path: string, rule: { max?: number; keyMax?: number; valueMax?: number } = {}): this {
     const v = this.at(path);
     if (v === undefined || v === null) return this;
     if (typeof v !== 'object' || Array.isArray(v)) return this.problem(path, 'Member must be a map', v);
-    if (rule.max !== undefined && Object.keys(v).length > rule.max) this.problem(path, `Member must have length less than or equal to ${rule.max}`, v);
+    if (rule.max !== undefined && Object.keys(v).length > rule.max) return this.problem(path, `Member must have length less than or equal to ${rule.max}`, v);
+    for (const [key, value] of Object.entries(v as Obj)) {
+      if (rule.keyMax !== undefined && key.length > rule.keyMax) return this.problem(path, `Map keys must have length less than or equal to ${rule.keyMax}`, key);
+      if (rule.valueMax !== undefined && (typeof value !== 'string' || value.length > rule.valueMax))
+        return this.problem(`${path}.${key}`, `Member must be a string of length less than or equal to ${rule.valueMax}`, value);
+    }
     return this;
   }
 

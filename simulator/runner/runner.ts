@@ -55,6 +55,21 @@ export interface ExecutionObserver {
   onTaskOutput?(execution: string, stateName: string, output: unknown): void;
 }
 
+/**
+ * Told of every execution's start and end, as Step Functions knows them (the emulator's
+ * DescribeExecution answers from it: a wave run asks it whether its lock's holder still runs).
+ */
+export interface ExecutionListener {
+  started(execution: { executionArn: string; stateMachineArn: string; name: string; startDate: number; input: unknown }): void;
+  stopped(executionArn: string, end: { status: ExecutionStatus; stopDate: number; output?: unknown; error?: string; cause?: string }): void;
+}
+
+/** Who is behind a request: the execution and the step whose Lambda invocation sent it. */
+export interface RequestCaller {
+  readonly execution: string;
+  readonly step?: string;
+}
+
 export interface RunnerOptions {
   readonly prepared: PreparedDefinition;
   readonly scheduler: VirtualScheduler;
@@ -70,6 +85,7 @@ export interface RunnerOptions {
   readonly stateMachineName?: string;
   readonly limits?: { payloadBytes: number; historyEvents: number };
   readonly observer?: ExecutionObserver;
+  readonly executions?: ExecutionListener;
 }
 
 export interface StartOptions {
@@ -213,6 +229,8 @@ export class StateMachineRunner {
   private executionCounter = 0;
   /** Invocations in flight: awsRequestId -> what stops one like the Lambda service at its timeout. */
   private readonly inFlight = new Map<string, () => void>();
+  /** Invocations in flight: awsRequestId -> the execution and step it runs for. */
+  private readonly callers = new Map<string, RequestCaller>();
 
   constructor(private readonly options: RunnerOptions) {
     collectStates((options.prepared.definition as { States: Json }).States, this.states);
@@ -293,7 +311,7 @@ export class StateMachineRunner {
               }
               const result = tokenTask
                 ? await this.answerApproval(stateName, taskInput)
-                : await this.invokeTask(stateName, resource, def, taskInput);
+                : await this.invokeTask(stateName, resource, def, taskInput, name);
               const outBytes = payloadBytes(result);
               accounting.observePayload(outBytes);
               if (outBytes > MAX_PAYLOAD_BYTES) throw new DataLimitExceededError(`the output of state "${stateName}"`, outBytes);
@@ -324,15 +342,19 @@ export class StateMachineRunner {
       validationOptions: { checkArn: true, checkPaths: true },
     });
     const token = `sim-task-token-${randomUUID()}`;
+    const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${this.machineName}:${name}`;
+    const stateMachineArn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.machineName}`;
     const context = {
       Execution: {
-        Id: `arn:aws:states:${this.region}:${this.accountId}:execution:${this.machineName}:${name}`,
+        Id: executionArn,
         Name: name,
         RoleArn: `arn:aws:iam::${this.accountId}:role/${this.machineName}-role`,
+        StartTime: new Date(startMs).toISOString(),
       },
-      StateMachine: { Id: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${this.machineName}`, Name: this.machineName },
+      StateMachine: { Id: stateMachineArn, Name: this.machineName },
       Task: { Token: token },
     };
+    this.options.executions?.started({ executionArn, stateMachineArn, name, startDate: startMs, input });
 
     scheduler.register(
       executionId,
@@ -391,6 +413,7 @@ export class StateMachineRunner {
         ({ error, cause } = accounting.violation);
         output = undefined;
       }
+      this.options.executions?.stopped(executionArn, { status, stopDate: clock.now(), output, error, cause });
       return {
         name,
         status,
@@ -408,7 +431,7 @@ export class StateMachineRunner {
     return { name, abort: () => stop({ status: 'ABORTED' }), done };
   }
 
-  private async invokeTask(stateName: string, resource: string, def: StateDef, event: unknown): Promise<unknown> {
+  private async invokeTask(stateName: string, resource: string, def: StateDef, event: unknown, execution: string): Promise<unknown> {
     const step = this.options.prepared.stepByArn.get(resource);
     const handler = this.resolver.resolve(stateName, resource, step);
     const functionName = step?.name ?? stateName;
@@ -420,11 +443,21 @@ export class StateMachineRunner {
       this.inFlight.set(id, () =>
         reject(new LambdaFunctionError('Sandbox.Timedout', `${functionName}: Task timed out after ${timeout.toFixed(2)} seconds`, [])),
       );
+      this.callers.set(id, { execution, step: functionName });
       currentInvocation
         .run(id, () => invokeLambda(handler, event, context))
         .then(resolve, reject)
-        .finally(() => this.inFlight.delete(id));
+        .finally(() => {
+          this.inFlight.delete(id);
+          this.callers.delete(id);
+        });
     });
+  }
+
+  /** The execution and step whose invocation sent the request now on `clientPort`, if a handler sent it. */
+  callerOnPort(clientPort: number): RequestCaller | undefined {
+    const id = invocationByPort.get(clientPort);
+    return id === undefined ? undefined : this.callers.get(id);
   }
 
   /**
@@ -475,11 +508,12 @@ export interface WaveRunResult {
 export async function runWave(
   runner: StateMachineRunner,
   input: unknown,
-  options: { namePrefix: string; interruptions?: readonly PhaseName[] },
+  options: { namePrefix: string; interruptions?: readonly PhaseName[]; onStepOutput?: (output: unknown) => void },
 ): Promise<WaveRunResult> {
   const pending = [...(options.interruptions ?? [])];
   const executions: ExecutionResult[] = [];
   const interruptAfter = (output: unknown): PhaseName | undefined => {
+    options.onStepOutput?.(output);
     if (!isObject(output) || typeof output.lastCompletedPhase !== 'string') return undefined;
     const reached = PHASES.indexOf(output.lastCompletedPhase as PhaseName);
     // A phase the run passes without a step reporting it (skipped by options.phases, or finished in the

@@ -14,13 +14,14 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { VirtualClock } from '../clock';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { ENV } from '../../functions/lib/steps';
+import { EMULATOR_CREDENTIALS } from '../emulator/auth';
 import { FixedDelayRetryStrategy, SDK_RETRY_DELAY_ENV } from '../../functions/lib/adapters/client-config';
-import type { PhaseName, Scenario } from '../scenario';
+import { PHASES, type PhaseName, type Scenario } from '../scenario';
 import { renderReportHtml } from '../report/html';
 import type { ServerReport, SimulationReport, SimulationStats, WaveOutcome, WaveReport } from '../report/types';
 import { loadDefinition, type SubstitutionConfig } from './definition';
 import { HandlerResolver, PROJECT_ROOT, type HandlerMap } from './handlers';
-import { runWave, seededRandom, StateMachineRunner, type ExecutionObserver, type WaveRunResult } from './runner';
+import { runWave, seededRandom, StateMachineRunner, type ExecutionListener, type ExecutionObserver, type ExecutionResult, type RequestCaller, type WaveRunResult } from './runner';
 import { VirtualScheduler } from './scheduler';
 import { countApiCalls, launchesByServer, readTrace, recordsOfWave, summarizeJobs, traceEntries } from './trace';
 import { useVirtualDate } from './virtual-date';
@@ -47,6 +48,8 @@ export interface EmulatorLike {
   fleetStatus?(waveId: string): FleetStatus | undefined;
   /** Account-wide maximum, if the emulator measures it itself (preferred over the trace's estimate). */
   maxServersInActiveJobs?(): number;
+  /** Step Functions' record of executions (DescribeExecution), if the emulator keeps one: the runner reports to it. */
+  readonly executions?: ExecutionListener;
 }
 
 export interface EmulatorStartOptions {
@@ -58,6 +61,8 @@ export interface EmulatorStartOptions {
   readonly documents: { readonly precheck: string; readonly linuxInstall: string; readonly windowsInstall: string };
   /** Chaos: an answer slower than the Lambda timeout; true when the invocation behind the client port was timed out. */
   readonly onSlowResponse?: (clientPort: number) => boolean;
+  /** Which execution and step sent the request on a client port (the trace records it). */
+  readonly callerOf?: (clientPort: number) => RequestCaller | undefined;
 }
 
 export type EmulatorFactory = (options: EmulatorStartOptions) => Promise<EmulatorLike>;
@@ -71,6 +76,7 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     documents: options.documents,
     buckets: [options.waveBucket],
     onSlowResponse: options.onSlowResponse,
+    callerOf: options.callerOf,
   });
   const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
   // Measured by the fleet itself: the trace holds no DescribeJobs answers to see when a job completed.
@@ -194,6 +200,12 @@ function resetHandlerCaches(): void {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** A step output that completes `phase` or a later one (the approval task's answer completes "approval"). */
+function reachedPhase(output: unknown, phase: PhaseName): boolean {
+  if (!isObject(output) || typeof output.lastCompletedPhase !== 'string') return false;
+  return PHASES.indexOf(output.lastCompletedPhase as PhaseName) >= PHASES.indexOf(phase);
+}
+
 function looksLikeReport(v: unknown): v is WaveReport {
   return isObject(v) && typeof v.waveId === 'string' && typeof v.outcome === 'string' && Array.isArray(v.servers);
 }
@@ -221,8 +233,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   const waveBucket = SIMULATOR_DEFAULTS.waveBucket;
 
   let slowAnswer: (clientPort: number) => boolean = () => false;
+  let callerOf: (clientPort: number) => RequestCaller | undefined = () => undefined;
   const emulator = await (options.emulator ?? startRealEmulator)({
     onSlowResponse: (clientPort) => slowAnswer(clientPort),
+    callerOf: (clientPort) => callerOf(clientPort),
     scenario,
     seed,
     waveBucket,
@@ -248,10 +262,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         AWS_ENDPOINT_URL_STS: emulator.url,
         AWS_ENDPOINT_URL_S3: emulator.url,
         AWS_ENDPOINT_URL_SNS: emulator.url,
+        AWS_ENDPOINT_URL_SFN: emulator.url,
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
-        AWS_ACCESS_KEY_ID: 'AKIASIMULATOR0000000',
-        AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
+        // the emulator checks every signature: the handlers sign with the credentials it knows
+        AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
         AWS_SESSION_TOKEN: undefined,
         AWS_MAX_ATTEMPTS: String(options.sdkMaxAttempts ?? SIMULATOR_DEFAULTS.sdkMaxAttempts),
         // Retry throttled calls at once: SDK backoff would cost real seconds while the virtual clock stands still.
@@ -316,8 +332,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       accountId,
       stateMachineName: 'MgnWaveOrchestrator',
       observer,
+      executions: emulator.executions,
     });
     slowAnswer = (clientPort) => runner.timeOutInvocationOnPort(clientPort);
+    callerOf = (clientPort) => runner.callerOnPort(clientPort);
     // The session's own reads and writes are throttled like any other call: retry them at once, many times.
     const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, retryStrategy: new FixedDelayRetryStrategy(10, 0) });
     cleanups.push(() => s3.destroy());
@@ -335,7 +353,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         }
         const namePrefix = `${manifest.waveId}-sim`;
         for (let i = 1; i <= 21; i++) waveOfExecution.set(`${namePrefix}-${i}`, manifest.waveId);
-        const run = await runWave(runner, input, { namePrefix, interruptions });
+        // scenario.secondStart: the same wave started again while (or after) the first execution runs
+        const secondName = `${namePrefix}-second`;
+        waveOfExecution.set(secondName, manifest.waveId);
+        let second: Promise<ExecutionResult> | undefined;
+        const onStepOutput = scenario.secondStart
+          ? (output: unknown) => {
+              if (!second && reachedPhase(output, scenario.secondStart!.afterPhase)) second = runner.start(input, { name: secondName }).done;
+            }
+          : undefined;
+        const primary = await runWave(runner, input, { namePrefix, interruptions, onStepOutput });
+        const run: WaveRunResult = second ? { ...primary, executions: [...primary.executions, await second] } : primary;
         return { manifest, run, startMs, wallMs: performance.now() - wallStart };
       }),
     );

@@ -21,6 +21,9 @@ import type {
   WaveStore,
 } from '../../functions/lib/ports';
 
+/** The execution ARN Step Functions gives an execution named `runId` of the test state machine. */
+export const executionArnOf = (runId: string) => `arn:aws:states:eu-west-1:123456789012:execution:MgnWave:${runId}`;
+
 export type Fault = 'precheck-fails' | 'install-fails' | 'replication-stalls' | 'test-launch-fails' | 'test-check-fails' | 'cutover-launch-fails' | 'ssm-offline';
 
 interface FakeServer {
@@ -381,6 +384,9 @@ export class FakeWorld {
     cutoverSubnetIds: [],
   };
 
+  /** Step Functions' view of executions, by ARN (the wave lock asks about its holder); absent = no such execution. */
+  readonly executionStatuses = new Map<string, string>();
+
   readonly store: WaveStore = {
     getJson: async <T>(key: string) => (this.objects.has(key) ? (JSON.parse(this.objects.get(key)!) as T) : undefined),
     putJson: async (key, value) => {
@@ -388,6 +394,19 @@ export class FakeWorld {
     },
     getJsonFrom: async <T>(bucket: string, key: string) =>
       this.objects.has(`${bucket}/${key}`) ? (JSON.parse(this.objects.get(`${bucket}/${key}`)!) as T) : undefined,
+    // conditional requests, with the stored text as its own ETag (S3's is the MD5 of it)
+    getVersionedJson: async <T>(key: string) => (this.objects.has(key) ? { value: JSON.parse(this.objects.get(key)!) as T, etag: this.objects.get(key)! } : undefined),
+    createJson: async (key, value) => {
+      if (this.objects.has(key)) return undefined;
+      this.objects.set(key, JSON.stringify(value));
+      return this.objects.get(key)!;
+    },
+    replaceJson: async (key, value, etag) => {
+      if (this.objects.get(key) !== etag) return undefined;
+      this.objects.set(key, JSON.stringify(value));
+      return this.objects.get(key)!;
+    },
+    deleteJsonVersion: async (key, etag) => this.objects.get(key) === etag && this.objects.delete(key),
   };
 
   deps(): FlowDeps {
@@ -412,6 +431,7 @@ export class FakeWorld {
         },
       },
       store: this.store,
+      executions: { executionStatus: async (arn) => this.executionStatuses.get(arn) },
       network: { tcpProbe: async () => undefined },
       now: this.now,
       log: silentLog,

@@ -19,8 +19,9 @@ import { verifyCutover, verifyTest } from '../../functions/lib/flow/verify';
 import { waitReplication } from '../../functions/lib/flow/wait-replication';
 import type { FlowDeps } from '../../functions/lib/ports';
 import { parseWaveContext, reportKey, type WaveContext } from '../../functions/lib/wave-context';
+import { asLambdaError } from '../../simulator/runner/handlers';
 import { statesOf, substitutedDefinition } from './definition';
-import type { FakeWorld } from './fake-world';
+import { executionArnOf, type FakeWorld } from './fake-world';
 
 type Core = (ctx: WaveContext, deps: FlowDeps) => Promise<WaveContext>;
 
@@ -60,7 +61,8 @@ export async function runWave(world: FakeWorld, options: RunOptions = {}): Promi
   const handlers: Record<string, (input: never) => Promise<unknown>> = {
     ValidateWave: async (input: ValidateWaveInput) => {
       count('ValidateWave');
-      return validateWave(input, deps);
+      // a failure reaches the state machine as the Lambda service reports it: Cause is the error as JSON
+      return validateWave(input, deps).catch((error: unknown) => Promise.reject(asLambdaError(error)));
     },
     Preflight: standIn('Preflight', preflight),
     InstallAgents: standIn('InstallAgents', installAgents),
@@ -88,7 +90,7 @@ export async function runWave(world: FakeWorld, options: RunOptions = {}): Promi
   const runId = options.runId ?? 'run-1';
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits },
-    context: { Execution: { Name: runId, Input: input, StartTime: world.now().toISOString() }, Task: { Token: TASK_TOKEN } } as never,
+    context: { Execution: { Id: executionArnOf(runId), Name: runId, Input: input, StartTime: world.now().toISOString() }, Task: { Token: TASK_TOKEN } } as never,
   });
   const path: string[] = [];
   const outputBytes = new Map<string, number>();
@@ -106,8 +108,10 @@ export async function runWave(world: FakeWorld, options: RunOptions = {}): Promi
   try {
     output = (await execution.result) as unknown as WaveContext;
   } catch (e) {
-    const err = e as Error;
-    error = { name: err.name, message: err.message };
+    // a Fail state ends the execution with its Error and Cause (the library wraps them in ExecutionError)
+    const err = e as Error & { cause?: unknown };
+    const failure = err.name === 'ExecutionError' && err.cause instanceof Error ? err.cause : err;
+    error = { name: failure.name, message: failure.message };
   }
   await collect;
   const waveId = (world.manifest as { waveId: string }).waveId;

@@ -17,6 +17,7 @@ import { MAX_EXECUTION_INPUT_BYTES, parseJsonBytes } from '../../functions/lib/i
 import { approvalAnswerFromApiRequest, executionFromApiRequest, executionInputFromEvent } from '../../functions/lib/trigger-input';
 import { InvalidInputError } from '../../functions/lib/validation';
 import { parseScenario } from '../../simulator/scenario';
+import { signRequest } from '../../simulator/emulator';
 import { startBareStateMachine, WAVE_BUCKET, type BareStateMachine } from './state-machine';
 
 const dir = join(__dirname, '..', 'fixtures', 'bad');
@@ -126,11 +127,10 @@ describe('bad input corpus', () => {
     if (expectation.kind === 'manifest') {
       const key = `uploads/${file}`;
       machine.emulator.createBucket(WAVE_BUCKET);
-      await fetch(`${machine.emulator.url}/${WAVE_BUCKET}/${key}`, {
-        method: 'PUT',
-        body: readFileSync(join(dir, file)),
-        headers: { authorization: `AWS4-HMAC-SHA256 Credential=AKIASIMULATOR0000000/20260105/ap-south-1/s3/aws4_request, SignedHeaders=host, Signature=0` },
-      });
+      const url = `${machine.emulator.url}/${WAVE_BUCKET}/${key}`;
+      const body = readFileSync(join(dir, file));
+      const put = await fetch(url, { method: 'PUT', body, headers: signRequest({ method: 'PUT', url, body }, { region: 'ap-south-1', service: 's3' }) });
+      expect(put.status).toBe(200);
       input = { manifestLocation: { bucket: WAVE_BUCKET, key } };
       name = `upload-${file.replace(/\W/g, '-')}`.slice(0, 80);
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { resetClients } from '../../functions/lib/adapters/client-config';
 import { resetFlowConfig } from '../../functions/lib/flow-runtime';
 import { ENV } from '../../functions/lib/steps';
-import { startEmulator, type Emulator } from '../../simulator/emulator';
+import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from '../../simulator/emulator';
 import { loadDefinition } from '../../simulator/runner/definition';
 import { PROJECT_ROOT } from '../../simulator/runner/handlers';
 import { StateMachineRunner, type ExecutionResult } from '../../simulator/runner/runner';
@@ -34,9 +34,10 @@ export async function startBareStateMachine(): Promise<BareStateMachine> {
     AWS_ENDPOINT_URL_STS: emulator.url,
     AWS_ENDPOINT_URL_S3: emulator.url,
     AWS_ENDPOINT_URL_SNS: emulator.url,
+    AWS_ENDPOINT_URL_SFN: emulator.url,
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'AKIASIMULATOR0000000',
-    AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key-not-a-secret',
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
     [ENV.waveBucket]: WAVE_BUCKET,
     [ENV.topicArn]: `arn:aws:sns:${REGION}:${ACCOUNT}:mgn-orchestrator-notifications`,
     [ENV.logLevel]: 'ERROR',
@@ -57,6 +58,7 @@ export async function startBareStateMachine(): Promise<BareStateMachine> {
     region: REGION,
     accountId: ACCOUNT,
     observer: { onHistoryEvent: (execution, event) => history.get(execution)?.push(JSON.stringify(event)) },
+    executions: emulator.executions,
   });
   return {
     emulator,

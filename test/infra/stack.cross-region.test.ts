@@ -96,12 +96,20 @@ describe('service endpoints', () => {
       'aws-mgn-internal-hashes-ap-south-1',
     ]);
     const bucketId = logicalId(s.stack, s.stack.store.bucket);
-    // the only other buckets: the wave bucket, for this account's principals
+    // the only other buckets: the wave bucket, for this account's principals; deletes only of a wave's run lock
     const other = statements.filter((st) => st.Sid !== 'MgnAndAl2023Buckets');
-    expect(other).toHaveLength(1);
+    expect(other).toHaveLength(2);
     expect(other[0]).toMatchObject({
       Condition: { StringEquals: { 'aws:PrincipalAccount': ref('AWS::AccountId') } },
       Resource: [getAtt(bucketId, 'Arn'), { 'Fn::Join': ['', [getAtt(bucketId, 'Arn'), '/*']] }],
+    });
+    expect(other[1]).toEqual({
+      Sid: 'WaveLockFromThisAccount',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: 's3:DeleteObject',
+      Condition: { StringEquals: { 'aws:PrincipalAccount': ref('AWS::AccountId') } },
+      Resource: { 'Fn::Join': ['', [getAtt(bucketId, 'Arn'), '/waves/*/lock.json']] },
     });
     for (const st of statements) expect(st.Action).not.toEqual(expect.arrayContaining(['s3:*']));
   });

@@ -1,6 +1,6 @@
 /**
  * Shared fixtures for the emulator tests: manifests built through the real parser, SDK clients
- * pointed at an emulator with dummy credentials, and a driver that installs agents and waits for
+ * pointed at an emulator with the credentials it accepts, and a driver that installs agents and waits for
  * replication on the virtual clock.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -10,7 +10,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
-import type { Emulator } from '../../simulator/emulator';
+import { EMULATOR_CREDENTIALS, type Emulator } from '../../simulator/emulator';
 
 export const TARGET = 'eu-west-1';
 export const SOURCE_REGION = 'eu-central-1';
@@ -41,7 +41,8 @@ export function manifest(waveId: string, count: number, offset = 0): WaveManifes
   });
 }
 
-const credentials = { accessKeyId: 'AKIDEMULATOR0000001', secretAccessKey: 'emulator-secret' };
+/** The emulator verifies every signature: sign with the credentials it knows. */
+const credentials = EMULATOR_CREDENTIALS;
 
 const made: { destroy(): void }[] = [];
 

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { EMULATOR_CREDENTIALS } from '../../simulator/emulator';
 import { manifest, SOURCE_REGION, TARGET } from './emulator-fixtures';
 
 const run = promisify(execFile);
@@ -67,9 +68,9 @@ const describeWithAws = haveAws ? describe : describe.skip;
 describeWithAws(`mgnctl emulator with the AWS CLI${haveAws ? '' : ' (skipped: aws is not on PATH)'}`, () => {
   let child: ChildProcess;
   let url: string;
-  // dummy credentials only: no profile, config or session token from the machine leaks in
+  // the emulator's credentials only: no profile, config or session token from the machine leaks in
   const { AWS_PROFILE: _p, AWS_DEFAULT_PROFILE: _d, AWS_SESSION_TOKEN: _t, ...base } = process.env;
-  const env = { ...base, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'dummy-secret', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '' };
+  const env = { ...base, AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '' };
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));

@@ -54,6 +54,7 @@ const MODELS: Record<Service, string> = {
   sts: 'sts-2011-06-15',
   s3: 's3-2006-03-01',
   sns: 'sns-2010-03-31',
+  states: 'stepfunctions-2016-11-23',
 };
 
 /**
@@ -70,6 +71,7 @@ const COMMON_ERRORS: Record<Service, readonly string[]> = {
   sts: ['ValidationError', 'Throttling', 'InternalFailure', 'MalformedInput', 'MissingParameter', 'InvalidAction'],
   sns: ['ValidationError', 'Throttling', 'InternalFailure', 'InvalidAction'],
   s3: ['NoSuchBucket', 'SlowDown', 'InternalError', 'NotImplemented', 'AccessDenied'],
+  states: ['ValidationException', 'ThrottlingException', 'InternalFailure'],
 };
 const MGN_JOB_QUOTA_OPS = ['StartTest', 'StartCutover', 'TerminateTargetInstances'];
 
@@ -89,6 +91,7 @@ function checkSuccess(a: WireAnswer): string[] {
       if (a.status === 204) return a.body === '' ? [] : ['204 with a body'];
       return checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'iso');
     case 'ssm':
+    case 'states':
       return checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'epoch');
     case 'ec2':
     case 'sts':
@@ -112,6 +115,7 @@ function wireErrorCode(a: WireAnswer): string {
     case 'mgn':
       return a.headers['x-amzn-errortype'];
     case 'ssm':
+    case 'states':
       return (JSON.parse(a.body) as { __type: string }).__type;
     case 'ec2':
     case 'sts':

@@ -22,7 +22,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WaveManifest } from '../../functions/lib/manifest';
-import { startEmulator, type Emulator } from '../../simulator/emulator';
+import { signRequest, startEmulator, type Emulator } from '../../simulator/emulator';
 import type { FaultKind, Scenario } from '../../simulator/scenario';
 import { clients, destroyClients, installAll, invocation, manifest, runUntil, SOURCE_REGION, sourceIdOf, TARGET } from './emulator-fixtures';
 
@@ -441,9 +441,10 @@ describe('emulator: throttling, chaos, trace and control API', () => {
 
   it('gives a throttled MGN call retryAfterSeconds and a Retry-After header, and each service its own throttling code', async () => {
     em = await startEmulator({ manifests: [wave], scenario: { throttle: { rate: 1 } } });
-    const res = await fetch(`${em.url}/DescribeSourceServers`, {
+    const url = `${em.url}/DescribeSourceServers`;
+    const res = await fetch(url, {
       method: 'POST',
-      headers: { authorization: `AWS4-HMAC-SHA256 Credential=AKID/20260105/${TARGET}/mgn/aws4_request, SignedHeaders=host, Signature=0`, 'content-type': 'application/json' },
+      headers: signRequest({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body: '{}' }, { region: TARGET, service: 'mgn' }),
       body: '{}',
     });
     expect(res.status).toBe(429);
@@ -466,10 +467,11 @@ describe('emulator: throttling, chaos, trace and control API', () => {
     em = await startEmulator({ manifests: [wave], scenario: { chaos: { dropConnectionRate: 1 } } });
     // a raw request: the SDK leaves a timer behind after a reset socket, which would hold jest open
     const dropped = await new Promise<string>((resolve) => {
-      const req = request(`${em.url}/DescribeSourceServers`, {
+      const url = `${em.url}/DescribeSourceServers`;
+      const req = request(url, {
         method: 'POST',
         agent: false,
-        headers: { authorization: `AWS4-HMAC-SHA256 Credential=AKID/20260105/${TARGET}/mgn/aws4_request, SignedHeaders=host, Signature=0` },
+        headers: signRequest({ method: 'POST', url, body: '{}' }, { region: TARGET, service: 'mgn' }),
       });
       req.on('response', () => resolve('answered'));
       req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));

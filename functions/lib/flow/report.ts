@@ -9,6 +9,7 @@ import {
   isFinalized,
 } from '../source-servers';
 import { reportKey, serversKey, type Outcome, type WaveContext } from '../wave-context';
+import { releaseWaveLock } from '../wave-lock';
 import { removeInstallerCredentials } from './install-agents';
 
 /** The final report (CONTRACTS.md), written to waves/<waveId>/runs/<runId>/report.json. */
@@ -96,9 +97,18 @@ export function reportSummary(report: WaveReport, key: string): string {
 
 /**
  * Writes the final report (every server with its result) and notifies the topic. It runs after
- * failures too, so it reads MGN best-effort and still writes what it knows.
+ * failures too, so it reads MGN best-effort and still writes what it knows. Every ending of a run
+ * passes through here, so it releases the wave's lock, whatever happened (wave-lock.ts).
  */
 export async function writeReport(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+  try {
+    return await reportRun(ctx, deps);
+  } finally {
+    await releaseWaveLock(ctx.waveId, ctx.runId, deps);
+  }
+}
+
+async function reportRun(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
   const state = await deps.store.getJson<RunState>(serversKey(ctx.waveId, ctx.runId));
   const at = deps.now();
   let views: Map<string, SourceServerView> = new Map();

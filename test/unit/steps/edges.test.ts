@@ -9,7 +9,7 @@ import { validateWave } from '../../../functions/lib/flow/validate-wave';
 import { InvalidInputError } from '../../../functions/lib/validation';
 import { reportKey } from '../../../functions/lib/wave-context';
 import { DISCONNECTED_REASON } from '../../../functions/lib/source-servers';
-import { waveOf } from '../../asl/fake-world';
+import { executionArnOf, waveOf } from '../../asl/fake-world';
 import {
   CreateReplicationConfigurationTemplateCommand,
   DescribeReplicationConfigurationTemplatesCommand,
@@ -33,8 +33,8 @@ describe('validate-wave', () => {
   it('refuses a bad manifest naming every problem, and touches nothing', async () => {
     const bed = sdkTestbed(waveOf(1));
     const bad = { ...waveOf(1), targetRegion: 'mars-1', options: { aproval: 'auto' } };
-    await expect(validateWave({ input: bad, runId: 'run-1' }, bed.deps)).rejects.toThrow(InvalidInputError);
-    await expect(validateWave({ input: bad, runId: 'run-1' }, bed.deps)).rejects.toThrow(/targetRegion: .*\n.*options.aproval: unknown field/);
+    await expect(validateWave({ input: bad, runId: 'run-1', executionArn: executionArnOf('run-1') }, bed.deps)).rejects.toThrow(InvalidInputError);
+    await expect(validateWave({ input: bad, runId: 'run-1', executionArn: executionArnOf('run-1') }, bed.deps)).rejects.toThrow(/targetRegion: .*\n.*options.aproval: unknown field/);
     expect(bed.objects.size).toBe(0);
   });
 
@@ -42,7 +42,7 @@ describe('validate-wave', () => {
     const manifest = waveOf(2);
     const bed = sdkTestbed(manifest);
     bed.objects.set('uploads/waves/wave-7.json', JSON.stringify(manifest));
-    const ctx = await validateWave({ input: { manifestLocation: { bucket: 'uploads', key: 'waves/wave-7.json' } }, runId: 'exec-42' }, bed.deps);
+    const ctx = await validateWave({ input: { manifestLocation: { bucket: 'uploads', key: 'waves/wave-7.json' } }, runId: 'exec-42', executionArn: executionArnOf('exec-42') }, bed.deps);
     expect(ctx).toEqual({
       waveId: 'wave-7',
       runId: 'exec-42',
@@ -56,7 +56,8 @@ describe('validate-wave', () => {
       polls: 0,
       counts: { total: 2, active: 2, failed: 0 },
     });
-    expect([...bed.objects.keys()]).toEqual(['uploads/waves/wave-7.json', 'waves/wave-7/manifest.json', 'waves/wave-7/runs/exec-42/servers.json']);
+    // the run holds the wave's lock until its report step releases it
+    expect([...bed.objects.keys()]).toEqual(['uploads/waves/wave-7.json', 'waves/wave-7/lock.json', 'waves/wave-7/manifest.json', 'waves/wave-7/runs/exec-42/servers.json']);
   });
 });
 

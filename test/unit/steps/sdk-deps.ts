@@ -18,7 +18,7 @@ import type { WaveManifest } from '../../../functions/lib/manifest';
 import type { FlowDeps, LogPort } from '../../../functions/lib/ports';
 import { loadRunState, saveRunState, type RunState } from '../../../functions/lib/run-state';
 import type { WaveContext } from '../../../functions/lib/wave-context';
-import { FakeWorld } from '../../asl/fake-world';
+import { executionArnOf, FakeWorld } from '../../asl/fake-world';
 
 export const NOW = new Date('2026-01-05T08:00:00.000Z');
 
@@ -61,7 +61,7 @@ export function sdkTestbed(manifest: WaveManifest): SdkTestbed {
 
 /** Runs validate-wave, so the manifest and fresh server records are in the (memory) bucket. */
 export async function startedWave(bed: SdkTestbed, manifest: WaveManifest, runId = 'run-1'): Promise<WaveContext> {
-  return validateWave({ input: manifest, runId }, bed.deps);
+  return validateWave({ input: manifest, runId, executionArn: executionArnOf(runId) }, bed.deps);
 }
 
 /** Edits the stored server records (to put a wave in a given phase). */

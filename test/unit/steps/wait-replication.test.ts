@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import { waitReplication } from '../../../functions/lib/flow/wait-replication';
 import { nextReplicationWait } from '../../../functions/lib/replication-timing';
 import type { WaveContext } from '../../../functions/lib/wave-context';
-import { FakeWorld, waveOf } from '../../asl/fake-world';
+import { executionArnOf, FakeWorld, waveOf } from '../../asl/fake-world';
 import { DescribeSourceServersCommand, mockMgn } from '../mgn-mock';
 import { readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
 import { validateWave } from '../../../functions/lib/flow/validate-wave';
@@ -12,7 +12,7 @@ const EVENTS_PER_POLL = 9;
 
 async function pollUntilDone(world: FakeWorld): Promise<{ polls: number; doneAtMs: number; ctx: WaveContext }> {
   const deps = world.deps();
-  let ctx = await validateWave({ input: world.manifest, runId: 'run-1' }, deps);
+  let ctx = await validateWave({ input: world.manifest, runId: 'run-1', executionArn: executionArnOf('run-1') }, deps);
   let polls = 0;
   for (;;) {
     ctx = await waitReplication(ctx, deps);
@@ -53,7 +53,7 @@ describe('wait-replication', () => {
     const world = new FakeWorld(manifest, { faults: { 'srv-001': 'replication-stalls' }, diskBytes: 10_000_000, bytesPerSecond: 1000 });
     for (const s of manifest.servers) world.addKnownServer(s.name, 'NOT_READY', world.nowMs);
     const deps = world.deps();
-    let ctx = await validateWave({ input: manifest, runId: 'run-1' }, deps);
+    let ctx = await validateWave({ input: manifest, runId: 'run-1', executionArn: executionArnOf('run-1') }, deps);
     world.advance(4500);
     ctx = await waitReplication(ctx, deps);
     const mid = (await readRecords({ deps } as never, ctx)).servers;
