@@ -5,4 +5,5 @@
 export { startEmulator, type Emulator, type EmulatorOptions, type WireAnswer } from './server';
 export { DEFAULT_DOCUMENTS, LIMITS, TIMINGS, type DocumentNames } from './fleet';
 export { EC2_ERROR_CODES } from './ec2';
+export { fleetProbes, type NetworkProbe } from './probes';
 export type { TraceEntry } from './trace';

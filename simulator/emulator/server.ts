@@ -6,13 +6,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WaveManifest } from '../../functions/lib/manifest';
+import type { DeployConfig } from '../../infra/config';
 import { VirtualClock } from '../clock';
+import { defaultDeployConfig, type RegionNetwork, type StackNetwork } from '../network';
 import type { Scenario } from '../scenario';
 import { EC2_OPERATIONS } from './ec2';
 import { ApiError, internalError, SERVICES, throttlingError, type ServiceName } from './errors';
 import { DEFAULT_DOCUMENTS, Fleet, type DocumentNames } from './fleet';
 import { MGN_OPERATIONS, type Context } from './mgn';
 import { ec2Response, malformedRequest, parseQueryParams, parseScope, queryResponse, renderError, type RenderedResponse } from './protocols';
+import { fleetProbes, type NetworkProbe } from './probes';
 import { SeededRandom } from './random';
 import { handleS3, s3Operation, type S3State } from './s3';
 import { snsOperations, type PublishedMessage, type SnsState } from './sns';
@@ -24,8 +27,13 @@ export interface EmulatorOptions {
   /** default 0: any free port */
   readonly port?: number;
   readonly manifests?: readonly WaveManifest[];
-  /** drives throttling, chaos, the id seed, and the servers of `manifests` */
+  /** drives throttling, chaos, the id seed, and the servers of `manifests`; its `network` adds resources */
   readonly scenario?: Scenario;
+  /**
+   * The deploy config whose network the target region has (simulator/network.ts). Default: the
+   * example config (examples/deploy/cross-region.json) moved to the first manifest's target region.
+   */
+  readonly deployConfig?: DeployConfig;
   readonly clock?: VirtualClock;
   /** append every request to this JSONL file */
   readonly traceFile?: string;
@@ -63,6 +71,12 @@ export interface Emulator {
   readonly clock: VirtualClock;
   readonly trace: Trace;
   readonly fleet: Fleet;
+  /** The deploy config's network in its region (stack resources and the scenario's). */
+  readonly targetNetwork: RegionNetwork;
+  /** The ids of what the simulated stack created (its outputs and the Lambdas' environment). */
+  readonly stack: StackNetwork;
+  /** TCP/HTTP probes from the verify step, answered by the fleet (functions/lib/ports.ts NetworkPort). */
+  readonly network: NetworkProbe;
   /** SNS messages published so far */
   readonly published: readonly PublishedMessage[];
   /** the earliest virtual time at which something in the fleet changes, or undefined when nothing will */
@@ -90,7 +104,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const scenario = options.scenario ?? {};
   const seed = scenario.seed ?? 1;
   const clock = options.clock ?? new VirtualClock();
-  const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? true });
+  const deployConfig = options.deployConfig ?? defaultDeployConfig(options.manifests?.[0]?.targetRegion);
+  const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? true, deployConfig, scenario });
   fleet.credentialCanary = scenario.sts?.credentialCanary ?? '';
   const trace = new Trace(options.traceFile);
   const throttleRandom = new SeededRandom(seed ^ 0x7a7a7a7a);
@@ -310,6 +325,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clock,
     trace,
     fleet,
+    targetNetwork: fleet.targetNetwork,
+    stack: fleet.targetNetwork.stack!,
+    network: fleetProbes(fleet),
     published: sns.published,
     nextEventTime: () => fleet.nextEventTime(),
     addWave: (manifest, waveScenario) => fleet.addWave(manifest, waveScenario ?? scenario),
