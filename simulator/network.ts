@@ -84,7 +84,11 @@ export interface SecurityGroupRule {
   readonly description?: string;
 }
 
-export type SecurityGroupRole = 'replication' | 'endpoints' | 'orchestrator' | 'target' | 'default';
+/**
+ * The stack's groups: `orchestrator` on every Lambda, `probe` also on the verify steps (their TCP/HTTP
+ * smoke checks to launched instances), `target` on launched instances unless the wave names others.
+ */
+export type SecurityGroupRole = 'replication' | 'endpoints' | 'orchestrator' | 'probe' | 'target' | 'default';
 
 export interface SecurityGroup {
   readonly groupId: string;
@@ -338,6 +342,7 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
     replication: groupId('replication'),
     endpoints: groupId('endpoints'),
     orchestrator: groupId('orchestrator'),
+    probe: groupId('probe'),
     target: groupId('target'),
   };
   const endpoints: VpcEndpoint[] = [];
@@ -370,13 +375,18 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
     });
   }
 
-  // ---- routes: local everywhere; S3 gateway on the staging tables; peering and TGW on every stack table
+  // ---- routes: local everywhere; S3 gateway on the staging tables; peering and TGW to the sources on the
+  // orchestrator, staging and endpoint tables and, in a new VPC, the cutover tables (a cutover instance
+  // serves the source's clients). Test tables get none: a test clone stays off the source network. The
+  // tables of an existing VPC's target subnets are the operator's and stay as they are.
+  const sourceRouteTables = tierTables(config.network.mode === 'new' ? ['orchestrator', 'staging', 'endpoint', 'cutover'] : ['orchestrator', 'staging', 'endpoint']);
   const stackTables = tierTables([...SUBNET_TIERS]);
   for (const t of routeTables) {
     t.routes.push({ destinationCidrBlock: vpcCidr, gatewayId: 'local', origin: 'CreateRouteTable' });
     if (!stackTables.includes(t.routeTableId)) continue;
     if (tierTables(['staging']).includes(t.routeTableId))
       t.routes.push({ destinationPrefixListId: s3PrefixList(config), gatewayId: s3Gateway, origin: 'CreateRoute' });
+    if (!sourceRouteTables.includes(t.routeTableId)) continue;
     for (const p of config.connectivity.peering)
       t.routes.push({ destinationCidrBlock: p.destinationCidr, vpcPeeringConnectionId: p.peeringConnectionId, origin: 'CreateRoute' });
     const tgw = config.connectivity.transitGateway;
@@ -420,7 +430,6 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
         ...[...tierCidrs('test'), ...tierCidrs('cutover')].map((cidr) => https({ cidr }, `target subnet ${cidr}`)),
         https({ groupId: sg.replication }, 'MGN, EC2 and S3 interface endpoints'),
         https({ groupId: sg.orchestrator }, 'AWS APIs through the interface endpoints'),
-        https({ groupId: sg.target }, 'SSM agent of launched instances'),
       ],
       egress: [],
     },
@@ -437,13 +446,22 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
       ],
     },
     {
+      groupId: sg.probe,
+      groupName: `${config.stackName}-ProbeSecurityGroup`,
+      description: 'Verify steps: TCP smoke checks to test and cutover instances',
+      vpcId,
+      role: 'probe',
+      ingress: [],
+      egress: [...tierCidrs('test'), ...tierCidrs('cutover')].map((cidr) => ({ protocol: 'tcp' as const, fromPort: 0, toPort: 65535, cidr, description: `smoke checks to ${cidr}` })),
+    },
+    {
       groupId: sg.target,
       groupName: `${config.stackName}-TargetSecurityGroup`,
-      description: 'Launched test and cutover instances: TCP 443 to the interface endpoints',
+      description: 'MGN test and cutover instances: TCP 443 to the VPC endpoints (SSM agent)',
       vpcId,
       role: 'target',
-      ingress: [],
-      egress: [https({ groupId: sg.endpoints }, 'SSM agent through the interface endpoints')],
+      ingress: [{ protocol: 'tcp', fromPort: 0, toPort: 65535, groupId: sg.probe, description: 'smoke checks from the verify steps' }],
+      egress: [https({ groupId: sg.endpoints }, 'SSM agent to the ssm, ssmmessages and ec2messages endpoints')],
     },
   ];
 
@@ -511,7 +529,7 @@ export function networkSummary(stack: StackNetwork): string[] {
     `network (${stack.region}): VPC ${stack.vpcId} ${stack.vpcCidr}, no default VPC`,
     `  test subnets ${ids(stack.subnetIds.test)}; cutover subnets ${ids(stack.subnetIds.cutover)}`,
     `  staging subnet ${stack.stagingSubnetId}; orchestrator subnets ${ids(stack.subnetIds.orchestrator)}; endpoint subnets ${ids(stack.subnetIds.endpoint)}`,
-    `  security groups: target ${stack.securityGroupIds.target}, replication ${stack.securityGroupIds.replication}, endpoints ${stack.securityGroupIds.endpoints}, orchestrator ${stack.securityGroupIds.orchestrator}`,
+    `  security groups: target ${stack.securityGroupIds.target}, replication ${stack.securityGroupIds.replication}, endpoints ${stack.securityGroupIds.endpoints}, orchestrator ${stack.securityGroupIds.orchestrator}, probe ${stack.securityGroupIds.probe}`,
     `  launched-instance profile ${stack.launchedInstanceProfileName}; ${Object.keys(stack.vpcEndpointIds).length} VPC endpoints`,
   ];
 }
@@ -607,7 +625,7 @@ export function addScenarioNetwork(net: RegionNetwork, extra: ScenarioNetwork): 
     }),
   );
 
-  const roleOrId = (value: string) => (net.stack && value in net.stack.securityGroupIds ? net.stack.securityGroupIds[value as keyof StackNetwork['securityGroupIds']] : value);
+  const roleOrId = (value: string) => (net.stack && Object.hasOwn(net.stack.securityGroupIds, value) ? net.stack.securityGroupIds[value as keyof StackNetwork['securityGroupIds']] : value);
   (extra.securityGroupRules ?? []).forEach((r, i) => {
     const path = `network.securityGroupRules[${i}]`;
     const group = net.securityGroups.find((g) => g.groupId === roleOrId(r.group));

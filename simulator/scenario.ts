@@ -124,14 +124,14 @@ export const scenarioNetworkSchema = z.strictObject({
   /**
    * Rules added to existing groups (AuthorizeSecurityGroupIngress/Egress), e.g. to let the
    * orchestrator Lambdas reach launched instances. `group` and a rule's `groupId` may name one of the
-   * stack's groups by role: "orchestrator", "target", "endpoints", "replication".
+   * stack's groups by role: "orchestrator", "probe", "target", "endpoints", "replication".
    */
   securityGroupRules: z
     .array(
       z
         .strictObject({
-          group: z.string().regex(/^(orchestrator|target|endpoints|replication|sg-([0-9a-f]{8}|[0-9a-f]{17}))$/, {
-            error: (iss) => `${JSON.stringify(iss.input)} is not a security group id or one of orchestrator, target, endpoints, replication`,
+          group: z.string().regex(/^(orchestrator|probe|target|endpoints|replication|sg-([0-9a-f]{8}|[0-9a-f]{17}))$/, {
+            error: (iss) => `${JSON.stringify(iss.input)} is not a security group id or one of orchestrator, probe, target, endpoints, replication`,
           }),
           direction: z.enum(['ingress', 'egress'], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "ingress" or "egress"` }),
           protocol: z.enum(['tcp', 'udp', '-1'], { error: (iss) => `${JSON.stringify(iss.input)} is not a protocol; use "tcp", "udp" or "-1" (all)` }),
@@ -140,8 +140,8 @@ export const scenarioNetworkSchema = z.strictObject({
           cidr: cidr('cidr').optional(),
           groupId: z
             .string()
-            .regex(/^(orchestrator|target|endpoints|replication|sg-([0-9a-f]{8}|[0-9a-f]{17}))$/, {
-              error: (iss) => `${JSON.stringify(iss.input)} is not a security group id or one of orchestrator, target, endpoints, replication`,
+            .regex(/^(orchestrator|probe|target|endpoints|replication|sg-([0-9a-f]{8}|[0-9a-f]{17}))$/, {
+              error: (iss) => `${JSON.stringify(iss.input)} is not a security group id or one of orchestrator, probe, target, endpoints, replication`,
             })
             .optional(),
         })

@@ -2,8 +2,9 @@
  * TCP and HTTP probes from the verify step, answered by the fleet (the shape of functions/lib/ports.ts
  * NetworkPort, so the in-process simulator can stand in for the real TCP/HTTP adapter).
  *
- * A probe leaves an orchestrator Lambda: an ENI in the stack's first orchestrator subnet with the
- * orchestrator security group. It reaches an instance's private IP only in the same VPC, only when
+ * A probe leaves a verify step's Lambda: an ENI in the stack's first orchestrator subnet with the
+ * orchestrator and probe security groups (the probe group may open any TCP port to the test and
+ * cutover subnets, and the target group admits it). It reaches an instance's private IP only in the same VPC, only when
  * the groups let TCP to that port out of the Lambda and into the instance (groups drop silently: a
  * timeout), and only once the instance is running with its OS up. Then the instance answers on the
  * ports of its server's smoke checks (tcp ports, and the ports of http check URLs) and refuses every
@@ -46,7 +47,7 @@ export function fleetProbes(fleet: Fleet): NetworkProbe {
     if (!stack || !lambdaSubnet) return timeout;
     const instance = [...fleet.instances.values()].find((i) => i.region === net.region && i.privateIp === host && i.vpcId === stack.vpcId && i.state !== 'terminated');
     if (!instance || instance.state !== 'running' || !instance.statusOk) return timeout;
-    const from = { ip: numberToIp(cidrRange(lambdaSubnet.cidrBlock).first + 4), groupIds: [stack.securityGroupIds.orchestrator] };
+    const from = { ip: numberToIp(cidrRange(lambdaSubnet.cidrBlock).first + 4), groupIds: [stack.securityGroupIds.orchestrator, stack.securityGroupIds.probe] };
     if (!tcpAllowed(net, from, { ip: instance.privateIp, groupIds: instance.securityGroupIds }, port)) return timeout;
     const checks = instance.record?.spec.checks ?? [];
     if (!checks.some((c) => checkPort(c) === port)) return refused;

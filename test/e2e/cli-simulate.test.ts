@@ -59,7 +59,7 @@ describe('mgnctl simulate (the CLI, in a child process)', () => {
     const network = report.network as { vpcId: string; subnetIds: Record<string, string[]>; securityGroupIds: Record<string, string> };
     expect(stdout).toContain(`test subnets ${network.subnetIds.test.join(', ')}`);
     expect(network.vpcId).toMatch(/^vpc-[0-9a-f]{17}$/);
-    expect(Object.keys(network.securityGroupIds).sort()).toEqual(['endpoints', 'orchestrator', 'replication', 'target']);
+    expect(Object.keys(network.securityGroupIds).sort()).toEqual(['endpoints', 'orchestrator', 'probe', 'replication', 'target']);
     const stats = report.stats as Record<string, unknown>;
     for (const field of ['stateTransitions', 'historyEvents', 'launchJobs', 'maxServersInActiveJobs', 'simulatedSeconds', 'wallMs'])
       expect({ field, value: typeof stats[field] }).toEqual({ field, value: 'number' });

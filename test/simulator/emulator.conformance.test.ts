@@ -290,7 +290,7 @@ describe('emulator conformance with the AWS service models', () => {
     await fails('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ MaxResults: 4 })), 'InvalidParameterValue');
 
     const groups = await ok('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: Object.values(stack.securityGroupIds) })));
-    expect(groups.SecurityGroups!.map((g) => g.VpcId)).toEqual([stack.vpcId, stack.vpcId, stack.vpcId, stack.vpcId]);
+    expect(groups.SecurityGroups!.map((g) => g.VpcId)).toEqual(Object.values(stack.securityGroupIds).map(() => stack.vpcId));
     const target = groups.SecurityGroups!.find((g) => g.GroupId === stack.securityGroupIds.target)!;
     expect(target.IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, UserIdGroupPairs: [expect.objectContaining({ GroupId: stack.securityGroupIds.endpoints })] })]);
     await ok('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [stack.vpcId] }, { Name: 'ip-permission.from-port', Values: ['443'] }] })));
@@ -301,7 +301,7 @@ describe('emulator conformance with the AWS service models', () => {
     await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [stack.securityGroupIds.target], MaxResults: 5 })), 'InvalidParameterCombination');
     await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'colour', Values: ['blue'] }] })), 'InvalidParameterValue');
 
-    const tables = await ok('ec2', 'DescribeRouteTables', ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [...stack.subnetIds.test, stack.stagingSubnetId] }] })));
+    const tables = await ok('ec2', 'DescribeRouteTables', ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [...stack.subnetIds.cutover, stack.stagingSubnetId] }] })));
     expect(tables.RouteTables).toHaveLength(3);
     for (const t of tables.RouteTables!) {
       expect(t.Routes!.some((r) => r.GatewayId?.startsWith('igw-') || r.NatGatewayId)).toBe(false);

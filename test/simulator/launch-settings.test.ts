@@ -221,50 +221,65 @@ describe('launched instances in SSM: Online as their i- id only with an instance
 describe('probes from the verify step to an instance\'s private IP', () => {
   let em: Emulator;
   afterEach(async () => em?.close());
+  const CLOSED_GROUP = 'sg-0ccccccccccccccc3';
+  const OUTSIDE_SUBNET = 'subnet-0aaaaaaaaaaaaaaa3';
 
-  const probeWave = (): WaveManifest => {
-    const base = manifest('prb', 3);
-    return parseManifest({
+  /** Three servers with the same checks, each launched as `where` says; returns their private IPs. */
+  async function launchedProbeWave(where: { subnet: 'test' | 'outside'; groups: 'target' | 'closed' }[], scenario: Scenario = {}): Promise<string[]> {
+    const base = manifest('prb', where.length);
+    const wave = parseManifest({
       ...base,
       servers: base.servers.map((s) => ({ ...s, checks: [{ type: 'tcp', port: 8080 }, { type: 'http', url: 'http://localhost:8080/health?deep=1', expectStatus: 204 }] })),
     });
-  };
-
-  async function launchedProbeWave(scenario: Scenario): Promise<string[]> {
-    const wave = probeWave();
-    em = await startEmulator({ manifests: [wave], scenario: parseScenario({ ...scenario, network: { ...NETWORK, ...scenario.network } }) });
+    const network = {
+      ...NETWORK,
+      subnets: [...NETWORK.subnets, { subnetId: OUTSIDE_SUBNET, cidr: '10.40.200.0/24', availabilityZone: `${TARGET}a` }],
+      securityGroups: [...NETWORK.securityGroups, { groupId: CLOSED_GROUP, name: 'closed' }],
+    };
+    em = await startEmulator({ manifests: [wave], scenario: parseScenario({ ...scenario, network }) });
     const servers = await ready(em, wave);
-    const stack = network(em);
-    for (const s of servers)
-      await launchWith(em, s.sourceServerID!, { IamInstanceProfile: { Name: stack.launchedInstanceProfileName }, NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: stack.subnetIds.test[0], Groups: [stack.securityGroupIds.target, APP_GROUP] }] });
+    const stack = em.stack;
+    for (const [i, s] of servers.entries())
+      await launchWith(em, s.sourceServerID!, {
+        IamInstanceProfile: { Name: stack.launchedInstanceProfileName },
+        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: where[i].subnet === 'test' ? stack.subnetIds.test[0] : OUTSIDE_SUBNET, Groups: [where[i].groups === 'target' ? stack.securityGroupIds.target : CLOSED_GROUP] }],
+      });
     const results = await testLaunch(em, servers.map((s) => s.sourceServerID!));
     return servers.map((s) => em.fleet.instances.get(results.get(s.sourceServerID!)!.instanceId!)!.privateIp);
   }
 
-  it('time out while the groups let nothing from the orchestrator Lambdas to the instance (the stack\'s groups as they are)', async () => {
-    const [ip] = await launchedProbeWave({});
-    em.clock.advanceBy(600);
-    expect(await em.network.tcpProbe(ip, 8080, 3000)).toBe(`no TCP connection to ${ip}:8080 within 3000 ms`);
-    expect(await em.network.httpProbe(`http://${ip}:8080/health?deep=1`, 3000)).toEqual({ error: `no TCP connection to ${ip}:8080 within 3000 ms` });
-  });
-
-  it('answer as the server\'s checks say once the groups allow it: check ports open, others refused, each URL its status, a failing check failing', async () => {
-    const [ip, other, faulty] = await launchedProbeWave({
-      servers: { 'prb-srv2': { fault: 'test-check-fails' } },
-      network: { securityGroupRules: [{ group: 'orchestrator', direction: 'egress', protocol: 'tcp', fromPort: 1, toPort: 65535, groupId: APP_GROUP }] },
-    });
+  it('answer as the server\'s checks say through the stack\'s groups: check ports open, others refused, each URL its status, a failing check failing', async () => {
+    const [ip, other, faulty] = await launchedProbeWave(
+      [
+        { subnet: 'test', groups: 'target' },
+        { subnet: 'test', groups: 'target' },
+        { subnet: 'test', groups: 'target' },
+      ],
+      { servers: { 'prb-srv2': { fault: 'test-check-fails' } } },
+    );
     // booting: the OS is not up yet
     expect(await em.network.tcpProbe(ip, 8080, 3000)).toBe(`no TCP connection to ${ip}:8080 within 3000 ms`);
     em.clock.advanceBy(600);
     expect(await em.network.tcpProbe(ip, 8080, 3000)).toBeUndefined();
     expect(await em.network.tcpProbe(other, 8080, 3000)).toBeUndefined();
-    // the app group admits 8080 only
-    expect(await em.network.tcpProbe(ip, 22, 3000)).toBe(`no TCP connection to ${ip}:22 within 3000 ms`);
+    // the groups let the probe through to any port; nothing listens on 22
+    expect(await em.network.tcpProbe(ip, 22, 3000)).toBe(`${ip}:22: ECONNREFUSED`);
     expect(await em.network.httpProbe(`http://${ip}:8080/health?deep=1`, 3000)).toEqual({ status: 204 });
     expect(await em.network.httpProbe(`http://${ip}:8080/other`, 3000)).toEqual({ status: 404 });
-    // the test-check-fails server's first check (tcp 8080) fails; its http check still answers
+    expect(await em.network.httpProbe(`http://${ip}:9090/health?deep=1`, 3000)).toEqual({ error: `${ip}:9090: ECONNREFUSED` });
+    // the test-check-fails server's first check (tcp 8080) fails
     expect(await em.network.tcpProbe(faulty, 8080, 3000)).toBe(`${faulty}:8080: ECONNREFUSED`);
     expect(await em.network.tcpProbe('10.40.5.250', 8080, 3000)).toBe('no TCP connection to 10.40.5.250:8080 within 3000 ms');
+  });
+
+  it('time out where the groups drop them: a group that does not admit the probe group, a subnet outside the test and cutover tiers', async () => {
+    const [closed, outside] = await launchedProbeWave([
+      { subnet: 'test', groups: 'closed' },
+      { subnet: 'outside', groups: 'target' },
+    ]);
+    em.clock.advanceBy(600);
+    expect(await em.network.tcpProbe(closed, 8080, 3000)).toBe(`no TCP connection to ${closed}:8080 within 3000 ms`);
+    expect(await em.network.httpProbe(`http://${outside}:8080/health?deep=1`, 3000)).toEqual({ error: `no TCP connection to ${outside}:8080 within 3000 ms` });
   });
 });
 

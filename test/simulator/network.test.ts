@@ -48,7 +48,7 @@ describe('the network of a mode "new" deploy config', () => {
       expect(id).toMatch(/^(vpc|subnet|sg|vpce)-[0-9a-f]{17}$/);
   });
 
-  it('routes stay inside: local everywhere, the S3 prefix list on the staging tables, the peering route; no internet or NAT gateway', () => {
+  it('routes stay inside: local everywhere, the S3 prefix list on the staging tables, the peering route except for test clones; no internet or NAT gateway', () => {
     for (const table of net.routeTables) {
       expect(table.routes[0]).toEqual({ destinationCidrBlock: '10.40.0.0/16', gatewayId: 'local', origin: 'CreateRouteTable' });
       expect(table.routes.some((r) => r.destinationCidrBlock === '0.0.0.0/0' || r.gatewayId?.startsWith('igw-') || r.natGatewayId)).toBe(false);
@@ -56,8 +56,10 @@ describe('the network of a mode "new" deploy config', () => {
     const tableOf = (subnetId: string) => net.routeTables.find((t) => t.subnetIds.includes(subnetId))!;
     expect(tableOf(stack.stagingSubnetId).routes).toContainEqual({ destinationPrefixListId: expect.stringMatching(/^pl-[0-9a-f]{8}$/), gatewayId: stack.vpcEndpointIds['s3-gateway'], origin: 'CreateRoute' });
     expect(tableOf(stack.subnetIds.test[0]).routes.some((r) => r.destinationPrefixListId)).toBe(false);
-    for (const id of Object.values(stack.subnetIds).flat())
-      expect(tableOf(id).routes).toContainEqual({ destinationCidrBlock: '10.10.0.0/16', vpcPeeringConnectionId: 'pcx-0a1b2c3d4e5f60718', origin: 'CreateRoute' });
+    const peering = { destinationCidrBlock: '10.10.0.0/16', vpcPeeringConnectionId: 'pcx-0a1b2c3d4e5f60718', origin: 'CreateRoute' };
+    for (const id of [...stack.subnetIds.orchestrator, ...stack.subnetIds.staging, ...stack.subnetIds.endpoint, ...stack.subnetIds.cutover]) expect(tableOf(id).routes).toContainEqual(peering);
+    // a test instance is a clone of a running production server: no route to the sources
+    for (const id of stack.subnetIds.test) expect(tableOf(id).routes).toEqual([{ destinationCidrBlock: '10.40.0.0/16', gatewayId: 'local', origin: 'CreateRouteTable' }]);
   });
 
   it('has the interface endpoints infra/constructs/service-endpoints.ts creates, execute-api for a PRIVATE API, and the S3 gateway', () => {
@@ -68,12 +70,13 @@ describe('the network of a mode "new" deploy config', () => {
     for (const e of net.endpoints.filter((x) => x.type === 'Interface')) expect(e.subnetIds).toEqual(stack.subnetIds.endpoint);
   });
 
-  it('has the stack\'s groups: endpoints admit the sources, staging, orchestrator and target subnets on 443; the target group only reaches the endpoints', () => {
+  it('has the stack\'s groups: endpoints admit the sources, staging, orchestrator and target subnets on 443; the target group reaches the endpoints and admits the probe group', () => {
     const group = (role: keyof typeof stack.securityGroupIds) => net.securityGroups.find((g) => g.groupId === stack.securityGroupIds[role])!;
     const endpointCidrs = group('endpoints').ingress.filter((r) => r.cidr).map((r) => r.cidr);
     expect(endpointCidrs).toEqual(['10.10.0.0/16', '10.40.2.0/24', '10.40.3.0/24', '10.40.0.0/24', '10.40.1.0/24', '10.40.5.0/24', '10.40.6.0/24', '10.40.7.0/24', '10.40.8.0/24']);
     expect(group('target').egress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 443, toPort: 443, groupId: stack.securityGroupIds.endpoints })]);
-    expect(group('target').ingress).toEqual([]);
+    expect(group('target').ingress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 0, toPort: 65535, groupId: stack.securityGroupIds.probe })]);
+    expect(group('probe').egress.map((r) => [r.protocol, r.fromPort, r.toPort, r.cidr])).toEqual(['10.40.5.0/24', '10.40.6.0/24', '10.40.7.0/24', '10.40.8.0/24'].map((c) => ['tcp', 0, 65535, c]));
     expect(group('replication').ingress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 1500, toPort: 1500, cidr: '10.10.0.0/16' })]);
     expect(net.instanceProfiles.map((p) => p.name)).toEqual([stack.launchedInstanceProfileName]);
   });
@@ -160,6 +163,8 @@ describe('scenario network additions', () => {
     expect(net.securityGroups.filter((g) => g.vpcId === 'vpc-0bbbbbbbbbbbbbbb1').map((g) => g.groupName)).toEqual(['default']);
     expect(net.securityGroups.find((g) => g.groupId === 'sg-0ccccccccccccccc1')!.egress).toEqual([{ protocol: '-1', cidr: '0.0.0.0/0' }]);
     expect(net.instanceProfiles.map((p) => [p.name, p.ssmAgent])).toEqual([[net.stack!.launchedInstanceProfileName, true], ['no-ssm', false]]);
+    const ruled = networkFromDeployConfig(config, parseScenario({ network: { securityGroupRules: [{ group: 'target', direction: 'ingress', protocol: 'tcp', fromPort: 22, toPort: 22, groupId: 'orchestrator' }] } }).network);
+    expect(ruled.securityGroups.find((g) => g.role === 'target')!.ingress).toContainEqual(expect.objectContaining({ protocol: 'tcp', fromPort: 22, toPort: 22, groupId: ruled.stack!.securityGroupIds.orchestrator }));
   });
 
   it('refuses what EC2 would have refused when creating them, naming every field', () => {
@@ -227,8 +232,10 @@ describe('reachability and defaults', () => {
     const endpoint = { ip: '10.40.4.10', groupIds: [sg.endpoints] };
     expect(tcpAllowed(net, { ip: '10.40.5.10', groupIds: [sg.target] }, endpoint, 443)).toBe(true);
     expect(tcpAllowed(net, { ip: '10.40.5.10', groupIds: [sg.target] }, endpoint, 80)).toBe(false);
-    // the orchestrator Lambdas may not open connections to launched instances: the target group admits nothing
+    // only the verify steps' probe group opens connections to launched instances, and only in the test and cutover tiers
     expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator] }, { ip: '10.40.5.10', groupIds: [sg.target] }, 80)).toBe(false);
+    expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator, sg.probe] }, { ip: '10.40.5.10', groupIds: [sg.target] }, 80)).toBe(true);
+    expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator, sg.probe] }, { ip: '10.40.200.10', groupIds: [sg.target] }, 80)).toBe(false);
     expect(ssmUnreachable(net, { vpcId: net.stack!.vpcId, ip: '10.40.5.10', groupIds: [sg.target] })).toBeUndefined();
     // outside the CIDRs the endpoints admit, with a group they do not name
     const defaultGroup = net.securityGroups.find((g) => g.role === 'default')!.groupId;
