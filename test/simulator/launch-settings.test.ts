@@ -159,6 +159,21 @@ describe('launch settings: MGN launches from the template, EC2 refuses what it r
     expect(basic).toMatchObject({ SubnetId: testB, InstanceType: 'm5.large', PrivateIpAddress: '10.40.6.4' });
   });
 
+  it('runs out of addresses as a subnet does: 11 usable in a /28 (EC2 reserves five), then InsufficientFreeAddressesInSubnet', async () => {
+    const wave = manifest('full', 12);
+    const small = 'subnet-0aaaaaaaaaaaaaaa9';
+    em = await startEmulator({ manifests: [wave], scenario: parseScenario({ network: { subnets: [{ subnetId: small, cidr: '10.40.250.0/28', availabilityZone: `${TARGET}a` }] } }) });
+    const servers = await ready(em, wave);
+    for (const s of servers) await launchWith(em, s.sourceServerID!, { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: small }] });
+    const results = [...(await testLaunch(em, servers.map((s) => s.sourceServerID!))).values()];
+    expect(results.filter((r) => r.status === 'LAUNCHED')).toHaveLength(11);
+    expect(results.filter((r) => r.status === 'FAILED').map((r) => r.rawError)).toEqual([
+      `InsufficientFreeAddressesInSubnet: There are not enough free addresses in subnet '${small}' to satisfy the requested number of instances.`,
+    ]);
+    const [subnet] = (await clients(em.url).ec2.send(new DescribeSubnetsCommand({ SubnetIds: [small] }))).Subnets!;
+    expect(subnet.AvailableIpAddressCount).toBe(0);
+  });
+
   it('reads the template when the job starts: a version written after StartTest does not change that launch', async () => {
     const wave = manifest('snap', 1);
     em = await startEmulator({ manifests: [wave] });
