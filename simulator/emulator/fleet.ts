@@ -1184,14 +1184,11 @@ export class Fleet {
     if (interfaces.length > 0 && ((data.SecurityGroupIds?.length ?? 0) > 0 || (data.SecurityGroups?.length ?? 0) > 0))
       return refuse('InvalidParameterCombination', 'Network interfaces and an instance-level security groups may not be specified on the same request');
     const primary = interfaces.find((n) => (n.DeviceIndex ?? 0) === 0) ?? interfaces[0];
-    if (interfaces.length > 1) return refuse('InvalidParameterCombination', 'MGN launches instances with one network interface; the launch template has more.');
-    if (primary?.NetworkInterfaceId) return refuse('InvalidParameterCombination', 'The launch template names an existing network interface; MGN needs a new one for each launch.');
     const subnetId = primary?.SubnetId;
     if (!subnetId) return refuse('VPCIdNotSpecified', 'No default VPC for this user');
     const subnet = net.subnets.find((x) => x.subnetId === subnetId);
     if (!subnet) return refuse('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
     let groupIds = [...(primary?.Groups ?? data.SecurityGroupIds ?? [])];
-    if ((data.SecurityGroups?.length ?? 0) > 0) return refuse('InvalidParameterCombination', 'The parameter groupName cannot be used with the parameter subnet');
     for (const g of groupIds) {
       const group = net.securityGroups.find((x) => x.groupId === g);
       if (!group) return refuse('InvalidGroup.NotFound', `The security group '${g}' does not exist in VPC '${subnet.vpcId}'`);
