@@ -100,6 +100,8 @@ export function benchWorkload(servers: number, seed = 2024): BenchWorkload {
     servers: specs,
     options: { approval: 'required' },
   });
-  const scenario = parseScenario({ seed, servers: scenarioServers, approval: 'approve' });
+  // Until the flow writes launch settings (issue 10), the emulator prefills them (test-only switch): the
+  // benchmark measures the flow's cost, not the launch failures of an account with no default VPC.
+  const scenario = parseScenario({ seed, servers: scenarioServers, approval: 'approve', legacyLaunchTemplates: 'prefilled' });
   return { manifest, scenario, profiles };
 }

@@ -4,6 +4,7 @@
  * executions are interrupted. Validated like the manifest: unknown keys and bad values are errors.
  */
 import { z } from 'zod';
+import { INSTANCE_PROFILE_NAME, SECURITY_GROUP_ID, SUBNET_ID } from '../functions/lib/manifest';
 import { parseOrThrow } from '../functions/lib/validation';
 
 export const FAULT_KINDS = [
@@ -39,6 +40,129 @@ const positive = (field: string, max: number) =>
     .number({ error: `${field} must be a number` })
     .positive(`${field} must be > 0`)
     .max(max, `${field} must be <= ${max}`);
+
+const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const cidr = (what: string, minMask = 0, maxMask = 32) =>
+  z
+    .string({ error: `${what} must be an IPv4 CIDR block (like 10.40.9.0/24)` })
+    .regex(CIDR, { error: (iss) => `${JSON.stringify(iss.input)} is not an IPv4 CIDR block (like 10.40.9.0/24)` })
+    .refine((c) => Number(c.split('/')[1]) >= minMask && Number(c.split('/')[1]) <= maxMask, {
+      error: (iss) => `${JSON.stringify(iss.input)}: the block size must be between /${minMask} and /${maxMask}`,
+    });
+const id = (re: RegExp, what: string) => z.string().regex(re, { error: (iss) => `${JSON.stringify(iss.input)} is not ${what}` });
+const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const portNumber = z.number().int().min(0, 'ports are 0..65535').max(65535, 'ports are 0..65535');
+
+/** A security group rule of a scenario group: protocol, ports, and exactly one of cidr / groupId. */
+const securityGroupRule = z
+  .strictObject({
+    protocol: z.enum(['tcp', 'udp', '-1'], { error: (iss) => `${JSON.stringify(iss.input)} is not a protocol; use "tcp", "udp" or "-1" (all)` }),
+    fromPort: portNumber.optional(),
+    toPort: portNumber.optional(),
+    cidr: cidr('cidr').optional(),
+    groupId: id(SECURITY_GROUP_ID, 'a security group id (sg-…)').optional(),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.cidr === undefined) === (r.groupId === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of cidr and groupId' });
+    if (r.protocol === '-1' && (r.fromPort !== undefined || r.toPort !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['fromPort'], message: 'protocol "-1" covers every port; leave fromPort and toPort out' });
+    if (r.protocol !== '-1' && (r.fromPort === undefined || r.toPort === undefined))
+      ctx.addIssue({ code: 'custom', path: ['fromPort'], message: 'tcp and udp rules need fromPort and toPort' });
+    if (r.fromPort !== undefined && r.toPort !== undefined && r.fromPort > r.toPort)
+      ctx.addIssue({ code: 'custom', path: ['toPort'], message: `toPort ${r.toPort} is below fromPort ${r.fromPort}` });
+  });
+
+/**
+ * Network resources a scenario adds to the simulated account (extension, for tests): VPCs, subnets
+ * with their routes, security groups and IAM instance profiles. A subnet or group without vpcId is in
+ * the stack's VPC. The emulator checks them against the deploy config's network (simulator/network.ts).
+ */
+export const scenarioNetworkSchema = z.strictObject({
+  vpcs: z
+    .array(z.strictObject({ vpcId: id(VPC_ID, 'a VPC id (vpc-…)'), cidr: cidr('cidr', 16, 28), name: z.string().min(1).max(128).optional() }))
+    .max(5)
+    .optional(),
+  subnets: z
+    .array(
+      z.strictObject({
+        subnetId: id(SUBNET_ID, 'a subnet id (subnet- and 8 or 17 hex digits)'),
+        vpcId: id(VPC_ID, 'a VPC id (vpc-…)').optional(),
+        cidr: cidr('cidr', 16, 28),
+        availabilityZone: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}[a-z]$/, { error: (iss) => `${JSON.stringify(iss.input)} is not an availability zone name` }),
+        name: z.string().min(1).max(128).optional(),
+        /** Routes besides the local one, e.g. { destination: "0.0.0.0/0", target: "igw-…" }. */
+        routes: z
+          .array(
+            z.strictObject({
+              destination: cidr('destination'),
+              target: z.string().regex(/^(igw|nat|pcx|tgw)-([0-9a-f]{8}|[0-9a-f]{17})$/, {
+                error: (iss) => `${JSON.stringify(iss.input)} is not an internet gateway, NAT gateway, peering connection or transit gateway id (igw-, nat-, pcx-, tgw-)`,
+              }),
+            }),
+          )
+          .max(50)
+          .optional(),
+      }),
+    )
+    .max(50)
+    .optional(),
+  securityGroups: z
+    .array(
+      z.strictObject({
+        groupId: id(SECURITY_GROUP_ID, 'a security group id (sg-…)'),
+        vpcId: id(VPC_ID, 'a VPC id (vpc-…)').optional(),
+        name: z.string().regex(/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/, { error: 'name must be 1-255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*' }),
+        description: z.string().min(1).max(255).optional(),
+        ingress: z.array(securityGroupRule).max(60).optional(),
+        /** Default: all outbound traffic, as for a new security group. */
+        egress: z.array(securityGroupRule).max(60).optional(),
+      }),
+    )
+    .max(50)
+    .optional(),
+  /**
+   * Rules added to existing groups (AuthorizeSecurityGroupIngress/Egress), e.g. to let the
+   * orchestrator Lambdas reach launched instances. `group` and a rule's `groupId` may name one of the
+   * stack's groups by role: "orchestrator", "probe", "target", "endpoints", "replication".
+   */
+  securityGroupRules: z
+    .array(
+      z
+        .strictObject({
+          group: z.string().regex(/^(orchestrator|probe|target|endpoints|replication|sg-([0-9a-f]{8}|[0-9a-f]{17}))$/, {
+            error: (iss) => `${JSON.stringify(iss.input)} is not a security group id or one of orchestrator, probe, target, endpoints, replication`,
+          }),
+          direction: z.enum(['ingress', 'egress'], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "ingress" or "egress"` }),
+          protocol: z.enum(['tcp', 'udp', '-1'], { error: (iss) => `${JSON.stringify(iss.input)} is not a protocol; use "tcp", "udp" or "-1" (all)` }),
+          fromPort: portNumber.optional(),
+          toPort: portNumber.optional(),
+          cidr: cidr('cidr').optional(),
+          groupId: z
+            .string()
+            .regex(/^(orchestrator|probe|target|endpoints|replication|sg-([0-9a-f]{8}|[0-9a-f]{17}))$/, {
+              error: (iss) => `${JSON.stringify(iss.input)} is not a security group id or one of orchestrator, probe, target, endpoints, replication`,
+            })
+            .optional(),
+        })
+        .superRefine((r, ctx) => {
+          if ((r.cidr === undefined) === (r.groupId === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of cidr and groupId' });
+          if (r.protocol !== '-1' && (r.fromPort === undefined || r.toPort === undefined))
+            ctx.addIssue({ code: 'custom', path: ['fromPort'], message: 'tcp and udp rules need fromPort and toPort' });
+          if (r.fromPort !== undefined && r.toPort !== undefined && r.fromPort > r.toPort)
+            ctx.addIssue({ code: 'custom', path: ['toPort'], message: `toPort ${r.toPort} is below fromPort ${r.fromPort}` });
+        }),
+    )
+    .max(100)
+    .optional(),
+  /** Instance profiles that exist besides the stack's; ssmAgent (default true): its role carries AmazonSSMManagedInstanceCore. */
+  instanceProfiles: z
+    .array(z.strictObject({ name: id(INSTANCE_PROFILE_NAME, 'an instance profile name (1-128 letters, digits and +=,.@_-)'), ssmAgent: z.boolean().optional() }))
+    .max(20)
+    .optional(),
+});
+
+export type ScenarioNetwork = z.output<typeof scenarioNetworkSchema>;
 
 export const scenarioSchema = z.strictObject({
   seed: z
@@ -109,6 +233,19 @@ export const scenarioSchema = z.strictObject({
         .regex(/^[A-Za-z0-9]{8,64}$/, 'credentialCanary must be 8-64 letters or digits')
         .optional(),
     })
+    .optional(),
+  /** Network resources the scenario adds to the simulated account (see scenarioNetworkSchema). */
+  network: scenarioNetworkSchema.optional(),
+  /**
+   * TEST-ONLY, default off. "prefilled": when a source server registers, the emulator writes what the
+   * orchestrator is meant to write before a launch: a default launch template version with a subnet of
+   * the stack's test tier, the target security group and the launched-instance profile, and (for an
+   * on-premises source) post-launch actions that install the SSM agent. It keeps tests about other
+   * things meaningful while the flow does not write launch settings; without it a launch with no
+   * subnet fails as it does in AWS.
+   */
+  legacyLaunchTemplates: z
+    .enum(['prefilled'], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "prefilled" (test-only) or leave it out` })
     .optional(),
   interruptions: z
     .array(

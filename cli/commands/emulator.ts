@@ -6,12 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
 import { InvalidInputError } from '../../functions/lib/validation';
+import { loadDeployConfig, type DeployConfig } from '../../infra/config';
 import { EMULATOR_CREDENTIALS, startEmulator } from '../../simulator/emulator';
+import { DEFAULT_DEPLOY_CONFIG_PATH, networkFromDeployConfig, networkSummary } from '../../simulator/network';
 import { parseScenario, type Scenario } from '../../simulator/scenario';
 
 export const summary = 'run the AWS emulator (MGN, SSM, EC2, STS, S3, SNS, Step Functions) on 127.0.0.1 for any AWS client';
 
-const HELP = `usage: mgnctl emulator [--port N] [--manifest FILE]... [--scenario FILE] [--speed X]
+const HELP = `usage: mgnctl emulator [--port N] [--manifest FILE]... [--scenario FILE] [--deploy-config FILE] [--speed X]
 
 Runs the simulator's AWS emulator alone on 127.0.0.1 and prints "listening on http://127.0.0.1:PORT".
 It checks every request's Signature Version 4 as AWS does: point any client at it with the
@@ -22,7 +24,12 @@ emulator's credentials (other keys are refused as unknown, a wrong secret as a b
 options:
   --port N         port to listen on (default: any free port)
   --manifest FILE  wave manifest whose servers make up the fleet (repeatable)
-  --scenario FILE  simulator scenario (disk sizes, bandwidth, faults, throttling, seed)
+  --scenario FILE  simulator scenario (disk sizes, bandwidth, faults, throttling, seed, network additions)
+  --deploy-config FILE
+                   deploy config whose network the emulated target region has (VPC, subnet tiers,
+                   route tables, endpoints, security groups, launched-instance profile; no default
+                   VPC); the manifests must target its region.
+                   Default: examples/deploy/cross-region.json
   --speed X        virtual seconds per real second (default 60)
   -h, --help       this help
 
@@ -33,6 +40,7 @@ interface Args {
   port: number;
   manifests: string[];
   scenario?: string;
+  deployConfig?: string;
   speed: number;
 }
 
@@ -59,6 +67,9 @@ function parseArgs(argv: string[]): Args | string {
           break;
         case '--scenario':
           args.scenario = need();
+          break;
+        case '--deploy-config':
+          args.deployConfig = need();
           break;
         case '--speed': {
           const n = Number(need());
@@ -92,17 +103,26 @@ export async function run(argv: string[]): Promise<number> {
   }
   let manifests: WaveManifest[];
   let scenario: Scenario | undefined;
+  let deployConfig: DeployConfig;
   try {
     manifests = args.manifests.map((f) => parseManifest(readJson(f)));
     scenario = args.scenario ? parseScenario(readJson(args.scenario)) : undefined;
+    deployConfig = loadDeployConfig(args.deployConfig ?? DEFAULT_DEPLOY_CONFIG_PATH);
+    const regions = [...new Set(manifests.map((m) => m.targetRegion))].filter((r) => r !== deployConfig.region);
+    if (regions.length)
+      throw new InvalidInputError(`deploy config ${args.deployConfig ?? DEFAULT_DEPLOY_CONFIG_PATH}`, [
+        `region: deploys to ${deployConfig.region} but manifests target ${regions.join(', ')}; give --deploy-config FILE for ${regions[0]}`,
+      ]);
+    networkFromDeployConfig(deployConfig, scenario?.network);
   } catch (e) {
     console.error(
       `mgnctl emulator: ${e instanceof InvalidInputError || e instanceof SyntaxError ? e.message : String(e)}`,
     );
     return 2;
   }
-  const emulator = await startEmulator({ port: args.port, manifests, scenario });
+  const emulator = await startEmulator({ port: args.port, manifests, scenario, deployConfig });
   console.log(`listening on ${emulator.url}`);
+  for (const line of networkSummary(emulator.stack)) console.log(line);
 
   // the virtual clock follows real time, `speed` times faster
   let last = Date.now();

@@ -1,9 +1,10 @@
 /**
- * mgnctl simulate <manifest>... [--scenario FILE] [--seed N] [--out DIR]
+ * mgnctl simulate <manifest>... [--scenario FILE] [--deploy-config FILE] [--seed N] [--out DIR]
  *
  * Runs each wave through the real state machine and handlers against the built-in emulator (several
  * manifests run concurrently on one emulator and one virtual clock) and writes DIR/<waveId>/report.json,
- * DIR/<waveId>/report.html and DIR/trace.jsonl.
+ * DIR/<waveId>/report.html and DIR/trace.jsonl. The simulated account's network is the deploy
+ * config's (default examples/deploy/cross-region.json), with no default VPC.
  * Exit 0 every server migrated, 3 some servers failed or the wave was rejected, 2 bad input, 1 orchestrator error.
  */
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { join, resolve } from 'node:path';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { parseJsonBytes } from '../../functions/lib/input-text';
 import { InvalidInputError } from '../../functions/lib/validation';
+import { loadDeployConfig, type DeployConfig } from '../../infra/config';
+import { DEFAULT_DEPLOY_CONFIG_PATH, networkFromDeployConfig, networkSummary } from '../../simulator/network';
 import { parseScenario, type Scenario } from '../../simulator/scenario';
 import type { FleetStatus, SimulateOptions, WaveProgress } from '../../simulator/runner/session';
 import { loadManifestFile } from '../manifest-files';
@@ -19,7 +22,7 @@ export const summary = 'run waves end to end against the built-in AWS emulator (
 
 const EXIT = { ok: 0, error: 1, badInput: 2, partial: 3 } as const;
 
-const HELP = `usage: mgnctl simulate <manifest>... [--scenario FILE] [--seed N] [--out DIR]
+const HELP = `usage: mgnctl simulate <manifest>... [--scenario FILE] [--deploy-config FILE] [--seed N] [--out DIR]
 
 Runs each wave manifest (JSON, or CSV) through the state machine and the Lambda handlers against
 the built-in emulator of MGN, SSM, EC2, STS, S3 and SNS, on a virtual clock. Several manifests run
@@ -27,7 +30,13 @@ concurrently against one emulator.
 
 options:
   --scenario FILE   simulator scenario (JSON): disk sizes, bandwidth, faults, throttling,
-                    approval answer, interruptions. Default: every server succeeds.
+                    approval answer, interruptions, extra network resources.
+                    Default: every server succeeds.
+  --deploy-config FILE
+                    deploy config (as for cdk synth) whose network the simulated account has:
+                    its VPC, subnet tiers, route tables, endpoints, security groups and
+                    launched-instance profile; no default VPC. It must deploy to the
+                    manifests' targetRegion. Default: examples/deploy/cross-region.json
   --seed N          random seed (overrides the scenario's seed)
   --out DIR         output folder (default simulation-out): <waveId>/report.json,
                     <waveId>/report.html, trace.jsonl
@@ -39,6 +48,7 @@ exit codes: 0 every server migrated (or none failed, when options.phases stop be
 interface Args {
   manifests: string[];
   scenario?: string;
+  deployConfig?: string;
   seed?: number;
   out: string;
   help: boolean;
@@ -59,6 +69,7 @@ function parseArgs(argv: string[], problems: string[]): Args {
     };
     if (a === '-h' || a === '--help') args.help = true;
     else if (a === '--scenario') args.scenario = value(a);
+    else if (a === '--deploy-config') args.deployConfig = value(a);
     else if (a === '--out') args.out = value(a) ?? args.out;
     else if (a === '--seed') {
       const v = value(a);
@@ -103,6 +114,42 @@ function loadScenario(file: string | undefined, problems: string[]): Scenario | 
     else problems.push(`${file}: ${(err as Error).message}`);
     return undefined;
   }
+}
+
+/** The deploy config file (default examples/deploy/cross-region.json), every problem prefixed with its name. */
+function loadConfig(file: string | undefined, problems: string[]): DeployConfig | undefined {
+  const path = file ?? DEFAULT_DEPLOY_CONFIG_PATH;
+  try {
+    return loadDeployConfig(path);
+  } catch (err) {
+    if (err instanceof InvalidInputError) for (const p of err.problems) problems.push(`${file ?? 'deploy config ' + path}: ${p}`);
+    else problems.push(`${file ?? path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The deploy config against the waves: one region, and the scenario's network additions fit its network. */
+export function networkProblems(
+  manifests: readonly WaveManifest[],
+  config: DeployConfig,
+  configFile: string | undefined,
+  scenario: Scenario,
+  scenarioFile: string | undefined,
+): string[] {
+  const problems: string[] = [];
+  const regions = [...new Set(manifests.map((m) => m.targetRegion))];
+  const name = configFile ?? `the default deploy config (${DEFAULT_DEPLOY_CONFIG_PATH})`;
+  if (regions.length === 1 && regions[0] !== config.region)
+    problems.push(
+      `${name}: deploys to ${config.region} but the manifests target ${regions[0]}; give --deploy-config FILE with "region": "${regions[0]}" (or manifests for ${config.region})`,
+    );
+  try {
+    networkFromDeployConfig(config, scenario.network);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    for (const p of err.problems) problems.push(`${scenarioFile ?? 'scenario'}: ${p}`);
+  }
+  return problems;
 }
 
 /** Everything wrong with the inputs, one line each; empty when the simulation can start. */
@@ -205,8 +252,11 @@ export async function run(argv: string[]): Promise<number> {
     .map((f) => loadManifest(f, problems))
     .filter((m): m is WaveManifest => m !== undefined);
   const scenario = loadScenario(args.scenario, problems);
+  const deployConfig = loadConfig(args.deployConfig, problems);
   if (problems.length === 0) problems.push(...inputProblems(manifests, scenario, args.scenario));
-  if (problems.length > 0 || !scenario) {
+  if (problems.length === 0 && scenario && deployConfig)
+    problems.push(...networkProblems(manifests, deployConfig, args.deployConfig, scenario, args.scenario));
+  if (problems.length > 0 || !scenario || !deployConfig) {
     console.error(
       `mgnctl simulate: bad input (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
     );
@@ -230,6 +280,7 @@ export async function run(argv: string[]): Promise<number> {
   const options: SimulateOptions = {
     manifests,
     scenario,
+    deployConfig,
     seed: args.seed,
     outDir,
     onProgress: (p) => display.update(p),
@@ -257,6 +308,7 @@ export async function run(argv: string[]): Promise<number> {
     if (r.error) console.log(`  orchestrator error ${r.error.error}: ${r.error.cause}`);
     console.log(`  report: ${join(outDir, wave.waveId, 'report.html')}`);
   }
+  for (const line of networkSummary(session.network)) console.log(line);
   console.log(`trace: ${join(outDir, 'trace.jsonl')}`);
   console.log(`lambda logs: ${join(outDir, 'lambda-logs.jsonl')}`);
   const codes = session.waves.map((w) => w.exitCode);

@@ -5,10 +5,26 @@
  * rule about what may happen when (preconditions, quotas, faults) lives in this file.
  */
 import type { ServerSpec, WaveManifest } from '../../functions/lib/manifest';
+import { INSTANCE_TYPE } from '../../functions/lib/manifest';
+import type { DeployConfig } from '../../infra/config';
 import type { VirtualClock } from '../clock';
+import {
+  cidrContainsIp,
+  cidrRange,
+  isReservedAddress,
+  networkFromDeployConfig,
+  defaultDeployConfig,
+  numberToIp,
+  sourceRegionNetwork,
+  ssmUnreachable,
+  type InstanceProfile,
+  type RegionNetwork,
+  type Subnet,
+} from '../network';
 import { SCENARIO_DEFAULTS, type FaultKind, type Scenario } from '../scenario';
 import { ApiError } from './errors';
 import { EventQueue } from './events';
+import { MGN_CREATOR, templateTags, type LaunchTemplate, type LaunchTemplateData } from './launch-templates';
 import { SeededRandom } from './random';
 
 /** The SSM document names the emulator interprets (CONTRACTS.md; configurable like the stack's env). */
@@ -96,6 +112,8 @@ export interface ServerRecord {
   readonly installSeconds: number;
   readonly fault?: FaultKind;
   readonly platform: Platform;
+  /** The source's private IP (copyPrivateIp gives the launched instance this address). */
+  readonly sourceIp: string;
   sourceServerId?: string;
 }
 
@@ -120,15 +138,22 @@ export interface Ec2Instance {
   readonly launchedAt: number;
   readonly privateIp: string;
   readonly subnetId: string;
-  readonly securityGroupId: string;
+  readonly securityGroupIds: readonly string[];
   readonly vpcId: string;
   readonly availabilityZone: string;
   readonly instanceType: string;
   readonly tags: Record<string, string>;
   readonly purpose: 'source' | 'test' | 'cutover';
+  readonly iamInstanceProfile?: InstanceProfile;
+  /** DescribeInstances bootMode: from the launch configuration's bootMode */
+  readonly bootMode?: 'legacy-bios' | 'uefi' | 'uefi-preferred';
+  /** licensing.osByol of the launch configuration (Windows: BYOL usage operation) */
+  readonly byol?: boolean;
   readonly sourceServerId?: string;
   readonly record?: ServerRecord;
-  state: 'pending' | 'running' | 'shutting-down' | 'terminated';
+  /** launchDisposition STOPPED: the instance stops once it is created */
+  readonly launchStopped?: boolean;
+  state: 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopped';
   statusOk: boolean;
   /** The instance status (reachability) check failed: the OS never came up (system status stays ok). */
   impaired?: boolean;
@@ -168,6 +193,46 @@ export interface SourceServer {
   lastCutover: { initiated?: { at: number; jobID: string }; reverted?: number; finalized?: number };
   launchedInstance?: { ec2InstanceID: string; jobID: string; firstBoot: 'WAITING' | 'SUCCEEDED' | 'STOPPED'; purpose: 'test' | 'cutover' };
   readonly launchTemplateId: string;
+  /** MGN's general launch settings (GetLaunchConfiguration / UpdateLaunchConfiguration). */
+  launchConfiguration: LaunchConfiguration;
+}
+
+/** MGN's general launch settings of a source server, as the API names them. */
+export interface LaunchConfiguration {
+  name: string;
+  launchDisposition: 'STOPPED' | 'STARTED';
+  targetInstanceTypeRightSizingMethod: 'NONE' | 'BASIC';
+  copyPrivateIp: boolean;
+  copyTags: boolean;
+  licensing: { osByol: boolean };
+  bootMode: 'LEGACY_BIOS' | 'UEFI' | 'USE_SOURCE';
+  postLaunchActions?: Record<string, unknown>;
+  enableMapAutoTagging: boolean;
+  mapAutoTaggingMpeID?: string;
+}
+
+/** A launch EC2 accepted: where the instance goes and what it is. */
+interface LaunchPlan {
+  readonly subnet: Subnet;
+  readonly groupIds: readonly string[];
+  /** given by the template or copyPrivateIp; otherwise EC2 picks one */
+  readonly privateIp?: string;
+  readonly instanceType: string;
+  readonly profile?: InstanceProfile;
+  readonly tags: Record<string, string>;
+  readonly bootMode: NonNullable<Ec2Instance['bootMode']>;
+  readonly byol: boolean;
+  readonly stopped: boolean;
+  /** MGN's post-launch actions installed the SSM agent on this launch */
+  readonly ssmAgentInstalled: boolean;
+}
+
+/** What MGN reads when a job launches a server: its template's default version and its launch settings. */
+interface LaunchSnapshot {
+  readonly data: LaunchTemplateData;
+  readonly templateId: string;
+  readonly version: number;
+  readonly configuration: LaunchConfiguration;
 }
 
 export type LaunchStatus = 'PENDING' | 'IN_PROGRESS' | 'LAUNCHED' | 'FAILED' | 'TERMINATED';
@@ -240,19 +305,20 @@ export interface ReplicationTemplate {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-export interface Network {
-  readonly vpcId: string;
-  readonly subnets: { subnetId: string; cidrBlock: string; availabilityZone: string; name: string }[];
-  readonly securityGroups: { groupId: string; groupName: string; description: string }[];
-}
-
 const GiB = 1024 ** 3;
+
+/** What MGN's BASIC right-sizing chooses for the emulated sources (sourceProperties.recommendedInstanceType). */
+export const RECOMMENDED_INSTANCE_TYPE = 'm5.large';
 
 export interface FleetOptions {
   readonly clock: VirtualClock;
   readonly seed: number;
   readonly documents: DocumentNames;
   readonly initialized: boolean;
+  /** The deploy config whose network the target region has (simulator/network.ts); default examples/deploy/cross-region.json. */
+  readonly deployConfig?: DeployConfig;
+  /** The scenario's network additions and test-only switches. */
+  readonly scenario?: Scenario;
 }
 
 /** A replication-state string for managed instances' and servers' tidy views. */
@@ -279,16 +345,29 @@ export class Fleet {
   readonly commands = new Map<string, Command>();
   readonly parameters = new Map<string, Parameter>(); // `${region}/${name}`
   readonly templates = new Map<string, ReplicationTemplate>();
-  private readonly networks = new Map<string, Network>();
+  /** EC2 launch templates (MGN's, one per source server), by id */
+  readonly launchTemplates = new Map<string, LaunchTemplate>();
+  /** The deploy config the target region's network comes from. */
+  readonly deployConfig: DeployConfig;
+  /** The target region's network (the stack's and the scenario's resources). */
+  readonly targetNetwork: RegionNetwork;
+  private readonly networks = new Map<string, RegionNetwork>();
+  /** subnet id -> private IPs held by instances that are not terminated */
+  private readonly usedIps = new Map<string, Set<string>>();
   private readonly quotaByWave = new Map<string, number>();
   private replicatingQuota: number = SCENARIO_DEFAULTS.replicatingServers;
-  private ipCounter = 10;
+  private readonly legacyLaunchTemplates?: 'prefilled';
+  private onPremIps = 0;
 
   constructor(options: FleetOptions) {
     this.clock = options.clock;
     this.documents = options.documents;
     this.initialized = options.initialized;
     this.ids = new SeededRandom((options.seed ^ 0x5eed1d5) >>> 0);
+    this.deployConfig = options.deployConfig ?? defaultDeployConfig();
+    this.targetNetwork = networkFromDeployConfig(this.deployConfig, options.scenario?.network);
+    this.networks.set(this.targetNetwork.region, this.targetNetwork);
+    this.legacyLaunchTemplates = options.scenario?.legacyLaunchTemplates;
     this.clock.onAdvance((now) => this.events.runUntil(now));
   }
 
@@ -325,11 +404,14 @@ export class Fleet {
         installSeconds: overrides.installSeconds ?? defaults.installSeconds,
         fault: overrides.fault,
         platform: spec.os === 'windows' ? 'Windows' : 'Linux',
+        sourceIp: '',
       };
-      this.records.push(record);
       const region = spec.source.type === 'ec2' ? spec.source.region : manifest.targetRegion;
       const instanceId = spec.source.type === 'ec2' ? spec.source.instanceId : spec.source.managedInstanceId;
-      const ip = this.nextIp();
+      const sourceSubnet = spec.source.type === 'ec2' ? this.sourceSubnet(region) : undefined;
+      const ip = sourceSubnet ? this.allocateIp(sourceSubnet) : this.onPremisesIp();
+      (record as { sourceIp: string }).sourceIp = ip;
+      this.records.push(record);
       this.managed.set(`${region}/${instanceId}`, {
         instanceId,
         region,
@@ -340,18 +422,18 @@ export class Fleet {
         registeredAt: this.now(),
         source: record,
       });
-      if (spec.source.type === 'ec2') {
-        const net = this.network(region);
+      if (sourceSubnet) {
+        const defaultGroup = this.network(region).securityGroups.find((g) => g.vpcId === sourceSubnet.vpcId && g.groupName === 'default')!;
         this.instances.set(instanceId, {
           instanceId,
           region,
           platform: record.platform,
           launchedAt: this.now() - 86400_000,
           privateIp: ip,
-          subnetId: net.subnets[1].subnetId,
-          securityGroupId: net.securityGroups[0].groupId,
-          vpcId: net.vpcId,
-          availabilityZone: net.subnets[1].availabilityZone,
+          subnetId: sourceSubnet.subnetId,
+          securityGroupIds: [defaultGroup.groupId],
+          vpcId: sourceSubnet.vpcId,
+          availabilityZone: sourceSubnet.availabilityZone,
           instanceType: 'm5.large',
           tags: { Name: spec.name },
           purpose: 'source',
@@ -370,9 +452,48 @@ export class Fleet {
     return { hostname: spec.name, fqdn: spec.source.type === 'ec2' ? `${spec.name}.${spec.source.region}.compute.internal` : spec.name };
   }
 
-  private nextIp(): string {
-    const n = this.ipCounter++;
-    return `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 4}`;
+  /** The next address of the sources' CIDR for an on-premises source (it is in no VPC of the account). */
+  private onPremisesIp(): string {
+    const { first, size } = cidrRange(this.deployConfig.sourceCidrs[0]);
+    return numberToIp(first + 10 + (this.onPremIps++ % Math.max(1, size - 20)));
+  }
+
+  /** The subnet EC2 sources of a region sit in: a source VPC with the sources' CIDR (made on first use). */
+  private sourceSubnet(region: string): Subnet {
+    const net = this.network(region);
+    const existing = net.subnets.find((s) => s.name === 'sources');
+    if (existing) return existing;
+    const sources = sourceRegionNetwork(region, this.deployConfig.sourceCidrs[0]);
+    net.vpcs.push(...sources.vpcs);
+    net.subnets.push(...sources.subnets);
+    net.routeTables.push(...sources.routeTables);
+    net.securityGroups.push(...sources.securityGroups);
+    return sources.subnets[0];
+  }
+
+  /** The lowest free address of a subnet: not reserved by EC2, not held by an instance. */
+  private allocateIp(subnet: Subnet): string {
+    const used = this.ipsOf(subnet.subnetId);
+    const { first, last } = cidrRange(subnet.cidrBlock);
+    for (let n = first + 4; n < last; n++) {
+      const ip = numberToIp(n);
+      if (!used.has(ip)) {
+        used.add(ip);
+        return ip;
+      }
+    }
+    throw new ApiError('InsufficientFreeAddressesInSubnet', `There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`);
+  }
+
+  private ipsOf(subnetId: string): Set<string> {
+    let set = this.usedIps.get(subnetId);
+    if (!set) this.usedIps.set(subnetId, (set = new Set()));
+    return set;
+  }
+
+  /** Free addresses left in a subnet (DescribeSubnets availableIpAddressCount). */
+  availableAddresses(subnet: Subnet): number {
+    return cidrRange(subnet.cidrBlock).size - 5 - this.ipsOf(subnet.subnetId).size;
   }
 
   // ---------------------------------------------------------------- ids
@@ -398,26 +519,22 @@ export class Fleet {
 
   // ---------------------------------------------------------------- network
 
-  /** The staging and workload network of a region: made on first use, with ids stable per region. */
-  network(region: string): Network {
+  /**
+   * A region's network: the deploy config's (the stack's and the scenario's resources) in its region;
+   * elsewhere only a source VPC, made on first use. No region has a default VPC.
+   */
+  network(region: string): RegionNetwork {
     let net = this.networks.get(region);
     if (!net) {
-      const h = regionHash(region);
-      net = {
-        vpcId: `vpc-${h}0001`,
-        subnets: [
-          { subnetId: `subnet-${h}0001`, cidrBlock: '10.10.0.0/24', availabilityZone: `${region}a`, name: 'staging' },
-          { subnetId: `subnet-${h}0002`, cidrBlock: '10.10.1.0/24', availabilityZone: `${region}a`, name: 'workload-a' },
-          { subnetId: `subnet-${h}0003`, cidrBlock: '10.10.2.0/24', availabilityZone: `${region}b`, name: 'workload-b' },
-        ],
-        securityGroups: [
-          { groupId: `sg-${h}0001`, groupName: 'default', description: 'default VPC security group' },
-          { groupId: `sg-${h}0002`, groupName: 'mgn-replication', description: 'MGN replication servers: TCP 1500 from sources' },
-        ],
-      };
+      net = { region, vpcs: [], subnets: [], routeTables: [], securityGroups: [], endpoints: [], instanceProfiles: [] };
       this.networks.set(region, net);
     }
     return net;
+  }
+
+  /** An IAM instance profile of the account by name or ARN (IAM is global). */
+  instanceProfile(nameOrArn: { Name?: string; Arn?: string }): InstanceProfile | undefined {
+    return this.targetNetwork.instanceProfiles.find((p) => (nameOrArn.Arn ? p.arn === nameOrArn.Arn : p.name === nameOrArn.Name));
   }
 
   // ---------------------------------------------------------------- SSM: instances
@@ -705,9 +822,20 @@ export class Fleet {
       lastTest: {},
       lastCutover: {},
       launchTemplateId: `lt-${this.ids.hex(17)}`,
+      launchConfiguration: {
+        name: host.hostname,
+        launchDisposition: 'STARTED',
+        targetInstanceTypeRightSizingMethod: 'BASIC',
+        copyPrivateIp: false,
+        copyTags: true,
+        licensing: { osByol: false },
+        bootMode: 'USE_SOURCE',
+        enableMapAutoTagging: false,
+      },
     };
     record.sourceServerId = id;
     this.sourceServers.set(id, server);
+    this.createLaunchTemplate(server, at);
     const gen = server.replication.generation;
     const live = () => server.replication.generation === gen && server.replication.state !== 'STALLED';
     this.events.schedule(syncStart, () => {
@@ -736,6 +864,66 @@ export class Fleet {
       if (server.lifeCycle === 'NOT_READY') server.lifeCycle = 'READY_FOR_TEST';
     });
     return server;
+  }
+
+  /**
+   * The EC2 launch template MGN creates for a source server when it is added (MGN user guide, "Launch
+   * settings": "Launch settings, including the EC2 launch template, are automatically created each
+   * time you add a source server"), tagged as MGN's. Its default version has the right-sized instance
+   * type, the disks and a primary network interface with no public IP, and names no subnet ("EC2
+   * launch template": EC2 then uses the default VPC, and fails where there is none).
+   */
+  private createLaunchTemplate(server: SourceServer, at: number): void {
+    const windows = server.record.platform === 'Windows';
+    const data: LaunchTemplateData = {
+      InstanceType: RECOMMENDED_INSTANCE_TYPE,
+      NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, DeleteOnTermination: true }],
+      BlockDeviceMappings: server.disks.map((d, i) => ({
+        DeviceName: i === 0 ? (windows ? '/dev/sda1' : '/dev/xvda') : `/dev/xvd${String.fromCharCode(98 + ((i - 1) % 25))}`,
+        Ebs: { VolumeSize: Math.max(1, Math.ceil(d.totalStorageBytes / GiB)), VolumeType: 'gp3', DeleteOnTermination: true },
+      })),
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: server.hints.hostname }] }],
+    };
+    const template: LaunchTemplate = {
+      launchTemplateId: server.launchTemplateId,
+      launchTemplateName: `created-and-used-by-application-migration-service-${server.sourceServerID}`,
+      region: server.region,
+      createdAt: at,
+      createdBy: MGN_CREATOR,
+      tags: { AWSApplicationMigrationServiceManaged: 'mgn.amazonaws.com', AWSApplicationMigrationServiceSourceServerID: server.sourceServerID },
+      defaultVersion: 1,
+      versions: [{ versionNumber: 1, createdAt: at, createdBy: MGN_CREATOR, data }],
+      tokens: new Map(),
+    };
+    this.launchTemplates.set(template.launchTemplateId, template);
+    if (this.legacyLaunchTemplates === 'prefilled') this.prefillLaunchSettings(server, template, at);
+  }
+
+  /**
+   * scenario.legacyLaunchTemplates "prefilled" (TEST-ONLY): what the orchestrator is meant to write
+   * before a launch, written for it at registration: a default version with a subnet of the stack's
+   * test tier (by server, round robin), the target security group and the launched-instance profile,
+   * and for an on-premises source the post-launch actions that install the SSM agent.
+   */
+  private prefillLaunchSettings(server: SourceServer, template: LaunchTemplate, at: number): void {
+    const stack = this.targetNetwork.stack;
+    if (!stack || server.region !== stack.region || stack.subnetIds.test.length === 0) return;
+    const subnets = stack.subnetIds.test;
+    const subnetId = subnets[this.sourceServers.size % subnets.length];
+    const source = template.versions[0].data;
+    template.versions.push({
+      versionNumber: 2,
+      description: 'prefilled by the emulator (scenario.legacyLaunchTemplates)',
+      createdAt: at,
+      createdBy: MGN_CREATOR,
+      data: {
+        ...source,
+        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [stack.securityGroupIds.target], AssociatePublicIpAddress: false, DeleteOnTermination: true }],
+        IamInstanceProfile: { Name: stack.launchedInstanceProfileName },
+      },
+    });
+    template.defaultVersion = 2;
+    if (server.record.spec.source.type === 'onprem') server.launchConfiguration.postLaunchActions = { deployment: 'TEST_AND_CUTOVER', ssmDocuments: [] };
   }
 
   // ---------------------------------------------------------------- SSM: parameters
@@ -840,7 +1028,7 @@ export class Fleet {
         s.lifeCycle = 'CUTTING_OVER';
         s.lastCutover = { initiated: { at, jobID: job.jobID } };
       }
-      this.scheduleLaunch(job, s, kind, before);
+      this.scheduleLaunch(job, s, kind, before, this.launchSnapshot(s));
     }
     this.scheduleJobEnd(job);
     return job;
@@ -930,7 +1118,14 @@ export class Fleet {
     this.events.schedule(job.createdAt + (longest + 1) * 1000, check);
   }
 
-  private scheduleLaunch(job: Job, s: SourceServer, kind: 'test' | 'cutover', before: LifeCycleState): void {
+  /** What MGN launches a server with: its template's default version and its launch settings, read when the job starts. */
+  private launchSnapshot(s: SourceServer): LaunchSnapshot {
+    const template = this.launchTemplates.get(s.launchTemplateId)!;
+    const version = template.versions[template.defaultVersion - 1];
+    return { data: version.data, templateId: template.launchTemplateId, version: version.versionNumber, configuration: structuredClone(s.launchConfiguration) };
+  }
+
+  private scheduleLaunch(job: Job, s: SourceServer, kind: 'test' | 'cutover', before: LifeCycleState, snapshot: LaunchSnapshot): void {
     const p = job.participants.find((x) => x.sourceServerID === s.sourceServerID)!;
     const jitter = (job.participants.indexOf(p) % 5) * 10;
     const t0 = job.createdAt + TIMINGS.jobStart * 1000;
@@ -951,44 +1146,121 @@ export class Fleet {
       job.logs.push({ at: t, event: 'LAUNCH_START', sourceServerID: sid });
     });
     this.events.schedule(launchAt, (t) => {
-      const fault = s.record.fault;
-      if ((kind === 'test' && fault === 'test-launch-fails') || (kind === 'cutover' && fault === 'cutover-launch-fails')) {
+      const fail = (rawError: string) => {
         p.launchStatus = 'FAILED';
-        job.logs.push({
-          at: t,
-          event: 'LAUNCH_FAILED',
-          sourceServerID: sid,
-          rawError: `Failed to launch ${kind} instance: InsufficientInstanceCapacity in ${s.region}a for instance type m5.large.`,
-        });
+        job.logs.push({ at: t, event: 'LAUNCH_FAILED', sourceServerID: sid, rawError });
         // a failed launch leaves the server where it was before the job
         s.lifeCycle = before;
-        return;
-      }
-      // a new test launch replaces the previous test instance
-      if (s.launchedInstance && s.launchedInstance.purpose === 'test') this.terminateInstance(s.launchedInstance.ec2InstanceID, t);
-      const instance = this.launchInstance(s, kind, t);
+      };
+      const fault = s.record.fault;
+      if ((kind === 'test' && fault === 'test-launch-fails') || (kind === 'cutover' && fault === 'cutover-launch-fails'))
+        return fail(`Failed to launch ${kind} instance: InsufficientInstanceCapacity in ${s.region}a for instance type m5.large.`);
+      // a new test launch replaces the previous test instance (MGN lets it go before it launches the new one)
+      if (s.launchedInstance && s.launchedInstance.purpose === 'test') this.terminateInstance(s.launchedInstance.ec2InstanceID, t, true);
+      const plan = this.resolveLaunch(s, kind, snapshot);
+      if ('error' in plan) return fail(plan.error);
+      const instance = this.launchInstance(s, kind, t, plan, job.jobID);
       p.launchStatus = 'LAUNCHED';
       p.launchedEc2InstanceID = instance.instanceId;
       s.launchedInstance = { ec2InstanceID: instance.instanceId, jobID: job.jobID, firstBoot: 'WAITING', purpose: kind };
     });
   }
 
-  private launchInstance(s: SourceServer, purpose: 'test' | 'cutover', at: number): Ec2Instance {
+  /**
+   * RunInstances as MGN calls it with the server's launch template (default version) and launch
+   * settings, refused as EC2 refuses it. Each refusal is EC2's error code and message, which MGN
+   * puts in the job log's LAUNCH_FAILED rawError:
+   * - no subnet: the default VPC would be used, and there is none (VPCIdNotSpecified, "No default VPC for this user");
+   * - network interfaces with instance-level security groups (InvalidParameterCombination);
+   * - a subnet, group or instance profile that does not exist (InvalidSubnetID.NotFound, InvalidGroup.NotFound, InvalidParameterValue);
+   * - groups of another VPC than the subnet's (InvalidParameter, "... belong to different networks");
+   * - a private IP outside the subnet, reserved by EC2, or held by another instance (InvalidParameterValue, InvalidIPAddress.InUse).
+   * copyPrivateIp gives the instance the source's IP ("Make sure that the IP range of the subnet you set
+   * in the EC2 Launch Template includes the private IP address", MGN user guide, "Copy private IP").
+   */
+  private resolveLaunch(s: SourceServer, kind: 'test' | 'cutover', snapshot: LaunchSnapshot): LaunchPlan | { error: string } {
+    const { data, configuration } = snapshot;
+    const refuse = (code: string, message: string) => ({ error: `${code}: ${message}` });
     const net = this.network(s.region);
-    const subnet = net.subnets[purpose === 'test' ? 2 : 1];
+    const interfaces = data.NetworkInterfaces ?? [];
+    if (interfaces.length > 0 && ((data.SecurityGroupIds?.length ?? 0) > 0 || (data.SecurityGroups?.length ?? 0) > 0))
+      return refuse('InvalidParameterCombination', 'Network interfaces and an instance-level security groups may not be specified on the same request');
+    const primary = interfaces.find((n) => (n.DeviceIndex ?? 0) === 0) ?? interfaces[0];
+    const subnetId = primary?.SubnetId;
+    if (!subnetId) return refuse('VPCIdNotSpecified', 'No default VPC for this user');
+    const subnet = net.subnets.find((x) => x.subnetId === subnetId);
+    if (!subnet) return refuse('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    let groupIds = [...(primary?.Groups ?? data.SecurityGroupIds ?? [])];
+    for (const g of groupIds) {
+      const group = net.securityGroups.find((x) => x.groupId === g);
+      if (!group) return refuse('InvalidGroup.NotFound', `The security group '${g}' does not exist in VPC '${subnet.vpcId}'`);
+      if (group.vpcId !== subnet.vpcId) return refuse('InvalidParameter', `Security group ${g} and subnet ${subnet.subnetId} belong to different networks.`);
+    }
+    // no group given: EC2 uses the VPC's default security group
+    if (groupIds.length === 0) groupIds = net.securityGroups.filter((x) => x.vpcId === subnet.vpcId && x.groupName === 'default').map((x) => x.groupId);
+    let profile: InstanceProfile | undefined;
+    if (data.IamInstanceProfile && (data.IamInstanceProfile.Name || data.IamInstanceProfile.Arn)) {
+      profile = this.instanceProfile(data.IamInstanceProfile);
+      if (!profile) {
+        const [param, value] = data.IamInstanceProfile.Arn ? ['iamInstanceProfile.arn', data.IamInstanceProfile.Arn] : ['iamInstanceProfile.name', data.IamInstanceProfile.Name];
+        return refuse('InvalidParameterValue', `Value (${value}) for parameter ${param} is invalid. Invalid IAM Instance Profile ${param.endsWith('arn') ? 'ARN' : 'name'}`);
+      }
+    }
+    const privateIp = configuration.copyPrivateIp ? s.record.sourceIp : primary?.PrivateIpAddress ?? primary?.PrivateIpAddresses?.find((a) => a.Primary)?.PrivateIpAddress;
+    if (privateIp !== undefined) {
+      if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(privateIp) || privateIp.split('.').some((o) => Number(o) > 255))
+        return refuse('InvalidParameterValue', `Value (${privateIp}) for parameter privateIpAddress is invalid. ${privateIp} is not a valid IPv4 address`);
+      if (!cidrContainsIp(subnet.cidrBlock, privateIp)) return refuse('InvalidParameterValue', `Address ${privateIp} does not fall within the subnet's address range`);
+      if (isReservedAddress(subnet.cidrBlock, privateIp)) return refuse('InvalidParameterValue', `Address ${privateIp} is reserved in subnet ${subnet.subnetId} (the first four and the last address of a subnet are reserved)`);
+      if (this.ipsOf(subnet.subnetId).has(privateIp)) return refuse('InvalidIPAddress.InUse', `Address ${privateIp} is in use.`);
+    }
+    const templateType = data.InstanceType ?? 'm1.small'; // EC2's default when none is given
+    const instanceType = configuration.targetInstanceTypeRightSizingMethod === 'BASIC' ? RECOMMENDED_INSTANCE_TYPE : templateType;
+    if (!INSTANCE_TYPE.test(instanceType)) return refuse('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
+    if (this.availableAddresses(subnet) <= 0 && privateIp === undefined)
+      return refuse('InsufficientFreeAddressesInSubnet', `There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`);
+    const deployment = configuration.postLaunchActions?.deployment;
+    return {
+      subnet,
+      groupIds,
+      privateIp,
+      instanceType,
+      profile,
+      tags: { ...templateTags(data, 'instance'), ...(configuration.copyTags ? s.tags : {}) },
+      bootMode: configuration.bootMode === 'LEGACY_BIOS' ? 'legacy-bios' : configuration.bootMode === 'UEFI' ? 'uefi' : 'uefi-preferred',
+      byol: configuration.licensing.osByol,
+      stopped: configuration.launchDisposition === 'STOPPED',
+      ssmAgentInstalled: deployment === 'TEST_AND_CUTOVER' || (deployment === 'TEST_ONLY' && kind === 'test') || (deployment === 'CUTOVER_ONLY' && kind === 'cutover'),
+    };
+  }
+
+  private launchInstance(s: SourceServer, purpose: 'test' | 'cutover', at: number, plan: LaunchPlan, jobId: string): Ec2Instance {
+    const privateIp = plan.privateIp ?? this.allocateIp(plan.subnet);
+    this.ipsOf(plan.subnet.subnetId).add(privateIp);
     const instance: Ec2Instance = {
       instanceId: this.newInstanceId(),
       region: s.region,
       platform: s.record.platform,
       launchedAt: at,
-      privateIp: this.nextIp(),
-      subnetId: subnet.subnetId,
-      securityGroupId: net.securityGroups[0].groupId,
-      vpcId: net.vpcId,
-      availabilityZone: subnet.availabilityZone,
-      instanceType: 'm5.large',
-      tags: { Name: s.record.spec.name, AWSApplicationMigrationServiceSourceServerID: s.sourceServerID, ...s.tags },
+      privateIp,
+      subnetId: plan.subnet.subnetId,
+      securityGroupIds: plan.groupIds,
+      vpcId: plan.subnet.vpcId,
+      availabilityZone: plan.subnet.availabilityZone,
+      instanceType: plan.instanceType,
+      tags: {
+        Name: s.record.spec.name,
+        ...plan.tags,
+        AWSApplicationMigrationServiceManaged: 'mgn.amazonaws.com',
+        AWSApplicationMigrationServiceSourceServerID: s.sourceServerID,
+        'mgn.amazonaws.com-job': jobId,
+        'mgn.amazonaws.com-source-server': s.sourceServerID,
+      },
       purpose,
+      iamInstanceProfile: plan.profile,
+      bootMode: plan.bootMode,
+      byol: plan.byol,
+      launchStopped: plan.stopped,
       sourceServerId: s.sourceServerID,
       record: s.record,
       state: 'pending',
@@ -996,7 +1268,7 @@ export class Fleet {
     };
     this.instances.set(instance.instanceId, instance);
     this.events.schedule(at + TIMINGS.instancePending * 1000, () => {
-      if (instance.state === 'pending') instance.state = 'running';
+      if (instance.state === 'pending') instance.state = plan.stopped ? 'stopped' : 'running';
     });
     this.events.schedule(at + (TIMINGS.instancePending + TIMINGS.boot) * 1000, (t) => {
       if (instance.state !== 'running') return;
@@ -1007,6 +1279,7 @@ export class Fleet {
       }
       instance.statusOk = true;
       if (s.launchedInstance?.ec2InstanceID === instance.instanceId) s.launchedInstance.firstBoot = 'SUCCEEDED';
+      if (this.ssmOfflineReason(instance, plan.ssmAgentInstalled) !== undefined) return;
       this.managed.set(`${instance.region}/${instance.instanceId}`, {
         instanceId: instance.instanceId,
         region: instance.region,
@@ -1021,15 +1294,38 @@ export class Fleet {
     return instance;
   }
 
-  /** EC2 TerminateInstances and MGN cleanup: shutting-down now, terminated a little later. */
-  terminateInstance(instanceId: string, at: number): Ec2Instance | undefined {
+  /**
+   * Why a launched instance never comes Online in SSM as its own i- id, or undefined when it does.
+   * The SSM agent needs an instance profile whose role allows it (AmazonSSMManagedInstanceCore) and,
+   * with no internet, the ssm, ssmmessages and ec2messages interface endpoints in the instance's VPC,
+   * reachable on TCP 443 through the security groups. A clone of an on-premises (mi-) source carries
+   * the source's hybrid registration, which the agent prefers over the instance profile: it registers
+   * as the EC2 instance only when MGN's post-launch actions installed the agent for this launch kind
+   * (launch configuration postLaunchActions.deployment).
+   */
+  ssmOfflineReason(instance: Ec2Instance, ssmAgentInstalled: boolean): string | undefined {
+    if (instance.record?.spec.source.type === 'onprem' && !ssmAgentInstalled)
+      return 'the clone of an on-premises source keeps its hybrid (mi-) registration: no post-launch actions installed the SSM agent for this launch';
+    if (!instance.iamInstanceProfile) return 'the instance has no instance profile';
+    if (!instance.iamInstanceProfile.ssmAgent) return `instance profile ${instance.iamInstanceProfile.name} does not allow the SSM agent`;
+    return ssmUnreachable(this.network(instance.region), { vpcId: instance.vpcId, ip: instance.privateIp, groupIds: instance.securityGroupIds });
+  }
+
+  /**
+   * EC2 TerminateInstances and MGN cleanup: shutting-down now, terminated a little later, when its
+   * private IP is free again (at once when MGN replaces the instance: it waits for the termination).
+   */
+  terminateInstance(instanceId: string, at: number, releaseAddressNow = false): Ec2Instance | undefined {
     const instance = this.instances.get(instanceId);
     if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') return instance;
     instance.state = 'shutting-down';
     instance.statusOk = false;
     this.managed.delete(`${instance.region}/${instance.instanceId}`);
+    const release = () => this.usedIps.get(instance.subnetId)?.delete(instance.privateIp);
+    if (releaseAddressNow) release();
     this.events.schedule(at + TIMINGS.terminate * 1000, () => {
       instance.state = 'terminated';
+      release();
     });
     return instance;
   }
@@ -1148,12 +1444,6 @@ function conflict(s: SourceServer, message: string): ApiError {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-function regionHash(region: string): string {
-  let h = 2166136261;
-  for (const c of region) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
-  return h.toString(16).padStart(8, '0').slice(0, 8) + '0a1b';
-}
 
 /** Whether `dns` is an endpoint-specific interface endpoint name for `service` in `region`. */
 function endpointIn(dns: string, service: string, region: string): boolean {

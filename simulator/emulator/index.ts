@@ -7,4 +7,5 @@ export { EMULATOR_CREDENTIALS, signRequest } from './auth';
 export type { ExecutionRegistry } from './sfn';
 export { DEFAULT_DOCUMENTS, LIMITS, TIMINGS, type DocumentNames } from './fleet';
 export { EC2_ERROR_CODES } from './ec2';
+export { fleetProbes, type NetworkProbe } from './probes';
 export type { TraceCaller, TraceEntry } from './trace';

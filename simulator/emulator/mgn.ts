@@ -3,7 +3,7 @@
  * the fleet, and renders source servers, jobs and templates in the model's shapes.
  */
 import { ApiError } from './errors';
-import { ACCOUNT_ID, INITIATION_STEPS, TIMINGS, type Fleet, type Job, type SourceServer } from './fleet';
+import { ACCOUNT_ID, INITIATION_STEPS, TIMINGS, type Fleet, type Job, type LaunchConfiguration, type SourceServer } from './fleet';
 import { asObject, asStringList, decodeToken, encodeToken, iso, isoDuration, Validator } from './validate';
 
 export interface Context {
@@ -125,6 +125,46 @@ export function renderJob(j: Job): Obj {
   };
   if (j.endAt !== undefined) out.endDateTime = iso(j.endAt);
   return out;
+}
+
+/** GetLaunchConfiguration / UpdateLaunchConfiguration answer (the model's LaunchConfiguration). */
+function renderLaunchConfiguration(s: SourceServer): Obj {
+  const c = s.launchConfiguration;
+  return {
+    sourceServerID: s.sourceServerID,
+    name: c.name,
+    ec2LaunchTemplateID: s.launchTemplateId,
+    launchDisposition: c.launchDisposition,
+    targetInstanceTypeRightSizingMethod: c.targetInstanceTypeRightSizingMethod,
+    copyPrivateIp: c.copyPrivateIp,
+    copyTags: c.copyTags,
+    licensing: { ...c.licensing },
+    bootMode: c.bootMode,
+    ...(c.postLaunchActions ? { postLaunchActions: structuredClone(c.postLaunchActions) } : {}),
+    enableMapAutoTagging: c.enableMapAutoTagging,
+    ...(c.mapAutoTaggingMpeID !== undefined ? { mapAutoTaggingMpeID: c.mapAutoTaggingMpeID } : {}),
+  };
+}
+
+/** PostLaunchActions as the model constrains it (deployment, log destinations, up to 10 SSM documents). */
+function postLaunchActionRules(v: Validator, actions: unknown): void {
+  v.string('postLaunchActions.deployment', { enum: ['TEST_AND_CUTOVER', 'CUTOVER_ONLY', 'TEST_ONLY'] })
+    .string('postLaunchActions.s3LogBucket', { min: 3, max: 63 })
+    .string('postLaunchActions.s3OutputKeyPrefix', { max: 256 })
+    .string('postLaunchActions.cloudWatchLogGroupName', { min: 1, max: 512, pattern: /^[.\-_/#A-Za-z0-9]+$/ })
+    .list('postLaunchActions.ssmDocuments', { max: 10 });
+  const docs = asObject(actions).ssmDocuments;
+  if (!Array.isArray(docs)) return;
+  docs.forEach((_, i) => {
+    const d = `postLaunchActions.ssmDocuments.${i}`;
+    v.required(`${d}.actionName`, `${d}.ssmDocumentName`)
+      .string(`${d}.actionName`, { max: 256 })
+      .string(`${d}.ssmDocumentName`, { min: 3, max: 172, pattern: /^([A-Za-z0-9/:_.-])+$/ })
+      .integer(`${d}.timeoutSeconds`, { min: 1 })
+      .boolean(`${d}.mustSucceedForCutover`)
+      .map(`${d}.parameters`, { max: 20 })
+      .map(`${d}.externalParameters`, { max: 20 });
+  });
 }
 
 const idList = (v: Validator, path: string, max: number) => v.required(path).list(path, { min: 1, max, item: { pattern: SOURCE_SERVER_ID } });
@@ -395,19 +435,48 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
   GetLaunchConfiguration: {
     run(input, ctx) {
       new Validator(input).required('sourceServerID').string('sourceServerID', { pattern: SOURCE_SERVER_ID }).string('accountID', { pattern: ACCOUNT }).throwMgn();
+      return renderLaunchConfiguration(ctx.fleet.server(ctx.region, input.sourceServerID as string));
+    },
+  },
+
+  UpdateLaunchConfiguration: {
+    mutating: true,
+    run(input, ctx) {
+      const v = new Validator(input)
+        .required('sourceServerID')
+        .string('sourceServerID', { pattern: SOURCE_SERVER_ID })
+        .string('name', { max: 128 })
+        .string('launchDisposition', { enum: ['STOPPED', 'STARTED'] })
+        .string('targetInstanceTypeRightSizingMethod', { enum: ['NONE', 'BASIC'] })
+        .boolean('copyPrivateIp')
+        .boolean('copyTags')
+        .boolean('licensing.osByol')
+        .string('bootMode', { enum: ['LEGACY_BIOS', 'UEFI', 'USE_SOURCE'] })
+        .boolean('enableMapAutoTagging')
+        .string('mapAutoTaggingMpeID', { max: 256 })
+        .string('accountID', { pattern: ACCOUNT });
+      postLaunchActionRules(v, input.postLaunchActions);
+      // "bootMode valid values are LEGACY_BIOS | UEFI" (API reference, UpdateLaunchConfiguration):
+      // USE_SOURCE is what a server starts with, never a value to set
+      if (input.bootMode === 'USE_SOURCE' && !v.problems.some((p) => p.name === 'bootMode'))
+        v.problems.push({ name: 'bootMode', kind: 'invalid', value: 'USE_SOURCE', message: 'Member must satisfy enum value set: [LEGACY_BIOS, UEFI]' });
+      for (const [key, shape] of [['licensing', 'object'], ['postLaunchActions', 'object']] as const)
+        if (input[key] !== undefined && (typeof input[key] !== 'object' || input[key] === null || Array.isArray(input[key])))
+          v.problems.push({ name: key, kind: 'invalid', value: input[key], message: `Member must be an ${shape}` });
+      v.throwMgn();
       const s = ctx.fleet.server(ctx.region, input.sourceServerID as string);
-      return {
-        sourceServerID: s.sourceServerID,
-        name: s.record.spec.name,
-        ec2LaunchTemplateID: s.launchTemplateId,
-        launchDisposition: 'STARTED',
-        targetInstanceTypeRightSizingMethod: 'BASIC',
-        copyPrivateIp: false,
-        copyTags: true,
-        licensing: { osByol: false },
-        bootMode: 'USE_SOURCE',
-        enableMapAutoTagging: false,
-      };
+      const c = s.launchConfiguration;
+      if (input.name !== undefined) c.name = input.name as string;
+      if (input.launchDisposition !== undefined) c.launchDisposition = input.launchDisposition as LaunchConfiguration['launchDisposition'];
+      if (input.targetInstanceTypeRightSizingMethod !== undefined) c.targetInstanceTypeRightSizingMethod = input.targetInstanceTypeRightSizingMethod as LaunchConfiguration['targetInstanceTypeRightSizingMethod'];
+      if (input.copyPrivateIp !== undefined) c.copyPrivateIp = input.copyPrivateIp as boolean;
+      if (input.copyTags !== undefined) c.copyTags = input.copyTags as boolean;
+      if (input.licensing !== undefined) c.licensing = { osByol: asObject(input.licensing).osByol === true };
+      if (input.bootMode !== undefined) c.bootMode = input.bootMode as LaunchConfiguration['bootMode'];
+      if (input.postLaunchActions !== undefined) c.postLaunchActions = structuredClone(asObject(input.postLaunchActions));
+      if (input.enableMapAutoTagging !== undefined) c.enableMapAutoTagging = input.enableMapAutoTagging as boolean;
+      if (input.mapAutoTaggingMpeID !== undefined) c.mapAutoTaggingMpeID = input.mapAutoTaggingMpeID as string;
+      return renderLaunchConfiguration(s);
     },
   },
 };

@@ -41,7 +41,15 @@ export function parseQueryParams(body: string): Record<string, unknown> {
 // ------------------------------------------------------------------ XML
 
 /** A value to render as XML: objects become child elements, arrays repeated item elements. */
-export type XmlValue = string | number | boolean | undefined | null | XmlValue[] | { [key: string]: XmlValue };
+export type XmlValue = string | number | boolean | undefined | null | XmlValue[] | XmlList | { [key: string]: XmlValue };
+
+/** A list whose items the model names other than `item` (EC2's `GroupIdStringList` items are `<groupId>`). */
+export class XmlList {
+  constructor(
+    readonly itemName: string,
+    readonly items: readonly XmlValue[],
+  ) {}
+}
 
 export const escapeXml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
@@ -49,6 +57,7 @@ export const escapeXml = (s: string): string =>
 /** Renders children of an element; `itemName` is `item` for EC2 and `member` for the query protocol. */
 export function renderXml(value: XmlValue, itemName: string): string {
   if (value === undefined || value === null) return '';
+  if (value instanceof XmlList) return value.items.map((v) => `<${value.itemName}>${renderXml(v, itemName)}</${value.itemName}>`).join('');
   if (Array.isArray(value)) return value.map((v) => `<${itemName}>${renderXml(v, itemName)}</${itemName}>`).join('');
   if (typeof value === 'object') {
     return Object.entries(value)

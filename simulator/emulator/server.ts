@@ -8,7 +8,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WaveManifest } from '../../functions/lib/manifest';
+import type { DeployConfig } from '../../infra/config';
 import { VirtualClock } from '../clock';
+import { defaultDeployConfig, type RegionNetwork, type StackNetwork } from '../network';
 import type { Scenario } from '../scenario';
 import { authenticate, AuthFailure, authError, CredentialStore, EMULATOR_CREDENTIALS, isServedService, sniffService, type IncomingSigned } from './auth';
 import { EC2_OPERATIONS } from './ec2';
@@ -16,6 +18,7 @@ import { ApiError, internalError, throttlingError, type ServiceName } from './er
 import { ACCOUNT_ID, DEFAULT_DOCUMENTS, Fleet, type DocumentNames } from './fleet';
 import { MGN_OPERATIONS, type Context, type JsonOperation } from './mgn';
 import { ec2Response, malformedRequest, parseQueryParams, queryResponse, renderError, type RenderedResponse } from './protocols';
+import { fleetProbes, type NetworkProbe } from './probes';
 import { SeededRandom } from './random';
 import { handleS3, S3_OPERATIONS, s3Mutating, s3Operation, type S3State } from './s3';
 import { executionRegistry, stepFunctionsOperations, type ExecutionRegistry, type StepFunctionsState } from './sfn';
@@ -28,8 +31,13 @@ export interface EmulatorOptions {
   /** default 0: any free port */
   readonly port?: number;
   readonly manifests?: readonly WaveManifest[];
-  /** drives throttling, chaos, the id seed, and the servers of `manifests` */
+  /** drives throttling, chaos, the id seed, and the servers of `manifests`; its `network` adds resources */
   readonly scenario?: Scenario;
+  /**
+   * The deploy config whose network the target region has (simulator/network.ts). Default: the
+   * example config (examples/deploy/cross-region.json) moved to the first manifest's target region.
+   */
+  readonly deployConfig?: DeployConfig;
   readonly clock?: VirtualClock;
   /** append every request to this JSONL file */
   readonly traceFile?: string;
@@ -71,6 +79,12 @@ export interface Emulator {
   readonly clock: VirtualClock;
   readonly trace: Trace;
   readonly fleet: Fleet;
+  /** The deploy config's network in its region (stack resources and the scenario's). */
+  readonly targetNetwork: RegionNetwork;
+  /** The ids of what the simulated stack created (its outputs and the Lambdas' environment). */
+  readonly stack: StackNetwork;
+  /** TCP/HTTP probes from the verify step, answered by the fleet (functions/lib/ports.ts NetworkPort). */
+  readonly network: NetworkProbe;
   /** SNS messages published so far */
   readonly published: readonly PublishedMessage[];
   /** Step Functions executions: the runner reports its executions here, DescribeExecution answers from them */
@@ -115,7 +129,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const scenario = options.scenario ?? {};
   const seed = scenario.seed ?? 1;
   const clock = options.clock ?? new VirtualClock();
-  const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? true });
+  const deployConfig = options.deployConfig ?? defaultDeployConfig(options.manifests?.[0]?.targetRegion);
+  const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? true, deployConfig, scenario });
   fleet.credentialCanary = scenario.sts?.credentialCanary ?? '';
   const trace = new Trace(options.traceFile);
   const throttleRandom = new SeededRandom(seed ^ 0x7a7a7a7a);
@@ -375,6 +390,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clock,
     trace,
     fleet,
+    targetNetwork: fleet.targetNetwork,
+    stack: fleet.targetNetwork.stack!,
+    network: fleetProbes(fleet),
     published: sns.published,
     executions: executionRegistry(stepFunctions),
     s3Object: (bucket, key) => s3.buckets.get(bucket)?.get(key),

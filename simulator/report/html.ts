@@ -119,6 +119,27 @@ export function renderReportHtml(report: SimulationReport): string {
         )}</td><td class="num">${e.stateTransitions}</td><td class="num">${e.historyEvents}</td></tr>`,
     )
     .join('');
+  const net = report.network;
+  const networkRows: Array<[string, string]> = net
+    ? [
+        ['VPC', `${net.vpcId} (${net.vpcCidr}), ${net.region}`],
+        ['Test subnets', net.subnetIds.test.join(', ') || '(none)'],
+        ['Cutover subnets', net.subnetIds.cutover.join(', ') || '(none)'],
+        ['Staging subnet', net.stagingSubnetId],
+        ['Orchestrator subnets', net.subnetIds.orchestrator.join(', ')],
+        ['Endpoint subnets', net.subnetIds.endpoint.join(', ')],
+        ['Target security group', net.securityGroupIds.target],
+        ['Replication security group', net.securityGroupIds.replication],
+        ['Launched-instance profile', net.launchedInstanceProfileName],
+      ]
+    : [];
+  const networkTable = net
+    ? `<h2>Network (simulated stack, no default VPC)</h2>
+<table id="network"><tbody>
+${networkRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHtml(v)}</code></td></tr>`).join('\n')}
+</tbody></table>
+`
+    : '';
   const legend = PHASES.map((p) => `<span class="key"><span class="swatch" style="background:${phaseColor(p)}"></span>${p}</span>`).join('');
   const errorBox = report.error
     ? `<div class="error-box"><b>Orchestrator error</b> ${escapeHtml(report.error.error)}: ${escapeHtml(report.error.cause)}</div>`
@@ -200,6 +221,7 @@ ${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escap
 </div>
 </div>
 
+${networkTable}
 <h2>Executions</h2>
 <table id="executions"><thead><tr><th>Name</th><th>Status</th><th>Detail</th><th>Transitions</th><th>History events</th></tr></thead><tbody>${executionRows}</tbody></table>
 

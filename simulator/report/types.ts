@@ -3,6 +3,7 @@
  * plus what only the simulator can see (Step Functions billing and limits, API calls served by the
  * emulator, launch jobs, virtual and wall time).
  */
+import type { StackNetwork } from '../network';
 import type { PhaseName } from '../scenario';
 
 export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'failed';
@@ -73,4 +74,6 @@ export interface SimulationReport extends WaveReport {
   readonly error?: { readonly error: string; readonly cause: string };
   /** Virtual start of the wave, ISO-8601. */
   readonly startedAt: string;
+  /** The ids of what the simulated stack created (VPC, subnet tiers, groups, endpoints, instance profile). */
+  readonly network?: StackNetwork;
 }

@@ -15,6 +15,9 @@ import type { VirtualClock } from '../clock';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { ENV } from '../../functions/lib/steps';
 import { EMULATOR_CREDENTIALS } from '../emulator/auth';
+import type { DeployConfig } from '../../infra/config';
+import type { NetworkProbe } from '../emulator/probes';
+import { defaultDeployConfig, networkFromDeployConfig, type StackNetwork } from '../network';
 import { FixedDelayRetryStrategy, SDK_RETRY_DELAY_ENV } from '../../functions/lib/adapters/client-config';
 import { PHASES, type PhaseName, type Scenario } from '../scenario';
 import { renderReportHtml } from '../report/html';
@@ -43,8 +46,8 @@ export interface EmulatorLike {
   addWave(manifest: WaveManifest, scenario?: Scenario): unknown;
   close(): unknown;
   nextEventTime?(): number | undefined;
-  /** The emulated staging network of a region (subnet and replication security group the preflight step checks). */
-  stagingNetwork?(region: string): { subnetId: string; securityGroupId: string };
+  /** TCP/HTTP probes from the verify step answered by the emulated fleet (functions/lib/ports.ts NetworkPort). */
+  readonly network?: NetworkProbe;
   fleetStatus?(waveId: string): FleetStatus | undefined;
   /** Account-wide maximum, if the emulator measures it itself (preferred over the trace's estimate). */
   maxServersInActiveJobs?(): number;
@@ -59,6 +62,8 @@ export interface EmulatorStartOptions {
   readonly notificationTopicArn: string;
   readonly accountId: string;
   readonly documents: { readonly precheck: string; readonly linuxInstall: string; readonly windowsInstall: string };
+  /** The deploy config whose network the target region has (the session's handlers get the same stack's ids). */
+  readonly deployConfig: DeployConfig;
   /** Chaos: an answer slower than the Lambda timeout; true when the invocation behind the client port was timed out. */
   readonly onSlowResponse?: (clientPort: number) => boolean;
   /** Which execution and step sent the request on a client port (the trace records it). */
@@ -77,15 +82,11 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     buckets: [options.waveBucket],
     onSlowResponse: options.onSlowResponse,
     callerOf: options.callerOf,
+    deployConfig: options.deployConfig,
   });
-  const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
+  const like = emulator as unknown as EmulatorLike;
   // Measured by the fleet itself: the trace holds no DescribeJobs answers to see when a job completed.
   like.maxServersInActiveJobs = () => emulator.fleet.maxServersInActiveJobs();
-  like.stagingNetwork = (region: string) => {
-    const net = emulator.fleet.network(region);
-    const sg = net.securityGroups.find((g) => g.groupName === 'mgn-replication') ?? net.securityGroups[0];
-    return { subnetId: net.subnets[0].subnetId, securityGroupId: sg.groupId };
-  };
   return like;
 };
 
@@ -94,8 +95,6 @@ export const SIMULATOR_DEFAULTS = {
   waveBucket: 'mgn-orchestrator-waves-123456789012',
   topicName: 'mgn-orchestrator-notifications',
   documents: { precheck: 'MgnOrchestrator-Precheck', linuxInstall: 'MgnOrchestrator-InstallLinux', windowsInstall: 'MgnOrchestrator-InstallWindows' },
-  stagingSubnetId: 'subnet-0a1b2c3d4e5f60718',
-  replicationSecurityGroupId: 'sg-0a1b2c3d4e5f60718',
   sdkMaxAttempts: 3,
 } as const;
 
@@ -115,6 +114,11 @@ export interface WaveProgress {
 export interface SimulateOptions {
   readonly manifests: readonly WaveManifest[];
   readonly scenario: Scenario;
+  /**
+   * The deploy config of the simulated account's network (infra/config.ts, parsed); it must deploy to
+   * the waves' target region. Default: examples/deploy/cross-region.json (moved to that region).
+   */
+  readonly deployConfig?: DeployConfig;
   readonly seed?: number;
   /** Where to write <waveId>/report.json, <waveId>/report.html and trace.jsonl; nothing written when omitted. */
   readonly outDir?: string;
@@ -143,6 +147,8 @@ export interface SimulationSession {
   readonly emulatorUrl: string;
   /** Every Powertools log line the handlers wrote (the simulated CloudWatch log groups); also <outDir>/lambda-logs.jsonl. */
   readonly lambdaLogs: readonly string[];
+  /** The ids of everything the simulated stack created (also report.json `network`). */
+  readonly network: StackNetwork;
 }
 
 /** A TCP listener on loopback standing in for the orchestrator's VPC endpoints on 443. */
@@ -227,6 +233,13 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   if (regions.length > 1)
     throw new Error(`concurrent waves must share one targetRegion in a simulation (the handlers run in one process with one AWS_REGION); got ${regions.join(', ')}`);
   const region = regions[0];
+  if (options.deployConfig && options.deployConfig.region !== region)
+    throw new Error(
+      `the deploy config deploys to ${options.deployConfig.region} but the waves target ${region}; give a deploy config for ${region} (or manifests for ${options.deployConfig.region})`,
+    );
+  const deployConfig = options.deployConfig ?? defaultDeployConfig(region);
+  // The same layout the emulator builds from the same config: the handlers get the stack's ids.
+  const stack = networkFromDeployConfig(deployConfig, scenario.network).stack!;
   const seed = options.seed ?? scenario.seed ?? 1;
   const accountId = SIMULATOR_DEFAULTS.accountId;
   const notificationTopicArn = `arn:aws:sns:${region}:${accountId}:${SIMULATOR_DEFAULTS.topicName}`;
@@ -243,6 +256,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
     notificationTopicArn,
     accountId,
     documents: SIMULATOR_DEFAULTS.documents,
+    deployConfig,
   });
   const cleanups: Array<() => unknown> = [() => emulator.close()];
   try {
@@ -274,9 +288,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [SDK_RETRY_DELAY_ENV]: '0',
         [ENV.waveBucket]: waveBucket,
         [ENV.topicArn]: notificationTopicArn,
-        [ENV.stagingSubnetId]: emulator.stagingNetwork?.(region).subnetId ?? SIMULATOR_DEFAULTS.stagingSubnetId,
-        [ENV.replicationSecurityGroupId]:
-          emulator.stagingNetwork?.(region).securityGroupId ?? SIMULATOR_DEFAULTS.replicationSecurityGroupId,
+        [ENV.stagingSubnetId]: stack.stagingSubnetId,
+        [ENV.replicationSecurityGroupId]: stack.securityGroupIds.replication,
+        [ENV.testSubnetIds]: stack.subnetIds.test.join(','),
+        [ENV.cutoverSubnetIds]: stack.subnetIds.cutover.join(','),
+        [ENV.targetSecurityGroupId]: stack.securityGroupIds.target,
+        [ENV.launchedInstanceProfileName]: stack.launchedInstanceProfileName,
         [ENV.installerRoleArn]: `arn:aws:iam::${accountId}:role/MgnOrchestratorInstaller`,
         [ENV.precheckDocument]: SIMULATOR_DEFAULTS.documents.precheck,
         [ENV.linuxInstallDocument]: SIMULATOR_DEFAULTS.documents.linuxInstall,
@@ -415,6 +432,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         })),
         error: core.orchestratorFailed ? { error: run.final.error ?? run.final.status, cause: run.final.cause ?? '' } : undefined,
         startedAt: new Date(startMs).toISOString(),
+        network: stack,
       };
       waves.push({ waveId: manifest.waveId, report, exitCode: exitCodeFor(report, core.orchestratorFailed) });
     }
@@ -429,7 +447,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       }
       writeFileSync(join(options.outDir, 'trace.jsonl'), rawTrace.map((r) => JSON.stringify(r)).join('\n') + (rawTrace.length ? '\n' : ''));
     }
-    return { waves, emulatorUrl: emulator.url, lambdaLogs: lambdaLogs.lines };
+    return { waves, emulatorUrl: emulator.url, lambdaLogs: lambdaLogs.lines, network: stack };
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

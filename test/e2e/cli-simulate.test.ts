@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scenarioFileWithPrefilledTemplates } from '../prefilled-launch-templates';
 import { readTrace, ROOT } from './harness';
 
 const WAVE = join(ROOT, 'examples', 'waves', 'wave-12-mixed.json');
-const scenario = (name: string) => join(ROOT, 'examples', 'scenarios', `${name}.json`);
+const scenario = (name: string) => scenarioFileWithPrefilledTemplates(dir, join(ROOT, 'examples', 'scenarios', `${name}.json`));
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'mgn-e2e-cli-'))));
@@ -35,6 +36,9 @@ describe('mgnctl simulate (the CLI, in a child process)', () => {
     const { code, stdout, stderr } = await mgnctl(['simulate', WAVE, '--scenario', scenario('default'), '--out', out]);
     expect({ code, stderr: stderr.split('\n').filter((l) => /error/i.test(l)) }).toEqual({ code: 0, stderr: [] });
     expect(stdout).toMatch(/wave-12-mixed: completed, 12\/12 migrated/);
+    // the simulated stack's network (examples/deploy/cross-region.json by default), also in report.json
+    expect(stdout).toMatch(/^network \(ap-south-1\): VPC vpc-[0-9a-f]{17} 10\.40\.0\.0\/16, no default VPC$/m);
+    expect(stdout).toMatch(/^ {2}test subnets (subnet-[0-9a-f]{17}), (subnet-[0-9a-f]{17}); cutover subnets subnet-[0-9a-f]{17}, subnet-[0-9a-f]{17}$/m);
 
     const report = readJson(join(out, 'wave-12-mixed', 'report.json'));
     expect(report).toMatchObject({ waveId: 'wave-12-mixed', outcome: 'completed' });
@@ -52,6 +56,10 @@ describe('mgnctl simulate (the CLI, in a child process)', () => {
       );
       expect(s.failure).toBeUndefined();
     }
+    const network = report.network as { vpcId: string; subnetIds: Record<string, string[]>; securityGroupIds: Record<string, string> };
+    expect(stdout).toContain(`test subnets ${network.subnetIds.test.join(', ')}`);
+    expect(network.vpcId).toMatch(/^vpc-[0-9a-f]{17}$/);
+    expect(Object.keys(network.securityGroupIds).sort()).toEqual(['endpoints', 'orchestrator', 'probe', 'replication', 'target']);
     const stats = report.stats as Record<string, unknown>;
     for (const field of ['stateTransitions', 'historyEvents', 'launchJobs', 'maxServersInActiveJobs', 'simulatedSeconds', 'wallMs'])
       expect({ field, value: typeof stats[field] }).toEqual({ field, value: 'number' });

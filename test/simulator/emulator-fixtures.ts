@@ -3,8 +3,8 @@
  * pointed at an emulator with the credentials it accepts, and a driver that installs agents and waits for
  * replication on the virtual clock.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { MgnClient } from '@aws-sdk/client-mgn';
+import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
+import { GetLaunchConfigurationCommand, MgnClient, UpdateLaunchConfigurationCommand } from '@aws-sdk/client-mgn';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -105,5 +105,35 @@ export async function runUntil(emulator: Emulator, done: () => boolean | Promise
     const next = emulator.nextEventTime();
     if (next === undefined) return;
     emulator.clock.advanceTo(next);
+  }
+}
+
+/**
+ * Writes what the orchestrator writes before a launch, through the APIs: for each server a new
+ * default template version (from the default one) with a subnet of the stack's `kind` tier (round
+ * robin), the target security group and the launched-instance profile, and for an on-premises source
+ * post-launch actions that install the SSM agent.
+ */
+export async function writeLaunchSettings(emulator: Emulator, sourceServerIds: readonly string[], kind: 'test' | 'cutover' = 'test', region = TARGET): Promise<void> {
+  const { mgn, ec2 } = clients(emulator.url, region);
+  const stack = emulator.stack;
+  const subnets = stack.subnetIds[kind];
+  for (const [i, id] of sourceServerIds.entries()) {
+    const config = await mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: id }));
+    if (emulator.fleet.sourceServers.get(id)?.record.spec.source.type === 'onprem')
+      await mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: id, postLaunchActions: { deployment: 'TEST_AND_CUTOVER' } }));
+    const templateId = config.ec2LaunchTemplateID!;
+    const [current] = (await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: ['$Default'] }))).LaunchTemplateVersions!;
+    const created = await ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: templateId,
+        SourceVersion: String(current.VersionNumber),
+        LaunchTemplateData: {
+          NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnets[i % subnets.length], Groups: [stack.securityGroupIds.target], AssociatePublicIpAddress: false }],
+          IamInstanceProfile: { Name: stack.launchedInstanceProfileName },
+        },
+      }),
+    );
+    await ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: templateId, DefaultVersion: String(created.LaunchTemplateVersion!.VersionNumber) }));
   }
 }

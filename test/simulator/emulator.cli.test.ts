@@ -8,14 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EMULATOR_CREDENTIALS } from '../../simulator/emulator';
+import { defaultDeployConfig, moveDeployConfig } from '../../simulator/network';
 import { manifest, SOURCE_REGION, TARGET } from './emulator-fixtures';
+
+/** The example deploy config moved to the fixtures' target region, as a file. */
+function deployConfigFile(dir: string): string {
+  const file = join(dir, 'deploy.json');
+  writeFileSync(file, JSON.stringify(moveDeployConfig(defaultDeployConfig(), TARGET)));
+  return file;
+}
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
 const haveAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 
 /** Starts `mgnctl emulator` and resolves with its URL once it printed "listening on ...". */
-function startCli(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+function startCli(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'mgnctl.cjs'), 'emulator', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -26,7 +34,7 @@ function startCli(args: string[]): Promise<{ child: ChildProcess; url: string }>
       const m = /^listening on (http:\/\/127\.0\.0\.1:[0-9]+)$/m.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, url: m[1] });
+        resolve({ child, url: m[1], output: () => out });
       }
     });
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -48,7 +56,7 @@ function stop(child: ChildProcess): Promise<number | null> {
 describe('mgnctl emulator (command line)', () => {
   it('prints its usage for --help and refuses bad options with exit 2', async () => {
     const help = await run(process.execPath, [join(root, 'bin', 'mgnctl.cjs'), 'emulator', '--help'], { cwd: root });
-    expect(help.stdout).toContain('usage: mgnctl emulator [--port N] [--manifest FILE]... [--scenario FILE] [--speed X]');
+    expect(help.stdout).toContain('usage: mgnctl emulator [--port N] [--manifest FILE]... [--scenario FILE] [--deploy-config FILE] [--speed X]');
     const bad = spawnSync(process.execPath, [join(root, 'bin', 'mgnctl.cjs'), 'emulator', '--speed', '0'], { cwd: root, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--speed must be a number > 0');
@@ -60,6 +68,32 @@ describe('mgnctl emulator (command line)', () => {
     const bad = spawnSync(process.execPath, [join(root, 'bin', 'mgnctl.cjs'), 'emulator', '--manifest', join(dir, 'bad.json')], { cwd: root, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('targetRegion');
+  });
+
+  it('refuses a bad deploy config with exit 2 naming every problem, and manifests of another region naming both regions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));
+    const config = join(dir, 'deploy.json');
+    writeFileSync(config, JSON.stringify({ region: 'eu-west-1', network: { mode: 'new', cidr: '10.0.0.0/99', availabilityZones: ['us-east-1a'] }, sourceCidrs: [], colour: 'blue' }));
+    const bad = spawnSync(process.execPath, [join(root, 'bin', 'mgnctl.cjs'), 'emulator', '--deploy-config', config], { cwd: root, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    for (const field of ['network.cidr:', 'network.availabilityZones[0]:', 'sourceCidrs:', 'colour: unknown field']) expect(bad.stderr).toContain(field);
+    const wave = join(dir, 'wave.json');
+    writeFileSync(wave, JSON.stringify(manifest('elsewhere', 2)));
+    const mismatch = spawnSync(process.execPath, [join(root, 'bin', 'mgnctl.cjs'), 'emulator', '--manifest', wave], { cwd: root, encoding: 'utf8' });
+    expect(mismatch.status).toBe(2);
+    expect(mismatch.stderr).toContain(`deploys to ap-south-1 but manifests target ${TARGET}`);
+  });
+
+  it('prints the ids of the simulated stack network it serves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));
+    const wave = join(dir, 'wave.json');
+    writeFileSync(wave, JSON.stringify(manifest('netwave', 2)));
+    const { child, output } = await startCli(['--manifest', wave, '--deploy-config', deployConfigFile(dir)]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stop(child)).toBe(0);
+    const out = output();
+    expect(out).toMatch(new RegExp(`network \\(${TARGET}\\): VPC vpc-[0-9a-f]{17} 10\\.40\\.0\\.0/16, no default VPC`));
+    expect(out).toMatch(/test subnets subnet-[0-9a-f]{17}, subnet-[0-9a-f]{17}; cutover subnets subnet-[0-9a-f]{17}, subnet-[0-9a-f]{17}/);
   });
 });
 
@@ -76,7 +110,7 @@ describeWithAws(`mgnctl emulator with the AWS CLI${haveAws ? '' : ' (skipped: aw
     const dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));
     const file = join(dir, 'wave.json');
     writeFileSync(file, JSON.stringify(manifest('cliwave', 4)));
-    ({ child, url } = await startCli(['--manifest', file, '--speed', '60']));
+    ({ child, url } = await startCli(['--manifest', file, '--deploy-config', deployConfigFile(dir), '--speed', '60']));
   });
 
   afterAll(async () => {

@@ -5,10 +5,16 @@
  * held to the errors the model lists for the operation, plus each service's documented common errors.
  */
 import {
+  CreateLaunchTemplateVersionCommand,
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  ModifyLaunchTemplateCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -26,6 +32,7 @@ import {
   StartCutoverCommand,
   StartTestCommand,
   TerminateTargetInstancesCommand,
+  UpdateLaunchConfigurationCommand,
   UpdateReplicationConfigurationTemplateCommand,
 } from '@aws-sdk/client-mgn';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -180,19 +187,162 @@ describe('emulator conformance with the AWS service models', () => {
     return err!;
   }
 
+  /**
+   * What the orchestrator writes before a test launch, each call held to the model, with the invalid
+   * inputs of each operation refused as AWS refuses them: launch configuration (right-sizing off, boot
+   * mode, post-launch actions) and a new default template version with subnet, group, IP, type and profile.
+   */
+  async function writeLaunchSettingsConformingly(servers: string[], ipOf: (i: number) => string): Promise<void> {
+    const { mgn, ec2 } = clients(em.url, TARGET);
+    const first = servers[0];
+    const config = await ok('mgn', 'GetLaunchConfiguration', mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: first })));
+    expect(config).toMatchObject({ sourceServerID: first, ec2LaunchTemplateID: expect.stringMatching(/^lt-[0-9a-f]{17}$/), targetInstanceTypeRightSizingMethod: 'BASIC', launchDisposition: 'STARTED', bootMode: 'USE_SOURCE' });
+    await fails('mgn', 'UpdateLaunchConfiguration', mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: 's-00000000000000000', copyTags: true })), 'ResourceNotFoundException');
+    const inAws = await fails('mgn', 'UpdateLaunchConfiguration', mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: first, targetInstanceTypeRightSizingMethod: 'IN_AWS' as never })), 'ValidationException');
+    expect(inAws.message).toContain("'targetInstanceTypeRightSizingMethod'");
+    const useSource = await fails('mgn', 'UpdateLaunchConfiguration', mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: first, bootMode: 'USE_SOURCE' as never })), 'ValidationException');
+    expect(useSource.message).toContain("'bootMode'");
+    await fails('mgn', 'UpdateLaunchConfiguration', mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: first, postLaunchActions: { deployment: 'ALWAYS' as never } })), 'ValidationException');
+    const noDocument = await fails('mgn', 'UpdateLaunchConfiguration', mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: first, postLaunchActions: { ssmDocuments: [{ actionName: 'x' } as never] } })), 'ValidationException');
+    expect(noDocument.message).toContain("'postLaunchActions.ssmDocuments.0.ssmDocumentName'");
+
+    const lt = config.ec2LaunchTemplateID!;
+    const [v1] = (await ok('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt, Versions: ['$Default'] })))).LaunchTemplateVersions!;
+    expect(v1).toMatchObject({ VersionNumber: 1, DefaultVersion: true, LaunchTemplateName: `created-and-used-by-application-migration-service-${first}` });
+    expect(v1.LaunchTemplateData!.NetworkInterfaces![0].SubnetId).toBeUndefined();
+    expect(v1.LaunchTemplateData!.InstanceType).toBe('m5.large');
+    await fails('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: 'lt-00000000000000000' })), 'InvalidLaunchTemplateId.NotFound');
+    await fails('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: 'lt-1' })), 'InvalidLaunchTemplateId.Malformed');
+    await fails('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt, Versions: ['7'] })), 'InvalidLaunchTemplateId.VersionNotFound');
+    await fails('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: 'no-such-template' })), 'InvalidLaunchTemplateName.NotFoundException');
+    await fails('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ Versions: ['1'] })), 'MissingParameter');
+    await fails('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt, Filters: [{ Name: 'colour', Values: ['blue'] }] })), 'InvalidParameterValue');
+    const defaults = await ok('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ Versions: ['$Default'], Filters: [{ Name: 'is-default-version', Values: ['true'] }] })));
+    expect(defaults.LaunchTemplateVersions).toHaveLength(4);
+
+    const warned = await ok(
+      'ec2',
+      'CreateLaunchTemplateVersion',
+      ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, SourceVersion: '1', LaunchTemplateData: { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: 'subnet-0000000000000dead' }] } })),
+    );
+    expect(warned.Warning!.Errors!.map((e) => e.Code)).toEqual(['InvalidSubnetID.NotFound']);
+    await fails('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt } as never)), 'MissingParameter');
+    await fails('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, SourceVersion: '99', LaunchTemplateData: { InstanceType: 'm5.large' } })), 'InvalidLaunchTemplateId.VersionNotFound');
+    await fails('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, SourceVersion: '$Default', LaunchTemplateData: { InstanceType: 'm5.large' } })), 'InvalidParameterValue');
+    await fails('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, LaunchTemplateName: v1.LaunchTemplateName, LaunchTemplateData: { InstanceType: 'm5.large' } })), 'InvalidParameterCombination');
+    await fails('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateData: { InstanceType: 'm5.large' } })), 'MissingParameter');
+    await fails('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, LaunchTemplateData: { NetworkInterfaces: [{ DeviceIndex: 99 }] } })), 'InvalidParameterValue');
+    // a retried request (same ClientToken, same parameters) creates nothing new; another request with that token is refused
+    const once = await ok('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, ClientToken: 'conf-token-1', LaunchTemplateData: { InstanceType: 't3.micro' } })));
+    const again = await ok('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, ClientToken: 'conf-token-1', LaunchTemplateData: { InstanceType: 't3.micro' } })));
+    expect(again.LaunchTemplateVersion!.VersionNumber).toBe(once.LaunchTemplateVersion!.VersionNumber);
+    await fails('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt, ClientToken: 'conf-token-1', LaunchTemplateData: { InstanceType: 't3.large' } })), 'IdempotentParameterMismatch');
+    await fails('ec2', 'ModifyLaunchTemplate', ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: lt, DefaultVersion: '42' })), 'InvalidLaunchTemplateId.VersionNotFound');
+    await fails('ec2', 'ModifyLaunchTemplate', ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: 'lt-00000000000000000', DefaultVersion: '1' })), 'InvalidLaunchTemplateId.NotFound');
+
+    for (const [i, id] of servers.entries()) {
+      await ok('mgn', 'UpdateLaunchConfiguration', mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: id, targetInstanceTypeRightSizingMethod: 'NONE', launchDisposition: 'STARTED', bootMode: 'UEFI', copyTags: true, licensing: { osByol: false }, postLaunchActions: { deployment: 'TEST_AND_CUTOVER' } })));
+      const templateId = (await ok('mgn', 'GetLaunchConfiguration', mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: id })))).ec2LaunchTemplateID!;
+      const [current] = (await ok('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: ['$Default'] })))).LaunchTemplateVersions!;
+      const created = await ok(
+        'ec2',
+        'CreateLaunchTemplateVersion',
+        ec2.send(
+          new CreateLaunchTemplateVersionCommand({
+            LaunchTemplateId: templateId,
+            SourceVersion: String(current.VersionNumber),
+            VersionDescription: 'test launch',
+            LaunchTemplateData: {
+              InstanceType: 'm6i.large',
+              NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: em.stack.subnetIds.test[0], Groups: [em.stack.securityGroupIds.target], PrivateIpAddress: ipOf(i), AssociatePublicIpAddress: false }],
+              IamInstanceProfile: { Name: em.stack.launchedInstanceProfileName },
+              TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Wave', Value: 'conf' }] }],
+            },
+          }),
+        ),
+      );
+      // the new data replaced the network interfaces and kept the disks of the source version
+      expect(created.LaunchTemplateVersion!.LaunchTemplateData!.NetworkInterfaces).toEqual([expect.objectContaining({ SubnetId: em.stack.subnetIds.test[0], Groups: [em.stack.securityGroupIds.target] })]);
+      expect(created.LaunchTemplateVersion!.LaunchTemplateData!.BlockDeviceMappings).toEqual(current.LaunchTemplateData!.BlockDeviceMappings);
+      const modified = await ok('ec2', 'ModifyLaunchTemplate', ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: templateId, DefaultVersion: String(created.LaunchTemplateVersion!.VersionNumber) })));
+      expect(modified.LaunchTemplate!.DefaultVersionNumber).toBe(created.LaunchTemplateVersion!.VersionNumber);
+      expect(modified.LaunchTemplate!.Tags).toEqual(expect.arrayContaining([{ Key: 'AWSApplicationMigrationServiceManaged', Value: 'mgn.amazonaws.com' }]));
+    }
+  }
+
+  it('EC2: the deploy config\'s network (VPC, subnets, route tables, endpoints, groups), no default VPC, filters refused by name', async () => {
+    const { ec2 } = clients(em.url, TARGET);
+    const stack = em.stack;
+    const vpcs = await ok('ec2', 'DescribeVpcs', ec2.send(new DescribeVpcsCommand({})));
+    expect(vpcs.Vpcs!.map((v) => [v.VpcId, v.CidrBlock, v.IsDefault])).toEqual([[stack.vpcId, '10.40.0.0/16', false]]);
+    expect((await ok('ec2', 'DescribeVpcs', ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] })))).Vpcs).toEqual([]);
+    await fails('ec2', 'DescribeVpcs', ec2.send(new DescribeVpcsCommand({ VpcIds: ['vpc-0123456789abcdef0'] })), 'InvalidVpcID.NotFound');
+    await fails('ec2', 'DescribeVpcs', ec2.send(new DescribeVpcsCommand({ VpcIds: ['vpc-x'] })), 'InvalidVpcID.Malformed');
+
+    const tests = await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...stack.subnetIds.test] })));
+    expect(tests.Subnets!.map((s) => [s.CidrBlock, s.AvailabilityZone, s.VpcId, s.DefaultForAz])).toEqual([
+      ['10.40.5.0/24', `${TARGET}a`, stack.vpcId, false],
+      ['10.40.6.0/24', `${TARGET}b`, stack.vpcId, false],
+    ]);
+    const all = await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [stack.vpcId] }], MaxResults: 5 })));
+    expect(all.Subnets).toHaveLength(5);
+    expect((await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] })))).Subnets).toEqual([]);
+    await fails('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0123456789abcdef0'] })), 'InvalidSubnetID.NotFound');
+    await fails('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-xyz'] })), 'InvalidSubnetID.Malformed');
+    // an unknown filter name is refused even where nothing would match
+    await fails('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'colour', Values: ['blue'] }] })), 'InvalidParameterValue');
+    await fails('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ MaxResults: 4 })), 'InvalidParameterValue');
+
+    const groups = await ok('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: Object.values(stack.securityGroupIds) })));
+    expect(groups.SecurityGroups!.map((g) => g.VpcId)).toEqual(Object.values(stack.securityGroupIds).map(() => stack.vpcId));
+    const target = groups.SecurityGroups!.find((g) => g.GroupId === stack.securityGroupIds.target)!;
+    expect(target.IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, UserIdGroupPairs: [expect.objectContaining({ GroupId: stack.securityGroupIds.endpoints })] })]);
+    await ok('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [stack.vpcId] }, { Name: 'ip-permission.from-port', Values: ['443'] }] })));
+    await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0123456789abcdef0'] })), 'InvalidGroup.NotFound');
+    await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['group-1'] })), 'InvalidGroupId.Malformed');
+    // group names are looked up in the default VPC, and there is none
+    await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ['default'] })), 'VPCIdNotSpecified');
+    await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [stack.securityGroupIds.target], MaxResults: 5 })), 'InvalidParameterCombination');
+    await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'colour', Values: ['blue'] }] })), 'InvalidParameterValue');
+
+    const tables = await ok('ec2', 'DescribeRouteTables', ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [...stack.subnetIds.cutover, stack.stagingSubnetId] }] })));
+    expect(tables.RouteTables).toHaveLength(3);
+    for (const t of tables.RouteTables!) {
+      expect(t.Routes!.some((r) => r.GatewayId?.startsWith('igw-') || r.NatGatewayId)).toBe(false);
+      expect(t.Routes).toEqual(expect.arrayContaining([expect.objectContaining({ DestinationCidrBlock: '10.40.0.0/16', GatewayId: 'local' }), expect.objectContaining({ DestinationCidrBlock: '10.10.0.0/16', VpcPeeringConnectionId: 'pcx-0a1b2c3d4e5f60718' })]));
+    }
+    const staging = tables.RouteTables!.find((t) => t.Associations!.some((a) => a.SubnetId === stack.stagingSubnetId))!;
+    expect(staging.Routes).toEqual(expect.arrayContaining([expect.objectContaining({ DestinationPrefixListId: expect.stringMatching(/^pl-/), GatewayId: stack.vpcEndpointIds['s3-gateway'] })]));
+    await fails('ec2', 'DescribeRouteTables', ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: ['rtb-0123456789abcdef0'] })), 'InvalidRouteTableID.NotFound');
+    await fails('ec2', 'DescribeRouteTables', ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: ['table-1'] })), 'InvalidRouteTableId.Malformed');
+    await fails('ec2', 'DescribeRouteTables', ec2.send(new DescribeRouteTablesCommand({ MaxResults: 101 })), 'InvalidParameterValue');
+    await fails('ec2', 'DescribeRouteTables', ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.colour', Values: ['blue'] }] })), 'InvalidParameterValue');
+
+    const ssm = await ok(
+      'ec2',
+      'DescribeVpcEndpoints',
+      ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [stack.vpcId] }, { Name: 'vpc-endpoint-type', Values: ['Interface'] }, { Name: 'service-name', Values: ['com.amazonaws.*.ssm*', `com.amazonaws.${TARGET}.ec2messages`] }] })),
+    );
+    expect(ssm.VpcEndpoints!.map((e) => e.ServiceName).sort()).toEqual([`com.amazonaws.${TARGET}.ec2messages`, `com.amazonaws.${TARGET}.ssm`, `com.amazonaws.${TARGET}.ssmmessages`]);
+    const gateway = await ok('ec2', 'DescribeVpcEndpoints', ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [stack.vpcEndpointIds['s3-gateway']] })));
+    expect(gateway.VpcEndpoints![0]).toMatchObject({ VpcEndpointType: 'Gateway', ServiceName: `com.amazonaws.${TARGET}.s3` });
+    await fails('ec2', 'DescribeVpcEndpoints', ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ['vpce-0123456789abcdef0'] })), 'InvalidVpcEndpointId.NotFound');
+    await fails('ec2', 'DescribeVpcEndpoints', ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ['endpoint-1'] })), 'InvalidVpcEndpointId.Malformed');
+    await fails('ec2', 'DescribeVpcEndpoints', ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'colour', Values: ['blue'] }] })), 'InvalidParameterValue');
+  });
+
   it('MGN account and replication template operations', async () => {
     const { mgn } = clients(em.url, TARGET);
     await ok('mgn', 'InitializeService', mgn.send(new InitializeServiceCommand({})));
     expect((await ok('mgn', 'DescribeReplicationConfigurationTemplates', mgn.send(new DescribeReplicationConfigurationTemplatesCommand({})))).items).toEqual([]);
-    const net = em.fleet.network(TARGET);
     const created = await ok(
       'mgn',
       'CreateReplicationConfigurationTemplate',
       mgn.send(
         new CreateReplicationConfigurationTemplateCommand({
-          stagingAreaSubnetId: net.subnets[0].subnetId,
+          stagingAreaSubnetId: em.stack.stagingSubnetId,
           associateDefaultSecurityGroup: false,
-          replicationServersSecurityGroupsIDs: [net.securityGroups[1].groupId],
+          replicationServersSecurityGroupsIDs: [em.stack.securityGroupIds.replication],
           replicationServerInstanceType: 't3.small',
           useDedicatedReplicationServer: false,
           defaultLargeStagingDiskType: 'GP3',
@@ -213,7 +363,7 @@ describe('emulator conformance with the AWS service models', () => {
     const missing = await fails(
       'mgn',
       'CreateReplicationConfigurationTemplate',
-      mgn.send(new CreateReplicationConfigurationTemplateCommand({ stagingAreaSubnetId: net.subnets[0].subnetId } as never)),
+      mgn.send(new CreateReplicationConfigurationTemplateCommand({ stagingAreaSubnetId: em.stack.stagingSubnetId } as never)),
       'ValidationException',
     );
     expect(missing.message).toContain("'associateDefaultSecurityGroup'");
@@ -282,8 +432,9 @@ describe('emulator conformance with the AWS service models', () => {
     const ready = await ok('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({})));
     const ids = ready.items!.map((s) => s.sourceServerID!);
     expect(ids).toHaveLength(4);
-    await ok('mgn', 'GetLaunchConfiguration', mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: ids[0] })));
     await fails('mgn', 'GetLaunchConfiguration', mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
+    const launchIp = (i: number) => em.targetNetwork.subnets.find((s) => s.subnetId === em.stack.subnetIds.test[0])!.cidrBlock.replace(/\.0\/\d+$/, `.${20 + i}`);
+    await writeLaunchSettingsConformingly(ids.slice(0, 3), launchIp);
     await fails('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: Array.from({ length: 201 }, () => ids[0]) } })), 'ValidationException');
     await fails('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ maxResults: 1001 })), 'ValidationException');
     await fails('mgn', 'MarkAsArchived', mgn.send(new MarkAsArchivedCommand({ sourceServerID: ids[0] })), 'ConflictException');
@@ -311,12 +462,10 @@ describe('emulator conformance with the AWS service models', () => {
     await fails('ec2', 'DescribeInstanceStatus', ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: ['i-0123456789abcdef0'] })), 'InvalidInstanceID.NotFound');
     await fails('ec2', 'DescribeInstanceStatus', ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: ['instance-1'] })), 'InvalidInstanceID.Malformed');
     await fails('ec2', 'DescribeInstances', ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })), 'InvalidInstanceID.NotFound');
-    const net = em.fleet.network(TARGET);
-    await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: [net.subnets[0].subnetId] })));
-    await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [net.vpcId] }] })));
-    await fails('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0123456789abcdef0'] })), 'InvalidSubnetID.NotFound');
-    await ok('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: net.securityGroups.map((g) => g.groupId) })));
-    await fails('ec2', 'DescribeSecurityGroups', ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0123456789abcdef0'] })), 'InvalidGroup.NotFound');
+    await fails('ec2', 'DescribeInstances', ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'colour', Values: ['blue'] }] })), 'InvalidParameterValue');
+    const shown = await ok('ec2', 'DescribeInstances', ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'subnet-id', Values: [...em.stack.subnetIds.test] }, { Name: 'tag:AWSApplicationMigrationServiceManaged', Values: ['mgn.amazonaws.com'] }] })));
+    expect(shown.Reservations!.flatMap((r) => r.Instances!.map((i) => i.InstanceId)).sort()).toEqual([...instanceIds].sort());
+    expect(shown.Reservations![0].Instances![0].IamInstanceProfile!.Arn).toMatch(/instance-profile\/MgnOrchestrator-LaunchedInstanceProfile$/);
 
     // lifecycle: test finalised, test instances terminated, cutover, finalise, archive, disconnect
     await fails('mgn', 'TerminateTargetInstances', mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: [launched[0]] })), 'ConflictException');
@@ -404,9 +553,9 @@ describe('emulator conformance with the AWS service models', () => {
 
   it('covered every operation the project uses, each in a happy and an error case', () => {
     const expected = {
-      mgn: ['DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration'],
+      mgn: ['DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration', 'UpdateLaunchConfiguration'],
       ssm: ['SendCommand', 'ListCommandInvocations', 'GetCommandInvocation', 'ListCommands', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
-      ec2: ['DescribeInstances', 'DescribeInstanceStatus', 'DescribeSubnets', 'DescribeSecurityGroups', 'TerminateInstances'],
+      ec2: ['DescribeInstances', 'DescribeInstanceStatus', 'DescribeSubnets', 'DescribeSecurityGroups', 'TerminateInstances', 'DescribeVpcs', 'DescribeRouteTables', 'DescribeVpcEndpoints', 'DescribeLaunchTemplateVersions', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'],
       sts: ['AssumeRole'],
       s3: ['GetObject', 'HeadObject'],
       sns: ['Publish'],

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { signRequest, startEmulator, type Emulator } from '../../simulator/emulator';
 import type { FaultKind, Scenario } from '../../simulator/scenario';
-import { clients, destroyClients, installAll, invocation, manifest, runUntil, SOURCE_REGION, sourceIdOf, TARGET } from './emulator-fixtures';
+import { clients, destroyClients, installAll, invocation, manifest, runUntil, SOURCE_REGION, sourceIdOf, TARGET, writeLaunchSettings } from './emulator-fixtures';
 
 const errorOf = async (p: Promise<unknown>): Promise<{ name: string; message: string; status?: number; body: Record<string, unknown> }> => {
   try {
@@ -197,6 +197,7 @@ describe('emulator fleet: fault kinds', () => {
     em = await startEmulator({ manifests: [wave], scenario: scenarioWith({ 'flt-srv0': 'test-launch-fails' }) });
     const list = await readyWave(em, wave);
     const { mgn, ec2, ssm } = clients(em.url, TARGET);
+    await writeLaunchSettings(em, list.map((s) => s.sourceServerID!));
     const started = await mgn.send(new StartTestCommand({ sourceServerIDs: list.map((s) => s.sourceServerID!) }));
     expect(started.job!.status).toBe('PENDING');
     expect((await servers(em)).every((s) => s.lifeCycle!.state === 'TESTING')).toBe(true);
@@ -243,6 +244,7 @@ describe('emulator fleet: fault kinds', () => {
     em = await startEmulator({ manifests: [wave], scenario: scenarioWith({ 'flt-srv1': 'test-check-fails' }) });
     const list = await readyWave(em, wave);
     const { mgn, ssm } = clients(em.url, TARGET);
+    await writeLaunchSettings(em, list.map((s) => s.sourceServerID!));
     await mgn.send(new StartTestCommand({ sourceServerIDs: list.map((s) => s.sourceServerID!) }));
     await waitJobs(em);
     em.clock.advanceBy(200);
@@ -265,6 +267,7 @@ describe('emulator fleet: fault kinds', () => {
     const list = await readyWave(em, wave);
     const ids = list.map((s) => s.sourceServerID!);
     const { mgn } = clients(em.url, TARGET);
+    await writeLaunchSettings(em, ids);
     await mgn.send(new StartTestCommand({ sourceServerIDs: ids }));
     await waitJobs(em);
     for (const id of ids) await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
@@ -328,6 +331,7 @@ describe('emulator fleet: lifecycle preconditions', () => {
     await expectConflict(mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'CUTOVER' } })), 'READY_FOR_TEST');
     await expectConflict(mgn.send(new FinalizeCutoverCommand({ sourceServerID: id })), 'READY_FOR_TEST');
 
+    await writeLaunchSettings(em, [id]);
     await mgn.send(new StartTestCommand({ sourceServerIDs: [id] }));
     // the server is busy in a job: a second StartTest is refused
     await expectConflict(mgn.send(new StartTestCommand({ sourceServerIDs: [id] })), 'active job');

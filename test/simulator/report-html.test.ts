@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { formatDuration, renderReportHtml, timelineSegments } from '../../simulator/report/html';
 import type { SimulationReport } from '../../simulator/report/types';
+import { defaultDeployConfig, networkFromDeployConfig } from '../../simulator/network';
 
 const t = (minutes: number) => new Date(Date.UTC(2026, 0, 5, 8, minutes)).toISOString();
 
@@ -64,6 +65,15 @@ const report: SimulationReport = {
 };
 
 describe('report.html', () => {
+  it('lists the simulated stack\'s network when the report has one', () => {
+    expect(renderReportHtml(report)).not.toContain('id="network"');
+    const network = networkFromDeployConfig(defaultDeployConfig()).stack!;
+    const html = renderReportHtml({ ...report, network });
+    expect(html).toContain('<h2>Network (simulated stack, no default VPC)</h2>');
+    expect(html).toContain(`<tr><th>Test subnets</th><td><code>${network.subnetIds.test.join(', ')}</code></td></tr>`);
+    expect(html).toContain(`<tr><th>Target security group</th><td><code>${network.securityGroupIds.target}</code></td></tr>`);
+  });
+
   it('is self-contained: no external scripts, styles, images or fonts', () => {
     const html = renderReportHtml(report);
     expect(html).not.toMatch(/<script[^>]+src=/i);

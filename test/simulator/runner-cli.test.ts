@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../cli/commands/simulate';
+import { defaultDeployConfig, moveDeployConfig } from '../../simulator/network';
 
 const good = {
   waveId: 'wave-1',
@@ -37,7 +38,7 @@ describe('mgnctl simulate: input checks', () => {
 
   it('prints help and exits 0', async () => {
     expect(await run(['--help'])).toBe(0);
-    expect(logs.join('\n')).toMatch(/usage: mgnctl simulate <manifest>\.\.\. \[--scenario FILE\] \[--seed N\] \[--out DIR\]/);
+    expect(logs.join('\n')).toMatch(/usage: mgnctl simulate <manifest>\.\.\. \[--scenario FILE\] \[--deploy-config FILE\] \[--seed N\] \[--out DIR\]/);
   });
 
   it('exits 2 without a manifest', async () => {
@@ -77,5 +78,33 @@ describe('mgnctl simulate: input checks', () => {
     errors.length = 0;
     expect(await run([join(dir, 'missing.json')])).toBe(2);
     expect(errors.join('\n')).toMatch(/cannot read manifest \S*missing\.json: no such file/);
+  });
+
+  it('exits 2 naming every problem of a bad --deploy-config', async () => {
+    const m = file('wave.json', good);
+    const config = file('deploy.json', { region: 'eu-west-1', network: { mode: 'existing', vpcId: 'vpc-1' }, sourceCidrs: ['10.0.0.0/8'], logRetentionDays: 2 });
+    expect(await run([m, '--deploy-config', config])).toBe(2);
+    const text = errors.join('\n');
+    expect(text).toContain(`${config}: network.vpcId: "vpc-1" is not a VPC id`);
+    expect(text).toContain(`${config}: network.vpcCidr: is required`);
+    expect(text).toContain(`${config}: network.orchestratorSubnets: is required`);
+    expect(text).toContain(`${config}: logRetentionDays: 2 is not a CloudWatch Logs retention`);
+    errors.length = 0;
+    expect(await run([m, '--deploy-config', join(dir, 'missing.json')])).toBe(2);
+    expect(errors.join('\n')).toMatch(/missing\.json: \(file\): cannot be read/);
+  });
+
+  it('exits 2 when the deploy config deploys to another region than the manifests target, naming both', async () => {
+    const m = file('wave.json', good);
+    expect(await run([m])).toBe(2);
+    expect(errors.join('\n')).toMatch(/the default deploy config \(\S+cross-region\.json\): deploys to ap-south-1 but the manifests target eu-west-1; give --deploy-config FILE with "region": "eu-west-1"/);
+  });
+
+  it('exits 2 when the scenario\'s network additions do not fit the deploy config\'s network', async () => {
+    const m = file('wave.json', good);
+    const config = file('deploy.json', moveDeployConfig(defaultDeployConfig(), 'eu-west-1'));
+    const scenario = file('scenario.json', { network: { subnets: [{ subnetId: 'subnet-0aaaaaaaaaaaaaaa1', cidr: '10.40.5.0/24', availabilityZone: 'eu-west-1a' }] } });
+    expect(await run([m, '--deploy-config', config, '--scenario', scenario])).toBe(2);
+    expect(errors.join('\n')).toMatch(new RegExp(`${scenario.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: network\\.subnets\\[0\\]\\.cidr: 10\\.40\\.5\\.0/24 overlaps subnet subnet-[0-9a-f]{17}`));
   });
 });

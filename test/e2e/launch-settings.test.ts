@@ -1,0 +1,103 @@
+/**
+ * The simulated account as the flow meets it: the deploy config's network, the stack's environment in
+ * the handlers, the network's ids in report.json, and the launch rule enforced. A flow that writes no
+ * launch settings (today's, and the old behaviour) fails at test launch for every server with EC2's
+ * error, exactly as it would in an isolated account, which has no default VPC.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENV } from '../../functions/lib/steps';
+import { InvalidInputError } from '../../functions/lib/validation';
+import type { Emulator } from '../../simulator/emulator';
+import { defaultDeployConfig, moveDeployConfig } from '../../simulator/network';
+import { simulate, startRealEmulator, type EmulatorFactory } from '../../simulator/runner/session';
+import { PROJECT_ROOT, type TaskHandler } from '../../simulator/runner/handlers';
+import { exampleWave, generatedWave, scenarioWith } from './harness';
+import { parseScenario } from '../../simulator/scenario';
+
+const STACK_ENV = [ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName];
+
+let out: string;
+beforeAll(() => (out = mkdtempSync(join(tmpdir(), 'mgn-launch-'))));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('a wave whose flow writes no launch settings', () => {
+  it('fails at test launch for every server, each with EC2\'s "No default VPC" in its job log; the handlers saw the stack\'s environment; report.json names the network', async () => {
+    let emulator: Emulator | undefined;
+    const factory: EmulatorFactory = async (options) => {
+      const started = await startRealEmulator(options);
+      emulator = started as unknown as Emulator;
+      return started;
+    };
+    const seen: Record<string, string | undefined>[] = [];
+    const real = (require(join(PROJECT_ROOT, 'functions', 'preflight', 'handler.ts')) as { handler: TaskHandler }).handler;
+    const preflight: TaskHandler = (event, context) => {
+      seen.push(Object.fromEntries(STACK_ENV.map((name) => [name, process.env[name]])));
+      return real(event, context);
+    };
+    const manifest = exampleWave();
+    // no legacyLaunchTemplates: the emulator as AWS is
+    const scenario = parseScenario({ seed: 42, defaults: { diskGiB: 150, bandwidthMbps: 250, installSeconds: 240 } });
+    const session = await simulate({ manifests: [manifest], scenario, outDir: join(out, 'plain'), emulator: factory, handlers: { preflight } });
+
+    const report = session.waves[0].report;
+    expect(report.servers.map((s) => [s.name, s.result, s.failure?.phase])).toEqual(manifest.servers.map((s) => [s.name, 'failed', 'test-launch']));
+    const fleet = emulator!.fleet;
+    const launchJobs = [...fleet.jobs.values()].filter((j) => j.initiatedBy === 'START_TEST');
+    expect(launchJobs.length).toBeGreaterThan(0);
+    for (const spec of manifest.servers) {
+      const id = fleet.records.find((r) => r.spec.name === spec.name)!.sourceServerId!;
+      const failures = launchJobs.flatMap((j) => j.logs).filter((l) => l.event === 'LAUNCH_FAILED' && l.sourceServerID === id);
+      expect({ name: spec.name, errors: [...new Set(failures.map((l) => l.rawError))] }).toEqual({ name: spec.name, errors: ['VPCIdNotSpecified: No default VPC for this user'] });
+    }
+    expect([...fleet.instances.values()].filter((i) => i.purpose !== 'source')).toEqual([]);
+
+    const stack = session.network;
+    expect(seen[0]).toEqual({
+      [ENV.stagingSubnetId]: stack.stagingSubnetId,
+      [ENV.replicationSecurityGroupId]: stack.securityGroupIds.replication,
+      [ENV.testSubnetIds]: stack.subnetIds.test.join(','),
+      [ENV.cutoverSubnetIds]: stack.subnetIds.cutover.join(','),
+      [ENV.targetSecurityGroupId]: stack.securityGroupIds.target,
+      [ENV.launchedInstanceProfileName]: stack.launchedInstanceProfileName,
+    });
+    expect(stack).toEqual(emulator!.stack);
+    expect(stack.subnetIds.test).toHaveLength(2);
+    const written = JSON.parse(readFileSync(join(out, 'plain', manifest.waveId, 'report.json'), 'utf8')) as { network: unknown };
+    expect(written.network).toEqual(JSON.parse(JSON.stringify(stack)));
+  });
+
+  it('migrates with the emulator\'s test-only prefilled launch templates, its test instances in the stack\'s test subnets', async () => {
+    let emulator: Emulator | undefined;
+    const factory: EmulatorFactory = async (options) => {
+      const started = await startRealEmulator(options);
+      emulator = started as unknown as Emulator;
+      return started;
+    };
+    const manifest = generatedWave('prefilled', 4, 700);
+    const session = await simulate({ manifests: [manifest], scenario: scenarioWith(), outDir: join(out, 'prefilled'), emulator: factory });
+    expect(session.waves[0].report.servers.map((s) => s.result)).toEqual(['migrated', 'migrated', 'migrated', 'migrated']);
+    const tests = [...emulator!.fleet.instances.values()].filter((i) => i.purpose === 'test');
+    expect(tests).toHaveLength(4);
+    for (const i of tests) {
+      expect(session.network.subnetIds.test).toContain(i.subnetId);
+      expect(i.securityGroupIds).toEqual([session.network.securityGroupIds.target]);
+      expect(i.iamInstanceProfile?.name).toBe(session.network.launchedInstanceProfileName);
+    }
+  });
+});
+
+describe('the deploy config of a session', () => {
+  it('must deploy to the waves\' region; a scenario\'s network additions must fit it', async () => {
+    const manifest = exampleWave(); // ap-south-1
+    await expect(simulate({ manifests: [manifest], scenario: parseScenario({}), deployConfig: moveDeployConfig(defaultDeployConfig(), 'eu-west-1') })).rejects.toThrow(
+      'the deploy config deploys to eu-west-1 but the waves target ap-south-1',
+    );
+    const scenario = parseScenario({ network: { subnets: [{ subnetId: 'subnet-0aaaaaaaaaaaaaaa1', cidr: '10.99.0.0/24', availabilityZone: 'ap-south-1a' }] } });
+    const refused = await simulate({ manifests: [manifest], scenario, outDir: join(out, 'refused') }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidInputError);
+    expect((refused as InvalidInputError).problems).toEqual([expect.stringMatching(/^network\.subnets\[0\]\.cidr: 10\.99\.0\.0\/24 is not inside VPC/)]);
+    expect(existsSync(join(out, 'refused'))).toBe(false);
+  });
+});
