@@ -1,7 +1,8 @@
 import { reasonOf } from '../errors';
 import type { PhaseName } from '../phases';
 import type { FlowDeps, SourceServerView } from '../ports';
-import { countsOf, type RunState, type TimelineEntry } from '../run-state';
+import type { LaunchKind } from '../launch-settings';
+import { countsOf, type LaunchedInstance, type RunState, type TimelineEntry, type VerificationSummary } from '../run-state';
 import { describeRecords, isFinalized } from '../source-servers';
 import { reportKey, serversKey, type Outcome, type WaveContext } from '../wave-context';
 import { removeInstallerCredentials } from './install-agents';
@@ -24,7 +25,34 @@ export interface ReportServer {
   readonly result: 'migrated' | 'failed' | 'skipped';
   readonly failure?: { readonly phase: PhaseName; readonly reason: string };
   readonly launches: { readonly test: number; readonly cutover: number };
+  /** the test and cutover instances as launched (DescribeInstances at verification) */
+  readonly instances?: Partial<Record<LaunchKind, ReportInstance>>;
+  /** which checks ran on each launched instance, and how they ended */
+  readonly verification?: Partial<Record<LaunchKind, VerificationSummary>>;
   readonly timeline: readonly TimelineEntry[];
+}
+
+export interface ReportInstance {
+  readonly instanceId: string;
+  readonly subnetId: string | null;
+  readonly privateIpAddress: string | null;
+  readonly instanceType: string | null;
+  readonly securityGroupIds: readonly string[];
+}
+
+const reportInstance = (i: LaunchedInstance): ReportInstance => ({
+  instanceId: i.instanceId,
+  subnetId: i.subnetId ?? null,
+  privateIpAddress: i.privateIpAddress ?? null,
+  instanceType: i.instanceType ?? null,
+  securityGroupIds: i.securityGroupIds,
+});
+
+function instancesOf(instances: RunState['servers'][number]['instances']): ReportServer['instances'] {
+  const out: Partial<Record<LaunchKind, ReportInstance>> = {};
+  if (instances?.test) out.test = reportInstance(instances.test);
+  if (instances?.cutover) out.cutover = reportInstance(instances.cutover);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 export function waveOutcome(ctx: WaveContext, servers: readonly ReportServer[]): Outcome {
@@ -41,6 +69,7 @@ export function buildReport(
 ): WaveReport {
   const servers: ReportServer[] = (state?.servers ?? []).map((r) => {
     const view = views.get(r.name);
+    const instances = instancesOf(r.instances);
     return {
       name: r.name,
       sourceServerId: r.sourceServerId ?? null,
@@ -48,6 +77,8 @@ export function buildReport(
       result: r.status === 'failed' ? 'failed' : isFinalized(view) ? 'migrated' : 'skipped',
       ...(r.failure ? { failure: r.failure } : {}),
       launches: r.launches,
+      ...(instances ? { instances } : {}),
+      ...(r.verification && Object.keys(r.verification).length > 0 ? { verification: r.verification } : {}),
       timeline: r.timeline,
     };
   });
