@@ -137,7 +137,7 @@ describe('launch settings before a launch', () => {
     const world = new FakeWorld(waveOf(1));
     const { deps, ctx } = await startedAt(world, 'READY_FOR_TEST');
     const template = world.templates.get(world.templateOf('srv-000')!.id)!;
-    template.versions.get(1)!.instanceSecurityGroups.push('sg-0d0000000000000d1');
+    template.versions.set(1, { ...template.versions.get(1)!, instanceSecurityGroups: ['sg-0d0000000000000d1'] });
 
     await launchTest(ctx, deps);
 
