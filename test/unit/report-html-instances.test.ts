@@ -37,7 +37,7 @@ describe('report.html: launched instances', () => {
       servers: [{ ...server, instances: { test: { ...server.instances.test, instanceType: '<b>x</b>' } } }],
       stats: { stateTransitions: 1, historyEvents: 1, apiCalls: {}, apiCallsScope: 'wave', launchJobs: 0, maxServersInActiveJobs: 0, simulatedSeconds: 1, wallMs: 1, maxPayloadBytes: 1, executions: 1, retries: 0, lambdaErrorsInjected: 0 },
       executions: [],
-    } as SimulationReport;
+    } as unknown as SimulationReport;
     const html = renderReportHtml(report);
     expect(html).toContain('<th>Instances (as launched)</th>');
     expect(html).toContain('<td class="instances"><div class="instance" data-kind="test"');
