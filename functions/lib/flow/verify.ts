@@ -70,6 +70,9 @@ const RULES: Record<VerifyKind, { phase: PhaseName; past: LifecycleState; revert
   cutover: { phase: 'cutover-verify', past: 'CUTOVER', revertTo: 'READY_FOR_CUTOVER' },
 };
 
+/** Stages this code knows; a record written by an older version (another stage name) starts over. */
+const STAGES: ReadonlySet<string> = new Set(['booting', 'checking', 'passed']);
+
 const secondsSince = (at: Date, iso: string | undefined) => (iso ? (at.getTime() - Date.parse(iso)) / 1000 : 0);
 
 const failedText = (r: CheckResult) => `${r.type} ${r.target}: ${r.result.replace(/^failed: /, '')}`;
@@ -104,7 +107,7 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
       failServer(r, rules.phase, 'no launched instance to verify', at);
       continue;
     }
-    if (r.verify?.kind !== kind || r.verify.instanceId !== instanceId) {
+    if (r.verify?.kind !== kind || r.verify.instanceId !== instanceId || !STAGES.has(r.verify.stage)) {
       r.verify = { kind, startedAt: at.toISOString(), instanceId, stage: 'booting' };
       mark(r, rules.phase, 'started', at);
     }

@@ -251,3 +251,17 @@ describe('whole waves (real ASL): where the instances landed', () => {
     expect(['srv-000', 'srv-001'].map((n) => serverIn(run.report, n)?.result)).toEqual(['migrated', 'migrated']);
   });
 });
+
+describe('verify: records from before this version', () => {
+  it('a verification stage this code does not know (written by an older version) starts over from the status checks', async () => {
+    const bed = await launched(waveWith([TCP]));
+    const state = await loadRunState(bed.deps.store, bed.ctx);
+    state.servers[0].verify = { kind: 'test', startedAt: '2026-01-05T07:00:00.000Z', instanceId: bed.world.instanceOf('srv-000', 'test')!.instanceId, stage: 'checks-sent' as never };
+    await bed.deps.store.putJson(`waves/${bed.ctx.waveId}/runs/${bed.ctx.runId}/servers.json`, state);
+
+    await verifyUntilDone(bed);
+
+    const [server] = await recordsOf(bed);
+    expect(server).toMatchObject({ status: 'active', verify: { stage: 'passed' }, verification: { test: { ec2StatusChecks: 'passed' } } });
+  });
+});
