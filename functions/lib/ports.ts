@@ -186,6 +186,8 @@ export interface SubnetView {
   readonly vpcId: string;
   readonly cidrBlock: string;
   readonly availabilityZone?: string;
+  /** free IPv4 addresses (EC2's AvailableIpAddressCount), when EC2 says */
+  readonly availableIpAddressCount?: number;
 }
 
 export interface SecurityGroupView {

@@ -105,16 +105,16 @@ export interface FakeInstance {
   ssmCapable: boolean;
 }
 
-/** The target region's network every FakeWorld starts with (mode "new" of the stack). */
+/** The target region's network every FakeWorld starts with (mode "new" of the stack): /22 tiers, room for a 1,000-server wave. */
 export const FAKE_NETWORK = {
   vpcId: 'vpc-0f1e2d3c4b5a69788',
   testSubnets: [
-    { subnetId: 'subnet-0a0000000000000a1', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.1.0/24', availabilityZone: 'eu-west-1a' },
-    { subnetId: 'subnet-0a0000000000000a2', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.2.0/24', availabilityZone: 'eu-west-1b' },
+    { subnetId: 'subnet-0a0000000000000a1', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.0.0/22', availabilityZone: 'eu-west-1a' },
+    { subnetId: 'subnet-0a0000000000000a2', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.4.0/22', availabilityZone: 'eu-west-1b' },
   ],
   cutoverSubnets: [
-    { subnetId: 'subnet-0c0000000000000c1', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.11.0/24', availabilityZone: 'eu-west-1a' },
-    { subnetId: 'subnet-0c0000000000000c2', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.12.0/24', availabilityZone: 'eu-west-1b' },
+    { subnetId: 'subnet-0c0000000000000c1', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.8.0/22', availabilityZone: 'eu-west-1a' },
+    { subnetId: 'subnet-0c0000000000000c2', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.12.0/22', availabilityZone: 'eu-west-1b' },
   ],
   targetSecurityGroupId: 'sg-0a1b2c3d4e5f60001',
   launchedInstanceProfileName: 'MgnOrchestratorLaunchedInstance',
@@ -295,10 +295,12 @@ export class FakeWorld {
       if (!cidrContains(cidr, ipv4ToNumber(privateIp)!)) throw new Error(`Failed to launch instance: Address ${privateIp} does not fall within the subnet's address range`);
       if (inUse.has(privateIp)) throw new Error(`Failed to launch instance: Address ${privateIp} is in use`);
     } else {
-      for (let n = cidr.network + 10; !privateIp; n++) {
+      // the first free address after the four AWS reserves (and a few more), never the last one
+      for (let n = cidr.network + 10; !privateIp && n < cidr.network + cidr.size - 1; n++) {
         const candidate = [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
         if (!inUse.has(candidate)) privateIp = candidate;
       }
+      if (!privateIp) throw new Error(`Failed to launch instance: InsufficientFreeAddressesInSubnet: There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`);
     }
     const spec = this.specByInstance(server.instanceId)!;
     const deployment = config.postLaunchActions?.deployment;
@@ -540,7 +542,13 @@ export class FakeWorld {
     describeSubnets: async (ids) => {
       this.maybeFail('describeSubnets');
       this.record('DescribeSubnets', ids);
-      return ids.flatMap((id) => (this.subnets.has(id) ? [{ ...this.subnets.get(id)! }] : []));
+      return ids.flatMap((id) => {
+        const subnet = this.subnets.get(id);
+        if (!subnet) return [];
+        // AWS keeps five addresses of every subnet; each instance that is not terminated holds one
+        const held = [...this.instances.values()].filter((i) => i.subnetId === id && i.state !== 'terminated').length;
+        return [{ ...subnet, availableIpAddressCount: parseCidr(subnet.cidrBlock)!.size - 5 - held }];
+      });
     },
     describeSecurityGroups: async (ids) => {
       this.maybeFail('describeSecurityGroups');

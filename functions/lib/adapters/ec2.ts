@@ -259,6 +259,7 @@ export class SdkEc2Port implements Ec2Port {
       vpcId: s.VpcId ?? '',
       cidrBlock: s.CidrBlock ?? '',
       availabilityZone: s.AvailabilityZone,
+      ...(s.AvailableIpAddressCount !== undefined ? { availableIpAddressCount: s.AvailableIpAddressCount } : {}),
     }));
   }
 

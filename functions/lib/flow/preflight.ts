@@ -187,8 +187,9 @@ function launchesToCheck(ctx: WaveContext, view: SourceServerView | undefined): 
 
 /**
  * Resolves every active server's test and cutover launch settings, checks them against the target
- * network (existence, one VPC, the private IP inside its subnet, isolated subnets) in a few batched
- * EC2 calls, stores the plans in the server records and sets aside the servers that cannot launch.
+ * network (existence, one VPC, the private IP inside its subnet, isolated subnets, free addresses
+ * for every instance still to launch) in a few batched EC2 calls, stores the plans in the server
+ * records and sets aside the servers that cannot launch.
  */
 export async function checkLaunchSettings(
   ctx: WaveContext,
@@ -235,11 +236,12 @@ export async function checkLaunchSettings(
     });
   };
 
-  for (const { record, index, kinds: recordKinds } of work) {
+  const checked = work.map(({ record, index, kinds: recordKinds }) => {
     const problems: string[] = [];
     const plans: NonNullable<ServerRecord['launchPlan']> = {};
+    const resolvedOf: Partial<Record<LaunchKind, ResolvedLaunch>> = {};
     for (const kind of recordKinds) {
-      const resolved = resolveLaunch(manifest, index, kind, deps.config, { stackSubnetHolding });
+      const resolved = (resolvedOf[kind] = resolveLaunch(manifest, index, kind, deps.config, { stackSubnetHolding }));
       const { plan, problems: planProblems } = launchPlanOf(resolved);
       problems.push(...planProblems);
       if (plan) {
@@ -248,10 +250,37 @@ export async function checkLaunchSettings(
         if (networkProblems.length === 0) plans[kind] = plan;
       }
     }
+    return { record, problems, plans, resolvedOf };
+  });
+
+  // Free addresses: every instance still to launch into a subnet needs one (a wave keeps its test
+  // instances until approval). EC2 refuses a launch into a full subnet; say so now, in manifest order.
+  const demand = new Map<string, number>();
+  for (const c of checked) {
+    if (c.problems.length > 0) continue;
+    const view = known.get(c.record.name);
+    for (const kind of Object.keys(c.plans) as LaunchKind[]) {
+      if (view?.lifecycleState === LAUNCHED_STATE[kind]) continue; // its instance already holds an address
+      const subnet = subnets.get(c.plans[kind]!.subnetId);
+      const free = subnet?.availableIpAddressCount;
+      const key = `${kind} ${subnet?.subnetId}`;
+      const nth = (demand.get(key) ?? 0) + 1;
+      demand.set(key, nth);
+      if (free !== undefined && nth > free)
+        c.problems.push(
+          `${settingName(c.resolvedOf[kind]!.subnetId!.origin, `${kind}.subnetId`)}: ${subnet!.subnetId} has ${free} free addresses ` +
+            `and this server is number ${nth} of the wave's ${kind} instances there; name another subnet for some servers, or use a larger subnet`,
+        );
+    }
+  }
+  for (const { record, problems, plans } of checked) {
     if (problems.length > 0) failServer(record, 'preflight', problems.join('; '), at);
     else record.launchPlan = plans;
   }
 }
+
+/** The lifecycle state in which a server's instance of that launch kind is up (it holds its address). */
+const LAUNCHED_STATE: Record<LaunchKind, string> = { test: 'TESTING', cutover: 'CUTTING_OVER' };
 
 /**
  * Orchestrator-side endpoint reachability, replication template check and fix, the SSM status of

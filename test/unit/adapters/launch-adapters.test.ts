@@ -149,7 +149,7 @@ describe('EC2 adapter: the target network and launched instances', () => {
       const known = values.filter((id) => !id.endsWith('7'));
       return input.NextToken
         ? { Subnets: [] }
-        : { Subnets: known.map((id) => ({ SubnetId: id, VpcId: 'vpc-0f1e2d3c4b5a69788', CidrBlock: '10.20.1.0/24', AvailabilityZone: 'eu-west-1a' })), NextToken: values.length === 50 ? 'more' : undefined };
+        : { Subnets: known.map((id) => ({ SubnetId: id, VpcId: 'vpc-0f1e2d3c4b5a69788', CidrBlock: '10.20.1.0/24', AvailabilityZone: 'eu-west-1a', AvailableIpAddressCount: 251 })), NextToken: values.length === 50 ? 'more' : undefined };
     });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-0a1b2c3d4e5f60001', VpcId: 'vpc-0f1e2d3c4b5a69788' }] });
 
@@ -163,7 +163,7 @@ describe('EC2 adapter: the target network and launched instances', () => {
       ['subnet-id', 50, 'more'],
     ]);
     expect(subnets).toHaveLength(405);
-    expect(subnets[0]).toEqual({ subnetId: ids[0], vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.1.0/24', availabilityZone: 'eu-west-1a' });
+    expect(subnets[0]).toEqual({ subnetId: ids[0], vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.1.0/24', availabilityZone: 'eu-west-1a', availableIpAddressCount: 251 });
     expect(ec2).toHaveReceivedCommandWith(DescribeSecurityGroupsCommand, { Filters: [{ Name: 'group-id', Values: ['sg-0a1b2c3d4e5f60001', 'sg-0404040404040404f'] }] });
     expect(groups).toEqual([{ groupId: 'sg-0a1b2c3d4e5f60001', vpcId: 'vpc-0f1e2d3c4b5a69788' }]);
   });

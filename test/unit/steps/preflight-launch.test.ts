@@ -90,10 +90,10 @@ describe('preflight: launch settings against the target network', () => {
     const { reasons, servers } = await preflightOf(world);
 
     expect(reasons).toEqual([
-      'servers[0].launch.cutover.privateIpAddress: 10.20.12.40 is not inside subnet-0c0000000000000c1\'s CIDR 10.20.11.0/24',
-      'servers[1].launch.cutover.privateIpAddress: 10.20.11.255 is one of the five addresses AWS reserves in 10.20.11.0/24 (the first four and the last); choose another',
+      'servers[0].launch.cutover.privateIpAddress: 10.20.12.40 is not inside subnet-0c0000000000000c1\'s CIDR 10.20.8.0/22',
+      'servers[1].launch.cutover.privateIpAddress: 10.20.11.255 is one of the five addresses AWS reserves in 10.20.8.0/22 (the first four and the last); choose another',
       undefined,
-      expect.stringMatching(/^servers\[3\]\.launch\.cutover\.privateIpAddress: 10\.99\.0\.10 is not inside subnet-0c\w+'s CIDR 10\.20\.1[12]\.0\/24 \(no subnet of CUTOVER_SUBNET_IDS holds it: set launch\.cutover\.subnetId for this server\)$/),
+      expect.stringMatching(/^servers\[3\]\.launch\.cutover\.privateIpAddress: 10\.99\.0\.10 is not inside subnet-0c\w+'s CIDR 10\.20\.(8|12)\.0\/22 \(no subnet of CUTOVER_SUBNET_IDS holds it: set launch\.cutover\.subnetId for this server\)$/),
     ]);
     expect(servers[2].launchPlan?.cutover).toMatchObject({ subnetId: 'subnet-0c0000000000000c2', privateIpAddress: '10.20.12.41' });
   });
@@ -145,6 +145,24 @@ describe('preflight: launch settings against the target network', () => {
     pastTest.addKnownServer('srv-000', 'READY_FOR_CUTOVER');
     const past = await preflightOf(pastTest);
     expect(past.reasons).toEqual([undefined, `launch.test.subnetId: ${MISSING_SUBNET} does not exist in eu-west-1`]);
+  });
+
+  it("sets aside, in manifest order, the servers a subnet has no free address for (a wave keeps its test instances until approval)", async () => {
+    const world = new FakeWorld(withLaunch(5, { test: { subnetId: 'subnet-0e0000000000000e9' } }));
+    // a /29: eight addresses, five reserved by AWS, three free
+    world.addSubnet({ subnetId: 'subnet-0e0000000000000e9', vpcId: FAKE_NETWORK.vpcId, cidrBlock: '10.20.30.0/29', availabilityZone: 'eu-west-1a' });
+    world.addKnownServer('srv-000', 'TESTING');
+
+    const { reasons } = await preflightOf(world);
+
+    // srv-000's test instance is already up (TESTING): it needs no new address
+    expect(reasons).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'launch.test.subnetId: subnet-0e0000000000000e9 has 3 free addresses and this server is number 4 of the wave\'s test instances there; name another subnet for some servers, or use a larger subnet',
+    ]);
   });
 
   it('reads the whole network in a few batched calls, not one per server', async () => {
