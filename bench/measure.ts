@@ -17,8 +17,9 @@ import { STEPS } from '../functions/lib/steps';
 import type { Emulator } from '../simulator/emulator';
 import { PROJECT_ROOT, type HandlerMap, type TaskHandler } from '../simulator/runner/handlers';
 import { simulate, startRealEmulator, type EmulatorFactory } from '../simulator/runner/session';
+import { countLaunchTemplateWrites, launchTemplateWritesPerServer, type WriteSample, type WritesPerServer } from './launch-template-writes';
 import { waveLowerBound, type LowerBound } from './lower-bound';
-import { benchWorkload } from './workload';
+import { benchWorkload, type BenchWorkload } from './workload';
 
 /** Step Functions Standard: USD per state transition. */
 export const USD_PER_STATE_TRANSITION = 0.025 / 1000;
@@ -40,7 +41,7 @@ export const POLL_STEPS = [
   'finalize-cutover',
 ] as const;
 
-/** Per size, exactly the fields issue 6 lists. */
+/** Per size, the fields issue 6 lists, and issue 10's launch-template writes. */
 export interface SizeResult {
   readonly servers: number;
   readonly historyEvents: number;
@@ -54,6 +55,11 @@ export interface SizeResult {
   readonly overhead: number;
   readonly maxPayloadBytes: number;
   readonly estimatedCostUsd: number;
+  /**
+   * EC2 launch-template writes (CreateLaunchTemplateVersion + ModifyLaunchTemplate) per server and
+   * launch kind: on the first run, and on a run resumed after each launch phase
+   */
+  readonly launchTemplateWritesPerServer: { readonly test: number; readonly cutover: number; readonly testResumed: number; readonly cutoverResumed: number };
   readonly wallMs: number;
 }
 
@@ -76,6 +82,8 @@ export interface SizeDetails {
   readonly costUsd: { readonly stateTransitions: number; readonly lambda: number };
   readonly lowerBound: LowerBound;
   readonly historyByType?: Readonly<Record<string, number>>;
+  /** the same wave interrupted after each launch phase (RESUME_AFTER) */
+  readonly resumedRun?: { readonly outcome: string; readonly executions: number; readonly launchTemplateWrites: Record<'test' | 'cutover', WritesPerServer> };
 }
 
 export interface BenchWaveResult {
@@ -95,9 +103,19 @@ export interface InvocationSample {
   readonly output: unknown;
 }
 
-/** Runs a `servers`-server benchmark wave and measures it. */
-export async function benchWave(servers: number, seed = 2024, onInvocation?: (sample: InvocationSample) => void): Promise<BenchWaveResult> {
-  const { manifest, scenario, profiles } = benchWorkload(servers, seed);
+/** What one instrumented simulation of a benchmark wave saw. */
+interface InstrumentedRun {
+  readonly session: Awaited<ReturnType<typeof simulate>>;
+  readonly usage: Readonly<Record<string, StepUsage>>;
+  readonly writes: readonly WriteSample[];
+  readonly wallMs: number;
+}
+
+/**
+ * Simulates one benchmark wave with every handler wrapped (timing, emulator requests per invocation,
+ * launch-template writes per step and execution) and the fleet sampled after each invocation.
+ */
+async function instrumentedRun(workload: BenchWorkload, seed: number, onInvocation?: (sample: InvocationSample) => void): Promise<InstrumentedRun> {
   let emulator: Emulator | undefined;
   let maxServersInActiveJobs = 0;
   let startMs: number | undefined;
@@ -108,6 +126,7 @@ export async function benchWave(servers: number, seed = 2024, onInvocation?: (sa
   };
 
   const usage: Record<string, StepUsage> = {};
+  const writes: WriteSample[] = [];
   const handlers: Record<string, TaskHandler> = {};
   for (const step of STEPS) {
     const entry: StepUsage = (usage[step.name] = { invocations: 0, wallMs: 0, billedMs: 0, maxDescribeSourceServers: 0 });
@@ -129,6 +148,8 @@ export async function benchWave(servers: number, seed = 2024, onInvocation?: (sa
         let describes = 0;
         for (let i = firstRequest; i < trace.length; i++) if (trace[i].service === 'mgn' && trace[i].operation === 'DescribeSourceServers') describes++;
         entry.maxDescribeSourceServers = Math.max(entry.maxDescribeSourceServers, describes);
+        const runId = (event as { runId?: unknown } | undefined)?.runId;
+        if (typeof runId === 'string') writes.push({ step: step.name, runId, writes: countLaunchTemplateWrites(trace.slice(firstRequest)) });
         maxServersInActiveJobs = Math.max(maxServersInActiveJobs, emulator!.fleet.serversInActiveJobs());
         startMs ??= emulator!.clock.now();
         onInvocation?.({ step: step.name, atSeconds: (emulator!.clock.now() - startMs) / 1000, wallMs: ms, describeSourceServers: describes, output });
@@ -138,8 +159,23 @@ export async function benchWave(servers: number, seed = 2024, onInvocation?: (sa
 
   // The whole session: emulator start, handler loading, the run and the report reads.
   const wallStart = performance.now();
-  const session = await simulate({ manifests: [manifest], scenario, seed, handlers: handlers as HandlerMap, emulator: factory });
-  const wallMs = Math.round(performance.now() - wallStart);
+  const session = await simulate({ manifests: [workload.manifest], scenario: workload.scenario, seed, handlers: handlers as HandlerMap, emulator: factory });
+  return { session, usage, writes, wallMs: Math.round(performance.now() - wallStart) };
+}
+
+/** The interruptions of the resumed run: a new execution right after each launch phase. */
+export const RESUME_AFTER = ['test-launch', 'cutover-launch'] as const;
+
+/** Runs a `servers`-server benchmark wave and measures it; then the same wave interrupted after each launch phase, for the resumed-run writes. */
+export async function benchWave(servers: number, seed = 2024, onInvocation?: (sample: InvocationSample) => void): Promise<BenchWaveResult> {
+  const workload = benchWorkload(servers, seed);
+  const { manifest, profiles } = workload;
+  const { session, usage, writes, wallMs } = await instrumentedRun(workload, seed, onInvocation);
+  const resumedWorkload = { ...workload, scenario: { ...workload.scenario, interruptions: RESUME_AFTER.map((afterPhase) => ({ afterPhase })) } };
+  const resumed = await instrumentedRun(resumedWorkload, seed);
+  const firstRun = launchTemplateWritesPerServer(writes, servers);
+  const resumedRun = launchTemplateWritesPerServer(resumed.writes, servers);
+
   const wave = session.waves[0];
   const stats = wave.report.stats;
   const phases = manifest.options.phases;
@@ -165,6 +201,12 @@ export async function benchWave(servers: number, seed = 2024, onInvocation?: (sa
       overhead: round(stats.simulatedSeconds / lowerBound.lowerBoundSeconds, 4),
       maxPayloadBytes: stats.maxPayloadBytes,
       estimatedCostUsd: round(costUsd.stateTransitions + costUsd.lambda, 6),
+      launchTemplateWritesPerServer: {
+        test: firstRun.test.firstRun,
+        cutover: firstRun.cutover.firstRun,
+        testResumed: resumedRun.test.resumed ?? 0,
+        cutoverResumed: resumedRun.cutover.resumed ?? 0,
+      },
       wallMs,
     },
     details: {
@@ -175,6 +217,11 @@ export async function benchWave(servers: number, seed = 2024, onInvocation?: (sa
       lambdaGbSeconds: round(lambdaGbSeconds, 4),
       costUsd: { stateTransitions: round(costUsd.stateTransitions, 6), lambda: round(costUsd.lambda, 6) },
       lowerBound,
+      resumedRun: {
+        outcome: resumed.session.waves[0].report.outcome,
+        executions: resumed.session.waves[0].report.executions.length,
+        launchTemplateWrites: resumedRun,
+      },
     },
   };
 }

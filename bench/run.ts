@@ -3,8 +3,10 @@
  *
  * Simulated waves of 10, 100 and 1,000 servers (bench/workload.ts), each in a fresh Node process
  * (the handlers keep their SDK clients for the life of the process, as a Lambda container does), then
- * the Lambda bundles (bench/bundles.ts). Prints a table, the targets of issue 6 with the measured
- * value of each, and writes bench-out/results.json and bench-out/results.md.
+ * the Lambda bundles (bench/bundles.ts). Prints a table, the targets of issues 6 and 10 with the
+ * measured value of each, and writes bench-out/results.json and bench-out/results.md. Each size also
+ * runs a second time, interrupted after each launch phase, to count the launch-template writes of a
+ * resumed run.
  *
  *   --check     exit 1 when a target is missed (the measurement itself never changes)
  *   --profile   run each size under `node --cpu-prof`, profiles in bench-out/profiles/
@@ -67,8 +69,12 @@ function runSizeInChild(size: number, seed: number, profile: boolean): BenchWave
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+/** "test 2 / cutover 2, resumed 0 / 0": launch-template writes per server and launch kind. */
+export const launchTemplateWritesCell = (w: BenchWaveResult['result']['launchTemplateWritesPerServer']): string =>
+  `test ${fmt(w.test, 2)} / cutover ${fmt(w.cutover, 2)}, resumed ${fmt(w.testResumed, 2)} / ${fmt(w.cutoverResumed, 2)}`;
+
 export function sizeTable(results: readonly BenchWaveResult[]): string {
-  const head = ['servers', 'historyEvents', 'stateTransitions', 'describeSourceServersPerPoll', 'launchJobs', 'maxServersInActiveJobs', 'simulatedSeconds', 'lowerBoundSeconds', 'overhead', 'maxPayloadBytes', 'estimatedCostUsd', 'apiCalls', 'wallMs'];
+  const head = ['servers', 'historyEvents', 'stateTransitions', 'describeSourceServersPerPoll', 'launchJobs', 'maxServersInActiveJobs', 'simulatedSeconds', 'lowerBoundSeconds', 'overhead', 'maxPayloadBytes', 'estimatedCostUsd', 'apiCalls', 'launchTemplateWritesPerServer', 'wallMs'];
   const rows = results.map(({ result: r }) => [
     fmt(r.servers),
     fmt(r.historyEvents),
@@ -82,6 +88,7 @@ export function sizeTable(results: readonly BenchWaveResult[]): string {
     fmt(r.maxPayloadBytes),
     `$${fmt(r.estimatedCostUsd, 4)}`,
     fmt(Object.values(r.apiCalls).reduce((a, b) => a + b, 0)),
+    launchTemplateWritesCell(r.launchTemplateWritesPerServer),
     fmt(r.wallMs),
   ]);
   return markdownTable(head, rows);
@@ -143,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
     '',
     bundleTable(bundles),
     '',
-    '### Targets (issue 6)',
+    '### Targets (issues 6 and 10)',
     '',
     targetTable(verdicts),
   ].join('\n');

@@ -1,5 +1,6 @@
 /**
- * The targets of issue 6, judged on measured numbers (never adjusted to fit).
+ * The targets of issue 6 (and issue 10's launch-template writes), judged on measured numbers (never
+ * adjusted to fit).
  */
 import type { BundleResult } from './bundles';
 import type { SizeResult } from './measure';
@@ -14,6 +15,10 @@ export const TARGETS = {
   overhead: 1.1,
   wallMsAt1000: 60_000,
   coldLoadMs: 150,
+  /** EC2 launch-template writes per server and launch kind on a first run: one new version, one default change */
+  launchTemplateWritesPerKind: 2,
+  /** ... and on a resumed run: the settings are already in place */
+  launchTemplateWritesResumed: 0,
 } as const;
 
 export interface TargetVerdict {
@@ -65,6 +70,19 @@ export function evaluateTargets(sizes: readonly SizeResult[], bundles: readonly 
     out.push({ target: `overhead at ${n(s.servers)} ≤ ${TARGETS.overhead}`, measured: s.overhead.toFixed(3), met: s.overhead <= TARGETS.overhead });
   if (large)
     out.push({ target: `1,000-server simulation < ${n(TARGETS.wallMsAt1000 / 1000)} s wall`, measured: `${(large.wallMs / 1000).toFixed(1)} s`, met: large.wallMs < TARGETS.wallMsAt1000 });
+  for (const s of sizes) {
+    const w = s.launchTemplateWritesPerServer;
+    out.push({
+      target: `launch-template writes per server at ${n(s.servers)} ≤ ${TARGETS.launchTemplateWritesPerKind} per launch kind (first run)`,
+      measured: `test ${n(w.test)}, cutover ${n(w.cutover)}`,
+      met: w.test <= TARGETS.launchTemplateWritesPerKind && w.cutover <= TARGETS.launchTemplateWritesPerKind,
+    });
+    out.push({
+      target: `launch-template writes per server at ${n(s.servers)} = ${TARGETS.launchTemplateWritesResumed} on a resumed run`,
+      measured: `test ${n(w.testResumed)}, cutover ${n(w.cutoverResumed)}`,
+      met: w.testResumed === TARGETS.launchTemplateWritesResumed && w.cutoverResumed === TARGETS.launchTemplateWritesResumed,
+    });
+  }
   for (const b of bundles)
     out.push({ target: `${b.name} cold load ≤ ${TARGETS.coldLoadMs} ms`, measured: `${b.coldLoadMs.toFixed(1)} ms`, met: b.coldLoadMs <= TARGETS.coldLoadMs });
   return out;

@@ -100,8 +100,6 @@ export function benchWorkload(servers: number, seed = 2024): BenchWorkload {
     servers: specs,
     options: { approval: 'required' },
   });
-  // Until the flow writes launch settings (issue 10), the emulator prefills them (test-only switch): the
-  // benchmark measures the flow's cost, not the launch failures of an account with no default VPC.
-  const scenario = parseScenario({ seed, servers: scenarioServers, approval: 'approve', legacyLaunchTemplates: 'prefilled' });
+  const scenario = parseScenario({ seed, servers: scenarioServers, approval: 'approve' });
   return { manifest, scenario, profiles };
 }

@@ -236,17 +236,6 @@ export const scenarioSchema = z.strictObject({
     .optional(),
   /** Network resources the scenario adds to the simulated account (see scenarioNetworkSchema). */
   network: scenarioNetworkSchema.optional(),
-  /**
-   * TEST-ONLY, default off. "prefilled": when a source server registers, the emulator writes what the
-   * orchestrator is meant to write before a launch: a default launch template version with a subnet of
-   * the stack's test tier, the target security group and the launched-instance profile, and (for an
-   * on-premises source) post-launch actions that install the SSM agent. It keeps tests about other
-   * things meaningful while the flow does not write launch settings; without it a launch with no
-   * subnet fails as it does in AWS.
-   */
-  legacyLaunchTemplates: z
-    .enum(['prefilled'], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "prefilled" (test-only) or leave it out` })
-    .optional(),
   interruptions: z
     .array(
       z.strictObject({

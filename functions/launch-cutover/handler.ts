@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SdkEc2Port } from '../lib/adapters/ec2';
 import { SdkMgnPort } from '../lib/adapters/mgn';
 import { SdkSsmPort } from '../lib/adapters/ssm';
 import { launchCutover } from '../lib/flow/launch';
@@ -7,6 +8,6 @@ import { waveStep, type StepAdapters } from '../lib/flow-runtime';
 const logger = new Logger({ serviceName: 'mgn-orchestrator-launch-cutover' });
 
 /** The services this step calls (functions/lib/steps.ts): only their SDK clients are bundled. */
-const adapters: StepAdapters = { mgn: SdkMgnPort.forRegion, ssm: SdkSsmPort.forRegion };
+const adapters: StepAdapters = { ec2: SdkEc2Port.forRegion, mgn: SdkMgnPort.forRegion, ssm: SdkSsmPort.forRegion };
 
 export const handler = waveStep(logger, launchCutover, adapters);

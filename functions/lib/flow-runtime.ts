@@ -9,10 +9,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { homeRegion } from './adapters/client-config';
 import { S3WaveStore, s3ClientFor } from './adapters/s3-wave-store';
-import { tcpNetwork } from './adapters/tcp-probe';
+import { socketNetwork } from './adapters/tcp-probe';
 import { now } from './clock';
 import { ConfigurationError } from './errors';
-import type { Ec2Port, ExecutionsPort, FlowConfig, FlowDeps, MgnPort, NotifierPort, SsmPort, StsPort } from './ports';
+import type { Ec2Port, ExecutionsPort, FlowConfig, FlowDeps, MgnPort, NetworkPort, NotifierPort, SsmPort, StsPort } from './ports';
 import { ENV } from './steps';
 import { parseWaveContext, type WaveContext } from './wave-context';
 
@@ -74,6 +74,15 @@ function notBuiltWith<T extends object>(service: string): T {
 }
 
 let config: FlowConfig | undefined;
+let network: NetworkPort = socketNetwork;
+
+/**
+ * For the in-process simulator: answer the steps' TCP/HTTP probes from a model of the fleet instead
+ * of real sockets (undefined: back to the real network). A Lambda never calls it.
+ */
+export function useNetwork(port: NetworkPort | undefined): void {
+  network = port ?? socketNetwork;
+}
 
 /** The ports for a wave whose MGN, EC2 and target-region SSM live in targetRegion; `adapters` are the step's services. */
 export function flowDeps(targetRegion: string, log: Logger, adapters: StepAdapters = {}): FlowDeps {
@@ -88,7 +97,7 @@ export function flowDeps(targetRegion: string, log: Logger, adapters: StepAdapte
     notifier: !adapters.notifier ? notBuiltWith<NotifierPort>('sns') : topicArn ? adapters.notifier(home, topicArn) : missingTopic,
     store: new S3WaveStore(s3ClientFor(home), config.waveBucket),
     executions: adapters.executions ? adapters.executions(home) : notBuiltWith<ExecutionsPort>('states'),
-    network: tcpNetwork,
+    network,
     now,
     log,
     config,

@@ -96,6 +96,45 @@ export interface MgnPort {
   describeReplicationTemplates(): Promise<ReplicationTemplateView[]>;
   updateReplicationTemplate(id: string, settings: ReplicationTemplateSettings): Promise<void>;
   createReplicationTemplate(settings: ReplicationTemplateSettings): Promise<string>;
+  /** A server's general launch settings (GetLaunchConfiguration). */
+  getLaunchConfiguration(sourceServerId: string): Promise<LaunchConfigurationView>;
+  /** Writes the given general launch settings (UpdateLaunchConfiguration); fields left out stay as they are. */
+  updateLaunchConfiguration(sourceServerId: string, update: LaunchConfigurationUpdate): Promise<void>;
+}
+
+export type PostLaunchDeployment = 'TEST_AND_CUTOVER' | 'CUTOVER_ONLY' | 'TEST_ONLY';
+
+/**
+ * MGN's post-launch actions of a server. Only `deployment` is the flow's concern; the rest (SSM
+ * documents, log destinations) is kept as MGN returned it, so writing `deployment` never drops it.
+ */
+export type PostLaunchActionsView = { readonly deployment?: PostLaunchDeployment } & Readonly<Record<string, unknown>>;
+
+/** MGN's general launch settings of one source server (GetLaunchConfiguration). */
+export interface LaunchConfigurationView {
+  readonly sourceServerId: string;
+  /** the EC2 launch template MGN created for the server and launches from (its default version) */
+  readonly ec2LaunchTemplateId?: string;
+  readonly launchDisposition?: string;
+  /** NONE or BASIC */
+  readonly rightSizing?: string;
+  readonly copyPrivateIp?: boolean;
+  readonly copyTags?: boolean;
+  readonly osByol?: boolean;
+  /** LEGACY_BIOS, UEFI or USE_SOURCE */
+  readonly bootMode?: string;
+  readonly postLaunchActions?: PostLaunchActionsView;
+}
+
+/** The general launch settings the flow writes (UpdateLaunchConfiguration); undefined fields are not sent. */
+export interface LaunchConfigurationUpdate {
+  readonly launchDisposition: 'STARTED';
+  readonly rightSizing: 'NONE' | 'BASIC';
+  readonly copyPrivateIp: boolean;
+  readonly copyTags: boolean;
+  readonly osByol?: boolean;
+  readonly bootMode?: 'LEGACY_BIOS' | 'UEFI' | 'USE_SOURCE';
+  readonly postLaunchActions?: PostLaunchActionsView;
 }
 
 export interface ManagedInstanceView {
@@ -144,9 +183,112 @@ export interface InstanceStatusView {
   readonly instanceStatus: string;
 }
 
+export interface SubnetView {
+  readonly subnetId: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly availabilityZone?: string;
+  /** free IPv4 addresses (EC2's AvailableIpAddressCount), when EC2 says */
+  readonly availableIpAddressCount?: number;
+}
+
+export interface SecurityGroupView {
+  readonly groupId: string;
+  readonly vpcId?: string;
+}
+
+export interface RouteView {
+  /** the destination: an IPv4 or IPv6 CIDR block or a prefix list id */
+  readonly destination: string;
+  /** where it goes: igw-…, eigw-…, nat-…, pcx-…, tgw-…, vgw-…, vpce-…, local … */
+  readonly target: string;
+  /** active or blackhole */
+  readonly state?: string;
+}
+
+export interface RouteTableView {
+  readonly routeTableId: string;
+  readonly vpcId: string;
+  /** the VPC's main route table (it serves every subnet with no explicit association) */
+  readonly main: boolean;
+  /** subnets explicitly associated with it */
+  readonly subnetIds: readonly string[];
+  readonly routes: readonly RouteView[];
+}
+
+/** A launched instance as DescribeInstances shows it. */
+export interface InstanceView {
+  readonly instanceId: string;
+  /** pending, running, stopped, terminated ... */
+  readonly state: string;
+  readonly subnetId?: string;
+  readonly vpcId?: string;
+  readonly privateIpAddress?: string;
+  readonly instanceType?: string;
+  readonly securityGroupIds: readonly string[];
+  readonly instanceProfileArn?: string;
+}
+
+/** The primary network interface (device index 0) of a launch template version. */
+export interface TemplateNetworkInterface {
+  readonly deviceIndex?: number;
+  readonly subnetId?: string;
+  readonly groups: readonly string[];
+  readonly privateIpAddress?: string;
+  readonly associatePublicIpAddress?: boolean;
+  readonly deleteOnTermination?: boolean;
+}
+
+export interface TemplateTagSpecification {
+  /** instance, volume, network-interface ... */
+  readonly resourceType: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** One version of an EC2 launch template, reduced to what MGN lets us set and what must stay unset. */
+export interface LaunchTemplateVersionView {
+  readonly launchTemplateId: string;
+  readonly versionNumber: number;
+  readonly networkInterfaces: readonly TemplateNetworkInterface[];
+  readonly instanceType?: string;
+  readonly instanceProfile?: { readonly name?: string; readonly arn?: string };
+  readonly tagSpecifications: readonly TemplateTagSpecification[];
+  /** instance-level security groups (ids and names): MGN's guide says leave them blank */
+  readonly instanceSecurityGroups: readonly string[];
+  readonly keyName?: string;
+}
+
+/** What a new launch template version sets over its source version (everything else is inherited). */
+export interface LaunchTemplateChange {
+  readonly networkInterface: {
+    readonly subnetId: string;
+    readonly groups: readonly string[];
+    readonly privateIpAddress?: string;
+  };
+  readonly instanceType?: string;
+  readonly instanceProfileName?: string;
+  /** the complete tag specifications of the new version (they replace the source version's) */
+  readonly tagSpecifications?: readonly TemplateTagSpecification[];
+  readonly description: string;
+}
+
 export interface Ec2Port {
   /** Status of the given instances; instances EC2 does not know are left out. */
   describeInstanceStatus(instanceIds: readonly string[]): Promise<InstanceStatusView[]>;
+  /** The given instances (DescribeInstances); instances EC2 does not know are left out. */
+  describeInstances(instanceIds: readonly string[]): Promise<InstanceView[]>;
+  /** The given subnets, in few calls; subnets that do not exist in the region are left out. */
+  describeSubnets(subnetIds: readonly string[]): Promise<SubnetView[]>;
+  /** The given security groups, in few calls; groups that do not exist in the region are left out. */
+  describeSecurityGroups(groupIds: readonly string[]): Promise<SecurityGroupView[]>;
+  /** Route tables explicitly associated with any of the subnets, and the main route tables of the VPCs. */
+  describeRouteTables(query: { readonly subnetIds: readonly string[]; readonly mainOfVpcIds: readonly string[] }): Promise<RouteTableView[]>;
+  /** The default version of a launch template (DescribeLaunchTemplateVersions, version $Default). */
+  describeDefaultLaunchTemplateVersion(launchTemplateId: string): Promise<LaunchTemplateVersionView>;
+  /** Creates a version from `sourceVersion` with `change` applied; returns the new version number. */
+  createLaunchTemplateVersion(launchTemplateId: string, sourceVersion: number, change: LaunchTemplateChange): Promise<number>;
+  /** Makes `version` the launch template's default version (ModifyLaunchTemplate). */
+  setDefaultLaunchTemplateVersion(launchTemplateId: string, version: number): Promise<void>;
 }
 
 export interface ShortLivedCredentials {
@@ -193,10 +335,12 @@ export interface ExecutionsPort {
   executionStatus(executionArn: string): Promise<string | undefined>;
 }
 
-/** TCP reachability from where the orchestrator runs. */
+/** TCP and HTTP reachability from where the orchestrator runs (inside the VPC). */
 export interface NetworkPort {
   /** Resolves undefined when a TCP connection to host:port opens within timeoutMs, else the reason it did not. */
   tcpProbe(host: string, port: number, timeoutMs: number): Promise<string | undefined>;
+  /** One GET of the URL (no redirect followed): the status it answered with, or why there was none. */
+  httpProbe(url: string, timeoutMs: number): Promise<{ status: number } | { error: string }>;
 }
 
 /** The logger the core writes to (Powertools Logger satisfies it). */

@@ -4,6 +4,7 @@
  * the source of truth for where each server is, so a new run starts with fresh records and resumes
  * from MGN's lifecycle states.
  */
+import type { LaunchKind, LaunchPlan } from './launch-settings';
 import type { QuiesceProgress } from './quiesce';
 import { RunStateMissingError } from './errors';
 import type { OsFamily, ServerSpec, WaveManifest } from './manifest';
@@ -45,14 +46,48 @@ export interface LaunchProgress {
   instanceId?: string;
   /** the last "not now" answer, for the report if the phase times out */
   lastRefusal?: string;
+  /** the EC2 launch template version the launch settings were found in or written to */
+  launchTemplate?: { id: string; version: number; wrote: boolean };
 }
 
 export interface VerifyProgress {
-  kind: 'test' | 'cutover';
+  kind: LaunchKind;
   startedAt: string;
   instanceId: string;
-  stage: 'booting' | 'ssm' | 'checks-sent' | 'passed';
+  /** booting: waiting for EC2 status checks; checking: network probes, SSM, service checks; passed */
+  stage: 'booting' | 'checking' | 'passed';
+  /** when the EC2 status checks passed */
+  bootedAt?: string;
+  /** the Run Command of the service checks, once sent */
   commandId?: string;
+}
+
+/** A launched (test or cutover) instance as DescribeInstances showed it. */
+export interface LaunchedInstance {
+  instanceId: string;
+  subnetId?: string;
+  privateIpAddress?: string;
+  instanceType?: string;
+  securityGroupIds: string[];
+}
+
+/** One smoke check of a launched instance: where it ran and how it ended. */
+export interface CheckResult {
+  type: 'tcp' | 'http' | 'service';
+  /** ip:port, the probed URL, or the service name */
+  target: string;
+  /** passed | pending | failed: <why> | not run: <why> */
+  result: string;
+}
+
+/** What the verification of one launched instance found (the report shows it). */
+export interface VerificationSummary {
+  instanceId: string;
+  /** pending | passed | failed: <why> */
+  ec2StatusChecks: string;
+  /** pending | online | unavailable: <why> */
+  ssm: string;
+  checks: CheckResult[];
 }
 
 export interface CleanupProgress {
@@ -88,6 +123,12 @@ export interface ServerRecord {
   /** source quiesce before cutover (options.quiesce) */
   quiesce?: QuiesceProgress;
   verify?: VerifyProgress;
+  /** the launch settings preflight resolved for each launch kind (functions/lib/launch-settings.ts) */
+  launchPlan?: Partial<Record<LaunchKind, LaunchPlan>>;
+  /** the launched instances, as launched (verify reads them with DescribeInstances) */
+  instances?: Partial<Record<LaunchKind, LaunchedInstance>>;
+  /** what verification found, per launch kind */
+  verification?: Partial<Record<LaunchKind, VerificationSummary>>;
   /** target instances to retire (rejection, cutover preparation, a failed test or cutover): see target-instances.ts */
   cleanup?: CleanupProgress;
 }

@@ -356,7 +356,6 @@ export class Fleet {
   private readonly usedIps = new Map<string, Set<string>>();
   private readonly quotaByWave = new Map<string, number>();
   private replicatingQuota: number = SCENARIO_DEFAULTS.replicatingServers;
-  private readonly legacyLaunchTemplates?: 'prefilled';
   private onPremIps = 0;
 
   constructor(options: FleetOptions) {
@@ -367,7 +366,6 @@ export class Fleet {
     this.deployConfig = options.deployConfig ?? defaultDeployConfig();
     this.targetNetwork = networkFromDeployConfig(this.deployConfig, options.scenario?.network);
     this.networks.set(this.targetNetwork.region, this.targetNetwork);
-    this.legacyLaunchTemplates = options.scenario?.legacyLaunchTemplates;
     this.clock.onAdvance((now) => this.events.runUntil(now));
   }
 
@@ -896,34 +894,6 @@ export class Fleet {
       tokens: new Map(),
     };
     this.launchTemplates.set(template.launchTemplateId, template);
-    if (this.legacyLaunchTemplates === 'prefilled') this.prefillLaunchSettings(server, template, at);
-  }
-
-  /**
-   * scenario.legacyLaunchTemplates "prefilled" (TEST-ONLY): what the orchestrator is meant to write
-   * before a launch, written for it at registration: a default version with a subnet of the stack's
-   * test tier (by server, round robin), the target security group and the launched-instance profile,
-   * and for an on-premises source the post-launch actions that install the SSM agent.
-   */
-  private prefillLaunchSettings(server: SourceServer, template: LaunchTemplate, at: number): void {
-    const stack = this.targetNetwork.stack;
-    if (!stack || server.region !== stack.region || stack.subnetIds.test.length === 0) return;
-    const subnets = stack.subnetIds.test;
-    const subnetId = subnets[this.sourceServers.size % subnets.length];
-    const source = template.versions[0].data;
-    template.versions.push({
-      versionNumber: 2,
-      description: 'prefilled by the emulator (scenario.legacyLaunchTemplates)',
-      createdAt: at,
-      createdBy: MGN_CREATOR,
-      data: {
-        ...source,
-        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [stack.securityGroupIds.target], AssociatePublicIpAddress: false, DeleteOnTermination: true }],
-        IamInstanceProfile: { Name: stack.launchedInstanceProfileName },
-      },
-    });
-    template.defaultVersion = 2;
-    if (server.record.spec.source.type === 'onprem') server.launchConfiguration.postLaunchActions = { deployment: 'TEST_AND_CUTOVER', ssmDocuments: [] };
   }
 
   // ---------------------------------------------------------------- SSM: parameters

@@ -1,7 +1,8 @@
 /**
  * report.html: one self-contained page (inline CSS and JS, no network) that opens offline. It shows
- * the wave's outcome and stats, and per server a timeline through the phases; failed servers are
- * highlighted in red with the phase and reason.
+ * the wave's outcome and stats, and per server a timeline through the phases and where its test and
+ * cutover instances landed (subnet, private IP, type, groups) with what verification found; failed
+ * servers are highlighted in red with the phase and reason.
  */
 import { PHASES } from '../scenario';
 import type { ServerReport, SimulationReport, TimelineEntry } from './types';
@@ -18,6 +19,48 @@ export function formatDuration(seconds: number): string {
   if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m ${String(rest).padStart(2, '0')}s`;
   if (m > 0) return `${m}m ${String(rest).padStart(2, '0')}s`;
   return `${rest}s`;
+}
+
+/** A launched instance as report.json lists it (functions/lib/flow/report.ts ReportInstance). */
+export interface ReportInstanceView {
+  readonly instanceId: string;
+  readonly subnetId?: string | null;
+  readonly privateIpAddress?: string | null;
+  readonly instanceType?: string | null;
+  readonly securityGroupIds?: readonly string[];
+}
+
+/** What verification found for one instance (functions/lib/run-state.ts VerificationSummary). */
+export interface VerificationView {
+  readonly ec2StatusChecks?: string;
+  readonly ssm?: string;
+  readonly checks?: readonly { readonly type: string; readonly target: string; readonly result: string }[];
+}
+
+/** A server of report.json with the launched instances the report step adds. */
+type ServerWithInstances = ServerReport & {
+  readonly instances?: Partial<Record<'test' | 'cutover', ReportInstanceView>>;
+  readonly verification?: Partial<Record<'test' | 'cutover', VerificationView>>;
+};
+
+/** One line per launched instance: kind, id, private IP, subnet, type, groups; what verification ran in its title. */
+export function instancesCell(server: ServerWithInstances): string {
+  return (['test', 'cutover'] as const)
+    .map((kind) => {
+      const i = server.instances?.[kind];
+      if (!i) return '';
+      const v = server.verification?.[kind];
+      const ran = v
+        ? [`EC2 status checks: ${v.ec2StatusChecks ?? '?'}`, `SSM: ${v.ssm ?? '?'}`, ...(v.checks ?? []).map((c) => `${c.type} ${c.target}: ${c.result}`)].join('\n')
+        : '';
+      const groups = (i.securityGroupIds ?? []).map((g) => `<code>${escapeHtml(g)}</code>`).join(' ');
+      return (
+        `<div class="instance" data-kind="${kind}"${ran ? ` title="${escapeHtml(ran)}"` : ''}><b>${kind}</b> <code>${escapeHtml(i.instanceId)}</code> ` +
+        `${escapeHtml(i.privateIpAddress ?? '')} in <code>${escapeHtml(i.subnetId ?? '?')}</code>, ${escapeHtml(i.instanceType ?? '?')}${groups ? `, ${groups}` : ''}` +
+        `${v?.ssm && v.ssm !== 'online' ? ` <span class="no-ssm">SSM ${escapeHtml(v.ssm)}</span>` : ''}</div>`
+      );
+    })
+    .join('');
 }
 
 const PHASE_COLORS = [
@@ -65,7 +108,7 @@ function timelineRange(report: SimulationReport): { from: number; to: number } {
   return { from, to: to > from ? to : from + 1 };
 }
 
-function serverRow(server: ServerReport, range: { from: number; to: number }): string {
+function serverRow(server: ServerWithInstances, range: { from: number; to: number }): string {
   const span = range.to - range.from;
   const bars = timelineSegments(server.timeline, range.to)
     .map((seg) => {
@@ -88,6 +131,7 @@ function serverRow(server: ServerReport, range: { from: number; to: number }): s
 <td>${escapeHtml(server.finalLifecycleState ?? '')}</td>
 <td class="result">${escapeHtml(server.result)}</td>
 <td class="num">${server.launches.test} / ${server.launches.cutover}</td>
+<td class="instances">${instancesCell(server)}</td>
 <td class="timeline"><div class="track">${bars}</div>${failure}</td>
 </tr>`;
 }
@@ -171,7 +215,10 @@ ${networkRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHt
   tr.result-failed td.result { color: rgb(183, 28, 28); font-weight: 700; }
   tr.result-skipped { background-color: rgb(245, 245, 245); color: #666; }
   tr.result-migrated td.result { color: #2e7d32; font-weight: 600; }
-  td.timeline { width: 45%; min-width: 320px; }
+  td.timeline { width: 40%; min-width: 320px; }
+  td.instances { font-size: 12px; }
+  .instance { white-space: nowrap; }
+  .no-ssm { color: #8a5a00; }
   details.output pre { white-space: pre-wrap; font-size: 11px; max-height: 16em; overflow: auto; margin: 4px 0 0; }
   .track { position: relative; height: 14px; background: #eef1f5; border-radius: 3px; }
   .seg { position: absolute; top: 0; height: 14px; border-radius: 2px; }
@@ -202,7 +249,7 @@ ${errorBox}
 <label><input type="checkbox" id="only-failed"> show failed servers only</label>
 <div class="legend">${legend}</div>
 <table id="servers">
-<thead><tr><th>Server</th><th>Source server</th><th>Lifecycle</th><th>Result</th><th>Launches test / cutover</th><th>Timeline (${escapeHtml(new Date(range.from).toISOString())} → ${escapeHtml(new Date(range.to).toISOString())})</th></tr></thead>
+<thead><tr><th>Server</th><th>Source server</th><th>Lifecycle</th><th>Result</th><th>Launches test / cutover</th><th>Instances (as launched)</th><th>Timeline (${escapeHtml(new Date(range.from).toISOString())} → ${escapeHtml(new Date(range.to).toISOString())})</th></tr></thead>
 <tbody>
 ${report.servers.map((s) => serverRow(s, range)).join('\n')}
 </tbody>

@@ -204,6 +204,27 @@ function resetHandlerCaches(): void {
   resetFlowConfig();
 }
 
+/**
+ * The verify step's probes of launched instances are answered by the emulated fleet; only loopback
+ * (the session's own preflight listener) is reached with real sockets. A private address is never
+ * dialled for real: the simulated instances exist only in the emulator.
+ */
+function simulatedNetwork(fleet: NetworkProbe): NetworkProbe {
+  const { socketNetwork } = require('../../functions/lib/adapters/tcp-probe') as typeof import('../../functions/lib/adapters/tcp-probe');
+  const loopback = (host: string) => host === 'localhost' || /^127\./.test(host) || host === '::1' || host === '[::1]';
+  const hostOf = (url: string) => {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return '';
+    }
+  };
+  return {
+    tcpProbe: (host, port, timeoutMs) => (loopback(host) ? socketNetwork.tcpProbe(host, port, timeoutMs) : fleet.tcpProbe(host, port, timeoutMs)),
+    httpProbe: (url, timeoutMs) => (loopback(hostOf(url)) ? socketNetwork.httpProbe(url, timeoutMs) : fleet.httpProbe(url, timeoutMs)),
+  };
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A step output that completes `phase` or a later one (the approval task's answer completes "approval"). */
@@ -260,6 +281,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   });
   const cleanups: Array<() => unknown> = [() => emulator.close()];
   try {
+    if (emulator.network) {
+      const { useNetwork } = require('../../functions/lib/flow-runtime') as typeof import('../../functions/lib/flow-runtime');
+      useNetwork(simulatedNetwork(emulator.network));
+      cleanups.push(() => useNetwork(undefined));
+    }
     for (const manifest of manifests) await emulator.addWave(manifest, scenario);
     const preflight = await openPreflightListener();
     cleanups.push(() => preflight.close());

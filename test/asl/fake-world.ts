@@ -4,17 +4,31 @@
  * boot, smoke checks run. It enforces the MGN rules the flow must respect (200 servers across active
  * jobs, terminate refused in TESTING/CUTTING_OVER/CUTOVER, archive only after cutover) and records
  * what the flow did so tests can assert on it.
+ *
+ * The target region has an isolated VPC (test and cutover subnets, a target security group, a main
+ * route table with the local route only) and no default VPC. MGN creates an EC2 launch template per
+ * source server; a launch whose template's default version names no subnet FAILS, as AWS does, and
+ * a launched instance takes its subnet, IP, groups, type and profile from that version. It is Online
+ * in SSM only with an instance profile, and a clone of an on-premises source only when its launch
+ * configuration's post-launch actions covered the launch. TCP and HTTP probes of its private IP
+ * answer as its server's checks say.
  */
 import { TryLaterError } from '../../functions/lib/errors';
 import type { WaveManifest } from '../../functions/lib/manifest';
+import { cidrContains, ipv4ToNumber, parseCidr } from '../../functions/lib/ipv4';
 import type {
+  Ec2Port,
   FlowConfig,
   FlowDeps,
   InvocationView,
   JobView,
+  LaunchConfigurationView,
+  LaunchTemplateVersionView,
   LifecycleState,
   LogPort,
   MgnPort,
+  NetworkPort,
+  RouteView,
   SendCommandRequest,
   SourceServerView,
   SsmPort,
@@ -58,6 +72,64 @@ interface FakeCommand {
   doneAtMs: number;
 }
 
+export interface FakeSubnet {
+  readonly subnetId: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly availabilityZone: string;
+}
+
+export interface FakeRouteTable {
+  readonly routeTableId: string;
+  readonly vpcId: string;
+  readonly main: boolean;
+  readonly subnetIds: string[];
+  readonly routes: RouteView[];
+}
+
+type TemplateData = Omit<LaunchTemplateVersionView, 'launchTemplateId' | 'versionNumber'>;
+
+interface FakeTemplate {
+  readonly id: string;
+  defaultVersion: number;
+  readonly versions: Map<number, TemplateData>;
+}
+
+export interface FakeInstance {
+  state: string;
+  bootedAtMs: number;
+  sourceServerId: string;
+  kind: 'test' | 'cutover';
+  subnetId: string;
+  vpcId: string;
+  privateIp: string;
+  instanceType: string;
+  groups: string[];
+  instanceProfile?: string;
+  /** the SSM agent registers as this instance (a profile, and for an mi- clone MGN's post-launch agent) */
+  ssmCapable: boolean;
+}
+
+/** The target region's network every FakeWorld starts with (mode "new" of the stack): /22 tiers, room for a 1,000-server wave. */
+export const FAKE_NETWORK = {
+  vpcId: 'vpc-0f1e2d3c4b5a69788',
+  testSubnets: [
+    { subnetId: 'subnet-0a0000000000000a1', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.0.0/22', availabilityZone: 'eu-west-1a' },
+    { subnetId: 'subnet-0a0000000000000a2', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.4.0/22', availabilityZone: 'eu-west-1b' },
+  ],
+  cutoverSubnets: [
+    { subnetId: 'subnet-0c0000000000000c1', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.8.0/22', availabilityZone: 'eu-west-1a' },
+    { subnetId: 'subnet-0c0000000000000c2', vpcId: 'vpc-0f1e2d3c4b5a69788', cidrBlock: '10.20.12.0/22', availabilityZone: 'eu-west-1b' },
+  ],
+  targetSecurityGroupId: 'sg-0a1b2c3d4e5f60001',
+  launchedInstanceProfileName: 'MgnOrchestratorLaunchedInstance',
+} as const;
+
+/** The instance type MGN's own template names (right-sizing overrides it at launch). */
+export const MGN_TEMPLATE_INSTANCE_TYPE = 'c5.large';
+/** What BASIC right-sizing picks in this world. */
+export const RIGHT_SIZED_INSTANCE_TYPE = 'm5.large';
+
 export interface WorldOptions {
   readonly faults?: Record<string, Fault>;
   readonly diskBytes?: number;
@@ -76,7 +148,18 @@ export class FakeWorld {
   readonly servers = new Map<string, FakeServer>();
   readonly jobs: FakeJob[] = [];
   readonly commands: FakeCommand[] = [];
-  readonly instances = new Map<string, { state: string; bootedAtMs: number; sourceServerId: string; kind: 'test' | 'cutover' }>();
+  readonly instances = new Map<string, FakeInstance>();
+  /** the target region's network */
+  readonly subnets = new Map<string, FakeSubnet>();
+  readonly securityGroups = new Map<string, { groupId: string; vpcId: string }>();
+  readonly routeTables: FakeRouteTable[] = [];
+  /** MGN's EC2 launch template per source server, and its general launch settings */
+  readonly templates = new Map<string, FakeTemplate>();
+  readonly launchConfigurations = new Map<string, LaunchConfigurationView>();
+  /** why a launch FAILED, per source server (MGN's job log) */
+  readonly launchFailures = new Map<string, string>();
+  /** errors to answer the next calls of an operation with (op -> errors, first one first) */
+  private readonly pendingErrors = new Map<string, Error[]>();
   readonly published: { subject: string; message: string }[] = [];
   readonly parameters = new Map<string, string>();
   /** every mutating call, in order */
@@ -92,6 +175,52 @@ export class FakeWorld {
   ) {
     this.nowMs = options.startMs ?? Date.UTC(2026, 0, 5, 8, 0, 0);
     for (const s of manifest.servers) this.specsByInstance.set(s.source.type === 'ec2' ? s.source.instanceId : s.source.managedInstanceId, s);
+    for (const subnet of [...FAKE_NETWORK.testSubnets, ...FAKE_NETWORK.cutoverSubnets]) this.subnets.set(subnet.subnetId, { ...subnet });
+    this.securityGroups.set(FAKE_NETWORK.targetSecurityGroupId, { groupId: FAKE_NETWORK.targetSecurityGroupId, vpcId: FAKE_NETWORK.vpcId });
+    this.routeTables.push({
+      routeTableId: 'rtb-0a0000000000000m1',
+      vpcId: FAKE_NETWORK.vpcId,
+      main: true,
+      subnetIds: [],
+      routes: [{ destination: '10.20.0.0/16', target: 'local', state: 'active' }],
+    });
+  }
+
+  /** Adds a subnet (with its own route table when `routes` is given). */
+  addSubnet(subnet: FakeSubnet, routes?: RouteView[]): void {
+    this.subnets.set(subnet.subnetId, subnet);
+    if (routes)
+      this.routeTables.push({ routeTableId: `rtb-${subnet.subnetId.slice(7)}`, vpcId: subnet.vpcId, main: false, subnetIds: [subnet.subnetId], routes });
+  }
+
+  addSecurityGroup(groupId: string, vpcId: string = FAKE_NETWORK.vpcId): void {
+    this.securityGroups.set(groupId, { groupId, vpcId });
+  }
+
+  /** The next `times` calls of `op` (a port method name) fail with `error`. */
+  failNext(op: string, error: Error, times = 1): void {
+    this.pendingErrors.set(op, [...(this.pendingErrors.get(op) ?? []), ...Array.from({ length: times }, () => error)]);
+  }
+
+  private maybeFail(op: string): void {
+    const errors = this.pendingErrors.get(op);
+    const error = errors?.shift();
+    if (error) throw error;
+  }
+
+  /** The default launch template version of a server (by manifest name). */
+  templateOf(name: string): (TemplateData & { version: number; id: string }) | undefined {
+    const server = [...this.servers.values()].find((s) => s.name === name);
+    const id = server && this.launchConfigurations.get(server.sourceServerId)?.ec2LaunchTemplateId;
+    const template = id ? this.templates.get(id) : undefined;
+    return template ? { ...template.versions.get(template.defaultVersion)!, version: template.defaultVersion, id: template.id } : undefined;
+  }
+
+  /** The instance a server launched for `kind` (the latest), by manifest name. */
+  instanceOf(name: string, kind: 'test' | 'cutover'): (FakeInstance & { instanceId: string }) | undefined {
+    const server = [...this.servers.values()].find((s) => s.name === name);
+    const found = [...this.instances.entries()].filter(([, i]) => i.sourceServerId === server?.sourceServerId && i.kind === kind).pop();
+    return found ? { ...found[1], instanceId: found[0] } : undefined;
   }
 
   now = (): Date => new Date(this.nowMs);
@@ -134,7 +263,69 @@ export class FakeWorld {
     };
     this.servers.set(server.sourceServerId, server);
     this.serverNames.add(name);
+    // MGN creates the server's EC2 launch template (no subnet: EC2's default VPC, which this account lacks)
+    const templateId = this.id('lt-');
+    this.templates.set(templateId, {
+      id: templateId,
+      defaultVersion: 1,
+      versions: new Map([[1, { networkInterfaces: [], instanceType: MGN_TEMPLATE_INSTANCE_TYPE, tagSpecifications: [], instanceSecurityGroups: [] }]]),
+    });
+    this.launchConfigurations.set(server.sourceServerId, {
+      sourceServerId: server.sourceServerId,
+      ec2LaunchTemplateId: templateId,
+      launchDisposition: 'STARTED',
+      rightSizing: 'BASIC',
+      copyPrivateIp: false,
+      copyTags: false,
+      osByol: false,
+      bootMode: 'USE_SOURCE',
+    });
     return server;
+  }
+
+  /** Launches a server's instance from its template's default version, or says why EC2 refuses. */
+  private launchInstance(server: FakeServer, kind: 'test' | 'cutover'): string {
+    const config = this.launchConfigurations.get(server.sourceServerId)!;
+    const template = this.templates.get(config.ec2LaunchTemplateId!)!;
+    const data = template.versions.get(template.defaultVersion)!;
+    const ni = data.networkInterfaces.find((n) => (n.deviceIndex ?? 0) === 0);
+    const subnet = ni?.subnetId ? this.subnets.get(ni.subnetId) : undefined;
+    if (!ni?.subnetId)
+      throw new Error('Failed to launch test instance: No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+    if (!subnet) throw new Error(`Failed to launch instance: The subnet ID '${ni.subnetId}' does not exist`);
+    const inUse = new Set([...this.instances.values()].filter((i) => i.state !== 'terminated').map((i) => i.privateIp));
+    let privateIp = ni.privateIpAddress;
+    const cidr = parseCidr(subnet.cidrBlock)!;
+    if (privateIp) {
+      if (!cidrContains(cidr, ipv4ToNumber(privateIp)!)) throw new Error(`Failed to launch instance: Address ${privateIp} does not fall within the subnet's address range`);
+      if (inUse.has(privateIp)) throw new Error(`Failed to launch instance: Address ${privateIp} is in use`);
+    } else {
+      // the first free address after the four AWS reserves (and a few more), never the last one
+      for (let n = cidr.network + 10; !privateIp && n < cidr.network + cidr.size - 1; n++) {
+        const candidate = [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
+        if (!inUse.has(candidate)) privateIp = candidate;
+      }
+      if (!privateIp) throw new Error(`Failed to launch instance: InsufficientFreeAddressesInSubnet: There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`);
+    }
+    const spec = this.specByInstance(server.instanceId)!;
+    const deployment = config.postLaunchActions?.deployment;
+    const agentInstalled = deployment === 'TEST_AND_CUTOVER' || deployment === (kind === 'test' ? 'TEST_ONLY' : 'CUTOVER_ONLY');
+    const instanceProfile = data.instanceProfile?.name ?? data.instanceProfile?.arn?.split('/').pop();
+    const instanceId = this.id('i-');
+    this.instances.set(instanceId, {
+      state: 'running',
+      bootedAtMs: this.nowMs + 120_000,
+      sourceServerId: server.sourceServerId,
+      kind,
+      subnetId: subnet.subnetId,
+      vpcId: subnet.vpcId,
+      privateIp,
+      instanceType: config.rightSizing === 'BASIC' ? RIGHT_SIZED_INSTANCE_TYPE : (data.instanceType ?? MGN_TEMPLATE_INSTANCE_TYPE),
+      groups: [...ni.groups],
+      instanceProfile,
+      ssmCapable: Boolean(instanceProfile) && (spec.source.type === 'ec2' || agentInstalled),
+    });
+    return instanceId;
   }
 
   private activeJobServers(): number {
@@ -174,8 +365,14 @@ export class FakeWorld {
             continue;
           }
         }
-        const instanceId = this.id('i-');
-        this.instances.set(instanceId, { state: 'running', bootedAtMs: this.nowMs + 120_000, sourceServerId: server.sourceServerId, kind });
+        let instanceId: string;
+        try {
+          instanceId = this.launchInstance(server, kind);
+        } catch (error) {
+          this.launchFailures.set(server.sourceServerId, (error as Error).message);
+          p.launchStatus = 'FAILED';
+          continue;
+        }
         p.launchStatus = 'LAUNCHED';
         p.launchedInstanceId = instanceId;
         server.launchedInstanceId = instanceId;
@@ -260,12 +457,14 @@ export class FakeWorld {
     describeJobs: async (ids) => this.jobs.filter((j) => ids.includes(j.jobId)).map((j) => this.jobView(j)),
     listJobs: async () => this.jobs.map((j) => this.jobView(j)),
     startTest: async (ids) => {
+      this.maybeFail('startTest');
       for (const id of ids) if (!['READY_FOR_TEST', 'TESTING'].includes(this.server(id).lifecycle)) throw new TryLaterError(`${id} not ready`, 'ConflictException');
       const job = this.startJob('START_TEST', ids, this.options.jobSeconds ?? 600);
       for (const id of ids) this.server(id).lastTestJobId = job.jobId;
       return job;
     },
     startCutover: async (ids) => {
+      this.maybeFail('startCutover');
       for (const id of ids) if (!['READY_FOR_CUTOVER', 'CUTTING_OVER'].includes(this.server(id).lifecycle)) throw new TryLaterError(`${id} not ready`, 'ConflictException');
       const job = this.startJob('START_CUTOVER', ids, this.options.jobSeconds ?? 600);
       for (const id of ids) Object.assign(this.server(id), { lastCutoverJobId: job.jobId, lastCutoverFinalizedAt: undefined });
@@ -302,6 +501,140 @@ export class FakeWorld {
     ],
     updateReplicationTemplate: async (id) => this.record('UpdateReplicationConfigurationTemplate', [id]),
     createReplicationTemplate: async () => 'rct-new',
+    getLaunchConfiguration: async (id) => {
+      this.maybeFail('getLaunchConfiguration');
+      this.server(id);
+      return structuredClone(this.launchConfigurations.get(id)!);
+    },
+    updateLaunchConfiguration: async (id, update) => {
+      this.maybeFail('updateLaunchConfiguration');
+      this.server(id);
+      this.record('UpdateLaunchConfiguration', [id]);
+      const current = this.launchConfigurations.get(id)!;
+      this.launchConfigurations.set(id, {
+        ...current,
+        launchDisposition: update.launchDisposition,
+        rightSizing: update.rightSizing,
+        copyPrivateIp: update.copyPrivateIp,
+        copyTags: update.copyTags,
+        ...(update.osByol !== undefined ? { osByol: update.osByol } : {}),
+        ...(update.bootMode ? { bootMode: update.bootMode } : {}),
+        ...(update.postLaunchActions ? { postLaunchActions: structuredClone(update.postLaunchActions) } : {}),
+      });
+    },
+  };
+
+  private template(id: string): FakeTemplate {
+    const template = this.templates.get(id);
+    if (!template) throw Object.assign(new Error(`The specified launch template, with template ID ${id}, does not exist.`), { name: 'InvalidLaunchTemplateId.NotFound' });
+    return template;
+  }
+
+  readonly ec2: Ec2Port = {
+    describeInstanceStatus: async (ids) =>
+      ids.flatMap((id) => {
+        const inst = this.instances.get(id);
+        if (!inst) return [];
+        const booted = this.nowMs >= inst.bootedAtMs;
+        return [{ instanceId: id, state: inst.state, systemStatus: booted ? 'ok' : 'initializing', instanceStatus: booted ? 'ok' : 'initializing' }];
+      }),
+    describeInstances: async (ids) => {
+      this.maybeFail('describeInstances');
+      return ids.flatMap((id) => {
+        const i = this.instances.get(id);
+        if (!i) return [];
+        return [{ instanceId: id, state: i.state, subnetId: i.subnetId, vpcId: i.vpcId, privateIpAddress: i.privateIp, instanceType: i.instanceType, securityGroupIds: [...i.groups] }];
+      });
+    },
+    describeSubnets: async (ids) => {
+      this.maybeFail('describeSubnets');
+      this.record('DescribeSubnets', ids);
+      return ids.flatMap((id) => {
+        const subnet = this.subnets.get(id);
+        if (!subnet) return [];
+        // AWS keeps five addresses of every subnet; each instance that is not terminated holds one
+        const held = [...this.instances.values()].filter((i) => i.subnetId === id && i.state !== 'terminated').length;
+        return [{ ...subnet, availableIpAddressCount: parseCidr(subnet.cidrBlock)!.size - 5 - held }];
+      });
+    },
+    describeSecurityGroups: async (ids) => {
+      this.maybeFail('describeSecurityGroups');
+      this.record('DescribeSecurityGroups', ids);
+      return ids.flatMap((id) => (this.securityGroups.has(id) ? [{ ...this.securityGroups.get(id)! }] : []));
+    },
+    describeRouteTables: async ({ subnetIds, mainOfVpcIds }) => {
+      this.maybeFail('describeRouteTables');
+      this.record('DescribeRouteTables', [...subnetIds, ...mainOfVpcIds]);
+      return this.routeTables
+        .filter((t) => t.subnetIds.some((id) => subnetIds.includes(id)) || (t.main && mainOfVpcIds.includes(t.vpcId)))
+        .map((t) => structuredClone(t));
+    },
+    describeDefaultLaunchTemplateVersion: async (id) => {
+      this.maybeFail('describeDefaultLaunchTemplateVersion');
+      const template = this.template(id);
+      return { launchTemplateId: id, versionNumber: template.defaultVersion, ...structuredClone(template.versions.get(template.defaultVersion)!) };
+    },
+    createLaunchTemplateVersion: async (id, sourceVersion, change) => {
+      this.maybeFail('createLaunchTemplateVersion');
+      const template = this.template(id);
+      const source = template.versions.get(sourceVersion);
+      if (!source) throw Object.assign(new Error(`Source version ${sourceVersion} does not exist`), { name: 'InvalidLaunchTemplateId.VersionNotFound' });
+      if (change.instanceType && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(change.instanceType))
+        throw Object.assign(new Error(`Invalid instance type ${change.instanceType}`), { name: 'InvalidParameterValue' });
+      this.record('CreateLaunchTemplateVersion', [id]);
+      const version = Math.max(...template.versions.keys()) + 1;
+      template.versions.set(version, {
+        ...structuredClone(source),
+        networkInterfaces: [
+          {
+            deviceIndex: 0,
+            subnetId: change.networkInterface.subnetId,
+            groups: [...change.networkInterface.groups],
+            ...(change.networkInterface.privateIpAddress ? { privateIpAddress: change.networkInterface.privateIpAddress } : {}),
+            associatePublicIpAddress: false,
+            deleteOnTermination: true,
+          },
+        ],
+        ...(change.instanceType ? { instanceType: change.instanceType } : {}),
+        ...(change.instanceProfileName ? { instanceProfile: { name: change.instanceProfileName } } : {}),
+        ...(change.tagSpecifications ? { tagSpecifications: structuredClone([...change.tagSpecifications]) } : {}),
+      });
+      return version;
+    },
+    setDefaultLaunchTemplateVersion: async (id, version) => {
+      this.maybeFail('setDefaultLaunchTemplateVersion');
+      const template = this.template(id);
+      if (!template.versions.has(version)) throw Object.assign(new Error(`version ${version} does not exist`), { name: 'InvalidLaunchTemplateId.VersionNotFound' });
+      this.record('ModifyLaunchTemplate', [id]);
+      template.defaultVersion = version;
+    },
+  };
+
+  /** The instance at a private IP, running and booted, with its server's manifest entry. */
+  private instanceAt(ip: string) {
+    const found = [...this.instances.values()].find((i) => i.privateIp === ip && i.state === 'running' && this.nowMs >= i.bootedAtMs);
+    const server = found && this.servers.get(found.sourceServerId);
+    const spec = server && this.specByInstance(server.instanceId);
+    const failing = Boolean(found && server && found.kind === 'test' && this.faultOf(server.name) === 'test-check-fails');
+    return found && spec ? { instance: found, spec, failing } : undefined;
+  }
+
+  /** Probes from the verify step: an instance answers TCP on its checks' ports and HTTP as its checks expect. */
+  readonly network: NetworkPort = {
+    tcpProbe: async (host, port) => {
+      const at = this.instanceAt(host);
+      if (!at) return `no TCP connection to ${host}:${port} within 3000 ms`;
+      const listens = (at.spec.checks ?? []).some((c) => (c.type === 'tcp' && c.port === port) || (c.type === 'http' && Number(new URL(c.url).port || (c.url.startsWith('https') ? 443 : 80)) === port));
+      return listens && !at.failing ? undefined : `${host}:${port}: ECONNREFUSED`;
+    },
+    httpProbe: async (url) => {
+      const target = new URL(url);
+      const at = this.instanceAt(target.hostname);
+      if (!at) return { error: `no HTTP answer from ${target.host} within 5000 ms` };
+      const check = (at.spec.checks ?? []).find((c) => c.type === 'http' && new URL(c.url).pathname === target.pathname);
+      if (!check || check.type !== 'http') return { status: 404 };
+      return { status: at.failing ? 503 : check.expectStatus };
+    },
   };
 
   private commandResult(cmd: FakeCommand, instanceId: string): InvocationView {
@@ -342,7 +675,7 @@ export class FakeWorld {
       ids.flatMap((id) => {
         if (id.startsWith('i-') && this.instances.has(id)) {
           const inst = this.instances.get(id)!;
-          return inst.state === 'running' && this.nowMs >= inst.bootedAtMs ? [{ instanceId: id, pingStatus: 'Online' }] : [];
+          return inst.ssmCapable && inst.state === 'running' && this.nowMs >= inst.bootedAtMs ? [{ instanceId: id, pingStatus: 'Online' }] : [];
         }
         const spec = this.specByInstance(id);
         if (!spec) return [];
@@ -380,8 +713,10 @@ export class FakeWorld {
     linuxInstallDocument: 'MgnOrchestrator-InstallLinux',
     windowsInstallDocument: 'MgnOrchestrator-InstallWindows',
     preflightEndpoints: [],
-    testSubnetIds: [],
-    cutoverSubnetIds: [],
+    testSubnetIds: FAKE_NETWORK.testSubnets.map((s) => s.subnetId),
+    cutoverSubnetIds: FAKE_NETWORK.cutoverSubnets.map((s) => s.subnetId),
+    targetSecurityGroupId: FAKE_NETWORK.targetSecurityGroupId,
+    launchedInstanceProfileName: FAKE_NETWORK.launchedInstanceProfileName,
   };
 
   /** Step Functions' view of executions, by ARN (the wave lock asks about its holder); absent = no such execution. */
@@ -413,15 +748,7 @@ export class FakeWorld {
     return {
       mgn: this.mgn,
       ssm: (region) => this.ssmFor(region),
-      ec2: {
-        describeInstanceStatus: async (ids) =>
-          ids.flatMap((id) => {
-            const inst = this.instances.get(id);
-            if (!inst) return [];
-            const booted = this.nowMs >= inst.bootedAtMs;
-            return [{ instanceId: id, state: inst.state, systemStatus: booted ? 'ok' : 'initializing', instanceStatus: booted ? 'ok' : 'initializing' }];
-          }),
-      },
+      ec2: this.ec2,
       sts: {
         assumeRole: async () => ({ accessKeyId: 'ASIAFAKE', secretAccessKey: 'fake-secret', sessionToken: 'fake-session' }),
       },
@@ -432,7 +759,7 @@ export class FakeWorld {
       },
       store: this.store,
       executions: { executionStatus: async (arn) => this.executionStatuses.get(arn) },
-      network: { tcpProbe: async () => undefined },
+      network: this.network,
       now: this.now,
       log: silentLog,
       config: this.config,

@@ -18,6 +18,7 @@ const FIELDS = [
   'overhead',
   'maxPayloadBytes',
   'estimatedCostUsd',
+  'launchTemplateWritesPerServer',
   'wallMs',
 ];
 
@@ -32,7 +33,7 @@ describe('benchmark smoke run (10 servers)', () => {
     expect(run.details.migrated).toBe(10);
   });
 
-  it('reports exactly the fields issue 6 lists', () => {
+  it('reports exactly the fields issues 6 and 10 list', () => {
     expect(Object.keys(run.result).sort()).toEqual([...FIELDS].sort());
     expect(run.result.servers).toBe(10);
   });
@@ -73,6 +74,13 @@ describe('benchmark smoke run (10 servers)', () => {
       'describeSourceServersPerPoll at 10 ≤ ceil(servers/200) = 1',
       'maxServersInActiveJobs at 10 ≤ 200',
       'overhead at 10 ≤ 1.1',
+      'launch-template writes per server at 10 ≤ 2 per launch kind (first run)',
+      'launch-template writes per server at 10 = 0 on a resumed run',
     ]);
+  });
+
+  it('counts EC2 launch-template writes: one version and one default change per server and launch kind, none when resumed', () => {
+    expect(run.result.launchTemplateWritesPerServer).toEqual({ test: 2, cutover: 2, testResumed: 0, cutoverResumed: 0 });
+    expect(run.details.resumedRun).toMatchObject({ outcome: 'completed', executions: 3 });
   });
 });

@@ -6,11 +6,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scenarioFileWithPrefilledTemplates } from '../prefilled-launch-templates';
 import { readTrace, ROOT } from './harness';
 
 const WAVE = join(ROOT, 'examples', 'waves', 'wave-12-mixed.json');
-const scenario = (name: string) => scenarioFileWithPrefilledTemplates(dir, join(ROOT, 'examples', 'scenarios', `${name}.json`));
+const scenario = (name: string) => join(ROOT, 'examples', 'scenarios', `${name}.json`);
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'mgn-e2e-cli-'))));

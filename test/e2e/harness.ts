@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
 import { simulate, type SimulationSession } from '../../simulator/runner/session';
 import { parseScenario } from '../../simulator/scenario';
-import { PREFILLED_LAUNCH_TEMPLATES } from '../prefilled-launch-templates';
 import type { ServerReport, SimulationReport } from '../../simulator/report/types';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -19,11 +18,10 @@ export const exampleWave = (): WaveManifest =>
   parseManifest(JSON.parse(readFileSync(join(ROOT, 'examples', 'waves', 'wave-12-mixed.json'), 'utf8')));
 
 /**
- * The fleet the examples' scenarios share (seed, disks, bandwidth, install time), plus `extra`; with
- * the emulator's prefilled launch templates until the flow writes launch settings (see the import).
+ * The fleet the examples' scenarios share (seed, disks, bandwidth, install time), plus `extra`.
  */
 export const scenarioWith = (extra: Record<string, unknown> = {}) =>
-  parseScenario({ seed: 42, defaults: { diskGiB: 150, bandwidthMbps: 250, installSeconds: 240 }, ...PREFILLED_LAUNCH_TEMPLATES, ...extra });
+  parseScenario({ seed: 42, defaults: { diskGiB: 150, bandwidthMbps: 250, installSeconds: 240 }, ...extra });
 
 export interface TraceRecord {
   readonly seq: number;

@@ -22,6 +22,20 @@ let out: string;
 beforeAll(() => (out = mkdtempSync(join(tmpdir(), 'mgn-launch-'))));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/** The launch-test step as deployed, but with launch-settings writing switched off (the old behaviour). */
+function launchTestWithoutSettings(): TaskHandler {
+  const { Logger } = require('@aws-lambda-powertools/logger') as typeof import('@aws-lambda-powertools/logger');
+  const { SdkEc2Port } = require(join(PROJECT_ROOT, 'functions', 'lib', 'adapters', 'ec2.ts')) as typeof import('../../functions/lib/adapters/ec2');
+  const { SdkMgnPort } = require(join(PROJECT_ROOT, 'functions', 'lib', 'adapters', 'mgn.ts')) as typeof import('../../functions/lib/adapters/mgn');
+  const { launchWave } = require(join(PROJECT_ROOT, 'functions', 'lib', 'flow', 'launch.ts')) as typeof import('../../functions/lib/flow/launch');
+  const { waveStep } = require(join(PROJECT_ROOT, 'functions', 'lib', 'flow-runtime.ts')) as typeof import('../../functions/lib/flow-runtime');
+  const step = waveStep(new Logger({ serviceName: 'launch-test-without-settings' }), (ctx, deps) => launchWave('test', ctx, deps, { applySettings: false }), {
+    ec2: SdkEc2Port.forRegion,
+    mgn: SdkMgnPort.forRegion,
+  });
+  return (event) => step(event);
+}
+
 describe('a wave whose flow writes no launch settings', () => {
   it('fails at test launch for every server, each with EC2\'s "No default VPC" in its job log; the handlers saw the stack\'s environment; report.json names the network', async () => {
     let emulator: Emulator | undefined;
@@ -37,9 +51,14 @@ describe('a wave whose flow writes no launch settings', () => {
       return real(event, context);
     };
     const manifest = exampleWave();
-    // no legacyLaunchTemplates: the emulator as AWS is
     const scenario = parseScenario({ seed: 42, defaults: { diskGiB: 150, bandwidthMbps: 250, installSeconds: 240 } });
-    const session = await simulate({ manifests: [manifest], scenario, outDir: join(out, 'plain'), emulator: factory, handlers: { preflight } });
+    const session = await simulate({
+      manifests: [manifest],
+      scenario,
+      outDir: join(out, 'plain'),
+      emulator: factory,
+      handlers: { preflight, 'launch-test': launchTestWithoutSettings() },
+    });
 
     const report = session.waves[0].report;
     expect(report.servers.map((s) => [s.name, s.result, s.failure?.phase])).toEqual(manifest.servers.map((s) => [s.name, 'failed', 'test-launch']));
@@ -68,15 +87,15 @@ describe('a wave whose flow writes no launch settings', () => {
     expect(written.network).toEqual(JSON.parse(JSON.stringify(stack)));
   });
 
-  it('migrates with the emulator\'s test-only prefilled launch templates, its test instances in the stack\'s test subnets', async () => {
+  it('with launch settings written (the flow as deployed) migrates, its test instances in the stack\'s test subnets', async () => {
     let emulator: Emulator | undefined;
     const factory: EmulatorFactory = async (options) => {
       const started = await startRealEmulator(options);
       emulator = started as unknown as Emulator;
       return started;
     };
-    const manifest = generatedWave('prefilled', 4, 700);
-    const session = await simulate({ manifests: [manifest], scenario: scenarioWith(), outDir: join(out, 'prefilled'), emulator: factory });
+    const manifest = generatedWave('written', 4, 700);
+    const session = await simulate({ manifests: [manifest], scenario: scenarioWith(), outDir: join(out, 'written'), emulator: factory });
     expect(session.waves[0].report.servers.map((s) => s.result)).toEqual(['migrated', 'migrated', 'migrated', 'migrated']);
     const tests = [...emulator!.fleet.instances.values()].filter((i) => i.purpose === 'test');
     expect(tests).toHaveLength(4);

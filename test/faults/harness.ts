@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { parseManifest } from '../../functions/lib/manifest';
 import { FAULT_KINDS, FAULT_PHASE, parseScenario, type FaultKind, type Scenario } from '../../simulator/scenario';
-import { PREFILLED_LAUNCH_TEMPLATES } from '../prefilled-launch-templates';
 import { simulate } from '../../simulator/runner/session';
 import type { SimulationReport } from '../../simulator/report/types';
 
@@ -142,7 +141,6 @@ export async function runCase(c: FaultCase): Promise<CaseResult> {
     servers: Object.fromEntries(Object.entries(c.faults).map(([name, fault]) => [name, { fault }])),
     throttle: { rate: c.throttle },
     ...(c.chaos ? { chaos: c.chaos } : {}),
-    ...PREFILLED_LAUNCH_TEMPLATES,
   });
   const started = Date.now();
   const outDir = mkdtempSync(join(tmpdir(), 'mgn-faults-'));

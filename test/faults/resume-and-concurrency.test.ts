@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PHASES, parseScenario } from '../../simulator/scenario';
-import { PREFILLED_LAUNCH_TEMPLATES } from '../prefilled-launch-templates';
 import { simulate } from '../../simulator/runner/session';
 import { faultWave } from './harness';
 import { acceptedCallsPerServer, readTraceFile, repeated } from './trace-file';
@@ -27,7 +26,7 @@ describe('resume after an interruption', () => {
     const manifest = faultWave(`resume-${phase}`, 6);
     const session = await simulate({
       manifests: [manifest],
-      scenario: parseScenario({ seed: 11, defaults: FAST, throttle: { rate: 0.1 }, interruptions: [{ afterPhase: phase }], ...PREFILLED_LAUNCH_TEMPLATES }),
+      scenario: parseScenario({ seed: 11, defaults: FAST, throttle: { rate: 0.1 }, interruptions: [{ afterPhase: phase }]}),
       outDir: dir,
     });
     const report = session.waves[0].report;
@@ -49,7 +48,7 @@ describe('three waves at once', () => {
   it('keep at most 200 servers in active jobs, and quota refusals fail no server', async () => {
     const dir = join(out, 'concurrent');
     const manifests = [faultWave('wave-a', 150, 0), faultWave('wave-b', 150, 150), faultWave('wave-c', 100, 300)];
-    const session = await simulate({ manifests, scenario: parseScenario({ seed: 5, defaults: FAST, ...PREFILLED_LAUNCH_TEMPLATES }), outDir: dir });
+    const session = await simulate({ manifests, scenario: parseScenario({ seed: 5, defaults: FAST}), outDir: dir });
 
     for (const [i, wave] of session.waves.entries()) {
       expect(wave.report.outcome).toBe('completed');

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
 import { parseScenario } from '../../simulator/scenario';
-import { PREFILLED_LAUNCH_TEMPLATES } from '../prefilled-launch-templates';
 import { simulate, startRealEmulator, type EmulatorFactory } from '../../simulator/runner/session';
 import { faultWave } from './harness';
 import { readTraceFile } from './trace-file';
@@ -45,7 +44,7 @@ describe('installer credentials', () => {
     const scenarioFile = join(work, 'scenario.json');
     const out = join(work, 'cli-out');
     writeFileSync(manifestFile, JSON.stringify(installerRoleWave('secrets-cli')));
-    writeFileSync(scenarioFile, JSON.stringify({ ...scenario, ...PREFILLED_LAUNCH_TEMPLATES }));
+    writeFileSync(scenarioFile, JSON.stringify(scenario));
     const run = await promisify(execFile)(process.execPath, [join(root, 'bin', 'mgnctl.cjs'), 'simulate', manifestFile, '--scenario', scenarioFile, '--out', out], {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
@@ -87,7 +86,7 @@ describe('installer credentials', () => {
     const history: string[] = [];
     const session = await simulate({
       manifests: [installerRoleWave('secrets-history')],
-      scenario: parseScenario({ ...scenario, ...PREFILLED_LAUNCH_TEMPLATES }),
+      scenario: parseScenario(scenario),
       emulator,
       onHistoryEvent: (_execution, event) => history.push(JSON.stringify(event)),
     });

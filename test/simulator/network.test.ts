@@ -207,7 +207,6 @@ describe('scenario network additions', () => {
           subnets: [{ subnetId: 'subnet-1', cidr: '10.0.0.0/30', availabilityZone: 'somewhere', routes: [{ destination: '0.0.0.0/0', target: 'eni-0123456789abcdef0' }] }],
           securityGroups: [{ groupId: 'sg-0ccccccccccccccc1', name: 'x', ingress: [{ protocol: 'tcp', cidr: '10.0.0.0/8', groupId: 'sg-0ccccccccccccccc1' }] }],
         },
-        legacyLaunchTemplates: 'always',
       }),
     ).toThrow(
       expect.objectContaining({
@@ -218,7 +217,6 @@ describe('scenario network additions', () => {
           expect.stringContaining('network.subnets[0].routes[0].target: "eni-0123456789abcdef0" is not an internet gateway'),
           expect.stringContaining('network.securityGroups[0].ingress[0]: give exactly one of cidr and groupId'),
           expect.stringContaining('network.securityGroups[0].ingress[0].fromPort: tcp and udp rules need fromPort and toPort'),
-          expect.stringContaining('legacyLaunchTemplates: "always" is not allowed'),
         ]),
       }),
     );

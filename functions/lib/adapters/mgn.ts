@@ -5,17 +5,31 @@ import {
   DescribeReplicationConfigurationTemplatesCommand,
   DescribeSourceServersCommand,
   FinalizeCutoverCommand,
+  GetLaunchConfigurationCommand,
   MarkAsArchivedCommand,
   MgnClient,
   StartCutoverCommand,
   StartTestCommand,
   TerminateTargetInstancesCommand,
+  UpdateLaunchConfigurationCommand,
   UpdateReplicationConfigurationTemplateCommand,
+  type BootMode,
   type Job,
+  type LaunchConfiguration,
+  type PostLaunchActions,
   type SourceServer,
 } from '@aws-sdk/client-mgn';
 import { asTryLater } from '../errors';
-import type { JobView, LifecycleState, MgnPort, ReplicationTemplateSettings, SourceServerView } from '../ports';
+import type {
+  JobView,
+  LaunchConfigurationUpdate,
+  LaunchConfigurationView,
+  LifecycleState,
+  MgnPort,
+  PostLaunchActionsView,
+  ReplicationTemplateSettings,
+  SourceServerView,
+} from '../ports';
 import { chunk } from '../batching';
 import { cachedBy, clientConfig } from './client-config';
 
@@ -72,6 +86,20 @@ export function toJobView(j: Job): JobView {
       launchStatus: p.launchStatus as JobView['servers'][number]['launchStatus'],
       launchedInstanceId: p.launchedEc2InstanceID,
     })),
+  };
+}
+
+export function toLaunchConfigurationView(c: LaunchConfiguration, sourceServerId: string): LaunchConfigurationView {
+  return {
+    sourceServerId: c.sourceServerID ?? sourceServerId,
+    ec2LaunchTemplateId: c.ec2LaunchTemplateID,
+    launchDisposition: c.launchDisposition,
+    rightSizing: c.targetInstanceTypeRightSizingMethod,
+    copyPrivateIp: c.copyPrivateIp,
+    copyTags: c.copyTags,
+    osByol: c.licensing?.osByol,
+    bootMode: c.bootMode,
+    ...(c.postLaunchActions ? { postLaunchActions: c.postLaunchActions as PostLaunchActionsView } : {}),
   };
 }
 
@@ -204,6 +232,29 @@ export class SdkMgnPort implements MgnPort {
           createPublicIP: settings.createPublicIP,
           replicationServersSecurityGroupsIDs: [...settings.securityGroupIds],
           associateDefaultSecurityGroup: settings.associateDefaultSecurityGroup,
+        }),
+      ),
+    );
+  }
+
+  async getLaunchConfiguration(id: string): Promise<LaunchConfigurationView> {
+    const res = await this.call('GetLaunchConfiguration', () => this.client.send(new GetLaunchConfigurationCommand({ sourceServerID: id })));
+    return toLaunchConfigurationView(res, id);
+  }
+
+  async updateLaunchConfiguration(id: string, update: LaunchConfigurationUpdate): Promise<void> {
+    await this.call('UpdateLaunchConfiguration', () =>
+      this.client.send(
+        new UpdateLaunchConfigurationCommand({
+          sourceServerID: id,
+          launchDisposition: update.launchDisposition,
+          targetInstanceTypeRightSizingMethod: update.rightSizing,
+          copyPrivateIp: update.copyPrivateIp,
+          copyTags: update.copyTags,
+          ...(update.osByol !== undefined ? { licensing: { osByol: update.osByol } } : {}),
+          // USE_SOURCE is in the service model (shared/aws-models) but not in this SDK's enum type
+          ...(update.bootMode ? { bootMode: update.bootMode as BootMode } : {}),
+          ...(update.postLaunchActions ? { postLaunchActions: update.postLaunchActions as PostLaunchActions } : {}),
         }),
       ),
     );

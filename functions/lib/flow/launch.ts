@@ -8,8 +8,15 @@
  * "try later", never a server failure. A FAILED launch is retried once, then the server is set aside.
  * A server already launched (or past the phase) is never launched again: MGN's lifecycle and the
  * server's last job say so, even in a new run.
+ *
+ * Right before a server joins a job, its launch settings for this launch (subnet, groups, IP, type,
+ * profile, tags: the plan preflight resolved) are put in place in MGN and in its EC2 launch template
+ * (./launch-configuration.ts); a server whose settings are refused is set aside, one throttled stays
+ * queued.
  */
 import { TryLaterError, reasonOf } from '../errors';
+import { launchPlanOf, resolveLaunch, type LaunchKind, type LaunchPlan } from '../launch-settings';
+import type { WaveManifest } from '../manifest';
 import type { PhaseName } from '../phases';
 import type { FlowDeps, JobView, LifecycleState, SourceServerView } from '../ports';
 import {
@@ -26,6 +33,7 @@ import {
 import { advanceQuiesce } from '../quiesce';
 import { readWave, serversInPhase, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
+import { applyLaunchSettings } from './launch-configuration';
 import { MAX_SERVERS_PER_JOB, requestCleanup, retireTargetInstances } from './target-instances';
 
 export const MAX_SERVERS_IN_ACTIVE_JOBS = 200;
@@ -39,7 +47,23 @@ export const ACTIVE_JOB_LOOKBACK_SECONDS = 7 * 86400;
 /** Cutover waits for the replication lag to fall below this (seconds), when MGN reports a lag. */
 export const CUTOVER_MAX_LAG_SECONDS = 300;
 
-export type LaunchKind = 'test' | 'cutover';
+export type { LaunchKind } from '../launch-settings';
+
+export interface LaunchOptions {
+  /**
+   * Put each server's launch settings in place before its launch (default true). Off only in tests
+   * that prove what AWS does without them: MGN launches from a template that names no subnet.
+   */
+  readonly applySettings?: boolean;
+}
+
+/** The plan preflight stored for the server, or one resolved now (a record from before plans were stored). */
+function planFor(manifest: WaveManifest, record: ServerRecord, kind: LaunchKind, deps: FlowDeps): { plan?: LaunchPlan; problems: string[] } {
+  const stored = record.launchPlan?.[kind];
+  if (stored) return { plan: stored, problems: [] };
+  const index = manifest.servers.findIndex((s) => s.name === record.name);
+  return launchPlanOf(resolveLaunch(manifest, index, kind, deps.config));
+}
 
 interface LaunchRules {
   readonly phase: PhaseName;
@@ -195,7 +219,7 @@ function holdReason(kind: LaunchKind, view: SourceServerView): string | undefine
  * One poll of a launch phase over the whole wave. Done when every active server is launched (or was
  * already past the phase) and failed servers' instances are being retired.
  */
-export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowDeps, options: LaunchOptions = {}): Promise<WaveContext> {
   const rules = LAUNCH_RULES[kind];
   const manifest = await loadManifest(deps.store, ctx.waveId);
   const state = await loadRunState(deps.store, ctx);
@@ -305,9 +329,30 @@ export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowD
           else queue.push(r);
     }
   };
+  /** servers whose launch settings could not be written yet (throttled): queued for the next poll */
+  const deferred: ServerRecord[] = [];
+  /** Puts the batch's launch settings in place, then starts the servers whose settings are. */
+  const settleAndStart = async (batch: ServerRecord[]): Promise<void> => {
+    if (options.applySettings === false) return startJob(batch);
+    const planned: { record: ServerRecord; plan: LaunchPlan }[] = [];
+    for (const record of batch) {
+      const { plan, problems } = planFor(manifest, record, kind, deps);
+      if (plan) planned.push({ record, plan });
+      else failServer(record, rules.phase, problems.join('; '), at);
+    }
+    const settings = await applyLaunchSettings(deps, kind, ctx.waveId, planned);
+    for (const { record, reason } of settings.refused) failServer(record, rules.phase, reason, at);
+    for (const { record, reason } of settings.later) {
+      rules.progressOf(record).lastRefusal = reason;
+      deferred.push(record);
+    }
+    if (settings.later.length > 0) refused = settings.later[0].reason;
+    for (const { record, launchTemplate } of settings.ready) rules.progressOf(record).launchTemplate = launchTemplate;
+    if (settings.ready.length > 0) await startJob(settings.ready.map((r) => r.record));
+  };
   while (queue.length > 0 && room > 0 && jobSlots > 0 && !refused)
-    await startJob(queue.splice(0, Math.min(MAX_SERVERS_PER_JOB, room)));
-  const queued = queue.length;
+    await settleAndStart(queue.splice(0, Math.min(MAX_SERVERS_PER_JOB, room)));
+  const queued = queue.length + deferred.length;
 
   if (timedOut)
     for (const r of activeServers(state)) {

@@ -1,6 +1,25 @@
 import { ConfigurationError } from '../errors';
+import { cidrContains, ipv4ToNumber, isReservedInSubnet, parseCidr } from '../ipv4';
+import {
+  LAUNCH_KINDS,
+  launchPlanOf,
+  resolveLaunch,
+  settingName,
+  stackSubnetEnv,
+  stackSubnetsOf,
+  type LaunchKind,
+  type ResolvedLaunch,
+} from '../launch-settings';
 import type { WaveManifest } from '../manifest';
-import type { FlowDeps, ReplicationTemplateSettings, ReplicationTemplateView } from '../ports';
+import type {
+  FlowDeps,
+  ReplicationTemplateSettings,
+  ReplicationTemplateView,
+  RouteTableView,
+  SecurityGroupView,
+  SourceServerView,
+  SubnetView,
+} from '../ports';
 import {
   activeServers,
   countsOf,
@@ -9,8 +28,9 @@ import {
   loadRunState,
   mark,
   saveRunState,
+  type ServerRecord,
 } from '../run-state';
-import { readWave, setAsideDisconnected } from '../source-servers';
+import { reached, readWave, setAsideDisconnected } from '../source-servers';
 import { phaseDone, type WaveContext } from '../wave-context';
 
 export const PREFLIGHT_TCP_TIMEOUT_MS = 3000;
@@ -83,10 +103,190 @@ export async function enforceReplicationTemplate(deps: FlowDeps): Promise<string
   return fixes;
 }
 
+/** The target network as EC2 shows it, for the launch checks of one preflight. */
+export interface TargetNetwork {
+  readonly region: string;
+  readonly subnets: ReadonlyMap<string, SubnetView>;
+  readonly groups: ReadonlyMap<string, SecurityGroupView>;
+  /** route tables by id, and which one serves each subnet (explicit association, else its VPC's main table) */
+  readonly routeTableOf: (subnetId: string) => RouteTableView | undefined;
+}
+
+/** Routes out of the network: to an internet gateway, an egress-only internet gateway or a NAT gateway. */
+const EXIT_TARGETS: ReadonlyArray<{ prefix: string; what: string }> = [
+  { prefix: 'igw-', what: 'an internet gateway' },
+  { prefix: 'eigw-', what: 'an egress-only internet gateway' },
+  { prefix: 'nat-', what: 'a NAT gateway' },
+];
+
+/** Why a subnet is not isolated (its first route out of the network), or undefined when it is. */
+export function exitRoute(table: RouteTableView): string | undefined {
+  for (const route of table.routes) {
+    // a blackhole route points at a gateway that is gone: it carries no traffic
+    if (route.state === 'blackhole') continue;
+    const exit = EXIT_TARGETS.find((e) => route.target.startsWith(e.prefix));
+    if (exit) return `its route table ${table.routeTableId} sends ${route.destination} to ${route.target} (${exit.what})`;
+  }
+  return undefined;
+}
+
+/** Every problem with one server's launch of one kind on the target network, each naming the field and the resource. */
+export function launchNetworkProblems(resolved: ResolvedLaunch, network: TargetNetwork): string[] {
+  const { kind } = resolved;
+  const problems: string[] = [];
+  const subnetRef = resolved.subnetId!;
+  const subnetField = settingName(subnetRef.origin, `${kind}.subnetId`);
+  const subnet = network.subnets.get(subnetRef.value);
+  if (!subnet) problems.push(`${subnetField}: ${subnetRef.value} does not exist in ${network.region}`);
+  else {
+    const table = network.routeTableOf(subnet.subnetId);
+    const exit = table ? exitRoute(table) : undefined;
+    if (!table) problems.push(`${subnetField}: ${subnet.subnetId} has no route table in ${network.region}`);
+    else if (exit)
+      problems.push(
+        `${subnetField}: ${subnet.subnetId} is not isolated: ${exit}; launch only into subnets with no route to an internet or NAT gateway`,
+      );
+  }
+  const groupsRef = resolved.securityGroupIds!;
+  const groupsField = settingName(groupsRef.origin, `${kind}.securityGroupIds`);
+  for (const id of groupsRef.value) {
+    const group = network.groups.get(id);
+    if (!group) problems.push(`${groupsField}: ${id} does not exist in ${network.region}`);
+    else if (subnet && group.vpcId !== subnet.vpcId)
+      problems.push(
+        `${groupsField}: ${id} is in ${group.vpcId ?? 'no VPC'}, not in ${subnet.vpcId} of the ${kind} subnet ${subnet.subnetId}; a network interface takes only groups of its subnet's VPC`,
+      );
+  }
+  const ip = resolved.privateIpAddress;
+  if (ip && subnet) {
+    const field = settingName(ip.origin, `${kind}.privateIpAddress`);
+    const cidr = parseCidr(subnet.cidrBlock);
+    const address = ipv4ToNumber(ip.value);
+    if (!cidr || address === undefined) problems.push(`${field}: cannot compare ${ip.value} with ${subnet.subnetId}'s CIDR ${subnet.cidrBlock}`);
+    else if (!cidrContains(cidr, address))
+      problems.push(
+        `${field}: ${ip.value} is not inside ${subnet.subnetId}'s CIDR ${subnet.cidrBlock}` +
+          (subnetRef.origin.level === 'stack'
+            ? ` (no subnet of ${stackSubnetEnv(kind)} holds it: set launch.${kind}.subnetId for this server)`
+            : ''),
+      );
+    else if (isReservedInSubnet(cidr, address))
+      problems.push(
+        `${field}: ${ip.value} is one of the five addresses AWS reserves in ${subnet.cidrBlock} (the first four and the last); choose another`,
+      );
+  }
+  return problems;
+}
+
+/** Which launches preflight checks for a server: the wave's phases, minus those MGN says are behind it. */
+function launchesToCheck(ctx: WaveContext, view: SourceServerView | undefined): LaunchKind[] {
+  return LAUNCH_KINDS.filter((kind) =>
+    kind === 'test' ? ctx.phases.test && !reached(view, 'READY_FOR_CUTOVER') : ctx.phases.cutover && !reached(view, 'CUTOVER'),
+  );
+}
+
 /**
- * Orchestrator-side endpoint reachability, replication template check and fix, and the SSM status
- * of every source that still needs the agent (each in the region whose SSM manages it).
- * A source that is not Online is set aside; the rest of the wave goes on.
+ * Resolves every active server's test and cutover launch settings, checks them against the target
+ * network (existence, one VPC, the private IP inside its subnet, isolated subnets, free addresses
+ * for every instance still to launch) in a few batched EC2 calls, stores the plans in the server
+ * records and sets aside the servers that cannot launch.
+ */
+export async function checkLaunchSettings(
+  ctx: WaveContext,
+  deps: FlowDeps,
+  manifest: WaveManifest,
+  records: readonly ServerRecord[],
+  known: ReadonlyMap<string, SourceServerView>,
+  at: Date,
+): Promise<void> {
+  const indexOf = new Map(manifest.servers.map((s, i) => [s.name, i]));
+  const work = records
+    .map((record) => ({ record, index: indexOf.get(record.name)!, kinds: launchesToCheck(ctx, known.get(record.name)) }))
+    .filter((w) => w.kinds.length > 0);
+  if (work.length === 0) return;
+
+  // Every subnet and group any launch may use: the manifest's and the stack's defaults.
+  const first = work.flatMap((w) => w.kinds.map((kind) => resolveLaunch(manifest, w.index, kind, deps.config)));
+  const kinds = new Set(work.flatMap((w) => w.kinds));
+  const subnetIds = new Set([...first.flatMap((r) => (r.subnetId ? [r.subnetId.value] : [])), ...[...kinds].flatMap((k) => stackSubnetsOf(deps.config, k))]);
+  const groupIds = new Set(first.flatMap((r) => r.securityGroupIds?.value ?? []));
+  const subnets = new Map((await deps.ec2.describeSubnets([...subnetIds])).map((s) => [s.subnetId, s]));
+  const groups = new Map((await deps.ec2.describeSecurityGroups([...groupIds])).map((g) => [g.groupId, g]));
+  const tables = subnets.size
+    ? await deps.ec2.describeRouteTables({ subnetIds: [...subnets.keys()], mainOfVpcIds: [...new Set([...subnets.values()].map((s) => s.vpcId))] })
+    : [];
+  const explicit = new Map<string, RouteTableView>();
+  const mainOf = new Map<string, RouteTableView>();
+  for (const t of tables) {
+    for (const id of t.subnetIds) explicit.set(id, t);
+    if (t.main) mainOf.set(t.vpcId, t);
+  }
+  const network: TargetNetwork = {
+    region: manifest.targetRegion,
+    subnets,
+    groups,
+    routeTableOf: (id) => explicit.get(id) ?? mainOf.get(subnets.get(id)?.vpcId ?? ''),
+  };
+  // A fixed cutover IP with no subnet named takes the stack subnet that holds it.
+  const stackSubnetHolding = (ip: string, ids: readonly string[]) => {
+    const address = ipv4ToNumber(ip);
+    return ids.find((id) => {
+      const cidr = parseCidr(subnets.get(id)?.cidrBlock ?? '');
+      return cidr !== undefined && address !== undefined && cidrContains(cidr, address);
+    });
+  };
+
+  const checked = work.map(({ record, index, kinds: recordKinds }) => {
+    const problems: string[] = [];
+    const plans: NonNullable<ServerRecord['launchPlan']> = {};
+    const resolvedOf: Partial<Record<LaunchKind, ResolvedLaunch>> = {};
+    for (const kind of recordKinds) {
+      const resolved = (resolvedOf[kind] = resolveLaunch(manifest, index, kind, deps.config, { stackSubnetHolding }));
+      const { plan, problems: planProblems } = launchPlanOf(resolved);
+      problems.push(...planProblems);
+      if (plan) {
+        const networkProblems = launchNetworkProblems(resolved, network);
+        problems.push(...networkProblems);
+        if (networkProblems.length === 0) plans[kind] = plan;
+      }
+    }
+    return { record, problems, plans, resolvedOf };
+  });
+
+  // Free addresses: every instance still to launch into a subnet needs one (a wave keeps its test
+  // instances until approval). EC2 refuses a launch into a full subnet; say so now, in manifest order.
+  const demand = new Map<string, number>();
+  for (const c of checked) {
+    if (c.problems.length > 0) continue;
+    const view = known.get(c.record.name);
+    for (const kind of Object.keys(c.plans) as LaunchKind[]) {
+      if (view?.lifecycleState === LAUNCHED_STATE[kind]) continue; // its instance already holds an address
+      const subnet = subnets.get(c.plans[kind]!.subnetId);
+      const free = subnet?.availableIpAddressCount;
+      const key = `${kind} ${subnet?.subnetId}`;
+      const nth = (demand.get(key) ?? 0) + 1;
+      demand.set(key, nth);
+      if (free !== undefined && nth > free)
+        c.problems.push(
+          `${settingName(c.resolvedOf[kind]!.subnetId!.origin, `${kind}.subnetId`)}: ${subnet!.subnetId} has ${free} free addresses ` +
+            `and this server is number ${nth} of the wave's ${kind} instances there; name another subnet for some servers, or use a larger subnet`,
+        );
+    }
+  }
+  for (const { record, problems, plans } of checked) {
+    if (problems.length > 0) failServer(record, 'preflight', problems.join('; '), at);
+    else record.launchPlan = plans;
+  }
+}
+
+/** The lifecycle state in which a server's instance of that launch kind is up (it holds its address). */
+const LAUNCHED_STATE: Record<LaunchKind, string> = { test: 'TESTING', cutover: 'CUTTING_OVER' };
+
+/**
+ * Orchestrator-side endpoint reachability, replication template check and fix, the SSM status of
+ * every source that still needs the agent (each in the region whose SSM manages it), and every
+ * server's launch settings against the target network. A server that fails a check is set aside
+ * with the reason; the rest of the wave goes on.
  */
 export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
   await checkEndpoints(deps);
@@ -130,6 +330,7 @@ export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveC
       }
     }
   }
+  await checkLaunchSettings(ctx, deps, manifest, activeServers(state), known, at);
   for (const r of activeServers(state)) mark(r, 'preflight', 'done', at);
   await saveRunState(deps.store, state);
   const counts = countsOf(state);

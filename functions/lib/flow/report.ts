@@ -1,7 +1,8 @@
 import { reasonOf } from '../errors';
 import type { PhaseName } from '../phases';
 import type { FlowDeps, SourceServerView } from '../ports';
-import { countsOf, type RunState, type TimelineEntry } from '../run-state';
+import type { LaunchKind } from '../launch-settings';
+import { countsOf, type LaunchedInstance, type RunState, type TimelineEntry, type VerificationSummary } from '../run-state';
 import {
   DISCONNECTED_REASON,
   describeRecords,
@@ -30,7 +31,34 @@ export interface ReportServer {
   readonly result: 'migrated' | 'failed' | 'skipped';
   readonly failure?: { readonly phase: PhaseName; readonly reason: string };
   readonly launches: { readonly test: number; readonly cutover: number };
+  /** the test and cutover instances as launched (DescribeInstances at verification) */
+  readonly instances?: Partial<Record<LaunchKind, ReportInstance>>;
+  /** which checks ran on each launched instance, and how they ended */
+  readonly verification?: Partial<Record<LaunchKind, VerificationSummary>>;
   readonly timeline: readonly TimelineEntry[];
+}
+
+export interface ReportInstance {
+  readonly instanceId: string;
+  readonly subnetId: string | null;
+  readonly privateIpAddress: string | null;
+  readonly instanceType: string | null;
+  readonly securityGroupIds: readonly string[];
+}
+
+const reportInstance = (i: LaunchedInstance): ReportInstance => ({
+  instanceId: i.instanceId,
+  subnetId: i.subnetId ?? null,
+  privateIpAddress: i.privateIpAddress ?? null,
+  instanceType: i.instanceType ?? null,
+  securityGroupIds: i.securityGroupIds,
+});
+
+function instancesOf(instances: RunState['servers'][number]['instances']): ReportServer['instances'] {
+  const out: Partial<Record<LaunchKind, ReportInstance>> = {};
+  if (instances?.test) out.test = reportInstance(instances.test);
+  if (instances?.cutover) out.cutover = reportInstance(instances.cutover);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 export function waveOutcome(ctx: WaveContext, servers: readonly ReportServer[]): Outcome {
@@ -51,6 +79,7 @@ export function buildReport(
     const disconnected = r.status !== 'failed' && isDisconnectedUnmigrated(view);
     const failure =
       r.failure ?? (disconnected ? { phase: 'report' as const, reason: DISCONNECTED_REASON } : undefined);
+    const instances = instancesOf(r.instances);
     return {
       name: r.name,
       sourceServerId: r.sourceServerId ?? null,
@@ -58,6 +87,8 @@ export function buildReport(
       result: r.status === 'failed' || disconnected ? 'failed' : isFinalized(view) ? 'migrated' : 'skipped',
       ...(failure ? { failure } : {}),
       launches: r.launches,
+      ...(instances ? { instances } : {}),
+      ...(r.verification && Object.keys(r.verification).length > 0 ? { verification: r.verification } : {}),
       timeline: r.timeline,
     };
   });

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-jest';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,16 +18,19 @@ import {
   UpdateReplicationConfigurationTemplateCommand,
   mockMgn,
 } from '../mgn-mock';
-import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
+import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave, targetNetworkKnown } from './sdk-deps';
 
 const mgn = mockMgn();
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
+const ec2 = mockClient(EC2Client);
 
 beforeEach(() => {
   mgn.reset();
   ssm.reset();
   sns.reset();
+  ec2.reset();
+  targetNetworkKnown(ec2);
 });
 
 describe('validate-wave', () => {
@@ -106,7 +110,7 @@ describe('preflight', () => {
     const deps = {
       ...bed.deps,
       config: { ...bed.deps.config, preflightEndpoints: ['mgn.eu-west-1.amazonaws.com'] },
-      network: { tcpProbe: async (host: string) => `${host}:443: ETIMEDOUT` },
+      network: { tcpProbe: async (host: string) => `${host}:443: ETIMEDOUT`, httpProbe: async () => ({ error: 'not used' }) },
     };
     await expect(preflight(ctx, deps)).rejects.toThrow(EndpointUnreachableError);
   });

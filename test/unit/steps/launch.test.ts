@@ -1,12 +1,20 @@
 import 'aws-sdk-client-mock-jest';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
 import { ServiceQuotaExceededException, ThrottlingException, type DescribeSourceServersCommandInput } from '@aws-sdk/client-mgn';
 import { ChangeServerLifeCycleStateCommand, DescribeJobsCommand, DescribeSourceServersCommand, StartCutoverCommand, StartTestCommand, mockMgn } from '../mgn-mock';
 import { MAX_LAUNCH_WAIT_SECONDS, launchCutover, launchTest, nextLaunchWait, shortestLaunchJobSeconds } from '../../../functions/lib/flow/launch';
 import type { JobView } from '../../../functions/lib/ports';
 import { waveOf } from '../../asl/fake-world';
-import { readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
+import { launchSettingsWritable, readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
 
 const mgn = mockMgn();
+const ec2 = mockClient(EC2Client);
+const resetClients = () => {
+  mgn.reset();
+  ec2.reset();
+  launchSettingsWritable(mgn, ec2);
+};
 
 /** MGN answering DescribeSourceServers for `servers`, by id filter or (for matching) the whole account. */
 function mgnKnows(servers: ReturnType<typeof sdkServer>[]) {
@@ -20,7 +28,7 @@ const fleet = (count: number, extra: Record<string, unknown> = {}) =>
   waveOf(count).servers.map((s, i) => sdkServer(`s-${String(i).padStart(17, '0')}`, (s.source as { instanceId: string }).instanceId, extra));
 
 describe('launch-test', () => {
-  beforeEach(() => mgn.reset());
+  beforeEach(resetClients);
 
   it('starts one StartTest job of 200 when nothing else is active, queues the rest, and reads MGN once', async () => {
     const manifest = waveOf(450);
@@ -120,7 +128,7 @@ describe('launch-test', () => {
 });
 
 describe('launch-cutover', () => {
-  beforeEach(() => mgn.reset());
+  beforeEach(resetClients);
 
   it('waits for a low replication lag before StartCutover, and never starts a server already cutting over', async () => {
     const manifest = waveOf(3);

@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-jest';
-import { DescribeInstanceStatusCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstanceStatusCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ConflictException } from '@aws-sdk/client-mgn';
 import {
   DescribeInstanceInformationCommand,
@@ -54,10 +54,30 @@ function mgnKnows(
 
 const calledOrder = (...commands: unknown[]) => commands.map((c) => mgn.commandCalls(c).length);
 
+/** EC2 DescribeInstances for the instances ec2Of(i): each in a test subnet, at 10.20.1.<10+i>. */
+function instancesKnown() {
+  ec2.on(DescribeInstancesCommand).callsFake((input) => ({
+    Reservations: [
+      {
+        Instances: (input.Filters?.[0]?.Values ?? []).map((id: string) => ({
+          InstanceId: id,
+          State: { Name: 'running' },
+          SubnetId: 'subnet-0a0000000000000a1',
+          VpcId: 'vpc-0f1e2d3c4b5a69788',
+          PrivateIpAddress: `10.20.1.${10 + Number(id.slice(-1).replace('c', '0'))}`,
+          InstanceType: 'm5.large',
+          SecurityGroups: [{ GroupId: 'sg-0a1b2c3d4e5f60001' }],
+        })),
+      },
+    ],
+  }));
+}
+
 beforeEach(() => {
   mgn.reset();
   ssm.reset();
   ec2.reset();
+  instancesKnown();
   mgn.on(TerminateTargetInstancesCommand).resolves({ job: { jobID: 'mgnjob-t' } });
   mgn.on(ChangeServerLifeCycleStateCommand).resolves({});
 });
@@ -118,7 +138,8 @@ describe('verify-test', () => {
           kind: 'test',
           startedAt: '2026-01-05T07:55:00.000Z',
           instanceId: ec2Of(i),
-          stage: 'checks-sent',
+          stage: 'checking',
+          bootedAt: '2026-01-05T07:57:00.000Z',
           commandId: 'cmd-smoke',
         };
       }),
@@ -129,6 +150,7 @@ describe('verify-test', () => {
         { InstanceId: ec2Of(1), Status: 'Failed', CommandPlugins: [{ Output: 'FAIL service:sshd' }] },
       ],
     });
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: ec2Of(0), PingStatus: 'Online' }] });
 
     const next = await verifyTest(ctx, bed.deps);
 
@@ -143,7 +165,7 @@ describe('verify-test', () => {
       status: 'failed',
       failure: {
         phase: 'test-verify',
-        reason: `smoke checks Failed: FAIL service:sshd (instance ${ec2Of(1)})`,
+        reason: `service checks Failed: FAIL service:sshd (instance ${ec2Of(1)})`,
       },
     });
     expect(records.servers[0].verify?.stage).toBe('passed');

@@ -1,0 +1,149 @@
+import { cidrContains, ipv4ToNumber, isReservedInSubnet, parseCidr } from '../../functions/lib/ipv4';
+import { defaultSubnetFor, launchPlanOf, resolveLaunch, settingName } from '../../functions/lib/launch-settings';
+import type { LaunchSpec, WaveManifest } from '../../functions/lib/manifest';
+import type { FlowConfig } from '../../functions/lib/ports';
+import { waveOf } from '../asl/fake-world';
+
+/** The stack's launch defaults (as TEST_SUBNET_IDS, CUTOVER_SUBNET_IDS, ... give them). */
+const config: FlowConfig = {
+  waveBucket: 'wave-bucket',
+  precheckDocument: 'MgnOrchestrator-Precheck',
+  linuxInstallDocument: 'MgnOrchestrator-InstallLinux',
+  windowsInstallDocument: 'MgnOrchestrator-InstallWindows',
+  preflightEndpoints: [],
+  testSubnetIds: ['subnet-0a0000000000000a1', 'subnet-0a0000000000000a2'],
+  cutoverSubnetIds: ['subnet-0c0000000000000c1', 'subnet-0c0000000000000c2'],
+  targetSecurityGroupId: 'sg-0a1b2c3d4e5f60001',
+  launchedInstanceProfileName: 'MgnOrchestratorLaunchedInstance',
+};
+const noStack: FlowConfig = { ...config, testSubnetIds: [], cutoverSubnetIds: [], targetSecurityGroupId: undefined, launchedInstanceProfileName: undefined };
+
+/** A 3-server wave with the given wave-level launch and per-server launches. */
+function wave(launch: LaunchSpec | undefined, servers: (LaunchSpec | undefined)[] = []): WaveManifest {
+  const m = waveOf(3);
+  return {
+    ...m,
+    ...(launch ? { launch } : {}),
+    servers: m.servers.map((s, i) => (servers[i] ? { ...s, launch: servers[i] } : s)),
+  };
+}
+
+describe('launch settings: wave defaults, server overrides, stack defaults', () => {
+  it('merges the server over the wave field by field, the test and cutover sub-objects too, and names where each came from', () => {
+    const m = wave(
+      { test: { subnetId: 'subnet-0a0000000000000a1', securityGroupIds: ['sg-0aaaaaaaaaaaaaaa1'] }, cutover: { subnetId: 'subnet-0c0000000000000c1' }, tags: { Project: 'atlas', Tier: 'web' } },
+      [undefined, { test: { securityGroupIds: ['sg-0bbbbbbbbbbbbbbb1', 'sg-0bbbbbbbbbbbbbbb2'] }, tags: { Tier: 'db' } }],
+    );
+    const server1 = resolveLaunch(m, 1, 'test', config);
+    expect(server1.subnetId).toEqual({ value: 'subnet-0a0000000000000a1', origin: { level: 'wave' } });
+    expect(server1.securityGroupIds).toEqual({ value: ['sg-0bbbbbbbbbbbbbbb1', 'sg-0bbbbbbbbbbbbbbb2'], origin: { level: 'server', index: 1 } });
+    expect(server1.tags).toEqual({ Project: 'atlas', Tier: 'db' });
+    const cutover1 = resolveLaunch(m, 1, 'cutover', config);
+    // the wave named no cutover groups: the stack's target group
+    expect(cutover1.securityGroupIds).toEqual({ value: ['sg-0a1b2c3d4e5f60001'], origin: { level: 'stack', env: 'TARGET_SECURITY_GROUP_ID' } });
+    expect(cutover1.instanceProfile).toEqual({ value: 'MgnOrchestratorLaunchedInstance', origin: { level: 'stack', env: 'LAUNCHED_INSTANCE_PROFILE_NAME' } });
+
+    expect(settingName({ level: 'server', index: 4 }, 'cutover.subnetId')).toBe('servers[4].launch.cutover.subnetId');
+    expect(settingName({ level: 'wave' }, 'cutover.subnetId')).toBe('launch.cutover.subnetId');
+    expect(settingName({ level: 'stack', env: 'CUTOVER_SUBNET_IDS' }, 'cutover.subnetId')).toBe(
+      "launch.cutover.subnetId (unset: the stack's default from CUTOVER_SUBNET_IDS)",
+    );
+  });
+
+  it("spreads servers over the tier's subnets by name, the same on every run, whatever their order in the manifest", () => {
+    const names = Array.from({ length: 200 }, (_, i) => `app-${i}`);
+    const subnets = config.testSubnetIds;
+    const picks = names.map((n) => defaultSubnetFor(n, subnets));
+    const perSubnet = subnets.map((id) => picks.filter((p) => p === id).length);
+    expect(perSubnet.every((n) => n > 70)).toBe(true);
+    expect(names.map((n) => defaultSubnetFor(n, subnets))).toEqual(picks);
+    expect([...names].reverse().map((n) => defaultSubnetFor(n, subnets))).toEqual([...picks].reverse());
+    expect(defaultSubnetFor('app-1', [])).toBeUndefined();
+
+    const m = waveOf(3);
+    const chosen = resolveLaunch(m, 2, 'cutover', config).subnetId;
+    expect(chosen).toEqual({ value: defaultSubnetFor('srv-002', config.cutoverSubnetIds), origin: { level: 'stack', env: 'CUTOVER_SUBNET_IDS' } });
+  });
+
+  it('gives a fixed cutover IP with no subnet named the stack subnet that holds it', () => {
+    const m = wave(undefined, [{ cutover: { privateIpAddress: '10.20.12.40' } }]);
+    const holding = (ip: string, ids: readonly string[]) => ids.find((id) => id.endsWith(ip.startsWith('10.20.12.') ? 'c2' : 'c1'));
+    expect(resolveLaunch(m, 0, 'cutover', config, { stackSubnetHolding: holding }).subnetId?.value).toBe('subnet-0c0000000000000c2');
+    expect(resolveLaunch(m, 0, 'cutover', config).privateIpAddress).toEqual({ value: '10.20.12.40', origin: { level: 'server', index: 0 } });
+    // a test launch never takes the cutover IP
+    expect(resolveLaunch(m, 0, 'test', config).privateIpAddress).toBeUndefined();
+  });
+
+  it('right-sizing: basic by default; an instanceType means none; the more specific level wins when they disagree', () => {
+    const m = wave({ rightSizing: 'basic', instanceType: undefined }, [{ instanceType: 'm6i.xlarge' }, { rightSizing: 'none' }]);
+    expect(launchPlanOf(resolveLaunch(m, 0, 'test', config)).plan).toMatchObject({ rightSizing: 'NONE', instanceType: 'm6i.xlarge' });
+    expect(launchPlanOf(resolveLaunch(m, 1, 'test', config)).plan).toMatchObject({ rightSizing: 'NONE' });
+    expect(launchPlanOf(resolveLaunch(m, 1, 'test', config)).plan?.instanceType).toBeUndefined();
+    expect(launchPlanOf(resolveLaunch(m, 2, 'test', config)).plan).toMatchObject({ rightSizing: 'BASIC' });
+    expect(launchPlanOf(resolveLaunch(waveOf(1), 0, 'test', config)).plan?.rightSizing).toBe('BASIC');
+
+    const typedWave = wave({ instanceType: 'r6i.large' }, [{ rightSizing: 'basic' }]);
+    // the server asks MGN to right-size: the wave's type does not apply to it
+    expect(launchPlanOf(resolveLaunch(typedWave, 0, 'test', config)).plan).toMatchObject({ rightSizing: 'BASIC' });
+    expect(launchPlanOf(resolveLaunch(typedWave, 0, 'test', config)).plan?.instanceType).toBeUndefined();
+    expect(launchPlanOf(resolveLaunch(typedWave, 1, 'test', config)).plan).toMatchObject({ rightSizing: 'NONE', instanceType: 'r6i.large' });
+  });
+
+  it('copyPrivateIp applies to cutover only, and a server\'s own IP turns the wave\'s copyPrivateIp off', () => {
+    const m = wave({ copyPrivateIp: true }, [{ cutover: { privateIpAddress: '10.20.11.50' } }]);
+    expect(resolveLaunch(m, 0, 'cutover', config).copyPrivateIp).toBe(false);
+    expect(resolveLaunch(m, 1, 'cutover', config).copyPrivateIp).toBe(true);
+    expect(resolveLaunch(m, 1, 'test', config).copyPrivateIp).toBe(false);
+  });
+
+  it('carries boot mode, BYOL and tags into the plan, and marks on-premises sources for the post-launch SSM agent', () => {
+    const m = waveOf(1);
+    const onprem: WaveManifest = {
+      ...m,
+      launch: { bootMode: 'uefi', byol: true, tags: { CostCentre: '42' } },
+      servers: [{ ...m.servers[0], source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db1.corp.example' } }],
+    };
+    expect(launchPlanOf(resolveLaunch(onprem, 0, 'test', config)).plan).toEqual({
+      subnetId: defaultSubnetFor('srv-000', config.testSubnetIds),
+      securityGroupIds: ['sg-0a1b2c3d4e5f60001'],
+      rightSizing: 'BASIC',
+      instanceProfile: 'MgnOrchestratorLaunchedInstance',
+      bootMode: 'UEFI',
+      byol: true,
+      copyPrivateIp: false,
+      tags: { CostCentre: '42' },
+      installSsmAgent: true,
+    });
+    expect(launchPlanOf(resolveLaunch(m, 0, 'test', config)).plan?.installSsmAgent).toBe(false);
+  });
+
+  it('refuses, naming the field and the fix, a launch with no subnet, no security group, or right-sizing MGN does not accept', () => {
+    const none = launchPlanOf(resolveLaunch(waveOf(1), 0, 'test', noStack));
+    expect(none.plan).toBeUndefined();
+    expect(none.problems).toEqual([
+      expect.stringMatching(/^launch\.test\.subnetId: no subnet for the test instance: the manifest names none and the stack gives no TEST_SUBNET_IDS .*set launch\.test\.subnetId for the wave or servers\[0\]/),
+      expect.stringMatching(/^launch\.test\.securityGroupIds: no security group .* TARGET_SECURITY_GROUP_ID/),
+    ]);
+    // no instance profile is allowed: the instance launches, SSM cannot be had (verification says so)
+    const named = launchPlanOf(resolveLaunch(wave({ test: { subnetId: 'subnet-0a0000000000000a1', securityGroupIds: ['sg-0aaaaaaaaaaaaaaa1'] } }), 0, 'test', noStack));
+    expect(named.problems).toEqual([]);
+    expect(named.plan?.instanceProfile).toBeUndefined();
+
+    const inAws = launchPlanOf(resolveLaunch(wave(undefined, [{ rightSizing: 'in-aws' }]), 0, 'test', config));
+    expect(inAws.problems).toEqual([expect.stringMatching(/^servers\[0\]\.launch\.rightSizing: "in-aws" is not a right-sizing method MGN accepts .*NONE or BASIC/)]);
+  });
+});
+
+describe('IPv4 in subnets', () => {
+  it('tells addresses inside a CIDR block and the five AWS reserves', () => {
+    const cidr = parseCidr('10.20.11.0/24')!;
+    expect(cidr).toEqual({ network: ipv4ToNumber('10.20.11.0'), prefix: 24, size: 256 });
+    expect(cidrContains(cidr, ipv4ToNumber('10.20.11.255')!)).toBe(true);
+    expect(cidrContains(cidr, ipv4ToNumber('10.20.12.0')!)).toBe(false);
+    expect(['10.20.11.0', '10.20.11.1', '10.20.11.2', '10.20.11.3', '10.20.11.255'].map((a) => isReservedInSubnet(cidr, ipv4ToNumber(a)!))).toEqual([true, true, true, true, true]);
+    expect(isReservedInSubnet(cidr, ipv4ToNumber('10.20.11.4')!)).toBe(false);
+    expect([parseCidr('10.0.0.0/33'), parseCidr('10.0.0/8'), ipv4ToNumber('10.0.0.256'), ipv4ToNumber('010.0.0.1')]).toEqual([undefined, undefined, undefined, undefined]);
+    // a block written with host bits set still means its network
+    expect(parseCidr('10.20.11.7/24')?.network).toBe(ipv4ToNumber('10.20.11.0'));
+  });
+});
