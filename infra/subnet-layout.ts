@@ -6,11 +6,15 @@
  * Layout of a new VPC (`network.mode: "new"`), tier by tier in this order, one subnet per AZ in the
  * order the config lists the AZs, each block the next free one of its size (aligned to its size):
  *
- *   orchestrator /24, staging /24, endpoints /26, test /24, cutover /24
+ *   orchestrator /24, staging /24, endpoints /26, test /22, cutover /22
  *
  * e.g. 10.40.0.0/16 with ap-south-1a, ap-south-1b:
  *   orchestrator 10.40.0.0/24, 10.40.1.0/24   staging 10.40.2.0/24, 10.40.3.0/24
- *   endpoints 10.40.4.0/26, 10.40.4.64/26     test 10.40.5.0/24, 10.40.6.0/24   cutover 10.40.7.0/24, 10.40.8.0/24
+ *   endpoints 10.40.4.0/26, 10.40.4.64/26     test 10.40.8.0/22, 10.40.12.0/22   cutover 10.40.16.0/22, 10.40.20.0/22
+ *
+ * The test and cutover tiers are /22 (1,019 usable addresses each): a wave of up to 1,000 servers
+ * fits in one AZ's subnet, and a /24 would have refused EC2 launches past 251 per AZ
+ * (InsufficientFreeAddressesInSubnet).
  *
  * The first three tiers are where CDK's own allocation put them before the test and cutover tiers
  * existed, so a deployed stack keeps its subnets; new tiers are only ever appended.
@@ -26,8 +30,8 @@ export const NEW_VPC_SUBNET_PREFIX: Readonly<Record<SubnetTierName, number>> = {
   orchestrator: 24,
   staging: 24,
   endpoints: 26,
-  test: 24,
-  cutover: 24,
+  test: 22,
+  cutover: 22,
 };
 
 /** One subnet of the layout. `subnetId` and `routeTableId` are known only for an existing VPC. */

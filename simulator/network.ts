@@ -15,6 +15,7 @@
  * security groups and instance profiles. They are validated against the network like the rest of
  * the scenario; a problem names its field.
  */
+import { subnetLayout, type SubnetTierName } from '../infra/subnet-layout';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadDeployConfig, type DeployConfig, type ExistingSubnetConfig } from '../infra/config';
@@ -198,17 +199,6 @@ export function isReservedAddress(subnetCidr: string, ip: string): boolean {
   return n < first + 4 || n === last;
 }
 
-/** aws-cdk-lib NetworkBuilder: each subnet takes the next block of its mask, aligned, after the previous one. */
-function allocateSubnets(vpcCidr: string, masks: number[]): string[] {
-  let next = cidrRange(vpcCidr).first;
-  return masks.map((mask) => {
-    const size = 2 ** (32 - mask);
-    const start = Math.floor((next + size - 1) / size) * size;
-    next = start + size;
-    return `${numberToIp(start)}/${mask}`;
-  });
-}
-
 // ------------------------------------------------------------------ ids
 
 /** 17 lowercase hex digits from a key (SHA-256), starting with 0: the shape of today's EC2 resource ids. */
@@ -257,13 +247,12 @@ export function moveDeployConfig(config: DeployConfig, region: string): DeployCo
 
 // ------------------------------------------------------------------ the stack's network
 
-const STACK_NEW_TIERS: readonly { tier: SubnetTier; group: string; mask: number }[] = [
-  // The order of IsolatedNetwork's subnetConfiguration: CDK allocates CIDRs in this order.
-  { tier: 'orchestrator', group: 'orchestrator', mask: 24 },
-  { tier: 'staging', group: 'staging', mask: 24 },
-  { tier: 'endpoint', group: 'endpoints', mask: 26 },
-  { tier: 'test', group: 'test', mask: 24 },
-  { tier: 'cutover', group: 'cutover', mask: 24 },
+const STACK_NEW_TIERS: readonly { tier: SubnetTier; group: string; layoutTier: SubnetTierName }[] = [
+  { tier: 'orchestrator', group: 'orchestrator', layoutTier: 'orchestrator' },
+  { tier: 'staging', group: 'staging', layoutTier: 'staging' },
+  { tier: 'endpoint', group: 'endpoints', layoutTier: 'endpoints' },
+  { tier: 'test', group: 'test', layoutTier: 'test' },
+  { tier: 'cutover', group: 'cutover', layoutTier: 'cutover' },
 ];
 
 /** `network.targetSubnets` of `mode: "existing"` (required by infra/config.ts once the stack has the tiers). */
@@ -292,18 +281,14 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
     const network = config.network;
     vpcId = idOf('vpc', key('vpc'));
     vpcCidr = network.cidr;
-    const zones = network.availabilityZones;
-    const cidrs = allocateSubnets(
-      vpcCidr,
-      STACK_NEW_TIERS.flatMap((t) => zones.map(() => t.mask)),
-    );
-    let k = 0;
+    // The same layout the CDK app allocates (infra/subnet-layout.ts), so the two networks cannot drift.
+    const layout = subnetLayout(config);
     for (const t of STACK_NEW_TIERS)
-      zones.forEach((zone, i) => {
+      layout[t.layoutTier].forEach((planned, i) => {
         const subnetId = idOf('subnet', key(`${t.group}/${i}`));
         const routeTableId = idOf('rtb', key(`${t.group}/${i}`));
         const name = `${config.stackName}/Network/Vpc/${t.group}Subnet${i + 1}`;
-        subnets.push({ subnetId, vpcId, cidrBlock: cidrs[k++], availabilityZone: zone, routeTableId, name, tier: t.tier });
+        subnets.push({ subnetId, vpcId, cidrBlock: planned.cidr, availabilityZone: planned.availabilityZone, routeTableId, name, tier: t.tier });
         routeTables.push({ routeTableId, vpcId, main: false, routes: [], subnetIds: [subnetId], name });
       });
   } else {

@@ -22,12 +22,12 @@ describe('subnetLayout', () => {
         { availabilityZone: 'ap-south-1b', cidr: '10.40.4.64/26' },
       ],
       test: [
-        { availabilityZone: 'ap-south-1a', cidr: '10.40.5.0/24' },
-        { availabilityZone: 'ap-south-1b', cidr: '10.40.6.0/24' },
+        { availabilityZone: 'ap-south-1a', cidr: '10.40.8.0/22' },
+        { availabilityZone: 'ap-south-1b', cidr: '10.40.12.0/22' },
       ],
       cutover: [
-        { availabilityZone: 'ap-south-1a', cidr: '10.40.7.0/24' },
-        { availabilityZone: 'ap-south-1b', cidr: '10.40.8.0/24' },
+        { availabilityZone: 'ap-south-1a', cidr: '10.40.16.0/22' },
+        { availabilityZone: 'ap-south-1b', cidr: '10.40.20.0/22' },
       ],
     });
   });
@@ -36,17 +36,18 @@ describe('subnetLayout', () => {
     const layout = subnetLayout(
       parseDeployConfig({
         region: 'eu-west-1',
-        network: { mode: 'new', cidr: '172.20.16.0/20', availabilityZones: ['eu-west-1c', 'eu-west-1a', 'eu-west-1b'] },
+        network: { mode: 'new', cidr: '172.20.64.0/18', availabilityZones: ['eu-west-1c', 'eu-west-1a', 'eu-west-1b'] },
         sourceCidrs: ['10.0.0.0/8'],
       }),
     );
     expect(layout.endpoints).toEqual([
-      { availabilityZone: 'eu-west-1c', cidr: '172.20.22.0/26' },
-      { availabilityZone: 'eu-west-1a', cidr: '172.20.22.64/26' },
-      { availabilityZone: 'eu-west-1b', cidr: '172.20.22.128/26' },
+      { availabilityZone: 'eu-west-1c', cidr: '172.20.70.0/26' },
+      { availabilityZone: 'eu-west-1a', cidr: '172.20.70.64/26' },
+      { availabilityZone: 'eu-west-1b', cidr: '172.20.70.128/26' },
     ]);
-    expect(layout.test.map((s) => s.cidr)).toEqual(['172.20.23.0/24', '172.20.24.0/24', '172.20.25.0/24']);
-    expect(layout.cutover.map((s) => s.cidr)).toEqual(['172.20.26.0/24', '172.20.27.0/24', '172.20.28.0/24']);
+    // launch tiers are /22, aligned: 172.20.71.0 is skipped to start on a /22 boundary
+    expect(layout.test.map((s) => s.cidr)).toEqual(['172.20.72.0/22', '172.20.76.0/22', '172.20.80.0/22']);
+    expect(layout.cutover.map((s) => s.cidr)).toEqual(['172.20.84.0/22', '172.20.88.0/22', '172.20.92.0/22']);
   });
 
   it('gives the subnets of an existing VPC as configured, ids included', () => {

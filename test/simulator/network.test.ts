@@ -34,8 +34,8 @@ describe('the network of a mode "new" deploy config', () => {
     expect(cidrs('orchestrator')).toEqual([['10.40.0.0/24', 'ap-south-1a'], ['10.40.1.0/24', 'ap-south-1b']]);
     expect(cidrs('staging')).toEqual([['10.40.2.0/24', 'ap-south-1a'], ['10.40.3.0/24', 'ap-south-1b']]);
     expect(cidrs('endpoint')).toEqual([['10.40.4.0/26', 'ap-south-1a'], ['10.40.4.64/26', 'ap-south-1b']]);
-    expect(cidrs('test')).toEqual([['10.40.5.0/24', 'ap-south-1a'], ['10.40.6.0/24', 'ap-south-1b']]);
-    expect(cidrs('cutover')).toEqual([['10.40.7.0/24', 'ap-south-1a'], ['10.40.8.0/24', 'ap-south-1b']]);
+    expect(cidrs('test')).toEqual([['10.40.8.0/22', 'ap-south-1a'], ['10.40.12.0/22', 'ap-south-1b']]);
+    expect(cidrs('cutover')).toEqual([['10.40.16.0/22', 'ap-south-1a'], ['10.40.20.0/22', 'ap-south-1b']]);
     expect(stack.stagingSubnetId).toBe(stack.subnetIds.staging[0]);
     expect(net.vpcs).toEqual([{ vpcId: stack.vpcId, cidrBlock: '10.40.0.0/16', name: 'MgnOrchestrator/Network/Vpc' }]);
   });
@@ -73,10 +73,10 @@ describe('the network of a mode "new" deploy config', () => {
   it('has the stack\'s groups: endpoints admit the sources, staging, orchestrator and target subnets on 443; the target group reaches the endpoints and admits the probe group', () => {
     const group = (role: keyof typeof stack.securityGroupIds) => net.securityGroups.find((g) => g.groupId === stack.securityGroupIds[role])!;
     const endpointCidrs = group('endpoints').ingress.filter((r) => r.cidr).map((r) => r.cidr);
-    expect(endpointCidrs).toEqual(['10.10.0.0/16', '10.40.2.0/24', '10.40.3.0/24', '10.40.0.0/24', '10.40.1.0/24', '10.40.5.0/24', '10.40.6.0/24', '10.40.7.0/24', '10.40.8.0/24']);
+    expect(endpointCidrs).toEqual(['10.10.0.0/16', '10.40.2.0/24', '10.40.3.0/24', '10.40.0.0/24', '10.40.1.0/24', '10.40.8.0/22', '10.40.12.0/22', '10.40.16.0/22', '10.40.20.0/22']);
     expect(group('target').egress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 443, toPort: 443, groupId: stack.securityGroupIds.endpoints })]);
     expect(group('target').ingress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 0, toPort: 65535, groupId: stack.securityGroupIds.probe })]);
-    expect(group('probe').egress.map((r) => [r.protocol, r.fromPort, r.toPort, r.cidr])).toEqual(['10.40.5.0/24', '10.40.6.0/24', '10.40.7.0/24', '10.40.8.0/24'].map((c) => ['tcp', 0, 65535, c]));
+    expect(group('probe').egress.map((r) => [r.protocol, r.fromPort, r.toPort, r.cidr])).toEqual(['10.40.8.0/22', '10.40.12.0/22', '10.40.16.0/22', '10.40.20.0/22'].map((c) => ['tcp', 0, 65535, c]));
     expect(group('replication').ingress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 1500, toPort: 1500, cidr: '10.10.0.0/16' })]);
     expect(net.instanceProfiles.map((p) => p.name)).toEqual([stack.launchedInstanceProfileName]);
   });
@@ -126,7 +126,9 @@ describe('the network of a mode "existing" deploy config', () => {
   });
 
   it('reads network.targetSubnets (test, cutover) when the config has them', () => {
-    expect(stack.subnetIds.test).toEqual([]);
+    if (config.network.mode !== 'existing') throw new Error('on-premises example is an existing VPC');
+    expect(stack.subnetIds.test).toEqual(config.network.targetSubnets.test.map((s) => s.subnetId));
+    expect(stack.subnetIds.cutover).toEqual(config.network.targetSubnets.cutover.map((s) => s.subnetId));
     const subnet = (id: string, zone: string, cidr: string) => ({ subnetId: id, availabilityZone: zone, routeTableId: 'rtb-0a00000000000000c', cidr });
     const withTargets = {
       ...config,
@@ -172,9 +174,9 @@ describe('scenario network additions', () => {
       network: {
         subnets: [
           { subnetId: 'subnet-0aaaaaaaaaaaaaaa1', cidr: '10.99.0.0/24', availabilityZone: 'ap-south-1a' },
-          { subnetId: 'subnet-0aaaaaaaaaaaaaaa2', cidr: '10.40.5.128/25', availabilityZone: 'eu-west-1a' },
-          { subnetId: 'subnet-0aaaaaaaaaaaaaaa3', vpcId: 'vpc-0000000000000dead', cidr: '10.40.9.0/24', availabilityZone: 'ap-south-1a' },
-          { subnetId: 'subnet-0aaaaaaaaaaaaaaa1', cidr: '10.40.10.0/24', availabilityZone: 'ap-south-1a', routes: [{ destination: '10.40.0.0/16', target: 'pcx-0123456789abcdef0' }] },
+          { subnetId: 'subnet-0aaaaaaaaaaaaaaa2', cidr: '10.40.9.128/25', availabilityZone: 'eu-west-1a' },
+          { subnetId: 'subnet-0aaaaaaaaaaaaaaa3', vpcId: 'vpc-0000000000000dead', cidr: '10.40.30.0/24', availabilityZone: 'ap-south-1a' },
+          { subnetId: 'subnet-0aaaaaaaaaaaaaaa1', cidr: '10.40.31.0/24', availabilityZone: 'ap-south-1a', routes: [{ destination: '10.40.0.0/16', target: 'pcx-0123456789abcdef0' }] },
         ],
         securityGroups: [{ groupId: 'sg-0ccccccccccccccc1', name: 'default', ingress: [{ protocol: 'tcp', fromPort: 80, toPort: 80, groupId: 'sg-0000000000000dead' }] }],
         instanceProfiles: [{ name: 'MgnOrchestrator-LaunchedInstanceProfile' }],
@@ -190,7 +192,7 @@ describe('scenario network additions', () => {
     expect((err as InvalidInputError).problems).toEqual([
       expect.stringMatching(/^network\.subnets\[0\]\.cidr: 10\.99\.0\.0\/24 is not inside VPC vpc-[0-9a-f]{17} \(10\.40\.0\.0\/16\)$/),
       'network.subnets[1].availabilityZone: eu-west-1a is not an availability zone of ap-south-1',
-      expect.stringMatching(/^network\.subnets\[1\]\.cidr: 10\.40\.5\.128\/25 overlaps subnet subnet-[0-9a-f]{17} \(10\.40\.5\.0\/24\)$/),
+      expect.stringMatching(/^network\.subnets\[1\]\.cidr: 10\.40\.9\.128\/25 overlaps subnet subnet-[0-9a-f]{17} \(10\.40\.8\.0\/22\)$/),
       'network.subnets[2].vpcId: VPC vpc-0000000000000dead is neither the stack\'s VPC nor one of network.vpcs',
       'network.subnets[3].subnetId: subnet-0aaaaaaaaaaaaaaa1 is already used by another resource of the network',
       'network.subnets[3].routes[0].destination: 10.40.0.0/16 overlaps the VPC\'s own CIDR 10.40.0.0/16 (the local route)',
@@ -228,17 +230,17 @@ describe('reachability and defaults', () => {
     const net = networkFromDeployConfig(crossRegion());
     const sg = net.stack!.securityGroupIds;
     const endpoint = { ip: '10.40.4.10', groupIds: [sg.endpoints] };
-    expect(tcpAllowed(net, { ip: '10.40.5.10', groupIds: [sg.target] }, endpoint, 443)).toBe(true);
-    expect(tcpAllowed(net, { ip: '10.40.5.10', groupIds: [sg.target] }, endpoint, 80)).toBe(false);
+    expect(tcpAllowed(net, { ip: '10.40.9.10', groupIds: [sg.target] }, endpoint, 443)).toBe(true);
+    expect(tcpAllowed(net, { ip: '10.40.9.10', groupIds: [sg.target] }, endpoint, 80)).toBe(false);
     // only the verify steps' probe group opens connections to launched instances, and only in the test and cutover tiers
-    expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator] }, { ip: '10.40.5.10', groupIds: [sg.target] }, 80)).toBe(false);
-    expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator, sg.probe] }, { ip: '10.40.5.10', groupIds: [sg.target] }, 80)).toBe(true);
+    expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator] }, { ip: '10.40.9.10', groupIds: [sg.target] }, 80)).toBe(false);
+    expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator, sg.probe] }, { ip: '10.40.9.10', groupIds: [sg.target] }, 80)).toBe(true);
     expect(tcpAllowed(net, { ip: '10.40.0.10', groupIds: [sg.orchestrator, sg.probe] }, { ip: '10.40.200.10', groupIds: [sg.target] }, 80)).toBe(false);
-    expect(ssmUnreachable(net, { vpcId: net.stack!.vpcId, ip: '10.40.5.10', groupIds: [sg.target] })).toBeUndefined();
+    expect(ssmUnreachable(net, { vpcId: net.stack!.vpcId, ip: '10.40.9.10', groupIds: [sg.target] })).toBeUndefined();
     // outside the CIDRs the endpoints admit, with a group they do not name
     const defaultGroup = net.securityGroups.find((g) => g.role === 'default')!.groupId;
     expect(ssmUnreachable(net, { vpcId: net.stack!.vpcId, ip: '10.40.200.10', groupIds: [defaultGroup] })).toBe('TCP 443 from the instance to the ssm endpoint is not allowed by the security groups');
-    expect(ssmUnreachable(net, { vpcId: net.stack!.vpcId, ip: '10.40.5.10', groupIds: [defaultGroup] })).toBeUndefined();
+    expect(ssmUnreachable(net, { vpcId: net.stack!.vpcId, ip: '10.40.9.10', groupIds: [defaultGroup] })).toBeUndefined();
     expect(ssmUnreachable(net, { vpcId: 'vpc-0000000000000dead', ip: '10.60.0.10', groupIds: [] })).toBe('VPC vpc-0000000000000dead has no ssm interface endpoint');
   });
 
