@@ -76,8 +76,8 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
         const subnets = s.stack.network[tier].subnets.map((subnet) => s.json.Resources[idOf(subnet)].Properties!);
         expect(subnets.map((p) => ({ availabilityZone: p.AvailabilityZone, cidr: p.CidrBlock }))).toEqual(layout[tier]);
       }
-      expect(layout.test.map((subnet) => subnet.cidr)).toEqual(['10.40.5.0/24', '10.40.6.0/24']);
-      expect(layout.cutover.map((subnet) => subnet.cidr)).toEqual(['10.40.7.0/24', '10.40.8.0/24']);
+      expect(layout.test.map((subnet) => subnet.cidr)).toEqual(['10.40.8.0/22', '10.40.12.0/22']);
+      expect(layout.cutover.map((subnet) => subnet.cidr)).toEqual(['10.40.16.0/22', '10.40.20.0/22']);
     });
 
     it('gives them no route to an internet gateway or NAT: test tables no route at all, cutover tables only the sources', () => {

@@ -64,7 +64,7 @@ describe('service endpoints', () => {
     const ingress = sg.SecurityGroupIngress as { CidrIp: string; FromPort: number; ToPort: number; IpProtocol: string }[];
     expect(ingress.map((r) => r.CidrIp).sort()).toEqual(
       // sources; orchestrator 0-1, staging 2-3, test 5-6, cutover 7-8 (endpoints 4.0/26, 4.64/26 are not clients)
-      ['10.10.0.0/16', '10.40.0.0/24', '10.40.1.0/24', '10.40.2.0/24', '10.40.3.0/24', '10.40.5.0/24', '10.40.6.0/24', '10.40.7.0/24', '10.40.8.0/24'].sort(),
+      ['10.10.0.0/16', '10.40.0.0/24', '10.40.1.0/24', '10.40.2.0/24', '10.40.3.0/24', '10.40.8.0/22', '10.40.12.0/22', '10.40.16.0/22', '10.40.20.0/22'].sort(),
     );
     for (const rule of ingress) expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
     // and from the Lambdas' security group

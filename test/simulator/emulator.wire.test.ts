@@ -13,7 +13,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { DescribeInstancesCommand, DescribeInstanceStatusCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  ModifyLaunchTemplateCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import {
   ChangeServerLifeCycleStateCommand,
   CreateReplicationConfigurationTemplateCommand,
@@ -29,6 +42,7 @@ import {
   StartCutoverCommand,
   StartTestCommand,
   TerminateTargetInstancesCommand,
+  UpdateLaunchConfigurationCommand,
   UpdateReplicationConfigurationTemplateCommand,
 } from '@aws-sdk/client-mgn';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -322,8 +336,21 @@ describe('the emulator on the wire', () => {
       await invalid('ec2', 'DescribeInstanceStatus', empty.send(new DescribeInstanceStatusCommand({ Filters: filter })), 'InvalidParameterValue');
       await invalid('ec2', 'DescribeSubnets', empty.send(new DescribeSubnetsCommand({ Filters: filter })), 'InvalidParameterValue');
       await invalid('ec2', 'DescribeSecurityGroups', empty.send(new DescribeSecurityGroupsCommand({ Filters: filter })), 'InvalidParameterValue');
+      await invalid('ec2', 'DescribeVpcs', empty.send(new DescribeVpcsCommand({ Filters: filter })), 'InvalidParameterValue');
+      await invalid('ec2', 'DescribeRouteTables', empty.send(new DescribeRouteTablesCommand({ Filters: filter })), 'InvalidParameterValue');
+      await invalid('ec2', 'DescribeVpcEndpoints', empty.send(new DescribeVpcEndpointsCommand({ Filters: filter })), 'InvalidParameterValue');
       // the filters EC2 knows still answer, with nothing in them
       expect((await ok('ec2', 'DescribeInstances', empty.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Wave', Values: ['w'] }] })))).Reservations).toEqual([]);
+    });
+  });
+
+  describe('launch settings: malformed input is refused before any template or server is looked up', () => {
+    it('EC2 launch templates and MGN launch configurations', async () => {
+      const { ec2, mgn } = sdk(em.url);
+      await invalid('ec2', 'DescribeLaunchTemplateVersions', ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: 'lt-1' })), 'InvalidLaunchTemplateId.Malformed');
+      await invalid('ec2', 'CreateLaunchTemplateVersion', ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateData: { InstanceType: 'm5.large' } })), 'MissingParameter');
+      await invalid('ec2', 'ModifyLaunchTemplate', ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: 'lt-1', DefaultVersion: '1' })), 'InvalidLaunchTemplateId.Malformed');
+      await invalid('mgn', 'UpdateLaunchConfiguration', mgn.send(new UpdateLaunchConfigurationCommand({ sourceServerID: 's-00000000000000000', launchDisposition: 'SOMETIMES' as never })), 'ValidationException');
     });
   });
 
@@ -530,12 +557,25 @@ describe('the emulator on the wire', () => {
       'DescribeJobLogItems',
       'ChangeServerLifeCycleState',
       'GetLaunchConfiguration',
+      'UpdateLaunchConfiguration',
       'FinalizeCutover',
       'MarkAsArchived',
       'DisconnectFromService',
     ],
     ssm: ['SendCommand', 'ListCommands', 'ListCommandInvocations', 'GetCommandInvocation', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
-    ec2: ['DescribeInstances', 'DescribeInstanceStatus', 'DescribeSubnets', 'DescribeSecurityGroups', 'TerminateInstances'],
+    ec2: [
+      'DescribeInstances',
+      'DescribeInstanceStatus',
+      'DescribeSubnets',
+      'DescribeSecurityGroups',
+      'TerminateInstances',
+      'DescribeVpcs',
+      'DescribeRouteTables',
+      'DescribeVpcEndpoints',
+      'DescribeLaunchTemplateVersions',
+      'CreateLaunchTemplateVersion',
+      'ModifyLaunchTemplate',
+    ],
     sts: ['AssumeRole', 'GetCallerIdentity'],
     s3: ['GetObject', 'HeadObject'],
     sns: ['Publish'],

@@ -103,8 +103,8 @@ describe('mgnctl simulate: input checks', () => {
   it('exits 2 when the scenario\'s network additions do not fit the deploy config\'s network', async () => {
     const m = file('wave.json', good);
     const config = file('deploy.json', moveDeployConfig(defaultDeployConfig(), 'eu-west-1'));
-    const scenario = file('scenario.json', { network: { subnets: [{ subnetId: 'subnet-0aaaaaaaaaaaaaaa1', cidr: '10.40.5.0/24', availabilityZone: 'eu-west-1a' }] } });
+    const scenario = file('scenario.json', { network: { subnets: [{ subnetId: 'subnet-0aaaaaaaaaaaaaaa1', cidr: '10.40.9.0/24', availabilityZone: 'eu-west-1a' }] } });
     expect(await run([m, '--deploy-config', config, '--scenario', scenario])).toBe(2);
-    expect(errors.join('\n')).toMatch(new RegExp(`${scenario.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: network\\.subnets\\[0\\]\\.cidr: 10\\.40\\.5\\.0/24 overlaps subnet subnet-[0-9a-f]{17}`));
+    expect(errors.join('\n')).toMatch(new RegExp(`${scenario.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: network\\.subnets\\[0\\]\\.cidr: 10\\.40\\.9\\.0/24 overlaps subnet subnet-[0-9a-f]{17}`));
   });
 });
