@@ -172,7 +172,7 @@ describe('deploy config', () => {
     expect(problemsOf(newVpc('10.0.0.0/8'))).toEqual(['network.cidr: a VPC CIDR block must be /16 to /28 (AWS limit), got /8']);
     expect(problemsOf(newVpc('10.40.3.0/20'))).toEqual(['network.cidr: 10.40.3.0/20 has host bits set; use 10.40.0.0/20']);
     expect(problemsOf(newVpc('10.40.0.0/21', ['ap-south-1a', 'ap-south-1b', 'ap-south-1c']))).toEqual([
-      'network.cidr: 10.40.0.0/21 is too small for 3 availability zone(s): the orchestrator, staging, endpoint, test and cutover subnets need a /20 or larger',
+      'network.cidr: 10.40.0.0/21 is too small for 3 availability zone(s): the orchestrator, staging, endpoint, test and cutover subnets need a /19 or larger',
     ]);
     expect(() => parseDeployConfig(newVpc('10.40.0.0/20', ['ap-south-1a', 'ap-south-1b', 'ap-south-1c']))).not.toThrow();
   });
