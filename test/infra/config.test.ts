@@ -174,7 +174,7 @@ describe('deploy config', () => {
     expect(problemsOf(newVpc('10.40.0.0/21', ['ap-south-1a', 'ap-south-1b', 'ap-south-1c']))).toEqual([
       'network.cidr: 10.40.0.0/21 is too small for 3 availability zone(s): the orchestrator, staging, endpoint, test and cutover subnets need a /19 or larger',
     ]);
-    expect(() => parseDeployConfig(newVpc('10.40.0.0/20', ['ap-south-1a', 'ap-south-1b', 'ap-south-1c']))).not.toThrow();
+    expect(() => parseDeployConfig(newVpc('10.40.0.0/19', ['ap-south-1a', 'ap-south-1b', 'ap-south-1c']))).not.toThrow();
   });
 
   it('says which file is unreadable or not JSON', () => {
