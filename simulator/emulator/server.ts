@@ -42,6 +42,11 @@ export interface EmulatorOptions {
    * sent, as for a Lambda sandbox that was stopped while waiting. Otherwise the answer is delayed.
    */
   readonly onSlowResponse?: (clientPort: number) => boolean;
+  /**
+   * Names the caller of a request from the client's port (the runner knows which Lambda invocation
+   * owns each of its sockets); recorded as the trace entry's `caller`, so every call is tied to its step.
+   */
+  readonly callerOf?: (clientPort: number) => string | undefined;
   /** MGN account initialized (InitializeService done); default true */
   readonly initialized?: boolean;
   /** sees every AWS answer as sent on the wire (conformance tests, debugging) */
@@ -233,6 +238,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const clientPort = req.socket.remotePort;
+    const caller = clientPort === undefined ? undefined : options.callerOf?.(clientPort);
+    const attribution = caller ? { caller } : {};
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname.startsWith('/_emulator/')) return control(req, url, res);
@@ -244,14 +252,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError('InternalFailure', String(err), 500);
       const service = (err as { service?: ServiceName }).service ?? 'mgn';
-      trace.record({ virtualTime, service, operation: url.pathname, region: '', params: {}, outcome: e.code, status: e.status });
+      trace.record({ virtualTime, service, operation: url.pathname, region: '', params: {}, outcome: e.code, status: e.status, ...attribution });
       const rendered = renderError(service, e, requestId, req.method);
       options.onResponse?.({ service, operation: url.pathname, status: rendered.status, headers: rendered.headers, body: String(rendered.body) });
       return send(res, rendered);
     }
     const { service, operation, region, params, mutating } = resolved;
     const record = (outcome: string, status: number) =>
-      trace.record({ virtualTime, service, operation, region, params, outcome, status, ...(mutating ? { mutating: true as const } : {}) });
+      trace.record({ virtualTime, service, operation, region, params, outcome, status, ...(mutating ? { mutating: true as const } : {}), ...attribution });
 
     // chaos and throttling pick calls deterministically per seed (one draw per call in arrival order)
     if (chaosRandom.chance(chaos.dropConnectionRate ?? 0)) {
@@ -275,8 +283,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     record(outcome, response.status);
     options.onResponse?.({ service, operation, status: response.status, headers: response.headers, body: typeof response.body === 'string' ? response.body : response.body.toString('utf8') });
     if (slow) {
-      const port = req.socket.remotePort;
-      if (port !== undefined && options.onSlowResponse?.(port)) {
+      if (clientPort !== undefined && options.onSlowResponse?.(clientPort)) {
         record('SlowResponseAbandoned', 0);
         return; // the caller timed out: its socket is closed with the emulator
       }

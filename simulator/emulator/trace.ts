@@ -18,6 +18,8 @@ export interface TraceEntry {
   readonly status: number;
   /** true for operations that change state (StartTest, SendCommand, PutObject, ...) */
   readonly mutating?: true;
+  /** The Lambda step whose invocation sent the request, when the emulator was told (simulator sessions). */
+  readonly caller?: string;
 }
 
 export class Trace {

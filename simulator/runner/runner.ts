@@ -177,12 +177,18 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * Which Lambda invocation each local client port belongs to, so that the emulator's "slower than
- * the Lambda timeout" chaos can time out the invocation waiting for that answer. Every HTTP request
- * a handler sends runs inside its invocation's async context; a keep-alive socket serves one
- * request at a time, so its port names the invocation of its current request.
+ * the Lambda timeout" chaos can time out the invocation waiting for that answer, and its trace can
+ * name the step that made each call. Every HTTP request a handler sends runs inside its
+ * invocation's async context; a keep-alive socket serves one request at a time, so its port names
+ * the invocation of its current request.
  */
-const currentInvocation = new AsyncLocalStorage<string>();
-const invocationByPort = new Map<number, string>();
+interface Invocation {
+  readonly id: string;
+  /** The step (function) name. */
+  readonly functionName: string;
+}
+const currentInvocation = new AsyncLocalStorage<Invocation>();
+const invocationByPort = new Map<number, Invocation>();
 let watchingRequests = false;
 
 function watchHandlerRequests(): void {
@@ -190,13 +196,15 @@ function watchHandlerRequests(): void {
   watchingRequests = true;
   subscribe('http.client.request.start', (message) => {
     const invocation = currentInvocation.getStore();
-
-    if (!invocation) return;
     const { request } = message as { request: ClientRequest };
     // Node 20 publishes once the request has its socket; earlier versions before.
     const own = (socket: Socket) => {
+      // A request outside any invocation (the session's own report reads) must not inherit the
+      // invocation of an earlier socket that had the same port.
       const record = () => {
-        if (socket.localPort !== undefined) invocationByPort.set(socket.localPort, invocation);
+        if (socket.localPort === undefined) return;
+        if (invocation) invocationByPort.set(socket.localPort, invocation);
+        else invocationByPort.delete(socket.localPort);
       };
       if (socket.localPort !== undefined) record();
       else socket.once('connect', record);
@@ -421,10 +429,15 @@ export class StateMachineRunner {
         reject(new LambdaFunctionError('Sandbox.Timedout', `${functionName}: Task timed out after ${timeout.toFixed(2)} seconds`, [])),
       );
       currentInvocation
-        .run(id, () => invokeLambda(handler, event, context))
+        .run({ id, functionName }, () => invokeLambda(handler, event, context))
         .then(resolve, reject)
         .finally(() => this.inFlight.delete(id));
     });
+  }
+
+  /** The step whose invocation sent the request now in flight on `clientPort`; undefined for callers outside any invocation. */
+  functionOnPort(clientPort: number): string | undefined {
+    return invocationByPort.get(clientPort)?.functionName;
   }
 
   /**
@@ -433,7 +446,7 @@ export class StateMachineRunner {
    * handler, like a stopped sandbox, never sees the answer. False when no invocation owns the port.
    */
   timeOutInvocationOnPort(clientPort: number): boolean {
-    const id = invocationByPort.get(clientPort);
+    const id = invocationByPort.get(clientPort)?.id;
     const stop = id === undefined ? undefined : this.inFlight.get(id);
     if (!stop || id === undefined) return false;
     this.inFlight.delete(id);
@@ -454,7 +467,10 @@ export class StateMachineRunner {
     const payload: Json = isObject(p.Payload) ? { ...p.Payload } : { input: p.Payload ?? null };
     if (typeof payload.taskToken !== 'string') payload.taskToken = `sim-task-token-${randomUUID()}`;
     // The lambda:invoke integration returns once the function has run; the token is answered later.
-    await invokeLambda(handler, payload, lambdaContext(step?.name ?? stateName, functionArn, step?.timeoutSeconds ?? 60));
+    const functionName = step?.name ?? stateName;
+    const context = lambdaContext(functionName, functionArn, step?.timeoutSeconds ?? 60);
+    watchHandlerRequests();
+    await currentInvocation.run({ id: context.awsRequestId, functionName }, () => invokeLambda(handler, payload, context));
     if ((this.options.approval ?? 'approve') === 'reject') throw new ApprovalRejectedError('rejected by the simulator scenario (approval: reject)');
     return { approved: true, by: 'simulator' };
   }

@@ -58,6 +58,8 @@ export interface EmulatorStartOptions {
   readonly documents: { readonly precheck: string; readonly linuxInstall: string; readonly windowsInstall: string };
   /** Chaos: an answer slower than the Lambda timeout; true when the invocation behind the client port was timed out. */
   readonly onSlowResponse?: (clientPort: number) => boolean;
+  /** The step whose invocation owns the client port (the trace's `caller`). */
+  readonly callerOf?: (clientPort: number) => string | undefined;
 }
 
 export type EmulatorFactory = (options: EmulatorStartOptions) => Promise<EmulatorLike>;
@@ -71,6 +73,7 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     documents: options.documents,
     buckets: [options.waveBucket],
     onSlowResponse: options.onSlowResponse,
+    callerOf: options.callerOf,
   });
   const like = emulator as unknown as EmulatorLike & { stagingNetwork(region: string): { subnetId: string; securityGroupId: string } };
   // Measured by the fleet itself: the trace holds no DescribeJobs answers to see when a job completed.
@@ -221,8 +224,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   const waveBucket = SIMULATOR_DEFAULTS.waveBucket;
 
   let slowAnswer: (clientPort: number) => boolean = () => false;
+  let callerOf: (clientPort: number) => string | undefined = () => undefined;
   const emulator = await (options.emulator ?? startRealEmulator)({
     onSlowResponse: (clientPort) => slowAnswer(clientPort),
+    callerOf: (clientPort) => callerOf(clientPort),
     scenario,
     seed,
     waveBucket,
@@ -318,6 +323,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       observer,
     });
     slowAnswer = (clientPort) => runner.timeOutInvocationOnPort(clientPort);
+    callerOf = (clientPort) => runner.functionOnPort(clientPort);
     // The session's own reads and writes are throttled like any other call: retry them at once, many times.
     const s3 = new S3Client({ region, endpoint: emulator.url, forcePathStyle: true, retryStrategy: new FixedDelayRetryStrategy(10, 0) });
     cleanups.push(() => s3.destroy());
