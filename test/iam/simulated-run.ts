@@ -10,7 +10,12 @@ import type { DeployConfig } from '../../infra/config';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
 import { ENV } from '../../functions/lib/steps';
 import type { Emulator, TraceEntry } from '../../simulator/emulator';
-import { SIMULATOR_DEFAULTS, simulate, startRealEmulator, type EmulatorLike } from '../../simulator/runner/session';
+import {
+  SIMULATOR_DEFAULTS,
+  simulate,
+  startRealEmulator,
+  type EmulatorLike,
+} from '../../simulator/runner/session';
 import { parseScenario } from '../../simulator/scenario';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -33,11 +38,12 @@ export interface ObservedCall {
 /** What the emulator knows about resources, read after the run. */
 export interface ResourceFacts {
   /** Tags of an MGN source server, an EC2 instance (by id); undefined when the emulator has none. */
-  tagsOf(kind: 'source-server' | 'instance' | 'launch-template', id: string): Readonly<Record<string, string>> | undefined;
+  tagsOf(
+    kind: 'source-server' | 'instance' | 'launch-template',
+    id: string,
+  ): Readonly<Record<string, string>> | undefined;
   /** The EC2 launch template MGN created for a source server. */
   launchTemplateOf(sourceServerId: string): string | undefined;
-  /** The VPC of the emulated network of a region. */
-  vpcOf(region: string): string | undefined;
 }
 
 export interface SimulatedRun {
@@ -69,9 +75,13 @@ export function waveForDeployConfig(manifest: WaveManifest, config: DeployConfig
   return parseManifest({
     ...manifest,
     targetRegion: to,
-    endpoints: Object.fromEntries(Object.entries(manifest.endpoints).map(([k, v]) => [k, typeof v === 'string' ? moveDns(v) : v])),
+    endpoints: Object.fromEntries(
+      Object.entries(manifest.endpoints).map(([k, v]) => [k, typeof v === 'string' ? moveDns(v) : v]),
+    ),
     servers: manifest.servers.map((s) =>
-      s.source.type === 'ec2' && !sourceRegions.has(s.source.region) ? { ...s, source: { ...s.source, region: to } } : s,
+      s.source.type === 'ec2' && !sourceRegions.has(s.source.region)
+        ? { ...s, source: { ...s.source, region: to } }
+        : s,
     ),
   });
 }
@@ -87,7 +97,11 @@ export const exampleWave = (): WaveManifest => parseManifest(readJson('examples/
  * concrete names the policies are resolved with are read from the environment the session gives
  * the handlers (see stack-policies.ts), not assumed.
  */
-export async function simulateWave(manifest: WaveManifest, scenario: string, deployConfig: DeployConfig): Promise<SimulatedRun> {
+export async function simulateWave(
+  manifest: WaveManifest,
+  scenario: string,
+  deployConfig: DeployConfig,
+): Promise<SimulatedRun> {
   void deployConfig; // DEPLOY CONFIG HOOK: simulate({ ..., deployConfig })
   let emulator: Emulator | undefined;
   let env: Record<string, string> | undefined;
@@ -109,7 +123,8 @@ export async function simulateWave(manifest: WaveManifest, scenario: string, dep
       }
     },
   });
-  if (!emulator || !env) throw new Error(`scenario ${scenario}: the session started no emulator or ran no state`);
+  if (!emulator || !env)
+    throw new Error(`scenario ${scenario}: the session started no emulator or ran no state`);
   const entries = emulator.trace.entries;
   const calls: ObservedCall[] = [];
   const unattributed: TraceEntry[] = [];
@@ -140,14 +155,18 @@ export async function simulateWave(manifest: WaveManifest, scenario: string, dep
 }
 
 /** The tag MGN puts on the EC2 resources it creates and manages (launch templates, launched instances). */
-export const MGN_MANAGED_TAG = { key: 'AWSApplicationMigrationServiceManaged', value: 'mgn.amazonaws.com' } as const;
+export const MGN_MANAGED_TAG = {
+  key: 'AWSApplicationMigrationServiceManaged',
+  value: 'mgn.amazonaws.com',
+} as const;
 
 /** The emulator's fleet, read after the run (the one place that knows its shape). */
 function factsOf(emulator: Emulator): ResourceFacts {
   const fleet = emulator.fleet;
   // Launch templates are modelled by the emulator from the launch-settings work on; until then a
   // template MGN created for a source server carries the tag MGN gives every template it creates.
-  const modelled = (fleet as unknown as { launchTemplates?: Map<string, { tags?: Record<string, string> }> }).launchTemplates;
+  const modelled = (fleet as unknown as { launchTemplates?: Map<string, { tags?: Record<string, string> }> })
+    .launchTemplates;
   const mgnTemplates = () => new Set([...fleet.sourceServers.values()].map((s) => s.launchTemplateId));
   return {
     tagsOf: (kind, id) => {
@@ -157,6 +176,5 @@ function factsOf(emulator: Emulator): ResourceFacts {
       return mgnTemplates().has(id) ? { [MGN_MANAGED_TAG.key]: MGN_MANAGED_TAG.value } : undefined;
     },
     launchTemplateOf: (id) => fleet.sourceServers.get(id)?.launchTemplateId,
-    vpcOf: (region) => fleet.network(region).vpcId,
   };
 }

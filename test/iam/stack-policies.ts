@@ -75,7 +75,8 @@ export function synthesise(configName: string): SynthesisedStack {
     code: () => lambda.Code.fromAsset(join(ROOT, 'test', 'fixtures', 'infra', 'bundle')),
   });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as import('aws-cdk-lib').CfnElement);
+  const id = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as import('aws-cdk-lib').CfnElement);
   return {
     configName,
     config,
@@ -155,22 +156,26 @@ export class TemplateResolver {
 
   private bind(map: Map<string, string>, key: string, value: string): void {
     const known = map.get(key);
-    if (known !== undefined && known !== value) throw new Error(`${key} is ${known} in one step's environment and ${value} in another's`);
+    if (known !== undefined && known !== value)
+      throw new Error(`${key} is ${known} in one step's environment and ${value} in another's`);
     map.set(key, value);
   }
 
   resolve(expression: unknown): unknown {
-    if (typeof expression === 'string' || typeof expression === 'number' || typeof expression === 'boolean') return expression;
+    if (typeof expression === 'string' || typeof expression === 'number' || typeof expression === 'boolean')
+      return expression;
     if (Array.isArray(expression)) return expression.map((e) => this.resolve(e));
     if (!isObject(expression)) return expression;
     const keys = Object.keys(expression);
-    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'))) return this.intrinsic(keys[0], expression[keys[0]]);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::')))
+      return this.intrinsic(keys[0], expression[keys[0]]);
     return Object.fromEntries(Object.entries(expression).map(([k, v]) => [k, this.resolve(v)]));
   }
 
   resolveString(expression: unknown): string {
     const out = this.resolve(expression);
-    if (typeof out !== 'string') throw new Error(`${JSON.stringify(expression)} does not resolve to a string`);
+    if (typeof out !== 'string')
+      throw new Error(`${JSON.stringify(expression)} does not resolve to a string`);
     return out;
   }
 
@@ -205,7 +210,9 @@ export class TemplateResolver {
         });
       }
       default:
-        throw new Error(`cannot resolve ${name} ${JSON.stringify(arg)}: add its rule to test/iam/stack-policies.ts`);
+        throw new Error(
+          `cannot resolve ${name} ${JSON.stringify(arg)}: add its rule to test/iam/stack-policies.ts`,
+        );
     }
   }
 
@@ -295,7 +302,9 @@ export class TemplateResolver {
       case 'AWS::Lambda::Function.Arn':
         return `arn:${partition}:lambda:${region}:${account}:function:${this.ref(id)}`;
       default:
-        throw new Error(`cannot resolve Fn::GetAtt ${id}.${attribute} (${r.Type}): add its rule to test/iam/stack-policies.ts`);
+        throw new Error(
+          `cannot resolve Fn::GetAtt ${id}.${attribute} (${r.Type}): add its rule to test/iam/stack-policies.ts`,
+        );
     }
   }
 }
@@ -304,11 +313,18 @@ export class TemplateResolver {
  * A resolver that knows the simulation's concrete names: every step function's environment in the
  * template is unified with the environment the session gave the handlers.
  */
-export function resolverFor(stack: SynthesisedStack, env: Readonly<Record<string, string>>, ctx: ResolutionContext): TemplateResolver {
+export function resolverFor(
+  stack: SynthesisedStack,
+  env: Readonly<Record<string, string>>,
+  ctx: ResolutionContext,
+): TemplateResolver {
   const resolver = new TemplateResolver(stack.template, ctx);
   for (const fnId of Object.values(stack.functionOfStep)) {
-    const variables = (stack.template.Resources[fnId].Properties?.Environment as { Variables?: Json } | undefined)?.Variables ?? {};
-    for (const [name, expression] of Object.entries(variables)) if (env[name] !== undefined) resolver.learn(expression, env[name]);
+    const variables =
+      (stack.template.Resources[fnId].Properties?.Environment as { Variables?: Json } | undefined)
+        ?.Variables ?? {};
+    for (const [name, expression] of Object.entries(variables))
+      if (env[name] !== undefined) resolver.learn(expression, env[name]);
   }
   return resolver;
 }
@@ -318,12 +334,22 @@ export function resolverFor(stack: SynthesisedStack, env: Readonly<Record<string
  * AWS::IAM::ManagedPolicy that names it, and the AWS managed policies it attaches (only those
  * whose document this folder holds; any other is an error, so a grant is never silently missed).
  */
-export function rolePolicies(stack: SynthesisedStack, roleId: string, resolver: TemplateResolver, managed: Readonly<Record<string, PolicyDocument>>): RolePolicy[] {
+export function rolePolicies(
+  stack: SynthesisedStack,
+  roleId: string,
+  resolver: TemplateResolver,
+  managed: Readonly<Record<string, PolicyDocument>>,
+): RolePolicy[] {
   const role = stack.template.Resources[roleId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role of the template`);
   const out: RolePolicy[] = [];
-  for (const p of list(role.Properties?.Policies as { PolicyName: unknown; PolicyDocument: unknown }[] | undefined))
-    out.push({ name: `${roleId}/inline/${resolver.resolveString(p.PolicyName)}`, document: resolver.resolve(p.PolicyDocument) as PolicyDocument });
+  for (const p of list(
+    role.Properties?.Policies as { PolicyName: unknown; PolicyDocument: unknown }[] | undefined,
+  ))
+    out.push({
+      name: `${roleId}/inline/${resolver.resolveString(p.PolicyName)}`,
+      document: resolver.resolve(p.PolicyDocument) as PolicyDocument,
+    });
   for (const [id, r] of Object.entries(stack.template.Resources)) {
     if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') continue;
     const roles = list(r.Properties?.Roles as unknown[] | undefined);
@@ -334,14 +360,21 @@ export function rolePolicies(stack: SynthesisedStack, roleId: string, resolver: 
     const resolved = resolver.resolveString(arn);
     const name = resolved.split('/').pop()!;
     const doc = managed[name];
-    if (!doc) throw new Error(`${roleId} attaches ${resolved}, whose document test/iam/managed-policies/ does not hold`);
+    if (!doc)
+      throw new Error(
+        `${roleId} attaches ${resolved}, whose document test/iam/managed-policies/ does not hold`,
+      );
     out.push({ name: `aws-managed/${name}`, document: doc });
   }
   return out;
 }
 
-export const statementsOf = (policies: readonly RolePolicy[]): { policy: string; index: number; statement: PolicyStatement }[] =>
-  policies.flatMap((p) => p.document.Statement.map((statement, index) => ({ policy: p.name, index, statement })));
+export const statementsOf = (
+  policies: readonly RolePolicy[],
+): { policy: string; index: number; statement: PolicyStatement }[] =>
+  policies.flatMap((p) =>
+    p.document.Statement.map((statement, index) => ({ policy: p.name, index, statement })),
+  );
 
 export const actionsOf = (st: PolicyStatement): string[] => list(st.Action);
 export const resourcesOf = (st: PolicyStatement): string[] => list(st.Resource);
