@@ -62,6 +62,8 @@ interface NamedResource {
   readonly vars?: Readonly<Record<string, string>>;
   readonly arn?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Service condition keys the call itself sets (e.g. servicequotas:service). */
+  readonly context?: Readonly<Record<string, ContextValue>>;
 }
 
 type Extractor = (call: ObservedCall, ctx: MappingContext) => NamedResource[];
@@ -134,7 +136,9 @@ const EXTRACTORS: Readonly<Record<string, Extractor>> = {
   'servicequotas:quota': (call) => {
     const service = str(call.params.ServiceCode);
     const quota = str(call.params.QuotaCode);
-    return service && quota ? [{ vars: { ServiceCode: service, QuotaCode: quota } }] : [];
+    return service && quota
+      ? [{ vars: { ServiceCode: service, QuotaCode: quota }, context: { 'servicequotas:service': service } }]
+      : [];
   },
 };
 
@@ -209,7 +213,7 @@ export async function requestsForCall(
           ...base,
           resource: arn,
           resourceAccount: parsed?.Account || ctx.account,
-          context: { ...tagContext(type, named.tags), ...requestTagContext(call) },
+          context: { ...tagContext(type, named.tags), ...requestTagContext(call), ...named.context },
         });
       }
     }

@@ -11,7 +11,10 @@
  * 2. a grant on `*` is only for an action the reference lists no resource type for, or one of
  *    WILDCARD_EXCEPTIONS;
  * 3. every statement of every step role is needed: removing it denies at least one observed
- *    request (apart from PLATFORM_ACTIONS and UNEXERCISED, each with its reason).
+ *    request (apart from PLATFORM_ACTIONS, UNEXERCISED and KNOWN_UNNEEDED_GRANTS, each with its
+ *    reason);
+ * 4. the model of what MGN does with a launching caller's permissions is exactly
+ *    AWSApplicationMigrationEC2Access made concrete.
  *
  * Every list in this file is explicit on purpose: it is what a reviewer reads to see what is not
  * (yet) proven, and each entry fails the test once it no longer applies.
