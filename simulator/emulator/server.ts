@@ -355,8 +355,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     record(outcome, response.status);
     options.onResponse?.({ service, operation, status: response.status, headers: response.headers, body: typeof response.body === 'string' ? response.body : response.body.toString('utf8') });
     if (slow) {
-      const port = req.socket.remotePort;
-      if (port !== undefined && options.onSlowResponse?.(port)) {
+      if (clientPort !== undefined && options.onSlowResponse?.(clientPort)) {
         record('SlowResponseAbandoned', 0);
         return; // the caller timed out: its socket is closed with the emulator
       }

@@ -193,12 +193,18 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * Which Lambda invocation each local client port belongs to, so that the emulator's "slower than
- * the Lambda timeout" chaos can time out the invocation waiting for that answer. Every HTTP request
- * a handler sends runs inside its invocation's async context; a keep-alive socket serves one
- * request at a time, so its port names the invocation of its current request.
+ * the Lambda timeout" chaos can time out the invocation waiting for that answer, and its trace can
+ * name the step that made each call. Every HTTP request a handler sends runs inside its
+ * invocation's async context; a keep-alive socket serves one request at a time, so its port names
+ * the invocation of its current request.
  */
-const currentInvocation = new AsyncLocalStorage<string>();
-const invocationByPort = new Map<number, string>();
+interface Invocation {
+  readonly id: string;
+  /** The step (function) name. */
+  readonly functionName: string;
+}
+const currentInvocation = new AsyncLocalStorage<Invocation>();
+const invocationByPort = new Map<number, Invocation>();
 let watchingRequests = false;
 
 function watchHandlerRequests(): void {
@@ -206,13 +212,15 @@ function watchHandlerRequests(): void {
   watchingRequests = true;
   subscribe('http.client.request.start', (message) => {
     const invocation = currentInvocation.getStore();
-
-    if (!invocation) return;
     const { request } = message as { request: ClientRequest };
     // Node 20 publishes once the request has its socket; earlier versions before.
     const own = (socket: Socket) => {
+      // A request outside any invocation (the session's own report reads) must not inherit the
+      // invocation of an earlier socket that had the same port.
       const record = () => {
-        if (socket.localPort !== undefined) invocationByPort.set(socket.localPort, invocation);
+        if (socket.localPort === undefined) return;
+        if (invocation) invocationByPort.set(socket.localPort, invocation);
+        else invocationByPort.delete(socket.localPort);
       };
       if (socket.localPort !== undefined) record();
       else socket.once('connect', record);
@@ -310,7 +318,7 @@ export class StateMachineRunner {
                 throw new LambdaServiceError('Lambda.ServiceException: the simulator injected a Lambda service error (scenario chaos)');
               }
               const result = tokenTask
-                ? await this.answerApproval(stateName, taskInput)
+                ? await this.answerApproval(stateName, taskInput, name)
                 : await this.invokeTask(stateName, resource, def, taskInput, name);
               const outBytes = payloadBytes(result);
               accounting.observePayload(outBytes);
@@ -445,7 +453,7 @@ export class StateMachineRunner {
       );
       this.callers.set(id, { execution, step: functionName });
       currentInvocation
-        .run(id, () => invokeLambda(handler, event, context))
+        .run({ id, functionName }, () => invokeLambda(handler, event, context))
         .then(resolve, reject)
         .finally(() => {
           this.inFlight.delete(id);
@@ -456,7 +464,7 @@ export class StateMachineRunner {
 
   /** The execution and step whose invocation sent the request now on `clientPort`, if a handler sent it. */
   callerOnPort(clientPort: number): RequestCaller | undefined {
-    const id = invocationByPort.get(clientPort);
+    const id = invocationByPort.get(clientPort)?.id;
     return id === undefined ? undefined : this.callers.get(id);
   }
 
@@ -466,7 +474,7 @@ export class StateMachineRunner {
    * handler, like a stopped sandbox, never sees the answer. False when no invocation owns the port.
    */
   timeOutInvocationOnPort(clientPort: number): boolean {
-    const id = invocationByPort.get(clientPort);
+    const id = invocationByPort.get(clientPort)?.id;
     const stop = id === undefined ? undefined : this.inFlight.get(id);
     if (!stop || id === undefined) return false;
     this.inFlight.delete(id);
@@ -479,7 +487,7 @@ export class StateMachineRunner {
    * carries the task token), then answer the token as the scenario says: approve = SendTaskSuccess
    * with `{approved: true, by}`, reject = SendTaskFailure with error ApprovalRejected.
    */
-  private async answerApproval(stateName: string, params: unknown): Promise<unknown> {
+  private async answerApproval(stateName: string, params: unknown, execution: string): Promise<unknown> {
     const p = (isObject(params) ? params : {}) as { FunctionName?: string; Payload?: unknown };
     const functionArn = String(p.FunctionName ?? '');
     const step = this.options.prepared.stepByArn.get(functionArn);
@@ -487,7 +495,16 @@ export class StateMachineRunner {
     const payload: Json = isObject(p.Payload) ? { ...p.Payload } : { input: p.Payload ?? null };
     if (typeof payload.taskToken !== 'string') payload.taskToken = `sim-task-token-${randomUUID()}`;
     // The lambda:invoke integration returns once the function has run; the token is answered later.
-    await invokeLambda(handler, payload, lambdaContext(step?.name ?? stateName, functionArn, step?.timeoutSeconds ?? 60));
+    const functionName = step?.name ?? stateName;
+    const context = lambdaContext(functionName, functionArn, step?.timeoutSeconds ?? 60);
+    watchHandlerRequests();
+    const id = context.awsRequestId;
+    this.callers.set(id, { execution, step: functionName });
+    try {
+      await currentInvocation.run({ id, functionName }, () => invokeLambda(handler, payload, context));
+    } finally {
+      this.callers.delete(id);
+    }
     if ((this.options.approval ?? 'approve') === 'reject') throw new ApprovalRejectedError('rejected by the simulator scenario (approval: reject)');
     return { approved: true, by: 'simulator' };
   }
