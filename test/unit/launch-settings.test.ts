@@ -1,5 +1,5 @@
 import { cidrContains, ipv4ToNumber, isReservedInSubnet, parseCidr } from '../../functions/lib/ipv4';
-import { defaultSubnetFor, launchPlanOf, resolveLaunch, settingName } from '../../functions/lib/launch-settings';
+import { defaultSubnetFor, launchPlanOf, resolveLaunch, settingName, takesSourceInstanceType } from '../../functions/lib/launch-settings';
 import type { LaunchSpec, WaveManifest } from '../../functions/lib/manifest';
 import type { FlowConfig } from '../../functions/lib/ports';
 import { waveOf } from '../asl/fake-world';
@@ -129,8 +129,46 @@ describe('launch settings: wave defaults, server overrides, stack defaults', () 
     expect(named.problems).toEqual([]);
     expect(named.plan?.instanceProfile).toBeUndefined();
 
-    const inAws = launchPlanOf(resolveLaunch(wave(undefined, [{ rightSizing: 'in-aws' }]), 0, 'test', config));
-    expect(inAws.problems).toEqual([expect.stringMatching(/^servers\[0\]\.launch\.rightSizing: "in-aws" is not a right-sizing method MGN accepts .*NONE or BASIC/)]);
+  });
+
+  describe('rightSizing "in-aws": the source instance\'s type, with right-sizing NONE', () => {
+    it('takes the type preflight read for the EC2 source and writes it with NONE (MGN has no "in-aws" method)', () => {
+      const resolved = resolveLaunch(wave(undefined, [{ rightSizing: 'in-aws' }]), 0, 'cutover', config);
+      expect(takesSourceInstanceType(resolved)).toBe(true);
+      expect(resolved.sourceInstance).toEqual({ instanceId: (waveOf(3).servers[0].source as { instanceId: string }).instanceId, region: 'ap-southeast-1' });
+      const { plan, problems } = launchPlanOf(resolved, 'r5.xlarge');
+      expect(problems).toEqual([]);
+      expect(plan).toMatchObject({ instanceType: 'r5.xlarge', instanceTypeFrom: 'source', rightSizing: 'NONE' });
+      // the wave's "in-aws" reaches servers[1] too; servers[2]'s own "basic" overrides it
+      const m = wave({ rightSizing: 'in-aws' }, [undefined, undefined, { rightSizing: 'basic' }]);
+      expect(launchPlanOf(resolveLaunch(m, 1, 'test', config), 'c5.2xlarge').plan).toMatchObject({ instanceType: 'c5.2xlarge', rightSizing: 'NONE' });
+      const basic = resolveLaunch(m, 2, 'test', config);
+      expect(takesSourceInstanceType(basic)).toBe(false);
+      expect(launchPlanOf(basic, 'c5.2xlarge').plan).toMatchObject({ rightSizing: 'BASIC' });
+      expect(launchPlanOf(basic, 'c5.2xlarge').plan?.instanceType).toBeUndefined();
+      // a server's own instance type wins over the wave's "in-aws": no source type is needed
+      const typed = resolveLaunch(wave({ rightSizing: 'in-aws' }, [{ instanceType: 'm6i.large' }]), 0, 'test', config);
+      expect(takesSourceInstanceType(typed)).toBe(false);
+      expect(launchPlanOf(typed).plan).toMatchObject({ instanceType: 'm6i.large', rightSizing: 'NONE' });
+      expect(launchPlanOf(typed).plan?.instanceTypeFrom).toBeUndefined();
+    });
+
+    it('with no type for the source (EC2 does not know the instance) there is no plan, and the reason names the field, the instance and the fix', () => {
+      const { plan, problems } = launchPlanOf(resolveLaunch(wave({ rightSizing: 'in-aws' }), 1, 'test', config));
+      expect(plan).toBeUndefined();
+      const id = (waveOf(3).servers[1].source as { instanceId: string }).instanceId;
+      expect(problems).toEqual([
+        `launch.rightSizing: "in-aws" takes the instance type of source instance ${id}, but EC2 does not know it in ap-southeast-1 (InvalidInstanceID.NotFound); check servers[1].source.instanceId, or use "basic" or "none" with instanceType`,
+      ]);
+    });
+
+    it('an on-premises source has no EC2 instance: refused naming the server (validate refuses it first)', () => {
+      const m = wave(undefined, [{ rightSizing: 'in-aws' }]);
+      const onprem: WaveManifest = { ...m, servers: [{ ...m.servers[0], source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0' } }, ...m.servers.slice(1)] };
+      expect(launchPlanOf(resolveLaunch(onprem, 0, 'test', config), 'm5.large').problems).toEqual([
+        'servers[0].launch.rightSizing: "in-aws" takes the instance type of a source running in EC2; servers[0] is on-premises: use "basic" or "none" with instanceType',
+      ]);
+    });
   });
 });
 
