@@ -2,6 +2,7 @@ import { cidrContains, ipv4ToNumber, isReservedInSubnet, parseCidr } from '../..
 import { defaultSubnetFor, launchPlanOf, resolveLaunch, settingName, takesSourceInstanceType } from '../../functions/lib/launch-settings';
 import type { LaunchSpec, WaveManifest } from '../../functions/lib/manifest';
 import type { FlowConfig } from '../../functions/lib/ports';
+import { bootModeConflict, launchConfigurationUpdate } from '../../functions/lib/flow/launch-configuration';
 import { waveOf } from '../asl/fake-world';
 
 /** The stack's launch defaults (as TEST_SUBNET_IDS, CUTOVER_SUBNET_IDS, ... give them). */
@@ -183,5 +184,27 @@ describe('IPv4 in subnets', () => {
     expect([parseCidr('10.0.0.0/33'), parseCidr('10.0.0/8'), ipv4ToNumber('10.0.0.256'), ipv4ToNumber('010.0.0.1')]).toEqual([undefined, undefined, undefined, undefined]);
     // a block written with host bits set still means its network
     expect(parseCidr('10.20.11.7/24')?.network).toBe(ipv4ToNumber('10.20.11.0'));
+  });
+});
+
+describe('bootMode "use-source" (USE_SOURCE): MGN\'s initial value, never written', () => {
+  const plan = launchPlanOf(resolveLaunch(wave({ bootMode: 'use-source' }), 0, 'test', config)).plan!;
+  const current = { sourceServerId: 's-0123456789abcdef0', launchDisposition: 'STOPPED', rightSizing: 'BASIC', copyTags: false, bootMode: 'USE_SOURCE' };
+
+  it('is held when MGN already has USE_SOURCE: an update for other fields leaves bootMode out (UpdateLaunchConfiguration takes LEGACY_BIOS or UEFI)', () => {
+    expect(plan.bootMode).toBe('USE_SOURCE');
+    const update = launchConfigurationUpdate(plan, 'test', current)!;
+    expect(update).toMatchObject({ launchDisposition: 'STARTED', copyTags: true });
+    expect(update).not.toHaveProperty('bootMode');
+    expect(bootModeConflict(plan, current)).toBeUndefined();
+    // "uefi" is written, once
+    const uefi = launchPlanOf(resolveLaunch(wave({ bootMode: 'uefi' }), 0, 'test', config)).plan!;
+    expect(launchConfigurationUpdate(uefi, 'test', current)).toMatchObject({ bootMode: 'UEFI' });
+  });
+
+  it('a server set to LEGACY_BIOS or UEFI cannot go back: refused naming the field and the fix', () => {
+    expect(bootModeConflict(plan, { ...current, bootMode: 'UEFI' })).toBe(
+      'launch.bootMode "use-source": MGN\'s launch configuration of s-0123456789abcdef0 has bootMode UEFI, and UpdateLaunchConfiguration takes only LEGACY_BIOS or UEFI (MGN API reference); set launch.bootMode to "legacy-bios" or "uefi" for this server',
+    );
   });
 });
