@@ -140,7 +140,8 @@ describe('rightSizing "in-aws" (MGN\'s "In AWS" right-sizing for sources already
       const server = [...fleet.sourceServers.values()].find((x) => x.record.spec.name === s.name)!;
       expect(server.launchConfiguration.targetInstanceTypeRightSizingMethod).toBe('NONE');
     }
-    expect(report.servers.map((s) => s.instances?.cutover?.instanceType)).toEqual(['r5.xlarge', 'c6i.2xlarge', RECOMMENDED_INSTANCE_TYPE]);
+    const written = JSON.parse(readFileSync(join(out, 'in-aws', manifest.waveId, 'report.json'), 'utf8')) as { servers: { instances?: { cutover?: { instanceType?: string } } }[] };
+    expect(written.servers.map((s) => s.instances?.cutover?.instanceType)).toEqual(['r5.xlarge', 'c6i.2xlarge', RECOMMENDED_INSTANCE_TYPE]);
   });
 });
 
