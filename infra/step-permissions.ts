@@ -38,7 +38,8 @@ export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
   'ssm:GetCommandInvocation': 'ssm:GetCommandInvocation has no resource type; it only reads results of commands',
   'ssm:ListCommandInvocations': 'ssm:ListCommandInvocations has no resource type; it only reads results of commands',
   'ec2:DescribeInstanceStatus': 'ec2:DescribeInstanceStatus has no resource-level permissions',
-  'ec2:DescribeInstances': 'ec2:DescribeInstances has no resource-level permissions; it reads the launched instances',
+  'ec2:DescribeInstances':
+    'ec2:DescribeInstances has no resource-level permissions; verify reads the launched instances, preflight the instance type of EC2 sources (rightSizing "in-aws") in their own regions',
   'ec2:DescribeSubnets': 'ec2:DescribeSubnets has no resource-level permissions; preflight reads the subnets a wave launches into',
   'ec2:DescribeSecurityGroups': 'ec2:DescribeSecurityGroups has no resource-level permissions',
   'ec2:DescribeRouteTables': 'ec2:DescribeRouteTables has no resource-level permissions; preflight checks target subnets reach no internet or NAT gateway',

@@ -4,7 +4,7 @@
  * executions are interrupted. Validated like the manifest: unknown keys and bad values are errors.
  */
 import { z } from 'zod';
-import { INSTANCE_PROFILE_NAME, SECURITY_GROUP_ID, SUBNET_ID } from '../functions/lib/manifest';
+import { INSTANCE_PROFILE_NAME, INSTANCE_TYPE, SECURITY_GROUP_ID, SUBNET_ID } from '../functions/lib/manifest';
 import { parseOrThrow } from '../functions/lib/validation';
 
 export const FAULT_KINDS = [
@@ -185,6 +185,11 @@ export const scenarioSchema = z.strictObject({
         diskGiB: positive('diskGiB', 65536).optional(),
         bandwidthMbps: positive('bandwidthMbps', 100000).optional(),
         installSeconds: positive('installSeconds', 86400).optional(),
+        /** the instance type of an EC2 source's own instance (DescribeInstances in its region); default m5.large */
+        sourceInstanceType: z
+          .string()
+          .regex(INSTANCE_TYPE, { error: (iss) => `${JSON.stringify(iss.input)} is not an EC2 instance type (like r5.xlarge)` })
+          .optional(),
         fault: z
           .enum(FAULT_KINDS, {
             error: (iss) =>

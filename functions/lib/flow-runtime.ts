@@ -84,7 +84,7 @@ export function useNetwork(port: NetworkPort | undefined): void {
   network = port ?? socketNetwork;
 }
 
-/** The ports for a wave whose MGN, EC2 and target-region SSM live in targetRegion; `adapters` are the step's services. */
+/** The ports for a wave whose MGN, EC2 and target-region SSM live in targetRegion (SSM and EC2 of other regions on demand); `adapters` are the step's services. */
 export function flowDeps(targetRegion: string, log: Logger, adapters: StepAdapters = {}): FlowDeps {
   config ??= flowConfig();
   const home = homeRegion();
@@ -93,6 +93,7 @@ export function flowDeps(targetRegion: string, log: Logger, adapters: StepAdapte
     mgn: adapters.mgn ? adapters.mgn(targetRegion) : notBuiltWith<MgnPort>('mgn'),
     ssm: adapters.ssm ?? (() => notBuiltWith<SsmPort>('ssm')),
     ec2: adapters.ec2 ? adapters.ec2(targetRegion) : notBuiltWith<Ec2Port>('ec2'),
+    ec2In: adapters.ec2 ?? (() => notBuiltWith<Ec2Port>('ec2')),
     sts: adapters.sts ? adapters.sts(home) : notBuiltWith<StsPort>('sts'),
     notifier: !adapters.notifier ? notBuiltWith<NotifierPort>('sns') : topicArn ? adapters.notifier(home, topicArn) : missingTopic,
     store: new S3WaveStore(s3ClientFor(home), config.waveBucket),

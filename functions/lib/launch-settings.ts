@@ -18,6 +18,10 @@
  *   instance launches, but can never be Online in SSM: verification says so).
  * - right-sizing: "basic" unless told; an instanceType implies "none". When levels disagree, the
  *   more specific one wins (a server's instanceType over the wave's rightSizing and the reverse).
+ *   "in-aws" (MGN console's "In AWS" right-sizing, for a source already running in EC2) is not a
+ *   value of MGN's API (targetInstanceTypeRightSizingMethod is NONE or BASIC): the launch takes its
+ *   source instance's type, which preflight reads with EC2 DescribeInstances in the source's region,
+ *   written as the template's InstanceType with right-sizing NONE.
  * - copyPrivateIp: cutover only (a test instance in the test tier never takes the source's IP);
  *   a server's own privateIpAddress turns a wave-level copyPrivateIp off.
  * - tags: the wave's, then the server's, key by key.
@@ -73,7 +77,13 @@ export interface ResolvedLaunch {
   readonly tags: Readonly<Record<string, string>>;
   /** the source is an on-premises managed instance (mi-): its clone needs MGN's post-launch SSM agent */
   readonly onPremisesSource: boolean;
+  /** the source's EC2 instance and region, for an EC2 source */
+  readonly sourceInstance?: { readonly instanceId: string; readonly region: string };
 }
+
+/** The launch takes its source instance's type: right-sizing "in-aws" with no instance type to override it. */
+export const takesSourceInstanceType = (resolved: ResolvedLaunch): boolean =>
+  resolved.rightSizing.value === 'in-aws' && resolved.instanceType === undefined;
 
 const specificity = (origin: SettingOrigin): number => (origin.level === 'server' ? 2 : origin.level === 'wave' ? 1 : 0);
 
@@ -172,6 +182,7 @@ export function resolveLaunch(
     copyPrivateIp,
     tags: { ...(wave.tags ?? {}), ...(own.tags ?? {}) },
     onPremisesSource: spec.source.type === 'onprem',
+    ...(spec.source.type === 'ec2' ? { sourceInstance: { instanceId: spec.source.instanceId, region: spec.source.region } } : {}),
   };
 }
 
@@ -181,6 +192,8 @@ export interface LaunchPlan {
   readonly securityGroupIds: readonly string[];
   readonly privateIpAddress?: string;
   readonly instanceType?: string;
+  /** "source": instanceType is the source instance's own (rightSizing "in-aws"), read by preflight */
+  readonly instanceTypeFrom?: 'source';
   readonly rightSizing: 'NONE' | 'BASIC';
   readonly instanceProfile?: string;
   readonly bootMode?: 'LEGACY_BIOS' | 'UEFI' | 'USE_SOURCE';
@@ -200,8 +213,9 @@ const BOOT_MODES: Record<BootMode, NonNullable<LaunchPlan['bootMode']>> = {
 /**
  * The concrete settings of a resolved launch, or the reasons it cannot have any (each naming the
  * field and the fix). Existence and network checks are preflight's (functions/lib/flow/preflight.ts).
+ * `sourceInstanceType` is the source EC2 instance's type, for a launch that takes it (rightSizing "in-aws").
  */
-export function launchPlanOf(resolved: ResolvedLaunch): { plan?: LaunchPlan; problems: string[] } {
+export function launchPlanOf(resolved: ResolvedLaunch, sourceInstanceType?: string): { plan?: LaunchPlan; problems: string[] } {
   const { kind } = resolved;
   const problems: string[] = [];
   if (!resolved.subnetId)
@@ -214,20 +228,31 @@ export function launchPlanOf(resolved: ResolvedLaunch): { plan?: LaunchPlan; pro
       `launch.${kind}.securityGroupIds: no security group for the ${kind} instance: the manifest names none and the stack gives no ${ENV.targetSecurityGroupId}; ` +
         `set launch.${kind}.securityGroupIds for the wave or servers[${resolved.serverIndex}]`,
     );
-  if (resolved.rightSizing.value === 'in-aws')
-    problems.push(
-      `${settingName(resolved.rightSizing.origin!, 'rightSizing')}: "in-aws" is not a right-sizing method MGN accepts ` +
-        '(UpdateLaunchConfiguration takes targetInstanceTypeRightSizingMethod NONE or BASIC); use "basic", "none" or an instanceType',
-    );
+  const fromSource = takesSourceInstanceType(resolved);
+  if (fromSource) {
+    const field = settingName(resolved.rightSizing.origin!, 'rightSizing');
+    if (resolved.onPremisesSource)
+      problems.push(
+        `${field}: "in-aws" takes the instance type of a source running in EC2; servers[${resolved.serverIndex}] is on-premises: use "basic" or "none" with instanceType`,
+      );
+    else if (!sourceInstanceType)
+      problems.push(
+        `${field}: "in-aws" takes the instance type of source instance ${resolved.sourceInstance?.instanceId}, but EC2 does not know it in ${resolved.sourceInstance?.region} ` +
+          `(InvalidInstanceID.NotFound); check servers[${resolved.serverIndex}].source.instanceId, or use "basic" or "none" with instanceType`,
+      );
+  }
   if (problems.length > 0) return { problems };
+  const instanceType = fromSource ? sourceInstanceType : resolved.instanceType?.value;
   return {
     problems,
     plan: {
       subnetId: resolved.subnetId!.value,
       securityGroupIds: [...resolved.securityGroupIds!.value],
       ...(resolved.privateIpAddress ? { privateIpAddress: resolved.privateIpAddress.value } : {}),
-      ...(resolved.instanceType ? { instanceType: resolved.instanceType.value } : {}),
-      rightSizing: resolved.rightSizing.value === 'none' ? 'NONE' : 'BASIC',
+      ...(instanceType ? { instanceType } : {}),
+      ...(fromSource ? { instanceTypeFrom: 'source' as const } : {}),
+      // "in-aws" is written as the source's type with NONE: MGN must not right-size it away
+      rightSizing: resolved.rightSizing.value === 'basic' ? 'BASIC' : 'NONE',
       ...(resolved.instanceProfile ? { instanceProfile: resolved.instanceProfile.value } : {}),
       ...(resolved.bootMode ? { bootMode: BOOT_MODES[resolved.bootMode.value] } : {}),
       ...(resolved.byol ? { byol: resolved.byol.value } : {}),

@@ -176,7 +176,8 @@ const launchNetwork = {
  * defaults; `servers[].launch` overrides them field by field (mergeLaunch). `copyPrivateIp` sits at
  * the top of `launch` but concerns the cutover instance only: test instances always take an address
  * from their subnet. Cross-field rules (instanceType with rightSizing, privateIpAddress only per
- * server, one cutover IP per server, copyPrivateIp with privateIpAddress) live in crossFieldIssues
+ * server, one cutover IP per server, copyPrivateIp with privateIpAddress, "in-aws" only for EC2
+ * sources) live in crossFieldIssues
  * and judge the merged settings.
  */
 export const launchSchema = z.strictObject({
@@ -496,6 +497,15 @@ function launchIssues(waveInput: unknown, servers: readonly unknown[]): Manifest
         );
       // neither is the server's own: the wave-level contradiction above says it once
     }
+
+    // "in-aws" takes the type of the source's own EC2 instance: an on-premises source has none
+    if (merged.rightSizing === 'in-aws' && merged.instanceType === undefined && isObject(server.source) && server.source.type === 'onprem')
+      problems.push(
+        problem(
+          at('rightSizing'),
+          `"in-aws" takes the instance type of a source running in EC2; servers[${i}] is on-premises: use "basic" or "none" with instanceType`,
+        ),
+      );
 
     const ownIp = own && isObject(own.cutover) ? own.cutover.privateIpAddress : undefined;
     const ip = typeof ownIp === 'string' && IPV4.test(ownIp) ? ownIp : undefined;

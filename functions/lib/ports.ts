@@ -354,7 +354,10 @@ export interface LogPort {
 export interface FlowDeps {
   readonly mgn: MgnPort;
   readonly ssm: (region: string) => SsmPort;
+  /** EC2 in the wave's target region */
   readonly ec2: Ec2Port;
+  /** EC2 in any region: a source instance is read in its own region (rightSizing "in-aws") */
+  readonly ec2In: (region: string) => Ec2Port;
   readonly sts: StsPort;
   readonly notifier: NotifierPort;
   readonly store: WaveStore;

@@ -145,6 +145,8 @@ export const STEPS: readonly StepSpec[] = [
       'ec2:DescribeSubnets',
       'ec2:DescribeSecurityGroups',
       'ec2:DescribeRouteTables',
+      // rightSizing "in-aws": the source instance's type, read in the source's region
+      'ec2:DescribeInstances',
     ],
     timeoutSeconds: 120,
   },

@@ -309,6 +309,8 @@ const GiB = 1024 ** 3;
 
 /** What MGN's BASIC right-sizing chooses for the emulated sources (sourceProperties.recommendedInstanceType). */
 export const RECOMMENDED_INSTANCE_TYPE = 'm5.large';
+/** The type of an EC2 source's own instance unless the scenario says (servers.<name>.sourceInstanceType). */
+export const SOURCE_INSTANCE_TYPE = 'm5.large';
 
 export interface FleetOptions {
   readonly clock: VirtualClock;
@@ -432,7 +434,7 @@ export class Fleet {
           securityGroupIds: [defaultGroup.groupId],
           vpcId: sourceSubnet.vpcId,
           availabilityZone: sourceSubnet.availabilityZone,
-          instanceType: 'm5.large',
+          instanceType: overrides.sourceInstanceType ?? SOURCE_INSTANCE_TYPE,
           tags: { Name: spec.name },
           purpose: 'source',
           record,

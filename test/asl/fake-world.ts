@@ -149,6 +149,8 @@ export class FakeWorld {
   readonly jobs: FakeJob[] = [];
   readonly commands: FakeCommand[] = [];
   readonly instances = new Map<string, FakeInstance>();
+  /** the EC2 source instances, by id: their region and type (every EC2 source of the manifest, m5.large unless set) */
+  readonly sourceInstances = new Map<string, { region: string; instanceType: string }>();
   /** the target region's network */
   readonly subnets = new Map<string, FakeSubnet>();
   readonly securityGroups = new Map<string, { groupId: string; vpcId: string }>();
@@ -175,6 +177,8 @@ export class FakeWorld {
   ) {
     this.nowMs = options.startMs ?? Date.UTC(2026, 0, 5, 8, 0, 0);
     for (const s of manifest.servers) this.specsByInstance.set(s.source.type === 'ec2' ? s.source.instanceId : s.source.managedInstanceId, s);
+    for (const s of manifest.servers)
+      if (s.source.type === 'ec2') this.sourceInstances.set(s.source.instanceId, { region: s.source.region, instanceType: 'm5.large' });
     for (const subnet of [...FAKE_NETWORK.testSubnets, ...FAKE_NETWORK.cutoverSubnets]) this.subnets.set(subnet.subnetId, { ...subnet });
     this.securityGroups.set(FAKE_NETWORK.targetSecurityGroupId, { groupId: FAKE_NETWORK.targetSecurityGroupId, vpcId: FAKE_NETWORK.vpcId });
     this.routeTables.push({
@@ -744,11 +748,34 @@ export class FakeWorld {
     deleteJsonVersion: async (key, etag) => this.objects.get(key) === etag && this.objects.delete(key),
   };
 
+  /**
+   * EC2 of a region: its source instances (and, in the target region, everything this.ec2 answers).
+   * Another region answers DescribeInstances only: the flow has nothing else to ask there.
+   */
+  ec2In(region: string): Ec2Port {
+    const sources = async (ids: readonly string[]) => {
+      this.maybeFail(`describeInstances@${region}`);
+      this.record(`DescribeInstances@${region}`, ids);
+      return ids.flatMap((id) => {
+        const source = this.sourceInstances.get(id);
+        return source && source.region === region
+          ? [{ instanceId: id, state: 'running', instanceType: source.instanceType, securityGroupIds: [] as string[] }]
+          : [];
+      });
+    };
+    const base: Ec2Port = region === this.manifest.targetRegion ? this.ec2 : (new Proxy({}, { get: (_t, op) => () => Promise.reject(new Error(`EC2 in ${region}: ${String(op)} is not modelled`)) }) as Ec2Port);
+    return {
+      ...base,
+      describeInstances: async (ids) => [...(region === this.manifest.targetRegion ? await this.ec2.describeInstances(ids) : []), ...(await sources(ids))],
+    };
+  }
+
   deps(): FlowDeps {
     return {
       mgn: this.mgn,
       ssm: (region) => this.ssmFor(region),
       ec2: this.ec2,
+      ec2In: (region) => this.ec2In(region),
       sts: {
         assumeRole: async () => ({ accessKeyId: 'ASIAFAKE', secretAccessKey: 'fake-secret', sessionToken: 'fake-session' }),
       },

@@ -15,6 +15,7 @@ import { simulate, startRealEmulator, type EmulatorFactory } from '../../simulat
 import { PROJECT_ROOT, type TaskHandler } from '../../simulator/runner/handlers';
 import { exampleWave, generatedWave, scenarioWith } from './harness';
 import { parseScenario } from '../../simulator/scenario';
+import { RECOMMENDED_INSTANCE_TYPE } from '../../simulator/emulator/fleet';
 
 const STACK_ENV = [ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName];
 
@@ -104,6 +105,43 @@ describe('a wave whose flow writes no launch settings', () => {
       expect(i.securityGroupIds).toEqual([session.network.securityGroupIds.target]);
       expect(i.iamInstanceProfile?.name).toBe(session.network.launchedInstanceProfileName);
     }
+  });
+});
+
+describe('rightSizing "in-aws" (MGN\'s "In AWS" right-sizing for sources already in EC2)', () => {
+  it('launches the test and cutover instances with the instance type of their source EC2 instance; the others right-size as MGN does', async () => {
+    let emulator: Emulator | undefined;
+    const factory: EmulatorFactory = async (options) => {
+      const started = await startRealEmulator(options);
+      emulator = started as unknown as Emulator;
+      return started;
+    };
+    const base = generatedWave('inaws', 3, 900);
+    const [first, second, third] = base.servers;
+    const manifest = { ...base, launch: { rightSizing: 'in-aws' as const }, servers: [first, second, { ...third, launch: { rightSizing: 'basic' as const } }] };
+    // the sources are r5.xlarge and c6i.2xlarge in ap-southeast-1: neither what BASIC recommends nor a template default
+    const scenario = scenarioWith({ servers: { [first.name]: { sourceInstanceType: 'r5.xlarge' }, [second.name]: { sourceInstanceType: 'c6i.2xlarge' } } });
+    const session = await simulate({ manifests: [manifest], scenario, outDir: join(out, 'in-aws'), emulator: factory });
+
+    const report = session.waves[0].report;
+    expect(report.servers.map((s) => s.result)).toEqual(['migrated', 'migrated', 'migrated']);
+    const fleet = emulator!.fleet;
+    const typeOf = (name: string, purpose: 'test' | 'cutover') => {
+      const id = fleet.records.find((r) => r.spec.name === name)!.sourceServerId;
+      return [...fleet.instances.values()].filter((i) => i.purpose === purpose && i.sourceServerId === id).map((i) => i.instanceType);
+    };
+    expect([first, second, third].map((s) => [s.name, typeOf(s.name, 'test'), typeOf(s.name, 'cutover')])).toEqual([
+      [first.name, ['r5.xlarge'], ['r5.xlarge']],
+      [second.name, ['c6i.2xlarge'], ['c6i.2xlarge']],
+      [third.name, [RECOMMENDED_INSTANCE_TYPE], [RECOMMENDED_INSTANCE_TYPE]],
+    ]);
+    // written as MGN takes it: right-sizing NONE, the type in the launch template
+    for (const s of [first, second]) {
+      const server = [...fleet.sourceServers.values()].find((x) => x.record.spec.name === s.name)!;
+      expect(server.launchConfiguration.targetInstanceTypeRightSizingMethod).toBe('NONE');
+    }
+    const written = JSON.parse(readFileSync(join(out, 'in-aws', manifest.waveId, 'report.json'), 'utf8')) as { servers: { instances?: { cutover?: { instanceType?: string } } }[] };
+    expect(written.servers.map((s) => s.instances?.cutover?.instanceType)).toEqual(['r5.xlarge', 'c6i.2xlarge', RECOMMENDED_INSTANCE_TYPE]);
   });
 });
 

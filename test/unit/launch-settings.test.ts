@@ -1,7 +1,8 @@
 import { cidrContains, ipv4ToNumber, isReservedInSubnet, parseCidr } from '../../functions/lib/ipv4';
-import { defaultSubnetFor, launchPlanOf, resolveLaunch, settingName } from '../../functions/lib/launch-settings';
+import { defaultSubnetFor, launchPlanOf, resolveLaunch, settingName, takesSourceInstanceType } from '../../functions/lib/launch-settings';
 import type { LaunchSpec, WaveManifest } from '../../functions/lib/manifest';
 import type { FlowConfig } from '../../functions/lib/ports';
+import { bootModeConflict, launchConfigurationUpdate } from '../../functions/lib/flow/launch-configuration';
 import { waveOf } from '../asl/fake-world';
 
 /** The stack's launch defaults (as TEST_SUBNET_IDS, CUTOVER_SUBNET_IDS, ... give them). */
@@ -129,8 +130,46 @@ describe('launch settings: wave defaults, server overrides, stack defaults', () 
     expect(named.problems).toEqual([]);
     expect(named.plan?.instanceProfile).toBeUndefined();
 
-    const inAws = launchPlanOf(resolveLaunch(wave(undefined, [{ rightSizing: 'in-aws' }]), 0, 'test', config));
-    expect(inAws.problems).toEqual([expect.stringMatching(/^servers\[0\]\.launch\.rightSizing: "in-aws" is not a right-sizing method MGN accepts .*NONE or BASIC/)]);
+  });
+
+  describe('rightSizing "in-aws": the source instance\'s type, with right-sizing NONE', () => {
+    it('takes the type preflight read for the EC2 source and writes it with NONE (MGN has no "in-aws" method)', () => {
+      const resolved = resolveLaunch(wave(undefined, [{ rightSizing: 'in-aws' }]), 0, 'cutover', config);
+      expect(takesSourceInstanceType(resolved)).toBe(true);
+      expect(resolved.sourceInstance).toEqual({ instanceId: (waveOf(3).servers[0].source as { instanceId: string }).instanceId, region: 'ap-southeast-1' });
+      const { plan, problems } = launchPlanOf(resolved, 'r5.xlarge');
+      expect(problems).toEqual([]);
+      expect(plan).toMatchObject({ instanceType: 'r5.xlarge', instanceTypeFrom: 'source', rightSizing: 'NONE' });
+      // the wave's "in-aws" reaches servers[1] too; servers[2]'s own "basic" overrides it
+      const m = wave({ rightSizing: 'in-aws' }, [undefined, undefined, { rightSizing: 'basic' }]);
+      expect(launchPlanOf(resolveLaunch(m, 1, 'test', config), 'c5.2xlarge').plan).toMatchObject({ instanceType: 'c5.2xlarge', rightSizing: 'NONE' });
+      const basic = resolveLaunch(m, 2, 'test', config);
+      expect(takesSourceInstanceType(basic)).toBe(false);
+      expect(launchPlanOf(basic, 'c5.2xlarge').plan).toMatchObject({ rightSizing: 'BASIC' });
+      expect(launchPlanOf(basic, 'c5.2xlarge').plan?.instanceType).toBeUndefined();
+      // a server's own instance type wins over the wave's "in-aws": no source type is needed
+      const typed = resolveLaunch(wave({ rightSizing: 'in-aws' }, [{ instanceType: 'm6i.large' }]), 0, 'test', config);
+      expect(takesSourceInstanceType(typed)).toBe(false);
+      expect(launchPlanOf(typed).plan).toMatchObject({ instanceType: 'm6i.large', rightSizing: 'NONE' });
+      expect(launchPlanOf(typed).plan?.instanceTypeFrom).toBeUndefined();
+    });
+
+    it('with no type for the source (EC2 does not know the instance) there is no plan, and the reason names the field, the instance and the fix', () => {
+      const { plan, problems } = launchPlanOf(resolveLaunch(wave({ rightSizing: 'in-aws' }), 1, 'test', config));
+      expect(plan).toBeUndefined();
+      const id = (waveOf(3).servers[1].source as { instanceId: string }).instanceId;
+      expect(problems).toEqual([
+        `launch.rightSizing: "in-aws" takes the instance type of source instance ${id}, but EC2 does not know it in ap-southeast-1 (InvalidInstanceID.NotFound); check servers[1].source.instanceId, or use "basic" or "none" with instanceType`,
+      ]);
+    });
+
+    it('an on-premises source has no EC2 instance: refused naming the server (validate refuses it first)', () => {
+      const m = wave(undefined, [{ rightSizing: 'in-aws' }]);
+      const onprem: WaveManifest = { ...m, servers: [{ ...m.servers[0], source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0' } }, ...m.servers.slice(1)] };
+      expect(launchPlanOf(resolveLaunch(onprem, 0, 'test', config), 'm5.large').problems).toEqual([
+        'servers[0].launch.rightSizing: "in-aws" takes the instance type of a source running in EC2; servers[0] is on-premises: use "basic" or "none" with instanceType',
+      ]);
+    });
   });
 });
 
@@ -145,5 +184,27 @@ describe('IPv4 in subnets', () => {
     expect([parseCidr('10.0.0.0/33'), parseCidr('10.0.0/8'), ipv4ToNumber('10.0.0.256'), ipv4ToNumber('010.0.0.1')]).toEqual([undefined, undefined, undefined, undefined]);
     // a block written with host bits set still means its network
     expect(parseCidr('10.20.11.7/24')?.network).toBe(ipv4ToNumber('10.20.11.0'));
+  });
+});
+
+describe('bootMode "use-source" (USE_SOURCE): MGN\'s initial value, never written', () => {
+  const plan = launchPlanOf(resolveLaunch(wave({ bootMode: 'use-source' }), 0, 'test', config)).plan!;
+  const current = { sourceServerId: 's-0123456789abcdef0', launchDisposition: 'STOPPED', rightSizing: 'BASIC', copyTags: false, bootMode: 'USE_SOURCE' };
+
+  it('is held when MGN already has USE_SOURCE: an update for other fields leaves bootMode out (UpdateLaunchConfiguration takes LEGACY_BIOS or UEFI)', () => {
+    expect(plan.bootMode).toBe('USE_SOURCE');
+    const update = launchConfigurationUpdate(plan, 'test', current)!;
+    expect(update).toMatchObject({ launchDisposition: 'STARTED', copyTags: true });
+    expect(update).not.toHaveProperty('bootMode');
+    expect(bootModeConflict(plan, current)).toBeUndefined();
+    // "uefi" is written, once
+    const uefi = launchPlanOf(resolveLaunch(wave({ bootMode: 'uefi' }), 0, 'test', config)).plan!;
+    expect(launchConfigurationUpdate(uefi, 'test', current)).toMatchObject({ bootMode: 'UEFI' });
+  });
+
+  it('a server set to LEGACY_BIOS or UEFI cannot go back: refused naming the field and the fix', () => {
+    expect(bootModeConflict(plan, { ...current, bootMode: 'UEFI' })).toBe(
+      'launch.bootMode "use-source": MGN\'s launch configuration of s-0123456789abcdef0 has bootMode UEFI, and UpdateLaunchConfiguration takes only LEGACY_BIOS or UEFI (MGN API reference); set launch.bootMode to "legacy-bios" or "uefi" for this server',
+    );
   });
 });

@@ -664,7 +664,9 @@ describe('launch', () => {
       byol: false,
       tags: { Tier: 'web' },
     };
-    const m = ok(withLaunch(defaults, own));
+    // the wave's "in-aws" reaches only EC2 sources here (servers[1] is another EC2 instance)
+    const ec2Other = { ...otherServer(), source: { type: 'ec2', instanceId: 'i-0fedcba9876543210', region: 'ap-southeast-1' } };
+    const m = ok(withLaunch(defaults, own, [ec2Other]));
     expect(m.launch).toEqual(defaults);
     expect(m.servers[0].launch).toEqual(own);
     expect(m.servers[1].launch).toBeUndefined();
@@ -790,12 +792,34 @@ describe('launch', () => {
     });
   });
 
+  describe('rightSizing "in-aws": the type of the source\'s own EC2 instance', () => {
+    const onprem = (launch?: Json): Json => ({ ...otherServer(), ...(launch ? { launch } : {}) });
+    const IN_AWS_ONPREM = (i: number) =>
+      `servers[${i}].launch.rightSizing: "in-aws" takes the instance type of a source running in EC2; servers[${i}] is on-premises: use "basic" or "none" with instanceType`;
+
+    it('accepts it for an EC2 source; refuses it for an on-premises source, naming the field and the fix', () => {
+      ok(withLaunch(undefined, { rightSizing: 'in-aws' }, []));
+      onlyProblem(wave({ servers: [linuxServer(), onprem({ rightSizing: 'in-aws' })] }), IN_AWS_ONPREM(1));
+    });
+
+    it('a wave-level "in-aws" is refused only for the on-premises servers it reaches, each named', () => {
+      ok(withLaunch({ rightSizing: 'in-aws' }, undefined, []));
+      expect(problems(wave({ launch: { rightSizing: 'in-aws' }, servers: [onprem(), linuxServer(), { ...onprem(), name: 'db-2', source: { type: 'onprem', managedInstanceId: 'mi-88888888888888888' } }] }))).toEqual([
+        IN_AWS_ONPREM(0),
+        IN_AWS_ONPREM(2),
+      ]);
+      // an on-premises server that overrides it, with its own right-sizing or instance type, is fine
+      ok(wave({ launch: { rightSizing: 'in-aws' }, servers: [linuxServer(), onprem({ rightSizing: 'basic' })] }));
+      ok(wave({ launch: { rightSizing: 'in-aws' }, servers: [linuxServer(), onprem({ instanceType: 'm6i.large', rightSizing: 'none' })] }));
+    });
+  });
+
   describe('instanceType and rightSizing, judged once merged', () => {
     it('accepts an instance type alone or with right-sizing "none", and right-sizing alone', () => {
       ok(serverLaunch({ instanceType: 'm6i.large' }));
       ok(serverLaunch({ instanceType: 'm6i.large', rightSizing: 'none' }));
       ok(withLaunch({ instanceType: 'm6i.large', rightSizing: 'none' }));
-      ok(withLaunch({ rightSizing: 'in-aws' }, { rightSizing: 'basic' }));
+      ok(withLaunch({ rightSizing: 'in-aws' }, { rightSizing: 'basic' }, []));
       // the server overrides the wave's right-sizing so that its own instance type holds
       ok(withLaunch({ rightSizing: 'basic' }, { instanceType: 'r6i.2xlarge', rightSizing: 'none' }));
       // saying "none" under the wave's instance type only repeats what the type implies

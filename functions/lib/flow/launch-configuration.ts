@@ -71,9 +71,23 @@ export function launchConfigurationUpdate(
     // the server's tags (manifest servers[].tags, given to the agent at install) follow it to AWS
     copyTags: true,
     ...(plan.byol !== undefined ? { osByol: plan.byol } : {}),
-    ...(plan.bootMode ? { bootMode: plan.bootMode } : {}),
+    // only a change: USE_SOURCE is MGN's initial value and not one UpdateLaunchConfiguration takes
+    // (API reference, UpdateLaunchConfiguration: "bootMode valid values are LEGACY_BIOS | UEFI")
+    ...(plan.bootMode && plan.bootMode !== 'USE_SOURCE' && current.bootMode !== plan.bootMode ? { bootMode: plan.bootMode } : {}),
     ...(needsSsmAgent ? { postLaunchActions: { ...(current.postLaunchActions ?? {}), deployment: 'TEST_AND_CUTOVER' as const } } : {}),
   };
+}
+
+/**
+ * Why MGN's launch configuration cannot take the plan's boot mode: "use-source" once the server's
+ * boot mode was set to LEGACY_BIOS or UEFI, which UpdateLaunchConfiguration cannot set back.
+ */
+export function bootModeConflict(plan: LaunchPlan, current: LaunchConfigurationView): string | undefined {
+  if (plan.bootMode !== 'USE_SOURCE' || current.bootMode === undefined || current.bootMode === 'USE_SOURCE') return undefined;
+  return (
+    `launch.bootMode "use-source": MGN's launch configuration of ${current.sourceServerId} has bootMode ${current.bootMode}, and UpdateLaunchConfiguration ` +
+    'takes only LEGACY_BIOS or UEFI (MGN API reference); set launch.bootMode to "legacy-bios" or "uefi" for this server'
+  );
 }
 
 /** Why MGN's launch template cannot take the plan as it is (MGN's guide forbids instance-level groups). */
@@ -192,6 +206,8 @@ export async function applyLaunchSettings(
     const id = record.sourceServerId!;
     try {
       const config = await attempt('GetLaunchConfiguration', () => deps.mgn.getLaunchConfiguration(id));
+      const bootConflict = bootModeConflict(plan, config);
+      if (bootConflict) throw new LaunchSettingsRefused(bootConflict);
       const update = launchConfigurationUpdate(plan, kind, config);
       if (update) await attempt('UpdateLaunchConfiguration', () => deps.mgn.updateLaunchConfiguration(id, update));
       const templateId = config.ec2LaunchTemplateId;

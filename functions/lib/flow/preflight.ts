@@ -7,6 +7,7 @@ import {
   settingName,
   stackSubnetEnv,
   stackSubnetsOf,
+  takesSourceInstanceType,
   type LaunchKind,
   type ResolvedLaunch,
 } from '../launch-settings';
@@ -178,6 +179,23 @@ export function launchNetworkProblems(resolved: ResolvedLaunch, network: TargetN
   return problems;
 }
 
+/**
+ * The instance types of the EC2 sources whose launches take them (rightSizing "in-aws"): one
+ * DescribeInstances per source region (the adapter batches the ids). A source EC2 does not know is
+ * absent from the answer (InvalidInstanceID.NotFound for an id lookup).
+ */
+export async function sourceInstanceTypes(deps: FlowDeps, launches: readonly ResolvedLaunch[]): Promise<Map<string, string>> {
+  const byRegion = new Map<string, Set<string>>();
+  for (const r of launches)
+    if (takesSourceInstanceType(r) && r.sourceInstance)
+      byRegion.set(r.sourceInstance.region, (byRegion.get(r.sourceInstance.region) ?? new Set()).add(r.sourceInstance.instanceId));
+  const types = new Map<string, string>();
+  for (const [region, ids] of byRegion)
+    for (const instance of await deps.ec2In(region).describeInstances([...ids]))
+      if (instance.instanceType && ids.has(instance.instanceId)) types.set(instance.instanceId, instance.instanceType);
+  return types;
+}
+
 /** Which launches preflight checks for a server: the wave's phases, minus those MGN says are behind it. */
 function launchesToCheck(ctx: WaveContext, view: SourceServerView | undefined): LaunchKind[] {
   return LAUNCH_KINDS.filter((kind) =>
@@ -210,6 +228,7 @@ export async function checkLaunchSettings(
   const kinds = new Set(work.flatMap((w) => w.kinds));
   const subnetIds = new Set([...first.flatMap((r) => (r.subnetId ? [r.subnetId.value] : [])), ...[...kinds].flatMap((k) => stackSubnetsOf(deps.config, k))]);
   const groupIds = new Set(first.flatMap((r) => r.securityGroupIds?.value ?? []));
+  const typesOfSources = await sourceInstanceTypes(deps, first);
   const subnets = new Map((await deps.ec2.describeSubnets([...subnetIds])).map((s) => [s.subnetId, s]));
   const groups = new Map((await deps.ec2.describeSecurityGroups([...groupIds])).map((g) => [g.groupId, g]));
   const tables = subnets.size
@@ -237,20 +256,22 @@ export async function checkLaunchSettings(
   };
 
   const checked = work.map(({ record, index, kinds: recordKinds }) => {
-    const problems: string[] = [];
+    const found = new Set<string>();
     const plans: NonNullable<ServerRecord['launchPlan']> = {};
     const resolvedOf: Partial<Record<LaunchKind, ResolvedLaunch>> = {};
     for (const kind of recordKinds) {
       const resolved = (resolvedOf[kind] = resolveLaunch(manifest, index, kind, deps.config, { stackSubnetHolding }));
-      const { plan, problems: planProblems } = launchPlanOf(resolved);
-      problems.push(...planProblems);
+      const sourceType = resolved.sourceInstance ? typesOfSources.get(resolved.sourceInstance.instanceId) : undefined;
+      const { plan, problems: planProblems } = launchPlanOf(resolved, sourceType);
+      // test and cutover may share a reason (a wave-level value, the source's type): say it once
+      planProblems.forEach((p) => found.add(p));
       if (plan) {
         const networkProblems = launchNetworkProblems(resolved, network);
-        problems.push(...networkProblems);
+        networkProblems.forEach((p) => found.add(p));
         if (networkProblems.length === 0) plans[kind] = plan;
       }
     }
-    return { record, problems, plans, resolvedOf };
+    return { record, problems: [...found], plans, resolvedOf };
   });
 
   // Free addresses: every instance still to launch into a subnet needs one (a wave keeps its test

@@ -173,4 +173,55 @@ describe('preflight: launch settings against the target network', () => {
     // the stack's four subnets, each asked for once
     expect(world.calls.find((c) => c.op === 'DescribeSubnets')?.ids.sort()).toEqual([...world.config.testSubnetIds, ...world.config.cutoverSubnetIds].sort());
   });
+
+  describe('rightSizing "in-aws": the source instance\'s type, read in its own region', () => {
+    /** servers 0..n-1 of waveOf are EC2 sources in ap-southeast-1; the last ones move to us-east-2 */
+    function spread(m: WaveManifest, movedFrom: number): WaveManifest {
+      return { ...m, servers: m.servers.map((s, i) => (i >= movedFrom && s.source.type === 'ec2' ? { ...s, source: { ...s.source, region: 'us-east-2' } } : s)) };
+    }
+    const idOf = (world: FakeWorld, i: number) => (world.manifest.servers[i].source as { instanceId: string }).instanceId;
+
+    it('stores each server\'s source type in its launch plans with right-sizing NONE, asking each source region once for all its servers', async () => {
+      const world = new FakeWorld(spread(withLaunch(5, { rightSizing: 'in-aws' }, { 4: { rightSizing: 'basic' } }), 3));
+      world.sourceInstances.set(idOf(world, 0), { region: 'ap-southeast-1', instanceType: 'r5.xlarge' });
+      world.sourceInstances.set(idOf(world, 3), { region: 'us-east-2', instanceType: 'c6i.2xlarge' });
+
+      const { reasons, servers } = await preflightOf(world);
+
+      expect(reasons).toEqual([undefined, undefined, undefined, undefined, undefined]);
+      expect(servers.map((s) => [s.launchPlan?.test?.instanceType, s.launchPlan?.cutover?.instanceType, s.launchPlan?.cutover?.rightSizing])).toEqual([
+        ['r5.xlarge', 'r5.xlarge', 'NONE'],
+        ['m5.large', 'm5.large', 'NONE'],
+        ['m5.large', 'm5.large', 'NONE'],
+        ['c6i.2xlarge', 'c6i.2xlarge', 'NONE'],
+        [undefined, undefined, 'BASIC'], // its own "basic": not looked up
+      ]);
+      expect(servers[0].launchPlan?.test?.instanceTypeFrom).toBe('source');
+      const lookups = world.calls.filter((c) => c.op.startsWith('DescribeInstances@'));
+      expect(lookups.map((c) => [c.op, [...c.ids].sort()])).toEqual([
+        ['DescribeInstances@ap-southeast-1', [idOf(world, 0), idOf(world, 1), idOf(world, 2)].sort()],
+        ['DescribeInstances@us-east-2', [idOf(world, 3)]],
+      ]);
+    });
+
+    it('asks nothing when no launch takes a source type', async () => {
+      const world = new FakeWorld(withLaunch(2, { rightSizing: 'in-aws' }, { 0: { rightSizing: 'basic' }, 1: { instanceType: 'm6i.large', rightSizing: 'none' } }));
+      await preflightOf(world);
+      expect(world.calls.filter((c) => c.op.startsWith('DescribeInstances@'))).toEqual([]);
+    });
+
+    it('sets aside a server whose source instance EC2 no longer knows, naming the field, the instance and the region; the others go on', async () => {
+      const world = new FakeWorld(withLaunch(3, undefined, { 1: { rightSizing: 'in-aws' } }));
+      world.sourceInstances.delete(idOf(world, 1));
+
+      const { reasons, next } = await preflightOf(world);
+
+      expect(reasons).toEqual([
+        undefined,
+        `servers[1].launch.rightSizing: "in-aws" takes the instance type of source instance ${idOf(world, 1)}, but EC2 does not know it in ap-southeast-1 (InvalidInstanceID.NotFound); check servers[1].source.instanceId, or use "basic" or "none" with instanceType`,
+        undefined,
+      ]);
+      expect(next).toMatchObject({ counts: { active: 2, failed: 1 } });
+    });
+  });
 });

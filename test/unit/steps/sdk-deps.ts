@@ -61,6 +61,7 @@ export function sdkTestbed(manifest: WaveManifest): SdkTestbed {
     mgn: new SdkMgnPort(new MgnClient({ region: manifest.targetRegion })),
     ssm: (region) => new SdkSsmPort(new SSMClient({ region })),
     ec2: new SdkEc2Port(new EC2Client({ region: manifest.targetRegion })),
+    ec2In: (region) => new SdkEc2Port(new EC2Client({ region })),
     sts: new SdkStsPort(new STSClient({ region: manifest.targetRegion })),
     notifier: new SnsNotifier(new SNSClient({ region: manifest.targetRegion }), 'arn:aws:sns:eu-west-1:123456789012:waves'),
     now: () => now,
