@@ -111,6 +111,11 @@ export interface TargetNetwork {
   readonly groups: ReadonlyMap<string, SecurityGroupView>;
   /** route tables by id, and which one serves each subnet (explicit association, else its VPC's main table) */
   readonly routeTableOf: (subnetId: string) => RouteTableView | undefined;
+  /**
+   * The VPC of the stack's own test and cutover subnets, where the interface endpoints (SSM) and the
+   * verify steps' probes are; undefined when the stack names none (or none exists).
+   */
+  readonly stackVpcId?: string;
 }
 
 /** Routes out of the network: to an internet gateway, an egress-only internet gateway or a NAT gateway. */
@@ -147,13 +152,20 @@ export function launchNetworkProblems(resolved: ResolvedLaunch, network: TargetN
       problems.push(
         `${subnetField}: ${subnet.subnetId} is not isolated: ${exit}; launch only into subnets with no route to an internet or NAT gateway`,
       );
+    if (network.stackVpcId && subnet.vpcId !== network.stackVpcId)
+      problems.push(
+        `${subnetField}: ${subnet.subnetId} is in ${subnet.vpcId}, not in the orchestrator's VPC ${network.stackVpcId}: ` +
+          `its ${kind} instance could reach neither the VPC endpoints (SSM) nor the verify steps; name a subnet of ${network.stackVpcId}`,
+      );
   }
+  // a subnet outside the stack's VPC is the problem to fix; its groups' VPC follows from it
+  const subnetOutside = subnet !== undefined && network.stackVpcId !== undefined && subnet.vpcId !== network.stackVpcId;
   const groupsRef = resolved.securityGroupIds!;
   const groupsField = settingName(groupsRef.origin, `${kind}.securityGroupIds`);
   for (const id of groupsRef.value) {
     const group = network.groups.get(id);
     if (!group) problems.push(`${groupsField}: ${id} does not exist in ${network.region}`);
-    else if (subnet && group.vpcId !== subnet.vpcId)
+    else if (subnet && !subnetOutside && group.vpcId !== subnet.vpcId)
       problems.push(
         `${groupsField}: ${id} is in ${group.vpcId ?? 'no VPC'}, not in ${subnet.vpcId} of the ${kind} subnet ${subnet.subnetId}; a network interface takes only groups of its subnet's VPC`,
       );
@@ -240,11 +252,13 @@ export async function checkLaunchSettings(
     for (const id of t.subnetIds) explicit.set(id, t);
     if (t.main) mainOf.set(t.vpcId, t);
   }
+  const stackVpcId = [...kinds].flatMap((k) => stackSubnetsOf(deps.config, k)).map((id) => subnets.get(id)?.vpcId).find((v) => v !== undefined);
   const network: TargetNetwork = {
     region: manifest.targetRegion,
     subnets,
     groups,
     routeTableOf: (id) => explicit.get(id) ?? mainOf.get(subnets.get(id)?.vpcId ?? ''),
+    ...(stackVpcId ? { stackVpcId } : {}),
   };
   // A fixed cutover IP with no subnet named takes the stack subnet that holds it.
   const stackSubnetHolding = (ip: string, ids: readonly string[]) => {

@@ -135,6 +135,27 @@ describe('preflight: launch settings against the target network', () => {
     expect(reasons[4]).toMatch(/^servers\[4\]\.launch\.test\.subnetId: subnet-0e0000000000000e5 is not isolated: its route table rtb-0f0000000000000m2 sends 0\.0\.0\.0\/0 to igw-/);
   });
 
+  it("refuses a subnet outside the orchestrator's VPC, naming the subnet field, even when the server's groups are of that VPC too", async () => {
+    const world = new FakeWorld(
+      withLaunch(3, undefined, {
+        0: { test: { subnetId: 'subnet-0f0000000000000f1' } },
+        1: { test: { subnetId: 'subnet-0f0000000000000f1', securityGroupIds: [SECOND_GROUP] } },
+      }),
+    );
+    world.addSubnet({ subnetId: 'subnet-0f0000000000000f1', vpcId: OTHER_VPC, cidrBlock: '10.50.2.0/24', availabilityZone: 'eu-west-1a' }, [
+      { destination: '10.50.0.0/16', target: 'local', state: 'active' },
+    ]);
+    world.addSecurityGroup(SECOND_GROUP, OTHER_VPC);
+
+    const { reasons } = await preflightOf(world);
+
+    const outside = (i: number) =>
+      `servers[${i}].launch.test.subnetId: subnet-0f0000000000000f1 is in ${OTHER_VPC}, not in the orchestrator's VPC ${FAKE_NETWORK.vpcId}: ` +
+      `its test instance could reach neither the VPC endpoints (SSM) nor the verify steps; name a subnet of ${FAKE_NETWORK.vpcId}`;
+    // the stack's target group (server 0) is of the other VPC than the subnet: the subnet is the one thing to fix
+    expect(reasons).toEqual([outside(0), outside(1), undefined]);
+  });
+
   it('does not check test settings of a wave that skips testing, nor those of servers MGN has already taken past the test', async () => {
     const skipTest = new FakeWorld(withLaunch(1, { test: { subnetId: MISSING_SUBNET } }, {}, { phases: { install: true, test: false, cutover: true, finalize: true, archive: true } }));
     const skipped = await preflightOf(skipTest);
