@@ -15,7 +15,7 @@ export interface ScopeContext {
   readonly waveBucketArn: string;
   readonly topicArn: string;
   readonly installerRoleArn: string;
-  /** ARNs of the stack's SSM documents. */
+  /** ARNs of the stack's SSM documents in every region that holds them (target and source regions). */
   readonly documentArns: readonly string[];
 }
 
