@@ -56,6 +56,8 @@ export interface EmulatorStartOptions {
   readonly notificationTopicArn: string;
   readonly accountId: string;
   readonly documents: { readonly precheck: string; readonly linuxInstall: string; readonly windowsInstall: string };
+  /** Where the stack's SSM documents exist: the deployment's target region and source regions (its deploy config). */
+  readonly documentRegions: { readonly targetRegion: string; readonly sourceRegions: readonly string[] };
   /** Chaos: an answer slower than the Lambda timeout; true when the invocation behind the client port was timed out. */
   readonly onSlowResponse?: (clientPort: number) => boolean;
 }
@@ -69,6 +71,7 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     port: 0,
     scenario: { ...options.scenario, seed: options.seed },
     documents: options.documents,
+    documentRegions: options.documentRegions,
     buckets: [options.waveBucket],
     onSlowResponse: options.onSlowResponse,
   });
@@ -220,8 +223,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   const notificationTopicArn = `arn:aws:sns:${region}:${accountId}:${SIMULATOR_DEFAULTS.topicName}`;
   const waveBucket = SIMULATOR_DEFAULTS.waveBucket;
 
+  // The regions of the waves' EC2 sources, as a deploy config's sourceRegions would list them: the
+  // stack's documents exist there and in the target region (infra/source-region-documents.ts).
+  const sourceRegions = [...new Set(manifests.flatMap((m) => m.servers.flatMap((s) => (s.source.type === 'ec2' ? [s.source.region] : []))))].filter(
+    (r) => r !== region,
+  );
   let slowAnswer: (clientPort: number) => boolean = () => false;
   const emulator = await (options.emulator ?? startRealEmulator)({
+    documentRegions: { targetRegion: region, sourceRegions },
     onSlowResponse: (clientPort) => slowAnswer(clientPort),
     scenario,
     seed,
@@ -236,8 +245,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
     const preflight = await openPreflightListener();
     cleanups.push(() => preflight.close());
 
-    const sourceRegions = new Set<string>();
-    for (const m of manifests) for (const s of m.servers) if (s.source.type === 'ec2') sourceRegions.add(s.source.region);
     const ssmEndpoints: Record<string, string> = {};
     for (const r of sourceRegions) ssmEndpoints[r] = emulator.url;
     cleanups.push(
