@@ -11,6 +11,7 @@ import { parseJsonBytes } from '../functions/lib/input-text';
 import { z } from 'zod';
 import { REGION, WAVE_ID, parseEndpointDns } from '../functions/lib/manifest';
 import { InvalidInputError, formatIssues, show } from '../functions/lib/validation';
+import { planNewVpc } from './subnet-layout';
 
 export const DEFAULT_CONFIG_FILE = 'examples/deploy/cross-region.json';
 
@@ -39,10 +40,23 @@ const existingSubnet = z.strictObject({
 
 const newVpc = z.strictObject({
   mode: z.literal('new'),
-  /** CIDR of the new VPC; each subnet tier takes /24s from it (/26 for endpoints). */
+  /**
+   * CIDR of the new VPC (/16 to /28, no host bits). Each subnet tier (orchestrator, staging, endpoints,
+   * test, cutover) takes one block per AZ from it: /24s, /26 for endpoints (infra/subnet-layout.ts).
+   */
   cidr,
   /** Explicit AZs (1..3) of the target region; no lookup is made. */
   availabilityZones: z.array(az).min(1, 'give at least one availability zone').max(3, 'at most 3 availability zones'),
+});
+
+const TARGET_SUBNETS_HINT = '{ "test": [subnet…], "cutover": [subnet…] }, each subnet { subnetId, availabilityZone, routeTableId, cidr }';
+
+/** Isolated subnets launched (test and cutover) instances go to unless the wave names others. */
+const targetSubnets = z.strictObject({
+  /** Where test instances launch by default. */
+  test: z.array(existingSubnet).min(1, 'give at least one test subnet (where MGN launches test instances)'),
+  /** Where cutover instances launch by default. */
+  cutover: z.array(existingSubnet).min(1, 'give at least one cutover subnet (where MGN launches cutover instances)'),
 });
 
 const existingVpc = z.strictObject({
@@ -55,6 +69,13 @@ const existingVpc = z.strictObject({
   stagingSubnets: z.array(existingSubnet).min(1, 'give at least one staging subnet'),
   /** Subnets that hold the interface endpoints (and the Resolver inbound endpoint). */
   endpointSubnets: z.array(existingSubnet).min(1, 'give at least one endpoint subnet'),
+  /** Required: isolated subnets for test and cutover instances (optional only in the schema, so a missing one gets its own message). */
+  targetSubnets: targetSubnets.optional(),
+}).refine((vpc) => vpc.targetSubnets !== undefined, {
+  path: ['targetSubnets'],
+  message: `is required in mode "existing": give ${TARGET_SUBNETS_HINT}, the isolated subnets where MGN launches test and cutover instances`,
+  // reported together with every other problem of the file, not only once the rest is valid
+  when: () => true,
 });
 
 const network = z.discriminatedUnion('mode', [newVpc, existingVpc], {
@@ -172,14 +193,40 @@ export const deployConfigSchema = z
     const azs =
       config.network.mode === 'new'
         ? config.network.availabilityZones.map((zone, i) => ({ zone, path: ['network', 'availabilityZones', i] }))
-        : (['orchestratorSubnets', 'stagingSubnets', 'endpointSubnets'] as const).flatMap((tier) =>
-            (config.network as z.infer<typeof existingVpc>)[tier].map((s, i) => ({ zone: s.availabilityZone, path: ['network', tier, i, 'availabilityZone'] })),
-          );
+        : [
+            ...(['orchestratorSubnets', 'stagingSubnets', 'endpointSubnets'] as const).flatMap((tier) =>
+              (config.network as z.infer<typeof existingVpc>)[tier].map((s, i) => ({ zone: s.availabilityZone, path: ['network', tier, i, 'availabilityZone'] })),
+            ),
+            ...(['test', 'cutover'] as const).flatMap((tier) =>
+              ((config.network as z.infer<typeof existingVpc>).targetSubnets?.[tier] ?? []).map((s, i) => ({
+                zone: s.availabilityZone,
+                path: ['network', 'targetSubnets', tier, i, 'availabilityZone'],
+              })),
+            ),
+          ];
     for (const { zone, path } of azs)
       if (!zone.startsWith(config.region))
         ctx.addIssue({ code: 'custom', path, message: `${show(zone)} is not in region ${config.region}` });
     if (config.network.mode === 'new' && new Set(config.network.availabilityZones).size !== config.network.availabilityZones.length)
       ctx.addIssue({ code: 'custom', path: ['network', 'availabilityZones'], message: 'availability zones must be different' });
+    if (config.network.mode === 'new') {
+      const planned = planNewVpc(config.network.cidr, config.network.availabilityZones);
+      if (typeof planned === 'string') ctx.addIssue({ code: 'custom', path: ['network', 'cidr'], message: planned });
+    }
+    if (config.network.mode === 'existing')
+      for (const tier of ['test', 'cutover'] as const) {
+        const seen = new Map<string, number>();
+        (config.network.targetSubnets?.[tier] ?? []).forEach((subnet, i) => {
+          const other = seen.get(subnet.subnetId);
+          if (other !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['network', 'targetSubnets', tier, i, 'subnetId'],
+              message: `${subnet.subnetId} is already targetSubnets.${tier}[${other}]; list each subnet once`,
+            });
+          else seen.set(subnet.subnetId, i);
+        });
+      }
     if (config.network.mode === 'existing') {
       // Interface endpoints and a Transit Gateway attachment take at most one subnet per AZ.
       const seen = new Map<string, number>();
@@ -213,15 +260,20 @@ export const deployConfigSchema = z
     });
   });
 
-export type DeployConfig = z.output<typeof deployConfigSchema>;
-export type NetworkConfig = DeployConfig['network'];
+type ParsedConfig = z.output<typeof deployConfigSchema>;
 export type ExistingSubnetConfig = z.output<typeof existingSubnet>;
+export type TargetSubnetsConfig = z.output<typeof targetSubnets>;
+/** An existing VPC as parsed: targetSubnets is required (the schema's refine guarantees it). */
+export type ExistingNetworkConfig = Omit<z.output<typeof existingVpc>, 'targetSubnets'> & { readonly targetSubnets: TargetSubnetsConfig };
+export type NewNetworkConfig = z.output<typeof newVpc>;
+export type NetworkConfig = NewNetworkConfig | ExistingNetworkConfig;
+export type DeployConfig = Omit<ParsedConfig, 'network'> & { readonly network: NetworkConfig };
 
 /** Parses a deploy config object; throws InvalidInputError naming every bad field. */
 export function parseDeployConfig(input: unknown, subject = 'deploy config'): DeployConfig {
   const result = deployConfigSchema.safeParse(input);
   if (!result.success) throw new InvalidInputError(subject, formatIssues(result.error.issues));
-  return result.data;
+  return result.data as DeployConfig;
 }
 
 /** Reads and parses a deploy config file (JSON). */

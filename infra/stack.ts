@@ -6,6 +6,7 @@ import { documentNamesFor } from '../functions/lib/installer';
 import { ENV, STEPS, stepByName, type StepSpec } from '../functions/lib/steps';
 import type { DeployConfig } from './config';
 import { IsolatedNetwork } from './constructs/isolated-network';
+import { LaunchTargets } from './constructs/launch-targets';
 import { MigrationDocuments, type MigrationDocumentContents } from './constructs/migration-documents';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
@@ -34,6 +35,7 @@ export class OrchestratorStack extends Stack {
   public readonly network: IsolatedNetwork;
   public readonly endpoints: ServiceEndpoints;
   public readonly replication: ReplicationSecurity;
+  public readonly launchTargets: LaunchTargets;
   public readonly resolver?: ResolverInboundEndpoint;
   public readonly store: WaveStore;
   public readonly notifications: Notifications;
@@ -66,6 +68,9 @@ export class OrchestratorStack extends Stack {
         { description: 'source servers', cidrs: config.sourceCidrs },
         { description: 'staging subnet', cidrs: this.network.staging.cidrs },
         { description: 'orchestrator subnet', cidrs: this.network.orchestrator.cidrs },
+        // launched instances reach SSM (ssm, ssmmessages, ec2messages) whatever groups the wave gives them
+        { description: 'test subnet', cidrs: this.network.test.cidrs },
+        { description: 'cutover subnet', cidrs: this.network.cutover.cidrs },
       ],
       waveBucketArn: this.store.bucket.bucketArn,
       executeApi: config.api.enabled && config.api.endpointType === 'PRIVATE',
@@ -76,6 +81,11 @@ export class OrchestratorStack extends Stack {
       sourceCidrs: config.sourceCidrs,
       endpointSecurityGroup: this.endpoints.securityGroup,
       s3PrefixListId: config.s3PrefixListId,
+    });
+
+    this.launchTargets = new LaunchTargets(this, 'LaunchTargets', {
+      vpc: this.network.vpc,
+      endpointSecurityGroup: this.endpoints.securityGroup,
     });
 
     if (config.onPremises?.resolverInboundEndpoint)
@@ -94,6 +104,13 @@ export class OrchestratorStack extends Stack {
       subnets: this.network.orchestrator.subnets,
       endpointSecurityGroup: this.endpoints.securityGroup,
       extraHttpsDestinations: config.sourceRegions.map((s) => ({ cidr: s.ssmEndpointCidr, description: `SSM endpoint in ${s.region}` })),
+      launchedInstances: {
+        cidrs: [
+          ...this.network.test.cidrs.map((cidr) => ({ cidr, description: `test subnet ${cidr}` })),
+          ...this.network.cutover.cidrs.map((cidr) => ({ cidr, description: `cutover subnet ${cidr}` })),
+        ],
+        securityGroup: this.launchTargets.securityGroup,
+      },
       code: props.code,
       s3EndpointDns: this.endpoints.s3InterfaceDnsName,
       logRetention,
@@ -107,6 +124,10 @@ export class OrchestratorStack extends Stack {
         [ENV.windowsInstallDocument]: docNames.windowsInstall,
         [ENV.ssmEndpointsByRegion]: JSON.stringify(Object.fromEntries(config.sourceRegions.map((s) => [s.region, `https://${s.ssmEndpointDns.replace(/^\*\./, '')}`]))),
         [ENV.preflightEndpoints]: [...this.endpoints.orchestratorHostNames(region), this.endpoints.s3InterfaceDnsName].join(','),
+        [ENV.testSubnetIds]: this.network.test.subnets.map((subnet) => subnet.subnetId).join(','),
+        [ENV.cutoverSubnetIds]: this.network.cutover.subnets.map((subnet) => subnet.subnetId).join(','),
+        [ENV.targetSecurityGroupId]: this.launchTargets.securityGroup.securityGroupId,
+        [ENV.launchedInstanceProfileName]: this.launchTargets.instanceProfile.instanceProfileName,
         [ENV.logLevel]: config.logLevel,
       },
       scope: {
@@ -117,6 +138,7 @@ export class OrchestratorStack extends Stack {
         waveBucketArn: this.store.bucket.bucketArn,
         topicArn: this.notifications.topic.topicArn,
         documentArns: documentArns(Aws.PARTITION, account, documentRegions(region, config.sourceRegions.map((s) => s.region)), documentNamesFor(config.stackName)),
+        launchedInstanceRoleArn: this.launchTargets.role.roleArn,
       },
     });
     // The topic is KMS-encrypted: publishing steps need the key as well as sns:Publish.
@@ -155,6 +177,22 @@ export class OrchestratorStack extends Stack {
     new CfnOutput(this, 'S3EndpointDns', { value: this.endpoints.s3InterfaceDnsName, description: 'manifest endpoints.s3' });
     new CfnOutput(this, 'StagingSubnetId', { value: this.network.staging.subnets[0].subnetId });
     new CfnOutput(this, 'ReplicationSecurityGroupId', { value: this.replication.securityGroup.securityGroupId });
+    new CfnOutput(this, 'TestSubnetIds', {
+      value: this.network.test.subnets.map((subnet) => subnet.subnetId).join(','),
+      description: 'where test instances launch unless the wave says launch.test.subnetId',
+    });
+    new CfnOutput(this, 'CutoverSubnetIds', {
+      value: this.network.cutover.subnets.map((subnet) => subnet.subnetId).join(','),
+      description: 'where cutover instances launch unless the wave says launch.cutover.subnetId',
+    });
+    new CfnOutput(this, 'TargetSecurityGroupId', {
+      value: this.launchTargets.securityGroup.securityGroupId,
+      description: 'security group of launched instances unless the wave names others (TCP 443 to the endpoints)',
+    });
+    new CfnOutput(this, 'LaunchedInstanceProfileName', {
+      value: this.launchTargets.instanceProfile.instanceProfileName,
+      description: 'instance profile of launched instances unless the wave says launch.instanceProfile (SSM agent only)',
+    });
     if (this.triggers.bus) new CfnOutput(this, 'EventBusName', { value: this.triggers.bus.eventBusName });
     if (this.triggers.api) new CfnOutput(this, 'ApiUrl', { value: this.triggers.api.url });
     if (this.resolver)

@@ -23,7 +23,7 @@ const USAGE = `usage: mgnctl validate <manifest.json|servers.csv|name.wave.json>
 
 Checks a wave manifest and prints every problem, one "<path>: <what is wrong>" line each.
 A CSV holds one server per row; the wave-level fields come from a wave file (JSON with waveId,
-targetRegion, endpoints, options): --wave-file, or <csv name>.wave.json next to the CSV.
+targetRegion, endpoints, options, launch): --wave-file, or <csv name>.wave.json next to the CSV.
 A file named *.wave.json given alone is checked as a wave file.
 
 options:
@@ -39,11 +39,21 @@ exit codes: 0 valid, 2 invalid or unreadable`;
 const EXIT_OK = 0;
 const EXIT_BAD_INPUT = 2;
 
+/** `; launch settings: wave defaults, overrides for 2 servers`, or nothing when the wave sets none. */
+function describeLaunch(m: WaveManifest): string {
+  const overrides = m.servers.filter((s) => s.launch !== undefined).length;
+  const parts = [
+    ...(m.launch ? ['wave defaults'] : []),
+    ...(overrides > 0 ? [`overrides for ${overrides} server${overrides === 1 ? '' : 's'}`] : []),
+  ];
+  return parts.length > 0 ? `; launch settings: ${parts.join(', ')}` : '';
+}
+
 function describe(m: WaveManifest): string {
   const linux = m.servers.filter((s) => s.os === 'linux').length;
   const windows = m.servers.length - linux;
   const n = m.servers.length;
-  return `valid: wave ${m.waveId}, ${n} server${n === 1 ? '' : 's'} (${linux} linux, ${windows} windows), target ${m.targetRegion}`;
+  return `valid: wave ${m.waveId}, ${n} server${n === 1 ? '' : 's'} (${linux} linux, ${windows} windows), target ${m.targetRegion}${describeLaunch(m)}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -82,9 +92,9 @@ export async function run(argv: string[]): Promise<number> {
       problems = findWaveFileProblems(wave);
       for (const line of problems) console.error(line);
       if (problems.length > 0) return EXIT_BAD_INPUT;
-      const w = wave as { waveId: string; targetRegion: string };
+      const w = wave as { waveId: string; targetRegion: string; launch?: unknown };
       console.log(
-        `valid: wave file for wave ${w.waveId}, target ${w.targetRegion} (servers come from the CSV)`,
+        `valid: wave file for wave ${w.waveId}, target ${w.targetRegion}${w.launch ? ', with launch defaults' : ''} (servers come from the CSV)`,
       );
       return EXIT_OK;
     }

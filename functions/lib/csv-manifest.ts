@@ -1,8 +1,8 @@
 /**
  * A wave as a CSV of servers (one per row, the header names the columns) plus the wave-level fields
- * (waveId, targetRegion, endpoints, options) from a small JSON "wave file" and/or flags. The rows are
- * turned into the JSON manifest's shape and validated by the same rules; every problem names the CSV
- * row and column as well: `servers[3].source.instanceId (row 5, column instanceId): ...`.
+ * (waveId, targetRegion, endpoints, options, launch defaults) from a small JSON "wave file" and/or
+ * flags. The rows are turned into the JSON manifest's shape and validated by the same rules; every
+ * problem names the CSV row and column as well: `servers[3].source.instanceId (row 5, column instanceId): ...`.
  *
  * Rows are numbered as a spreadsheet shows them: the header is row 1, a blank line is a row, a
  * quoted field spanning several lines is one row.
@@ -24,6 +24,16 @@ export const CSV_COLUMNS = [
   'tags',
   'userProvidedId',
   'checks',
+  'testSubnetId',
+  'testSecurityGroupIds',
+  'cutoverSubnetId',
+  'cutoverSecurityGroupIds',
+  'cutoverPrivateIp',
+  'instanceType',
+  'rightSizing',
+  'instanceProfile',
+  'bootMode',
+  'byol',
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly CsvColumn[] = ['name', 'os', 'sourceType'];
@@ -132,10 +142,26 @@ const SOURCE_COLUMN: Record<string, CsvColumn> = {
   hostname: 'hostname',
 };
 
+/** `servers[i].launch` fields a row sets, by their path under `launch`. */
+const LAUNCH_COLUMN: Record<string, CsvColumn> = {
+  'test.subnetId': 'testSubnetId',
+  'test.securityGroupIds': 'testSecurityGroupIds',
+  'cutover.subnetId': 'cutoverSubnetId',
+  'cutover.securityGroupIds': 'cutoverSecurityGroupIds',
+  'cutover.privateIpAddress': 'cutoverPrivateIp',
+  instanceType: 'instanceType',
+  rightSizing: 'rightSizing',
+  instanceProfile: 'instanceProfile',
+  bootMode: 'bootMode',
+  byol: 'byol',
+};
+
 /** The CSV column a manifest path inside servers[i] comes from. */
 function columnOf(path: ReadonlyArray<string | number>): CsvColumn | undefined {
-  const [, , field, sub] = path;
+  const [, , field, sub, subsub] = path;
   if (field === 'source') return typeof sub === 'string' ? SOURCE_COLUMN[sub] : 'sourceType';
+  if (field === 'launch' && typeof sub === 'string')
+    return LAUNCH_COLUMN[sub === 'test' || sub === 'cutover' ? `${sub}.${String(subsub)}` : sub];
   return typeof field === 'string' ? FIELD_COLUMN[field] : undefined;
 }
 
@@ -186,9 +212,51 @@ function parseChecks(value: string): Loose[] | string {
   return checks;
 }
 
+/** "true" or "false" (any letter case: spreadsheets write TRUE and FALSE), or a reason. */
+function parseBoolean(value: string): boolean | string {
+  const lower = value.toLowerCase();
+  if (lower === 'true' || lower === 'false') return lower === 'true';
+  return `${show(value)} is not true or false`;
+}
+
+const LAUNCH_COLUMNS = Object.values(LAUNCH_COLUMN);
+
+/**
+ * A row's launch cells as its `servers[i].launch` (undefined when the row sets none; the wave
+ * file's `launch` still applies), and why its byol cell cannot be read, if it cannot.
+ */
+function launchOfRow(cell: (column: CsvColumn) => string | undefined): {
+  launch?: Loose;
+  byolProblem?: string;
+} {
+  const launch: Loose = {};
+  let byolProblem: string | undefined;
+  const network = (subnet: CsvColumn, groups: CsvColumn, ip?: CsvColumn) => {
+    const out: Loose = {};
+    if (cell(subnet) !== undefined) out.subnetId = cell(subnet);
+    const list = cell(groups);
+    if (list !== undefined) out.securityGroupIds = splitList(list);
+    if (ip && cell(ip) !== undefined) out.privateIpAddress = cell(ip);
+    return Object.keys(out).length > 0 ? out : undefined;
+  };
+  const test = network('testSubnetId', 'testSecurityGroupIds');
+  if (test) launch.test = test;
+  const cutover = network('cutoverSubnetId', 'cutoverSecurityGroupIds', 'cutoverPrivateIp');
+  if (cutover) launch.cutover = cutover;
+  for (const column of ['instanceType', 'rightSizing', 'instanceProfile', 'bootMode'] as const)
+    if (cell(column) !== undefined) launch[column] = cell(column);
+  const byol = cell('byol');
+  if (byol !== undefined) {
+    const parsed = parseBoolean(byol);
+    if (typeof parsed === 'string') byolProblem = parsed;
+    else launch.byol = parsed;
+  }
+  return { launch: Object.keys(launch).length > 0 ? launch : undefined, byolProblem };
+}
+
 export interface CsvManifestInput {
   readonly csvText: string;
-  /** the parsed wave file (waveId, targetRegion, endpoints, options), if any */
+  /** the parsed wave file (waveId, targetRegion, endpoints, options, launch), if any */
   readonly wave?: unknown;
   /** name of the wave file, for problems about it */
   readonly waveFileName?: string;
@@ -209,7 +277,9 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
   if (input.wave !== undefined) {
     const label = input.waveFileName ? `wave file ${input.waveFileName}` : 'wave file';
     if (typeof input.wave !== 'object' || input.wave === null || Array.isArray(input.wave))
-      problems.push(`(${label}): expected a JSON object with waveId, targetRegion, endpoints and options`);
+      problems.push(
+        `(${label}): expected a JSON object with waveId, targetRegion, endpoints, options and launch`,
+      );
     else {
       for (const [key, value] of Object.entries(input.wave as Loose)) {
         if (key === 'servers')
@@ -302,6 +372,12 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
         if (typeof parsed === 'string')
           problems.push(`${where(`servers[${i}].checks`, 'checks')}: ${parsed}`);
         else set(server, 'checks', 'checks', parsed);
+      }
+      const { launch, byolProblem } = launchOfRow(cell);
+      if (byolProblem) problems.push(`${where(`servers[${i}].launch.byol`, 'byol')}: ${byolProblem}`);
+      if (launch) {
+        server.launch = launch;
+        for (const column of LAUNCH_COLUMNS) if (cell(column) !== undefined) columns[column] = true;
       }
       servers.push(server);
       origins.push({ row: record.row, columns });

@@ -173,9 +173,11 @@ const launchNetwork = {
 
 /**
  * Where and how MGN launches a server's test and cutover instances. Wave-level `launch` holds
- * defaults; `servers[].launch` overrides them field by field. Cross-field rules (instanceType with
- * rightSizing, privateIpAddress only per server, one cutover IP per server, copyPrivateIp with
- * privateIpAddress) live in crossFieldIssues.
+ * defaults; `servers[].launch` overrides them field by field (mergeLaunch). `copyPrivateIp` sits at
+ * the top of `launch` but concerns the cutover instance only: test instances always take an address
+ * from their subnet. Cross-field rules (instanceType with rightSizing, privateIpAddress only per
+ * server, one cutover IP per server, copyPrivateIp with privateIpAddress) live in crossFieldIssues
+ * and judge the merged settings.
  */
 export const launchSchema = z.strictObject({
   test: z.strictObject(launchNetwork).optional(),
@@ -283,6 +285,29 @@ export const manifestShape = z.strictObject({
 type Loose = Record<string, unknown>;
 const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The parts of `launch` that merge key by key rather than being replaced whole. */
+const NESTED_LAUNCH_FIELDS = ['test', 'cutover', 'tags'] as const;
+
+function mergeLaunchObjects(wave: Loose | undefined, server: Loose | undefined): Loose {
+  const merged: Loose = { ...wave, ...server };
+  for (const key of NESTED_LAUNCH_FIELDS) {
+    const fromWave = wave?.[key];
+    const fromServer = server?.[key];
+    if (isObject(fromWave) && isObject(fromServer)) merged[key] = { ...fromWave, ...fromServer };
+  }
+  return merged;
+}
+
+/**
+ * The launch settings one server gets: the wave's `launch` defaults, overridden field by field by the
+ * server's own `launch`. `test`, `cutover` and `tags` merge key by key (a server naming only its
+ * cutover IP keeps the wave's cutover subnet and groups); `securityGroupIds` lists replace the
+ * wave's whole. A manifest that parsed holds no contradiction in the result (crossFieldIssues).
+ */
+export function mergeLaunch(wave: LaunchSpec | undefined, server: LaunchSpec | undefined): LaunchSpec {
+  return mergeLaunchObjects(wave, server) as LaunchSpec;
+}
+
 /** One problem: where it is (a path into the manifest) and its `<path>: <message>` line. */
 export interface ManifestProblem {
   readonly path: ReadonlyArray<string | number>;
@@ -295,7 +320,8 @@ const problem = (path: Array<string | number>, message: string): ManifestProblem
 });
 
 /**
- * Rules that span fields (uniqueness, endpoint region, devices by OS, phase dependencies). They run
+ * Rules that span fields (uniqueness, endpoint region, devices by OS, phase dependencies, launch
+ * settings once merged). They run
  * on the raw input even when some fields are malformed, so one pass reports every mistake.
  */
 export function crossFieldIssues(input: unknown): ManifestProblem[] {
@@ -368,6 +394,7 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
       });
     }
   });
+  problems.push(...launchIssues(input.launch, servers));
   // An on-premises host has no instance profile, and --no-prompt stops the installer from asking for keys.
   if (isObject(input.options) && input.options.credentials === 'instance-profile') {
     const onprem = servers.flatMap((s, i) => (isObject(s) && isObject(s.source) && s.source.type === 'onprem' ? [`servers[${i}]`] : []));
@@ -400,6 +427,133 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
   return problems;
 }
 
+/**
+ * A fixed instance type leaves MGN nothing to right-size: "basic" or "in-aws" contradicts it. Only
+ * well-formed values count; a malformed one has its own problem already.
+ */
+const sizingConflict = (launch: Loose): boolean =>
+  typeof launch.instanceType === 'string' &&
+  INSTANCE_TYPE.test(launch.instanceType) &&
+  (launch.rightSizing === 'basic' || launch.rightSizing === 'in-aws');
+
+/** Security group ids listed twice in one launch network (test or cutover). */
+function repeatedGroups(launch: Loose | undefined, at: Array<string | number>): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  for (const kind of ['test', 'cutover'] as const) {
+    const network = launch?.[kind];
+    const groups =
+      isObject(network) && Array.isArray(network.securityGroupIds) ? network.securityGroupIds : [];
+    const seen = new Set<unknown>();
+    groups.forEach((group, g) => {
+      if (typeof group === 'string' && seen.has(group))
+        problems.push(problem([...at, kind, 'securityGroupIds', g], `${show(group)} is listed twice`));
+      seen.add(group);
+    });
+  }
+  return problems;
+}
+
+/**
+ * The launch rules that span fields, judged on what each server gets once its `launch` is merged
+ * over the wave's (mergeLaunch). A contradiction is reported once, at the most specific field that
+ * causes it: the server's own field when it has one, else the wave's.
+ */
+function launchIssues(waveInput: unknown, servers: readonly unknown[]): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const wave = isObject(waveInput) ? waveInput : undefined;
+  if (wave) {
+    if (isObject(wave.cutover) && wave.cutover.privateIpAddress !== undefined)
+      problems.push(
+        problem(
+          ['launch', 'cutover', 'privateIpAddress'],
+          'a private IP belongs to one server; set it per server in servers[].launch.cutover.privateIpAddress, not in the wave-level launch defaults',
+        ),
+      );
+    if (sizingConflict(wave))
+      problems.push(
+        problem(
+          ['launch', 'rightSizing'],
+          `${show(wave.rightSizing)} contradicts launch.instanceType ${show(wave.instanceType)} (a fixed instance type means right-sizing "none"); set rightSizing to "none" or remove one of the two`,
+        ),
+      );
+    problems.push(...repeatedGroups(wave, ['launch']));
+  }
+  const cutoverIps = new Map<string, number>();
+  servers.forEach((server, i) => {
+    if (!isObject(server)) return;
+    const own = isObject(server.launch) ? server.launch : undefined;
+    if (!own && !wave) return;
+    const at = (...path: string[]) => ['servers', i, 'launch', ...path];
+    const merged = mergeLaunchObjects(wave, own);
+
+    if (own && sizingConflict(merged)) {
+      const ownType = own.instanceType !== undefined;
+      const ownSizing = own.rightSizing !== undefined;
+      // removing the server's own field helps only when the wave's value would not contradict in turn
+      const sizingRemovable = wave?.rightSizing === undefined || wave.rightSizing === 'none';
+      const typeRemovable = wave?.instanceType === undefined;
+      if (ownSizing)
+        problems.push(
+          problem(
+            at('rightSizing'),
+            `${show(merged.rightSizing)} contradicts ${ownType ? `servers[${i}].launch.instanceType` : "the wave's launch.instanceType"} ${show(merged.instanceType)} (a fixed instance type means right-sizing "none"); set rightSizing to "none"${sizingRemovable ? ' or remove it' : ''}${ownType && typeRemovable ? ', or remove instanceType' : ''}`,
+          ),
+        );
+      else if (ownType)
+        problems.push(
+          problem(
+            at('instanceType'),
+            `${show(merged.instanceType)} contradicts the wave's launch.rightSizing ${show(merged.rightSizing)} (a fixed instance type means right-sizing "none"); also set servers[${i}].launch.rightSizing to "none"${typeRemovable ? ', or remove instanceType' : ''}`,
+          ),
+        );
+      // neither is the server's own: the wave-level contradiction above says it once
+    }
+
+    const ownIp = own && isObject(own.cutover) ? own.cutover.privateIpAddress : undefined;
+    const ip = typeof ownIp === 'string' && IPV4.test(ownIp) ? ownIp : undefined;
+    if (ip !== undefined) {
+      const other = cutoverIps.get(ip);
+      if (other !== undefined)
+        problems.push(
+          problem(
+            at('cutover', 'privateIpAddress'),
+            `${show(ip)} is already the cutover IP of servers[${other}]; each cutover instance needs its own address`,
+          ),
+        );
+      else cutoverIps.set(ip, i);
+    }
+    if (ip !== undefined && merged.copyPrivateIp === true) {
+      if (own?.copyPrivateIp === true)
+        problems.push(
+          problem(
+            at('copyPrivateIp'),
+            `copyPrivateIp gives the cutover instance its source's private IP, but servers[${i}].launch.cutover.privateIpAddress names another; keep one of the two`,
+          ),
+        );
+      else
+        problems.push(
+          problem(
+            at('cutover', 'privateIpAddress'),
+            `the wave's launch.copyPrivateIp is true (the cutover instance takes its source's private IP); set servers[${i}].launch.copyPrivateIp to false to use this address, or remove it`,
+          ),
+        );
+    }
+
+    if (own && isObject(own.tags) && wave && isObject(wave.tags)) {
+      const count = Object.keys(merged.tags as Loose).length;
+      if (count > 50 && Object.keys(own.tags).length <= 50 && Object.keys(wave.tags).length <= 50)
+        problems.push(
+          problem(
+            at('tags'),
+            `with the wave's launch.tags the launched instances would carry ${count} tags; at most 50 (EC2's limit per resource)`,
+          ),
+        );
+    }
+    problems.push(...repeatedGroups(own, at()));
+  });
+  return problems;
+}
+
 /** The cross-field rules as `<path>: <message>` lines. */
 export function crossFieldProblems(input: unknown): string[] {
   return crossFieldIssues(input).map((p) => p.line);
@@ -411,7 +565,13 @@ export function findManifestProblems(input: unknown): ManifestProblem[] {
   const result = manifestShape.safeParse(input, { reportInput: true });
   const problems: ManifestProblem[] = [];
   if (!result.success) {
+    // zod still runs an array's length checks on a string of the wrong type ("expected an array" and
+    // "at most 5 ..." for one mistake): once a value has the wrong type, that is all there is to say.
+    const mistyped = new Set(
+      result.error.issues.filter((i) => i.code === 'invalid_type').map((i) => formatPath(i.path)),
+    );
     for (const issue of result.error.issues) {
+      if (issue.code !== 'invalid_type' && mistyped.has(formatPath(issue.path))) continue;
       const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
       // Our own error maps word a missing or mistyped value better than the generic formatter.
       const ours =

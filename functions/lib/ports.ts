@@ -36,6 +36,8 @@ export interface SourceServerView {
   readonly etaDateTime?: string;
   readonly lastTestJobId?: string;
   readonly lastCutoverJobId?: string;
+  /** when FinalizeCutover ran for the server's last cutover (MGN lifeCycle.lastCutover.finalized.apiCallDateTime) */
+  readonly lastCutoverFinalizedAt?: string;
   readonly launchedInstanceId?: string;
 }
 

@@ -134,16 +134,45 @@ const LIFECYCLE_RANK: Record<LifecycleState, number> = {
   DISCONNECTED: 6,
 };
 
-/** True when the server's lifecycle is at or beyond `state`. */
-export const reached = (view: SourceServerView | undefined, state: LifecycleState): boolean =>
-  view?.lifecycleState !== undefined && LIFECYCLE_RANK[view.lifecycleState] >= LIFECYCLE_RANK[state];
+/**
+ * Migrated: the server's last cutover was finalized (MGN lifeCycle.lastCutover.finalized, which
+ * FinalizeCutover sets and a new cutover clears) and it is CUTOVER, or DISCONNECTED after that.
+ */
+export const isFinalized = (view: SourceServerView | undefined): boolean =>
+  view?.lastCutoverFinalizedAt !== undefined &&
+  (view.lifecycleState === 'CUTOVER' || view.lifecycleState === 'DISCONNECTED');
 
-/** Finalised: FinalizeCutover has run (CUTOVER, or DISCONNECTED after it). */
-export const isFinalized = (view: SourceServerView | undefined): boolean => reached(view, 'CUTOVER');
+/**
+ * DISCONNECTED says only that replication was stopped: DisconnectFromService takes any server out
+ * of MGN, migrated or not. One whose cutover was never finalized has left the migration path.
+ */
+export const isDisconnectedUnmigrated = (view: SourceServerView | undefined): boolean =>
+  view?.lifecycleState === 'DISCONNECTED' && !isFinalized(view);
+
+export const DISCONNECTED_REASON =
+  'MGN lifecycle DISCONNECTED with no finalized cutover: the server was disconnected from MGN (DisconnectFromService) before it migrated, so it no longer replicates and MGN cannot launch it; reinstall the agent on the source or archive the source server in MGN, then re-run the wave';
+
+/** True when the server's lifecycle is at or beyond `state` (a server disconnected unmigrated has reached nothing). */
+export const reached = (view: SourceServerView | undefined, state: LifecycleState): boolean =>
+  view?.lifecycleState !== undefined &&
+  !isDisconnectedUnmigrated(view) &&
+  LIFECYCLE_RANK[view.lifecycleState] >= LIFECYCLE_RANK[state];
+
+/** Sets aside the active servers MGN shows disconnected before they migrated, saying what to do. */
+export function setAsideDisconnected(
+  state: RunState,
+  views: ReadonlyMap<string, SourceServerView>,
+  phase: PhaseName,
+  at: Date,
+): void {
+  for (const record of activeServers(state))
+    if (isDisconnectedUnmigrated(views.get(record.name))) failServer(record, phase, DISCONNECTED_REASON, at);
+}
 
 /**
  * The active servers a phase still has to work on, each with MGN's view of it. A server MGN no
- * longer knows is set aside; one already at or past `past` (when given) is marked skipped.
+ * longer knows, or shows disconnected before it migrated, is set aside; one already at or past
+ * `past` (when given) is marked skipped.
  */
 export function serversInPhase(
   state: RunState,
@@ -156,6 +185,7 @@ export function serversInPhase(
   for (const record of activeServers(state)) {
     const view = views.get(record.name);
     if (!view) failServer(record, phase, 'MGN no longer knows this source server', at);
+    else if (isDisconnectedUnmigrated(view)) failServer(record, phase, DISCONNECTED_REASON, at);
     else if (past && reached(view, past)) mark(record, phase, 'skipped', at);
     else out.push({ record, view });
   }

@@ -53,9 +53,71 @@ export interface StepSpec {
   readonly actions: readonly string[];
   /** Lambda timeout in seconds */
   readonly timeoutSeconds: number;
+  /**
+   * Runs TCP/HTTP smoke checks against launched instances' private IPs: its network may open any TCP
+   * port to the test and cutover subnets (the ports come from the wave's checks). @default false
+   */
+  readonly probesLaunchedInstances?: boolean;
 }
 
 const STORE_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
+
+/**
+ * What MGN documents for callers of StartTest, StartCutover and TerminateTargetInstances: the actions
+ * of the AWSApplicationMigrationEC2Access managed policy (MGN user guide, "AWS managed policies":
+ * attach it "to enable them to launch test and cutover instances"). MGN launches and terminates the
+ * conversion server and the target instances with the caller's identity, so these are checked
+ * against the step's role. Every step calling one of those three holds all of them; the resources
+ * and conditions (MGN's own tagged resources, via MGN only) are the managed policy's, in
+ * infra/step-permissions.ts; iam:PassRole reaches only the conversion server role and the
+ * launched-instance role, for ec2.amazonaws.com.
+ */
+export const LAUNCH_CALLER_ACTIONS = [
+  'iam:PassRole',
+  'ec2:DescribeSnapshots',
+  'ec2:DescribeImages',
+  'ec2:DescribeVolumes',
+  'ec2:CreateLaunchTemplate',
+  'ec2:CreateLaunchTemplateVersion',
+  'ec2:ModifyLaunchTemplate',
+  'ec2:DeleteLaunchTemplateVersions',
+  'ec2:DeleteLaunchTemplate',
+  'ec2:RunInstances',
+  'ec2:StartInstances',
+  'ec2:StopInstances',
+  'ec2:TerminateInstances',
+  'ec2:ModifyInstanceAttribute',
+  'ec2:GetConsoleOutput',
+  'ec2:GetConsoleScreenshot',
+  'ec2:CreateSecurityGroup',
+  'ec2:AuthorizeSecurityGroupIngress',
+  'ec2:AuthorizeSecurityGroupEgress',
+  'ec2:RevokeSecurityGroupEgress',
+  'ec2:CreateVolume',
+  'ec2:ModifyVolume',
+  'ec2:AttachVolume',
+  'ec2:DetachVolume',
+  'ec2:DeleteVolume',
+  'ec2:CreateSnapshot',
+  'ec2:DeleteSnapshot',
+  'ec2:CreateTags',
+] as const;
+
+/**
+ * Writing a server's launch settings before each launch: MGN's general launch settings, and a new
+ * default version of the EC2 launch template MGN created for the server (subnet, groups, IP, type,
+ * instance profile, tags). The template writes are limited to MGN's own templates by tag.
+ */
+const LAUNCH_SETTINGS_ACTIONS = [
+  'mgn:GetLaunchConfiguration',
+  'mgn:UpdateLaunchConfiguration',
+  'ec2:DescribeLaunchTemplateVersions',
+  'ec2:CreateLaunchTemplateVersion',
+  'ec2:ModifyLaunchTemplate',
+] as const;
+
+/** The launch defaults of the stack (test/cutover subnets, target group, instance profile). */
+const LAUNCH_DEFAULTS_ENV = [ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName] as const;
 
 export const STEPS: readonly StepSpec[] = [
   {
@@ -70,7 +132,7 @@ export const STEPS: readonly StepSpec[] = [
     name: 'preflight',
     placeholder: 'PreflightFunctionArn',
     description: 'Endpoint reachability on 443, replication template check/fix, SSM status of every source.',
-    env: [ENV.waveBucket, ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.ssmEndpointsByRegion, ENV.preflightEndpoints],
+    env: [ENV.waveBucket, ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.ssmEndpointsByRegion, ENV.preflightEndpoints, ...LAUNCH_DEFAULTS_ENV],
     actions: [
       ...STORE_ACTIONS,
       'mgn:DescribeReplicationConfigurationTemplates',
@@ -78,6 +140,10 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:CreateReplicationConfigurationTemplate',
       'mgn:DescribeSourceServers',
       'ssm:DescribeInstanceInformation',
+      // every subnet and group a launch will use exists, shares one VPC, and reaches no internet gateway or NAT
+      'ec2:DescribeSubnets',
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeRouteTables',
     ],
     timeoutSeconds: 120,
   },
@@ -120,9 +186,11 @@ export const STEPS: readonly StepSpec[] = [
     name: 'launch-test',
     placeholder: 'LaunchTestFunctionArn',
     description: 'StartTest in jobs of at most 200 servers, never over 200 across active jobs; polls the jobs.',
-    env: [ENV.waveBucket],
+    env: [ENV.waveBucket, ...LAUNCH_DEFAULTS_ENV],
     actions: [
       ...STORE_ACTIONS,
+      ...LAUNCH_SETTINGS_ACTIONS,
+      ...LAUNCH_CALLER_ACTIONS,
       'mgn:StartTest',
       'mgn:DescribeJobs',
       'mgn:DescribeSourceServers',
@@ -138,9 +206,12 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'VerifyTestFunctionArn',
     description: 'Boot status, SSM reachability and smoke checks of the test instances.',
     env: [ENV.waveBucket],
+    probesLaunchedInstances: true,
     actions: [
       ...STORE_ACTIONS,
+      ...LAUNCH_CALLER_ACTIONS,
       'ec2:DescribeInstanceStatus',
+      'ec2:DescribeInstances',
       'ssm:DescribeInstanceInformation',
       'ssm:SendCommand',
       'ssm:GetCommandInvocation',
@@ -166,6 +237,7 @@ export const STEPS: readonly StepSpec[] = [
     env: [ENV.waveBucket],
     actions: [
       ...STORE_ACTIONS,
+      ...LAUNCH_CALLER_ACTIONS,
       'mgn:DescribeSourceServers',
       'mgn:TerminateTargetInstances',
       'mgn:ChangeServerLifeCycleState',
@@ -180,6 +252,7 @@ export const STEPS: readonly StepSpec[] = [
     env: [ENV.waveBucket],
     actions: [
       ...STORE_ACTIONS,
+      ...LAUNCH_CALLER_ACTIONS,
       'mgn:DescribeSourceServers',
       'mgn:ChangeServerLifeCycleState',
       'mgn:TerminateTargetInstances',
@@ -191,9 +264,11 @@ export const STEPS: readonly StepSpec[] = [
     name: 'launch-cutover',
     placeholder: 'LaunchCutoverFunctionArn',
     description: 'Optional source quiesce, waits for low lag, StartCutover in jobs of at most 200; polls the jobs.',
-    env: [ENV.waveBucket, ENV.ssmEndpointsByRegion],
+    env: [ENV.waveBucket, ENV.ssmEndpointsByRegion, ...LAUNCH_DEFAULTS_ENV],
     actions: [
       ...STORE_ACTIONS,
+      ...LAUNCH_SETTINGS_ACTIONS,
+      ...LAUNCH_CALLER_ACTIONS,
       'mgn:StartCutover',
       'mgn:DescribeJobs',
       'mgn:DescribeSourceServers',
@@ -214,9 +289,12 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'VerifyCutoverFunctionArn',
     description: 'Verifies cutover instances; reverts a failed server to READY_FOR_CUTOVER and keeps its source.',
     env: [ENV.waveBucket],
+    probesLaunchedInstances: true,
     actions: [
       ...STORE_ACTIONS,
+      ...LAUNCH_CALLER_ACTIONS,
       'ec2:DescribeInstanceStatus',
+      'ec2:DescribeInstances',
       'ssm:DescribeInstanceInformation',
       'ssm:SendCommand',
       'ssm:GetCommandInvocation',

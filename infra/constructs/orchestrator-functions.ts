@@ -16,6 +16,14 @@ export interface OrchestratorFunctionsProps {
   readonly endpointSecurityGroup: ec2.ISecurityGroup;
   /** Further TCP 443 destinations (the SSM endpoints of source regions, reached over peering). @default none */
   readonly extraHttpsDestinations?: readonly { readonly cidr: string; readonly description: string }[];
+  /**
+   * Where launched (test and cutover) instances run: steps with `probesLaunchedInstances` get a second
+   * security group that may open any TCP port to these CIDRs, and the target group admits it.
+   */
+  readonly launchedInstances: {
+    readonly cidrs: readonly { readonly cidr: string; readonly description: string }[];
+    readonly securityGroup: ec2.ISecurityGroup;
+  };
   /** The bundle of each step (dist/functions/<name>, built by esbuild.config.mjs). */
   readonly code: (step: StepSpec) => lambda.Code;
   /**
@@ -23,7 +31,7 @@ export interface OrchestratorFunctionsProps {
    * INSTALLER_ROLE_ARN, which this construct sets. A step needing a missing one fails the synth.
    */
   readonly environment: Partial<Record<EnvName, string>>;
-  /** Endpoint-specific DNS of the S3 interface endpoint; the SDK reaches S3 through it (AWS_ENDPOINT_URL_S3). */
+  /** Endpoint-specific host name of the S3 interface endpoint (no `*.`); the SDK reaches S3 at https://bucket.<it> (AWS_ENDPOINT_URL_S3). */
   readonly s3EndpointDns: string;
   /** Resource scopes for the steps' IAM actions (installerRoleArn is filled in here). */
   readonly scope: Omit<ScopeContext, 'installerRoleArn'>;
@@ -41,6 +49,8 @@ export interface OrchestratorFunctionsProps {
  */
 export class OrchestratorFunctions extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
+  /** Second group of the steps that run smoke checks against launched instances (any TCP port to the test and cutover subnets). */
+  public readonly probeSecurityGroup: ec2.SecurityGroup;
   public readonly functions: Record<string, lambda.Function> = {};
   public readonly roles: Record<string, iam.Role> = {};
   public readonly logGroups: Record<string, logs.LogGroup> = {};
@@ -58,6 +68,17 @@ export class OrchestratorFunctions extends Construct {
     this.securityGroup.connections.allowTo(props.endpointSecurityGroup, ec2.Port.tcp(443), 'AWS APIs through the interface endpoints');
     for (const dest of props.extraHttpsDestinations ?? [])
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(dest.cidr), ec2.Port.tcp(443), dest.description);
+
+    // TCP and HTTP smoke checks reach a launched instance's private IP on the ports the wave's checks
+    // name, so any TCP port; only to the test and cutover subnets, and only from the verify steps.
+    this.probeSecurityGroup = new ec2.SecurityGroup(this, 'ProbeSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Verify steps: TCP smoke checks to test and cutover instances',
+      allowAllOutbound: false,
+    });
+    for (const dest of props.launchedInstances.cidrs)
+      this.probeSecurityGroup.addEgressRule(ec2.Peer.ipv4(dest.cidr), ec2.Port.allTcp(), `smoke checks to ${dest.description}`);
+    props.launchedInstances.securityGroup.addIngressRule(this.probeSecurityGroup, ec2.Port.allTcp(), 'smoke checks from the verify steps');
 
     const installStep = STEPS.find((s) => s.actions.includes('sts:AssumeRole'));
     for (const step of STEPS) {
@@ -92,8 +113,16 @@ export class OrchestratorFunctions extends Construct {
       this.logGroups[step.name] = logGroup;
 
       const policy = new iam.Policy(this, `${name}Policy`, { roles: [role] });
-      const statements = [...stepStatements(step, scopeContext), ...this.networkInterfaceStatements(props.subnets, stack)];
-      for (const { actions, resources } of statements) policy.addStatements(new iam.PolicyStatement({ actions, resources }));
+      const securityGroups = step.probesLaunchedInstances ? [this.securityGroup, this.probeSecurityGroup] : [this.securityGroup];
+      const stepGrants = stepStatements(step, scopeContext);
+      // an action the step already holds on "*" (preflight's ec2:DescribeSubnets) is not granted twice
+      const onAnyResource = new Set(stepGrants.filter((st) => st.resources.length === 1 && st.resources[0] === '*' && !st.conditions).flatMap((st) => st.actions));
+      const platformGrants = this.networkInterfaceStatements(props.subnets, securityGroups, stack)
+        .map((st) => ({ ...st, actions: st.actions.filter((action) => !(st.resources[0] === '*' && onAnyResource.has(action))) }))
+        .filter((st) => st.actions.length > 0);
+      const statements = [...stepGrants, ...platformGrants];
+      for (const { actions, resources, conditions } of statements)
+        policy.addStatements(new iam.PolicyStatement({ actions, resources, conditions: conditions as Record<string, unknown> | undefined }));
       logGroup.grantWrite(role);
       acknowledgeWildcardResources(
         policy,
@@ -112,7 +141,7 @@ export class OrchestratorFunctions extends Construct {
         logGroup,
         vpc: props.vpc,
         vpcSubnets: { subnets: props.subnets },
-        securityGroups: [this.securityGroup],
+        securityGroups,
         allowPublicSubnet: false,
         environment: stepEnvironment(step, environment, props.s3EndpointDns),
       });
@@ -142,8 +171,12 @@ export class OrchestratorFunctions extends Construct {
     }
   }
 
-  /** Hyperplane ENIs in the orchestrator subnets with the orchestrator security group, nothing else. */
-  private networkInterfaceStatements(subnets: ec2.ISubnet[], stack: Stack): { actions: string[]; resources: string[]; reason: string }[] {
+  /** Hyperplane ENIs in the orchestrator subnets with the function's security groups, nothing else. */
+  private networkInterfaceStatements(
+    subnets: ec2.ISubnet[],
+    securityGroups: ec2.ISecurityGroup[],
+    stack: Stack,
+  ): { actions: string[]; resources: string[]; conditions?: undefined; reason: string }[] {
     const ec2Arn = (resource: string) => `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:${resource}`;
     const eniReason = 'Lambda creates and deletes the network interfaces of VPC functions itself; their ids do not exist before';
     return [
@@ -157,9 +190,9 @@ export class OrchestratorFunctions extends Construct {
         resources: [
           ec2Arn('network-interface/*'),
           ...subnets.map((s) => ec2Arn(`subnet/${s.subnetId}`)),
-          ec2Arn(`security-group/${this.securityGroup.securityGroupId}`),
+          ...securityGroups.map((group) => ec2Arn(`security-group/${group.securityGroupId}`)),
         ],
-        reason: `${eniReason}; creation is bound to the orchestrator subnets and security group`,
+        reason: `${eniReason}; creation is bound to the orchestrator subnets and the function's security groups`,
       },
       {
         actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],

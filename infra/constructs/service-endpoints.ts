@@ -44,7 +44,7 @@ export class ServiceEndpoints extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly interfaceEndpoints: Partial<Record<EndpointServiceName, ec2.InterfaceVpcEndpoint>> = {};
   public readonly s3Gateway: ec2.GatewayVpcEndpoint;
-  /** Endpoint-specific DNS name of the S3 interface endpoint (vpce-….s3.<region>.vpce.amazonaws.com). */
+  /** Endpoint-specific host name of the S3 interface endpoint (vpce-….s3.<region>.vpce.amazonaws.com, no `*.`). */
   public readonly s3InterfaceDnsName: string;
   /** Endpoint-specific DNS name of the mgn interface endpoint (for manifests: endpoints.mgn). */
   public readonly mgnInterfaceDnsName: string;
@@ -114,9 +114,15 @@ const endpointId = (service: EndpointServiceName) =>
     .map((part) => part[0].toUpperCase() + part.slice(1))
     .join('') + 'Endpoint';
 
-/** `Z123:vpce-….s3.eu-west-1.vpce.amazonaws.com` (first DNS entry) -> the DNS name. */
+/**
+ * The endpoint-specific host name from the first DNS entry, `<hosted zone>:<name>`. For S3 the name is
+ * a wildcard, `Z7HUB22UULQXV:*.vpce-….s3.<region>.vpce.amazonaws.com`: the `*.` is dropped (split on
+ * it and join the parts again), so the result is a host name wherever it is used; an SDK endpoint
+ * URL for S3 prefixes it with `bucket.`. Entries of other services carry no `*.` and pass unchanged.
+ * CloudFormation only knows the entries at deploy time, hence intrinsic functions, not string code.
+ */
 const endpointDnsName = (endpoint: ec2.InterfaceVpcEndpoint): string =>
-  Fn.select(1, Fn.split(':', Fn.select(0, endpoint.vpcEndpointDnsEntries)));
+  Fn.join('', Fn.split('*.', Fn.select(1, Fn.split(':', Fn.select(0, endpoint.vpcEndpointDnsEntries)))));
 
 const waveBucketStatement = (waveBucketArn: string, account: string) =>
   new iam.PolicyStatement({

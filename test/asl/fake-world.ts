@@ -36,6 +36,8 @@ interface FakeServer {
   launchedInstanceId?: string;
   lastTestJobId?: string;
   lastCutoverJobId?: string;
+  /** as MGN's lifeCycle.lastCutover.finalized.apiCallDateTime: set by FinalizeCutover, cleared by a new cutover */
+  lastCutoverFinalizedAt?: string;
 }
 
 interface FakeJob {
@@ -209,6 +211,7 @@ export class FakeWorld {
           : undefined,
       lastTestJobId: s.lastTestJobId,
       lastCutoverJobId: s.lastCutoverJobId,
+      lastCutoverFinalizedAt: s.lastCutoverFinalizedAt,
       launchedInstanceId: s.launchedInstanceId,
     };
   }
@@ -262,7 +265,7 @@ export class FakeWorld {
     startCutover: async (ids) => {
       for (const id of ids) if (!['READY_FOR_CUTOVER', 'CUTTING_OVER'].includes(this.server(id).lifecycle)) throw new TryLaterError(`${id} not ready`, 'ConflictException');
       const job = this.startJob('START_CUTOVER', ids, this.options.jobSeconds ?? 600);
-      for (const id of ids) this.server(id).lastCutoverJobId = job.jobId;
+      for (const id of ids) Object.assign(this.server(id), { lastCutoverJobId: job.jobId, lastCutoverFinalizedAt: undefined });
       return job;
     },
     terminateTargetInstances: async (ids) => {
@@ -282,6 +285,7 @@ export class FakeWorld {
       if (s.lifecycle !== 'CUTTING_OVER') throw new TryLaterError(`cannot finalize ${s.lifecycle}`, 'ConflictException');
       this.record('FinalizeCutover', [id]);
       s.lifecycle = 'CUTOVER';
+      s.lastCutoverFinalizedAt = new Date(this.nowMs).toISOString();
       s.replicationState = 'DISCONNECTED';
     },
     markAsArchived: async (id) => {

@@ -1,6 +1,7 @@
 /**
- * The bad-input corpus (test/fixtures/bad/): manifests, scenarios, deploy configs, EventBridge events
- * and API bodies, each with a `<file>.expect.json` sidecar naming the field that must be blamed.
+ * The bad-input corpus (test/fixtures/bad/): manifests (JSON, or a CSV of servers with its wave file),
+ * wave files on their own, scenarios, deploy configs, EventBridge events and API bodies, each with a
+ * `<file>.expect.json` sidecar naming the field that must be blamed.
  * Each is refused by the reader the product uses for it, with an error naming that field. Manifests,
  * events and API bodies that get as far as an execution input are then run through the state machine
  * (real ValidateWave handler, real emulator): the run ends ManifestRejected, the task failure names
@@ -9,7 +10,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadManifestFile } from '../../cli/manifest-files';
+import { loadManifestFile, parseJsonText, readText, UnreadableInputError } from '../../cli/manifest-files';
+import { findWaveFileProblems } from '../../functions/lib/csv-manifest';
 import { loadDeployConfig } from '../../infra/config';
 import { MAX_EXECUTION_INPUT_BYTES, parseJsonBytes } from '../../functions/lib/input-text';
 import { approvalAnswerFromApiRequest, executionFromApiRequest, executionInputFromEvent } from '../../functions/lib/trigger-input';
@@ -18,9 +20,12 @@ import { parseScenario } from '../../simulator/scenario';
 import { startBareStateMachine, WAVE_BUCKET, type BareStateMachine } from './state-machine';
 
 const dir = join(__dirname, '..', 'fixtures', 'bad');
+const root = join(__dirname, '..', '..');
 interface Expectation {
-  kind: 'manifest' | 'scenario' | 'deploy-config' | 'event' | 'api-start' | 'api-approval';
+  kind: 'manifest' | 'manifest-csv' | 'wave-file' | 'scenario' | 'deploy-config' | 'event' | 'api-start' | 'api-approval';
   field: string;
+  /** manifest-csv: the wave file paired with the CSV, relative to the repository root */
+  waveFile?: string;
   /** the field the ValidateWave task failure names, when it differs from the reader's */
   taskField?: string;
   why: string;
@@ -29,6 +34,8 @@ const corpus = readdirSync(dir)
   .filter((f) => !f.endsWith('.expect.json'))
   .sort()
   .map((file) => ({ file, expect: JSON.parse(readFileSync(join(dir, `${file}.expect.json`), 'utf8')) as Expectation }));
+
+const expectation = (file: string): Expectation => corpus.find((c) => c.file === file)!.expect;
 
 /** The problems an input error carries, one line each. */
 function problemsOf(run: () => unknown): string[] {
@@ -52,6 +59,19 @@ function read(file: string, kind: Expectation['kind']): { problems: string[]; ex
       const loaded = loadManifestFile(path);
       return { problems: loaded.problems };
     }
+    case 'manifest-csv': {
+      // as `mgnctl validate|start servers.csv --wave-file FILE` read it; a CSV never reaches the state machine
+      const loaded = loadManifestFile(path, { waveFile: join(root, expectation(file).waveFile ?? '') });
+      return { problems: loaded.problems };
+    }
+    case 'wave-file':
+      // as `mgnctl validate name.wave.json` reads it
+      try {
+        return { problems: findWaveFileProblems(parseJsonText(readText(path, 'wave file'), path)) };
+      } catch (e) {
+        if (e instanceof UnreadableInputError) return { problems: [e.message] };
+        throw e;
+      }
     case 'scenario':
       return { problems: problemsOf(() => parseScenario(parseJsonBytes(bytes, `scenario ${file}`))) };
     case 'deploy-config':
@@ -81,7 +101,7 @@ describe('bad input corpus', () => {
   it('holds at least 40 inputs of every kind, each with the field it must be refused for', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(40);
     const kinds = new Set(corpus.map((c) => c.expect.kind));
-    expect([...kinds].sort()).toEqual(['api-approval', 'api-start', 'deploy-config', 'event', 'manifest', 'scenario']);
+    expect([...kinds].sort()).toEqual(['api-approval', 'api-start', 'deploy-config', 'event', 'manifest', 'manifest-csv', 'scenario', 'wave-file']);
     for (const c of corpus) expect(c.expect.field).not.toBe('');
     expect(corpus.some((c) => readFileSync(join(dir, c.file)).byteLength > 256 * 1024)).toBe(true);
   });
@@ -96,7 +116,8 @@ describe('bad input corpus', () => {
     const { problems, execution } = read(file, expectation.kind);
     const stateMachinePath = expectation.kind === 'manifest' || expectation.kind === 'event' || expectation.kind === 'api-start';
     if (problems.length > 0) expect({ file, named: names(problems, expectation.field), problems }).toMatchObject({ named: true });
-    else expect({ file, reachesTheStateMachine: stateMachinePath && execution !== undefined }).toEqual({ file, reachesTheStateMachine: stateMachinePath });
+    // nothing refused it: only an input the state machine's own validation refuses may get that far
+    else expect({ file, reachesTheStateMachine: stateMachinePath && execution !== undefined }).toEqual({ file, reachesTheStateMachine: true });
     if (!stateMachinePath) return;
 
     // The execution the trigger would start; a manifest file the CLI refused is uploaded and started by reference.

@@ -98,11 +98,83 @@ describe('deploy config', () => {
         orchestratorSubnets: [subnet('1', 'ap-south-1a')],
         stagingSubnets: [subnet('2', 'ap-south-1a')],
         endpointSubnets: [subnet('3', 'ap-south-1a'), subnet('4', 'ap-south-1a')],
+        targetSubnets: { test: [subnet('5', 'ap-south-1a')], cutover: [subnet('6', 'ap-south-1a')] },
       },
     });
     expect(problems).toEqual([
       'network.endpointSubnets[1].availabilityZone: ap-south-1a already has endpointSubnets[0]; give one endpoint subnet per availability zone',
     ]);
+  });
+
+  const existingNetwork = (extra: Record<string, unknown> = {}) => {
+    const subnet = (n: string, az: string, cidr: string) => ({ subnetId: `subnet-0000000${n}`, availabilityZone: az, routeTableId: 'rtb-00000001', cidr });
+    return {
+      mode: 'existing',
+      vpcId: 'vpc-00000001',
+      vpcCidr: '10.0.0.0/16',
+      orchestratorSubnets: [subnet('1', 'ap-south-1a', '10.0.1.0/24')],
+      stagingSubnets: [subnet('2', 'ap-south-1a', '10.0.2.0/24')],
+      endpointSubnets: [subnet('3', 'ap-south-1a', '10.0.3.0/26')],
+      targetSubnets: { test: [subnet('4', 'ap-south-1a', '10.0.4.0/24')], cutover: [subnet('5', 'ap-south-1a', '10.0.5.0/24')] },
+      ...extra,
+    };
+  };
+
+  it('requires targetSubnets in an existing VPC, saying what to give, alongside every other problem', () => {
+    const { targetSubnets: _unused, ...withoutTargets } = existingNetwork();
+    const problems = problemsOf({ ...minimal, region: 'mars-1', network: withoutTargets });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^region: "mars-1" is not an AWS region code/),
+        expect.stringMatching(
+          /^network\.targetSubnets: is required in mode "existing": give \{ "test": \[subnet…\], "cutover": \[subnet…\] \}, each subnet \{ subnetId, availabilityZone, routeTableId, cidr \}/,
+        ),
+      ]),
+    );
+    expect(parseDeployConfig({ ...minimal, network: existingNetwork() }).network).toMatchObject({
+      targetSubnets: { test: [{ subnetId: 'subnet-00000004' }], cutover: [{ subnetId: 'subnet-00000005' }] },
+    });
+  });
+
+  it('checks each target subnet like the other tiers: fields, zone in the region, each subnet once, at least one per tier', () => {
+    const good = existingNetwork().targetSubnets;
+    const problems = problemsOf({
+      ...minimal,
+      network: existingNetwork({
+        targetSubnets: {
+          test: [good.test[0], { ...good.test[0] }, { ...good.test[0], subnetId: 'subnet-00000009', availabilityZone: 'eu-west-1a', routeTableId: 'rt-1' }],
+          cutover: [],
+          standby: [],
+        },
+      }),
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'network.targetSubnets.standby: unknown field; remove it or fix its spelling',
+        expect.stringMatching(/^network\.targetSubnets\.test\[2\]\.routeTableId: "rt-1" is not a route table id/),
+        'network.targetSubnets.cutover: give at least one cutover subnet (where MGN launches cutover instances)',
+      ]),
+    );
+    const located = problemsOf({
+      ...minimal,
+      network: existingNetwork({
+        targetSubnets: { test: [good.test[0], { ...good.test[0] }], cutover: [{ ...good.cutover[0], availabilityZone: 'eu-west-1a' }] },
+      }),
+    });
+    expect(located).toEqual([
+      'network.targetSubnets.cutover[0].availabilityZone: "eu-west-1a" is not in region ap-south-1',
+      'network.targetSubnets.test[1].subnetId: subnet-00000004 is already targetSubnets.test[0]; list each subnet once',
+    ]);
+  });
+
+  it('refuses a new VPC CIDR that AWS refuses or that cannot hold every subnet tier, with the fix', () => {
+    const newVpc = (cidr: string, availabilityZones = ['ap-south-1a', 'ap-south-1b']) => ({ ...minimal, network: { mode: 'new', cidr, availabilityZones } });
+    expect(problemsOf(newVpc('10.0.0.0/8'))).toEqual(['network.cidr: a VPC CIDR block must be /16 to /28 (AWS limit), got /8']);
+    expect(problemsOf(newVpc('10.40.3.0/20'))).toEqual(['network.cidr: 10.40.3.0/20 has host bits set; use 10.40.0.0/20']);
+    expect(problemsOf(newVpc('10.40.0.0/21', ['ap-south-1a', 'ap-south-1b', 'ap-south-1c']))).toEqual([
+      'network.cidr: 10.40.0.0/21 is too small for 3 availability zone(s): the orchestrator, staging, endpoint, test and cutover subnets need a /20 or larger',
+    ]);
+    expect(() => parseDeployConfig(newVpc('10.40.0.0/20', ['ap-south-1a', 'ap-south-1b', 'ap-south-1c']))).not.toThrow();
   });
 
   it('says which file is unreadable or not JSON', () => {

@@ -24,13 +24,15 @@ const ctx: ScopeContext = {
   topicArn: 'arn:aws:sns:eu-west-1:111122223333:topic',
   installerRoleArn: 'arn:aws:iam::111122223333:role/installer',
   documentArns: ['arn:aws:ssm:eu-west-1:111122223333:document/Precheck'],
+  launchedInstanceRoleArn: 'arn:aws:iam::111122223333:role/launched',
 };
 
 describe('step permissions', () => {
   it('scopes every action of every step, with "*" only for actions without resource-level permissions', () => {
     for (const step of STEPS) {
       const statements = stepStatements(step, ctx);
-      expect(statements.flatMap((st) => st.actions).sort()).toEqual([...new Set(step.actions)].sort());
+      // an action may have several grants (different resources or conditions, as in a managed policy)
+      expect([...new Set(statements.flatMap((st) => st.actions))].sort()).toEqual([...new Set(step.actions)].sort());
       for (const st of statements) {
         if (st.resources.includes('*')) {
           expect(st.resources).toEqual(['*']);
@@ -39,6 +41,50 @@ describe('step permissions', () => {
         expect(st.reason.length).toBeGreaterThan(10);
       }
     }
+  });
+
+  it('carries conditions: launch-template writes only on templates MGN tagged, EC2 work of launches only through MGN, PassRole only to EC2', () => {
+    const launch = stepStatements(STEPS.find((s) => s.name === 'launch-test')!, ctx);
+    const grantsOf = (action: string) => launch.filter((st) => st.actions.includes(action)).map(({ resources, conditions }) => ({ resources, conditions }));
+    expect(grantsOf('ec2:CreateLaunchTemplateVersion')).toEqual([
+      {
+        resources: ['arn:aws:ec2:eu-west-1:111122223333:launch-template/*'],
+        conditions: { Null: { 'aws:ResourceTag/AWSApplicationMigrationServiceManaged': 'false' } },
+      },
+    ]);
+    expect(grantsOf('ec2:RunInstances')).toEqual([
+      {
+        resources: ['arn:aws:ec2:eu-west-1:111122223333:instance/*'],
+        conditions: { Null: { 'aws:RequestTag/AWSApplicationMigrationServiceManaged': 'false' }, Bool: { 'aws:ViaAWSService': 'true' } },
+      },
+      {
+        resources: [
+          'arn:aws:ec2:eu-west-1:111122223333:security-group/*',
+          'arn:aws:ec2:eu-west-1:111122223333:volume/*',
+          'arn:aws:ec2:eu-west-1:111122223333:subnet/*',
+          'arn:aws:ec2:eu-west-1::image/*',
+          'arn:aws:ec2:eu-west-1:111122223333:network-interface/*',
+          'arn:aws:ec2:eu-west-1:111122223333:launch-template/*',
+        ],
+        conditions: { Bool: { 'aws:ViaAWSService': 'true' } },
+      },
+    ]);
+    expect(grantsOf('iam:PassRole')).toEqual([
+      {
+        resources: ['arn:aws:iam::111122223333:role/service-role/AWSApplicationMigrationConversionServerRole', ctx.launchedInstanceRoleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+    ]);
+    // an unconditional grant has no conditions key at all
+    expect(launch.find((st) => st.actions.includes('mgn:StartTest'))).not.toHaveProperty('conditions');
+  });
+
+  it('grants mgn:CreateReplicationConfigurationTemplate on "*": it has no resource type (Service Authorization Reference)', () => {
+    const preflight = stepStatements(STEPS.find((s) => s.name === 'preflight')!, ctx);
+    expect(preflight.find((st) => st.actions.includes('mgn:CreateReplicationConfigurationTemplate'))!.resources).toEqual(['*']);
+    expect(preflight.find((st) => st.actions.includes('mgn:UpdateReplicationConfigurationTemplate'))!.resources).toEqual([
+      'arn:aws:mgn:eu-west-1:111122223333:replication-configuration-template/*',
+    ]);
   });
 
   it('sends commands only to the stack documents, the AWS shell documents and instances of the configured regions', () => {

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENV, STEPS } from '../../functions/lib/steps';
+import { SSM_AGENT_CORE_ACTIONS, SSM_AGENT_MESSAGE_ACTIONS } from '../../infra/constructs/launch-targets';
 import { INTERFACE_ENDPOINT_SERVICES, mgnBucketNames } from '../../infra/constructs/service-endpoints';
 import { UNSCOPED_ACTIONS } from '../../infra/step-permissions';
 import { logicalId, synthExample, type Synthesised } from './synth';
@@ -29,8 +30,15 @@ describe('isolated network (cross-region config)', () => {
       expect(route.GatewayId).toBeUndefined();
       expect(route.NatGatewayId).toBeUndefined();
     }
-    // every route table of the VPC gets the peering route (replies to the sources)
-    const tables = resourcesOf('AWS::EC2::RouteTable').map(([id]) => id).sort();
+    // every route table of the VPC but the test tier's gets the peering route (replies to the sources);
+    // test instances, clones of running production servers, stay off the source network
+    const testTables = s.stack.network.test.subnets.map((subnet) => subnet.routeTable.routeTableId);
+    const tables = resourcesOf('AWS::EC2::RouteTable')
+      .map(([id]) => id)
+      .filter((id) => !testTables.some((t) => JSON.stringify(s.stack.resolve(t)) === JSON.stringify(ref(id))))
+      .sort();
+    expect(testTables).toHaveLength(2);
+    expect(tables).toHaveLength(8);
     expect(routes.map((r) => (r.RouteTableId as { Ref: string }).Ref).sort()).toEqual(tables);
   });
 
@@ -51,10 +59,13 @@ describe('service endpoints', () => {
     });
   });
 
-  it('lets TCP 443 in from the source CIDRs, the staging subnets and the orchestrator subnets, nothing else', () => {
+  it('lets TCP 443 in from the source CIDRs and the orchestrator, staging, test and cutover subnets, nothing else', () => {
     const sg = s.json.Resources[endpointSgId()].Properties!;
     const ingress = sg.SecurityGroupIngress as { CidrIp: string; FromPort: number; ToPort: number; IpProtocol: string }[];
-    expect(ingress.map((r) => r.CidrIp).sort()).toEqual(['10.10.0.0/16', '10.40.0.0/24', '10.40.1.0/24', '10.40.2.0/24', '10.40.3.0/24'].sort());
+    expect(ingress.map((r) => r.CidrIp).sort()).toEqual(
+      // sources; orchestrator 0-1, staging 2-3, test 5-6, cutover 7-8 (endpoints 4.0/26, 4.64/26 are not clients)
+      ['10.10.0.0/16', '10.40.0.0/24', '10.40.1.0/24', '10.40.2.0/24', '10.40.3.0/24', '10.40.5.0/24', '10.40.6.0/24', '10.40.7.0/24', '10.40.8.0/24'].sort(),
+    );
     for (const rule of ingress) expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
     // and from the Lambdas' security group
     s.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
@@ -133,9 +144,11 @@ describe('replication security group', () => {
 describe('orchestrator functions', () => {
   const functionsById = () => resourcesOf('AWS::Lambda::Function');
 
-  it('creates one Node.js 22 arm64 function per step, in the orchestrator subnets with the orchestrator security group', () => {
+  it('creates one Node.js 22 arm64 function per step, in the orchestrator subnets with the orchestrator security group (and the probe group for the verify steps)', () => {
     const orchestratorSubnets = s.stack.network.orchestrator.subnets.map((subnet) => ref(s.stack.getLogicalId(subnet.node.defaultChild as never)));
     const sgId = logicalId(s.stack, s.stack.functions.securityGroup);
+    const probeId = logicalId(s.stack, s.stack.functions.probeSecurityGroup);
+    expect(STEPS.filter((step) => step.probesLaunchedInstances).map((step) => step.name)).toEqual(['verify-test', 'verify-cutover']);
     expect(functionsById()).toHaveLength(STEPS.length);
     for (const step of STEPS) {
       const id = logicalId(s.stack, s.stack.functions.functions[step.name]);
@@ -145,7 +158,10 @@ describe('orchestrator functions', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Timeout: step.timeoutSeconds,
-        VpcConfig: { SubnetIds: orchestratorSubnets, SecurityGroupIds: [getAtt(sgId, 'GroupId')] },
+        VpcConfig: {
+          SubnetIds: orchestratorSubnets,
+          SecurityGroupIds: step.probesLaunchedInstances ? [getAtt(sgId, 'GroupId'), getAtt(probeId, 'GroupId')] : [getAtt(sgId, 'GroupId')],
+        },
       });
     }
   });
@@ -215,6 +231,9 @@ describe('IAM', () => {
       ...Object.keys(UNSCOPED_ACTIONS),
       'ec2:DescribeNetworkInterfaces',
       'ec2:DescribeSubnets',
+      // the SSM agent on launched instances (the actions of AmazonSSMManagedInstanceCore that have no resource type, or concern the instance itself)
+      ...SSM_AGENT_CORE_ACTIONS,
+      ...SSM_AGENT_MESSAGE_ACTIONS,
       // vended logs and X-Ray of the state machine
       'logs:CreateLogDelivery',
       'logs:GetLogDelivery',
@@ -367,6 +386,11 @@ describe('triggers', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::Model', {
       Name: 'ApprovalRequest',
       Schema: Match.objectLike({ required: ['taskToken', 'decision', 'by'], properties: Match.objectLike({ decision: { type: 'string', enum: ['approve', 'reject'] } }) }),
+    });
+    // Step Functions task tokens are up to 2,048 characters (TaskToken, Step Functions API model)
+    s.template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Name: 'ApprovalRequest',
+      Schema: Match.objectLike({ properties: Match.objectLike({ taskToken: { type: 'string', minLength: 1, maxLength: 2048 } }) }),
     });
   });
 

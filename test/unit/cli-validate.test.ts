@@ -86,6 +86,83 @@ describe('mgnctl validate', () => {
     ]);
   });
 
+  describe('launch settings', () => {
+    const withLaunch = () => {
+      const m = example();
+      m.launch = {
+        cutover: { subnetId: 'subnet-0123456789abcdef0' },
+        copyPrivateIp: true,
+        rightSizing: 'basic',
+      };
+      m.servers[0].launch = { cutover: { privateIpAddress: '10.20.3.14' }, copyPrivateIp: false };
+      m.servers[1].launch = { instanceType: 'm6i.large', rightSizing: 'none' };
+      return m;
+    };
+
+    it('accepts them and says so in the one summary line', () => {
+      const r = mgnctl('validate', file('launch.json', JSON.stringify(withLaunch())));
+      expect(r).toEqual({
+        code: 0,
+        stdout:
+          'valid: wave wave-12-mixed, 12 servers (7 linux, 5 windows), target ap-south-1; launch settings: wave defaults, overrides for 2 servers\n',
+        stderr: '',
+      });
+    });
+
+    it('refuses every contradiction with the other mistakes, one line each, exit 2', () => {
+      const m = withLaunch();
+      m.waveId = 'wave 12';
+      m.launch.cutover.privateIpAddress = '10.20.3.99'; // per server only
+      m.servers[0].launch.copyPrivateIp = true; // beside its own address
+      m.servers[1].launch.rightSizing = 'in-aws'; // beside its own instance type
+      m.servers[2].launch = { cutover: { privateIpAddress: '10.20.3.14' }, copyPrivateIp: false }; // servers[0]'s address
+      m.servers[3].launch = { instanceType: 'c6i.large' }; // under the wave's right-sizing "basic"
+      const r = mgnctl('validate', file('launch-bad.json', JSON.stringify(m)));
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(lines(r.stderr)).toEqual([
+        'waveId: "wave 12" is not a wave id (letter or digit, then up to 62 letters, digits, _ -)',
+        'launch.cutover.privateIpAddress: a private IP belongs to one server; set it per server in servers[].launch.cutover.privateIpAddress, not in the wave-level launch defaults',
+        "servers[0].launch.copyPrivateIp: copyPrivateIp gives the cutover instance its source's private IP, but servers[0].launch.cutover.privateIpAddress names another; keep one of the two",
+        'servers[1].launch.rightSizing: "in-aws" contradicts servers[1].launch.instanceType "m6i.large" (a fixed instance type means right-sizing "none"); set rightSizing to "none", or remove instanceType',
+        'servers[2].launch.cutover.privateIpAddress: "10.20.3.14" is already the cutover IP of servers[0]; each cutover instance needs its own address',
+        'servers[3].launch.instanceType: "c6i.large" contradicts the wave\'s launch.rightSizing "basic" (a fixed instance type means right-sizing "none"); also set servers[3].launch.rightSizing to "none", or remove instanceType',
+      ]);
+    });
+
+    it('takes launch defaults in a wave file, but no cutover IP there', () => {
+      const wave = JSON.parse(readFileSync(join(EXAMPLES, 'wave-12-mixed.wave.json'), 'utf8'));
+      wave.launch = { test: { securityGroupIds: ['sg-0123456789abcdef0'] }, byol: true };
+      expect(mgnctl('validate', file('defaults.wave.json', JSON.stringify(wave)))).toEqual({
+        code: 0,
+        stdout:
+          'valid: wave file for wave wave-12-mixed, target ap-south-1, with launch defaults (servers come from the CSV)\n',
+        stderr: '',
+      });
+      wave.launch.cutover = { privateIpAddress: '10.20.3.14' };
+      const r = mgnctl('validate', file('ip.wave.json', JSON.stringify(wave)));
+      expect(r.code).toBe(2);
+      expect(lines(r.stderr)).toEqual([
+        expect.stringMatching(/^launch\.cutover\.privateIpAddress: a private IP belongs to one server/),
+      ]);
+    });
+
+    it('names the CSV row and column of a bad launch cell', () => {
+      const csv = readFileSync(join(EXAMPLES, 'wave-12-mixed.csv'), 'utf8').split(/\r?\n/);
+      csv[0] += ',byol,cutoverPrivateIp';
+      csv[1] += ',yes,10.20.3.14';
+      csv[2] += ',false,10.20.3.14';
+      const path = file('launch.csv', csv.join('\n'));
+      copyFileSync(join(EXAMPLES, 'wave-12-mixed.wave.json'), join(dir, 'launch.wave.json'));
+      const r = mgnctl('validate', path);
+      expect(r.code).toBe(2);
+      expect(lines(r.stderr)).toEqual([
+        'servers[0].launch.byol (row 2, column byol): "yes" is not true or false',
+        'servers[1].launch.cutover.privateIpAddress (row 3, column cutoverPrivateIp): "10.20.3.14" is already the cutover IP of servers[0]; each cutover instance needs its own address',
+      ]);
+    });
+  });
+
   it('names CSV row and column in problems', () => {
     const csv = readFileSync(join(EXAMPLES, 'wave-12-mixed.csv'), 'utf8').replace(
       'i-0a1b2c3d4e5f60713',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   defaultWaveFile,
   findWaveFile,
+  findWaveFileProblems,
   parseCsv,
   parseCsvManifest,
   readCsvManifest,
@@ -220,7 +221,7 @@ describe('readCsvManifest', () => {
       'endpoints: is required (an object)',
     ]);
     expect(read(`${HEADER}\n${ROW_EC2}\n`, [1]).problems[0]).toBe(
-      '(wave file): expected a JSON object with waveId, targetRegion, endpoints and options',
+      '(wave file): expected a JSON object with waveId, targetRegion, endpoints, options and launch',
     );
   });
 
@@ -244,6 +245,127 @@ describe('readCsvManifest', () => {
 
   it('parseCsvManifest throws InvalidInputError with every problem', () => {
     expect(() => parseCsvManifest({ csvText: 'name\n', wave: waveFile })).toThrow(InvalidInputError);
+  });
+});
+
+describe('launch columns', () => {
+  const LAUNCH_HEADER =
+    'name,os,sourceType,instanceId,sourceRegion,testSubnetId,testSecurityGroupIds,cutoverSubnetId,cutoverSecurityGroupIds,cutoverPrivateIp,instanceType,rightSizing,instanceProfile,bootMode,byol';
+  const SUBNET = 'subnet-0123456789abcdef0';
+  const SG = 'sg-0123456789abcdef0';
+  const SG2 = 'sg-0fedcba9876543210';
+  /** one EC2 row with the given launch cells (in LAUNCH_HEADER order after sourceRegion) */
+  const row = (n: number, launch: string) =>
+    `web-${n},linux,ec2,i-0123456789abcdef${n},ap-southeast-1,${launch}`;
+  const EMPTY = ',,,,,,,,,';
+
+  it('turns every launch column into servers[i].launch, and sets none for a row that leaves them empty', () => {
+    const csv = [
+      LAUNCH_HEADER,
+      row(
+        1,
+        `${SUBNET},${SG},subnet-0123abcd,${SG};${SG2},10.20.3.14,m6i.large,none,MigratedProfile,uefi,true`,
+      ),
+      row(2, EMPTY),
+      row(3, `,,,,,,in-aws,,legacy-bios,FALSE`),
+    ].join('\n');
+    const { manifest, problems } = read(csv);
+    expect(problems).toEqual([]);
+    expect(manifest!.servers.map((s) => s.launch)).toEqual([
+      {
+        test: { subnetId: SUBNET, securityGroupIds: [SG] },
+        cutover: { subnetId: 'subnet-0123abcd', securityGroupIds: [SG, SG2], privateIpAddress: '10.20.3.14' },
+        instanceType: 'm6i.large',
+        rightSizing: 'none',
+        instanceProfile: 'MigratedProfile',
+        bootMode: 'uefi',
+        byol: true,
+      },
+      undefined,
+      { rightSizing: 'in-aws', bootMode: 'legacy-bios', byol: false },
+    ]);
+    expect('launch' in manifest!.servers[1]).toBe(false);
+  });
+
+  it('reads byol as true or false in any letter case and refuses anything else, naming row and column', () => {
+    for (const [cell, value] of [
+      ['true', true],
+      ['TRUE', true],
+      ['False', false],
+    ] as const)
+      expect(read(`${LAUNCH_HEADER}\n${row(1, `,,,,,,,,,${cell}`)}\n`).manifest!.servers[0].launch).toEqual({
+        byol: value,
+      });
+    const { problems } = read(`${LAUNCH_HEADER}\n${row(1, ',,,,,,,,,yes')}\n${row(2, ',,,,,,,,,1')}\n`);
+    expect(problems).toEqual([
+      'servers[0].launch.byol (row 2, column byol): "yes" is not true or false',
+      'servers[1].launch.byol (row 3, column byol): "1" is not true or false',
+    ]);
+  });
+
+  it('names the row and column of every bad launch cell', () => {
+    const csv = [
+      LAUNCH_HEADER,
+      row(1, `subnet-12,sg-1;${SG},sn-0123abcd,${SG};${SG},10.0.0.256,M6I.large,BASIC,my profile,bios,`),
+    ].join('\n');
+    expect(read(csv).problems).toEqual([
+      'servers[0].launch.test.subnetId (row 2, column testSubnetId): "subnet-12" is not a subnet id (subnet- followed by 8 or 17 hex digits)',
+      'servers[0].launch.test.securityGroupIds[0] (row 2, column testSecurityGroupIds): "sg-1" is not a security group id (sg- followed by 8 or 17 hex digits)',
+      'servers[0].launch.cutover.subnetId (row 2, column cutoverSubnetId): "sn-0123abcd" is not a subnet id (subnet- followed by 8 or 17 hex digits)',
+      'servers[0].launch.cutover.privateIpAddress (row 2, column cutoverPrivateIp): "10.0.0.256" is not an IPv4 address (like 10.20.3.14)',
+      'servers[0].launch.instanceType (row 2, column instanceType): "M6I.large" is not an EC2 instance type (like m6i.large)',
+      'servers[0].launch.rightSizing (row 2, column rightSizing): "BASIC" is not allowed; use "none", "basic" or "in-aws"',
+      'servers[0].launch.instanceProfile (row 2, column instanceProfile): "my profile" is not an IAM instance profile name (1-128 letters, digits, + = , . @ _ -)',
+      'servers[0].launch.bootMode (row 2, column bootMode): "bios" is not allowed; use "legacy-bios", "uefi" or "use-source"',
+      `servers[0].launch.cutover.securityGroupIds[1] (row 2, column cutoverSecurityGroupIds): "${SG}" is listed twice`,
+    ]);
+    expect(
+      read(
+        `${LAUNCH_HEADER}\n${row(1, `,${SG};${SG2};sg-0123abcd;sg-1123abcd;sg-2123abcd;sg-3123abcd,,,,,,,,`)}\n`,
+      ).problems,
+    ).toEqual([
+      'servers[0].launch.test.securityGroupIds (row 2, column testSecurityGroupIds): at most 5 security groups per network interface',
+    ]);
+  });
+
+  it('judges contradictions on the row merged over the wave file, naming the row and column at fault', () => {
+    const csv = [
+      LAUNCH_HEADER,
+      row(1, ',,,,10.20.3.14,m6i.large,basic,,,'), // type and right-sizing on one row
+      row(2, ',,,,10.20.3.14,,,,,'), // same cutover IP as row 2
+      row(3, ',,,,,,in-aws,,,'), // right-sizing under the wave's instance type
+    ].join('\n');
+    const { problems } = read(csv, {
+      ...waveFile,
+      launch: { instanceType: 'c6i.large', copyPrivateIp: true },
+    });
+    expect(problems).toEqual([
+      'servers[0].launch.rightSizing (row 2, column rightSizing): "basic" contradicts servers[0].launch.instanceType "m6i.large" (a fixed instance type means right-sizing "none"); set rightSizing to "none" or remove it',
+      "servers[0].launch.cutover.privateIpAddress (row 2, column cutoverPrivateIp): the wave's launch.copyPrivateIp is true (the cutover instance takes its source's private IP); set servers[0].launch.copyPrivateIp to false to use this address, or remove it",
+      'servers[1].launch.cutover.privateIpAddress (row 3, column cutoverPrivateIp): "10.20.3.14" is already the cutover IP of servers[0]; each cutover instance needs its own address',
+      "servers[1].launch.cutover.privateIpAddress (row 3, column cutoverPrivateIp): the wave's launch.copyPrivateIp is true (the cutover instance takes its source's private IP); set servers[1].launch.copyPrivateIp to false to use this address, or remove it",
+      'servers[2].launch.rightSizing (row 4, column rightSizing): "in-aws" contradicts the wave\'s launch.instanceType "c6i.large" (a fixed instance type means right-sizing "none"); set rightSizing to "none" or remove it',
+    ]);
+  });
+
+  it('takes launch defaults from the wave file, but never a cutover IP', () => {
+    const defaults = {
+      cutover: { subnetId: SUBNET, securityGroupIds: [SG] },
+      instanceProfile: 'WaveProfile',
+      tags: { Wave: 'w1' },
+    };
+    const m = parseCsvManifest({
+      csvText: `${LAUNCH_HEADER}\n${row(1, ',,,,10.20.3.14,,,,,')}\n`,
+      wave: { ...waveFile, launch: defaults },
+    });
+    expect(m.launch).toEqual(defaults);
+    expect(m.servers[0].launch).toEqual({ cutover: { privateIpAddress: '10.20.3.14' } });
+    const bad = { ...waveFile, launch: { cutover: { privateIpAddress: '10.20.3.14' } } };
+    const refusal =
+      'launch.cutover.privateIpAddress: a private IP belongs to one server; set it per server in servers[].launch.cutover.privateIpAddress, not in the wave-level launch defaults';
+    expect(read(`${LAUNCH_HEADER}\n${row(1, EMPTY)}\n`, bad).problems).toEqual([refusal]);
+    expect(findWaveFileProblems(bad)).toEqual([refusal]);
+    expect(findWaveFileProblems({ ...waveFile, launch: defaults })).toEqual([]);
   });
 });
 

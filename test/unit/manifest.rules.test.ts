@@ -2,7 +2,7 @@
  * Every manifest rule, each with a case that passes and a case that fails with the exact line an
  * operator sees. Prepare: a valid wave; Act: change one thing; Assess: the problems.
  */
-import { credentialsModeOf, findManifestProblems, parseManifest, WaveManifest } from '../../functions/lib/manifest';
+import { credentialsModeOf, findManifestProblems, mergeLaunch, parseManifest, WaveManifest } from '../../functions/lib/manifest';
 import { InvalidInputError } from '../../functions/lib/validation';
 
 const MGN = 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.ap-south-1.vpce.amazonaws.com';
@@ -293,6 +293,11 @@ describe('servers', () => {
       const many = Array.from({ length: 65 }, (_, i) => `/dev/xvd${i}`);
       onlyProblem(withServer({ devices: many }), 'servers[0].devices: at most 64 devices per server');
       onlyProblem(withServer({ devices: [7] }), 'servers[0].devices[0]: expected a string, got number 7');
+      // one mistake, one line: a string is not also "more than 64 devices"
+      onlyProblem(
+        withServer({ devices: 'x'.repeat(70) }),
+        /^servers\[0\]\.devices: expected an array, got string "x+"$/,
+      );
     });
   });
 
@@ -642,5 +647,355 @@ describe('reporting', () => {
         line: expect.stringMatching(/^servers\[0\]\.source\.instanceId: "i-1"/),
       },
     ]);
+  });
+});
+
+describe('launch', () => {
+  const SUBNET = 'subnet-0123456789abcdef0';
+  const SG = 'sg-0123456789abcdef0';
+  const SG2 = 'sg-0fedcba9876543210';
+  /** the wave with wave-level launch defaults and servers[0].launch (undefined leaves one out) */
+  const withLaunch = (
+    waveLaunch: Json | undefined,
+    serverLaunch?: Json,
+    others: Json[] = [otherServer()],
+  ): Json =>
+    wave({
+      ...(waveLaunch ? { launch: waveLaunch } : {}),
+      servers: [{ ...linuxServer(), ...(serverLaunch ? { launch: serverLaunch } : {}) }, ...others],
+    });
+  const serverLaunch = (patch: Json) => withLaunch(undefined, patch);
+  const ip = (address: string, patch: Json = {}) => ({ cutover: { privateIpAddress: address }, ...patch });
+
+  it('accepts every field at wave and server level and keeps them as written', () => {
+    const defaults = {
+      test: { subnetId: SUBNET, securityGroupIds: [SG] },
+      cutover: { subnetId: 'subnet-0123abcd', securityGroupIds: [SG, SG2] },
+      rightSizing: 'in-aws',
+      instanceProfile: 'MigratedInstanceProfile',
+      bootMode: 'use-source',
+      byol: true,
+      copyPrivateIp: false,
+      tags: { Project: 'lift' },
+    };
+    const own = {
+      cutover: { privateIpAddress: '10.20.3.14' },
+      instanceType: 'm6i.large',
+      rightSizing: 'none',
+      bootMode: 'uefi',
+      byol: false,
+      tags: { Tier: 'web' },
+    };
+    const m = ok(withLaunch(defaults, own));
+    expect(m.launch).toEqual(defaults);
+    expect(m.servers[0].launch).toEqual(own);
+    expect(m.servers[1].launch).toBeUndefined();
+  });
+
+  describe('field by field', () => {
+    it.each([
+      [{ test: { subnetId: 'subnet-0123abcd' } }],
+      [
+        {
+          cutover: {
+            subnetId: SUBNET,
+            securityGroupIds: [SG, SG2, 'sg-0123abcd', 'sg-1123abcd', 'sg-2123abcd'],
+          },
+        },
+      ],
+      [{ instanceType: 'u-6tb1.metal' }],
+      [{ instanceType: 'c7gn.16xlarge' }],
+      [{ instanceProfile: 'a+b=c,d.e@f_g-h' }],
+      [{ rightSizing: 'basic' }],
+      [{ bootMode: 'legacy-bios' }],
+      [{ copyPrivateIp: true }],
+      [{ cutover: { privateIpAddress: '0.0.0.0' } }],
+      [{ cutover: { privateIpAddress: '255.255.255.254' } }],
+    ])('accepts %j', (launch) => {
+      expect(ok(serverLaunch(launch)).servers[0].launch).toEqual(launch);
+    });
+    it.each([
+      [
+        { test: { subnetId: 'subnet-12' } },
+        'servers[0].launch.test.subnetId: "subnet-12" is not a subnet id (subnet- followed by 8 or 17 hex digits)',
+      ],
+      [
+        { cutover: { subnetId: 'sn-0123abcd' } },
+        'servers[0].launch.cutover.subnetId: "sn-0123abcd" is not a subnet id (subnet- followed by 8 or 17 hex digits)',
+      ],
+      [
+        { test: { securityGroupIds: [] } },
+        'servers[0].launch.test.securityGroupIds: securityGroupIds, when given, lists 1 to 5 security groups',
+      ],
+      [
+        { test: { securityGroupIds: [SG, SG2, 'sg-0123abcd', 'sg-1123abcd', 'sg-2123abcd', 'sg-3123abcd'] } },
+        'servers[0].launch.test.securityGroupIds: at most 5 security groups per network interface',
+      ],
+      [
+        { cutover: { securityGroupIds: ['default'] } },
+        'servers[0].launch.cutover.securityGroupIds[0]: "default" is not a security group id (sg- followed by 8 or 17 hex digits)',
+      ],
+      [
+        { cutover: { securityGroupIds: SG } },
+        `servers[0].launch.cutover.securityGroupIds: expected an array, got string "${SG}"`,
+      ],
+      [
+        { cutover: { privateIpAddress: '10.0.0.256' } },
+        'servers[0].launch.cutover.privateIpAddress: "10.0.0.256" is not an IPv4 address (like 10.20.3.14)',
+      ],
+      [
+        { cutover: { privateIpAddress: '10.0.0.07' } },
+        'servers[0].launch.cutover.privateIpAddress: "10.0.0.07" is not an IPv4 address (like 10.20.3.14)',
+      ],
+      [
+        { cutover: { privateIpAddress: '10.0.0.0/24' } },
+        'servers[0].launch.cutover.privateIpAddress: "10.0.0.0/24" is not an IPv4 address (like 10.20.3.14)',
+      ],
+      [
+        { instanceType: 'large' },
+        'servers[0].launch.instanceType: "large" is not an EC2 instance type (like m6i.large)',
+      ],
+      [
+        { instanceType: 'M6i.large' },
+        'servers[0].launch.instanceType: "M6i.large" is not an EC2 instance type (like m6i.large)',
+      ],
+      [
+        { rightSizing: 'NONE' },
+        'servers[0].launch.rightSizing: "NONE" is not allowed; use "none", "basic" or "in-aws"',
+      ],
+      [
+        { bootMode: 'bios' },
+        'servers[0].launch.bootMode: "bios" is not allowed; use "legacy-bios", "uefi" or "use-source"',
+      ],
+      [
+        { instanceProfile: 'my profile' },
+        'servers[0].launch.instanceProfile: "my profile" is not an IAM instance profile name (1-128 letters, digits, + = , . @ _ -)',
+      ],
+      [
+        { instanceProfile: 'p'.repeat(129) },
+        /^servers\[0\]\.launch\.instanceProfile: "p+\.\.\. is not an IAM instance profile name/,
+      ],
+      [{ byol: 'true' }, 'servers[0].launch.byol: expected a boolean, got string "true"'],
+      [{ copyPrivateIp: 1 }, 'servers[0].launch.copyPrivateIp: expected a boolean, got number 1'],
+      [
+        { tags: { 'aws:migrated': 'yes' } },
+        'servers[0].launch.tags.aws:migrated: tag keys starting with "aws:" are reserved by AWS',
+      ],
+      [{ tags: { k: 'a;b' } }, /^servers\[0\]\.launch\.tags\.k: tag value "a;b" must be at most 256/],
+      [{ subnetId: SUBNET }, 'servers[0].launch.subnetId: unknown field; remove it or fix its spelling'],
+      // a test instance takes its address from its subnet; copyPrivateIp is a launch-level field
+      [
+        { test: { privateIpAddress: '10.0.0.5' } },
+        'servers[0].launch.test.privateIpAddress: unknown field; remove it or fix its spelling',
+      ],
+      [
+        { cutover: { copyPrivateIp: true } },
+        'servers[0].launch.cutover.copyPrivateIp: unknown field; remove it or fix its spelling',
+      ],
+      [
+        { test: { copyPrivateIp: true } },
+        'servers[0].launch.test.copyPrivateIp: unknown field; remove it or fix its spelling',
+      ],
+    ])('refuses %j', (launch, expected) => {
+      onlyProblem(serverLaunch(launch), expected);
+    });
+    it('holds the wave-level launch to the same field rules', () => {
+      onlyProblem(
+        withLaunch({ test: { subnetId: 'subnet-12' } }),
+        /^launch\.test\.subnetId: "subnet-12" is not a subnet id/,
+      );
+      onlyProblem(withLaunch({ tags: { 'a=b': 'v' } }), /^launch\.tags\.a=b: tag key "a=b" must be/);
+      onlyProblem(
+        withLaunch({ colour: 'blue' }),
+        'launch.colour: unknown field; remove it or fix its spelling',
+      );
+    });
+  });
+
+  describe('instanceType and rightSizing, judged once merged', () => {
+    it('accepts an instance type alone or with right-sizing "none", and right-sizing alone', () => {
+      ok(serverLaunch({ instanceType: 'm6i.large' }));
+      ok(serverLaunch({ instanceType: 'm6i.large', rightSizing: 'none' }));
+      ok(withLaunch({ instanceType: 'm6i.large', rightSizing: 'none' }));
+      ok(withLaunch({ rightSizing: 'in-aws' }, { rightSizing: 'basic' }));
+      // the server overrides the wave's right-sizing so that its own instance type holds
+      ok(withLaunch({ rightSizing: 'basic' }, { instanceType: 'r6i.2xlarge', rightSizing: 'none' }));
+      // saying "none" under the wave's instance type only repeats what the type implies
+      ok(withLaunch({ instanceType: 'm6i.large' }, { rightSizing: 'none' }));
+    });
+    it('refuses both on one server, naming its rightSizing', () => {
+      onlyProblem(
+        serverLaunch({ instanceType: 'm6i.large', rightSizing: 'basic' }),
+        'servers[0].launch.rightSizing: "basic" contradicts servers[0].launch.instanceType "m6i.large" (a fixed instance type means right-sizing "none"); set rightSizing to "none" or remove it, or remove instanceType',
+      );
+    });
+    it('refuses both in the wave defaults once, not again for every server that inherits them', () => {
+      onlyProblem(
+        withLaunch({ instanceType: 'm6i.large', rightSizing: 'in-aws' }),
+        'launch.rightSizing: "in-aws" contradicts launch.instanceType "m6i.large" (a fixed instance type means right-sizing "none"); set rightSizing to "none" or remove one of the two',
+      );
+    });
+    it("names the server's rightSizing when the instance type comes from the wave", () => {
+      onlyProblem(
+        withLaunch({ instanceType: 'm6i.large' }, { rightSizing: 'basic' }),
+        'servers[0].launch.rightSizing: "basic" contradicts the wave\'s launch.instanceType "m6i.large" (a fixed instance type means right-sizing "none"); set rightSizing to "none" or remove it',
+      );
+    });
+    it("names the server's instanceType when the right-sizing comes from the wave", () => {
+      onlyProblem(
+        withLaunch({ rightSizing: 'basic' }, { instanceType: 'c6i.xlarge' }),
+        'servers[0].launch.instanceType: "c6i.xlarge" contradicts the wave\'s launch.rightSizing "basic" (a fixed instance type means right-sizing "none"); also set servers[0].launch.rightSizing to "none", or remove instanceType',
+      );
+    });
+    it('offers only the fixes that work when the wave is contradictory too', () => {
+      const lines = problems(
+        withLaunch({ instanceType: 'm6i.large', rightSizing: 'basic' }, { rightSizing: 'in-aws' }),
+      );
+      expect(lines).toEqual([
+        expect.stringMatching(/^launch\.rightSizing: "basic" contradicts launch\.instanceType/),
+        'servers[0].launch.rightSizing: "in-aws" contradicts the wave\'s launch.instanceType "m6i.large" (a fixed instance type means right-sizing "none"); set rightSizing to "none"',
+      ]);
+    });
+  });
+
+  describe('cutover private IP', () => {
+    it('is per server: refused in the wave defaults, with the fix', () => {
+      ok(serverLaunch(ip('10.20.3.14')));
+      onlyProblem(
+        withLaunch(ip('10.20.3.14')),
+        'launch.cutover.privateIpAddress: a private IP belongs to one server; set it per server in servers[].launch.cutover.privateIpAddress, not in the wave-level launch defaults',
+      );
+    });
+    it("is one server's only: a second server with the same address is refused", () => {
+      const second = { ...otherServer(), launch: ip('10.20.3.14') };
+      const third = { ...windowsServer(), launch: ip('10.20.3.15') };
+      ok(withLaunch(undefined, ip('10.20.3.14'), [third]));
+      onlyProblem(
+        withLaunch(undefined, ip('10.20.3.14'), [third, second]),
+        'servers[2].launch.cutover.privateIpAddress: "10.20.3.14" is already the cutover IP of servers[0]; each cutover instance needs its own address',
+      );
+    });
+    it("merges with the wave's cutover subnet and groups", () => {
+      const m = ok(withLaunch({ cutover: { subnetId: SUBNET, securityGroupIds: [SG] } }, ip('10.20.3.14')));
+      expect(m.servers[0].launch).toEqual(ip('10.20.3.14'));
+    });
+  });
+
+  describe("copyPrivateIp (the cutover instance takes its source's IP)", () => {
+    it('is fine alone, at either level, and beside an address when switched off', () => {
+      ok(withLaunch({ copyPrivateIp: true }));
+      ok(serverLaunch({ copyPrivateIp: true }));
+      ok(serverLaunch(ip('10.20.3.14', { copyPrivateIp: false })));
+      // the server switches the wave's default off to use its own address
+      ok(withLaunch({ copyPrivateIp: true }, ip('10.20.3.14', { copyPrivateIp: false })));
+    });
+    it('is refused beside privateIpAddress on the same server, naming copyPrivateIp', () => {
+      onlyProblem(
+        serverLaunch(ip('10.20.3.14', { copyPrivateIp: true })),
+        "servers[0].launch.copyPrivateIp: copyPrivateIp gives the cutover instance its source's private IP, but servers[0].launch.cutover.privateIpAddress names another; keep one of the two",
+      );
+    });
+    it('leaves a malformed address to its own problem', () => {
+      onlyProblem(
+        withLaunch({ copyPrivateIp: true }, ip('10.20.3.300')),
+        'servers[0].launch.cutover.privateIpAddress: "10.20.3.300" is not an IPv4 address (like 10.20.3.14)',
+      );
+    });
+    it("is refused from the wave's defaults under a server's address, naming the server's address and the override", () => {
+      onlyProblem(
+        withLaunch({ copyPrivateIp: true }, ip('10.20.3.14')),
+        "servers[0].launch.cutover.privateIpAddress: the wave's launch.copyPrivateIp is true (the cutover instance takes its source's private IP); set servers[0].launch.copyPrivateIp to false to use this address, or remove it",
+      );
+    });
+  });
+
+  describe('tags and security groups', () => {
+    it('refuses a security group listed twice in one network interface', () => {
+      ok(serverLaunch({ test: { securityGroupIds: [SG] }, cutover: { securityGroupIds: [SG] } }));
+      onlyProblem(
+        serverLaunch({ cutover: { securityGroupIds: [SG, SG2, SG] } }),
+        `servers[0].launch.cutover.securityGroupIds[2]: "${SG}" is listed twice`,
+      );
+      onlyProblem(
+        withLaunch({ test: { securityGroupIds: [SG2, SG2] } }),
+        `launch.test.securityGroupIds[1]: "${SG2}" is listed twice`,
+      );
+    });
+    it('merges launch tags key by key, and refuses more than 50 once merged', () => {
+      const tags = (from: number, n: number) =>
+        Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${from + i}`, 'v']));
+      ok(withLaunch({ tags: tags(0, 30) }, { tags: tags(20, 30) })); // k0..k49: 50 tags
+      onlyProblem(
+        withLaunch({ tags: tags(0, 30) }, { tags: tags(25, 30) }), // k0..k54
+        "servers[0].launch.tags: with the wave's launch.tags the launched instances would carry 55 tags; at most 50 (EC2's limit per resource)",
+      );
+    });
+  });
+
+  it('reports every launch mistake with every other one, in one pass', () => {
+    const bad = wave({
+      waveId: 'wave 1',
+      launch: {
+        instanceType: 'm6i.large',
+        rightSizing: 'basic',
+        cutover: { privateIpAddress: '10.0.0.9' },
+        copyPrivateIp: true,
+      },
+      servers: [
+        { ...linuxServer(), launch: ip('10.0.0.5', { rightSizing: 'none', test: { subnetId: 'subnet-x' } }) },
+        { ...windowsServer(), launch: ip('10.0.0.5', { copyPrivateIp: false, rightSizing: 'none' }) },
+      ],
+    });
+    expect(problems(bad)).toEqual([
+      'waveId: "wave 1" is not a wave id (letter or digit, then up to 62 letters, digits, _ -)',
+      'servers[0].launch.test.subnetId: "subnet-x" is not a subnet id (subnet- followed by 8 or 17 hex digits)',
+      expect.stringMatching(/^launch\.cutover\.privateIpAddress: a private IP belongs to one server/),
+      expect.stringMatching(/^launch\.rightSizing: "basic" contradicts launch\.instanceType "m6i\.large"/),
+      expect.stringMatching(
+        /^servers\[0\]\.launch\.cutover\.privateIpAddress: the wave's launch\.copyPrivateIp is true/,
+      ),
+      expect.stringMatching(
+        /^servers\[1\]\.launch\.cutover\.privateIpAddress: "10\.0\.0\.5" is already the cutover IP of servers\[0\]/,
+      ),
+    ]);
+  });
+});
+
+describe('mergeLaunch', () => {
+  it("gives each server the wave's defaults overridden field by field, test, cutover and tags key by key", () => {
+    const defaults = {
+      test: { subnetId: 'subnet-0123abcd', securityGroupIds: ['sg-0123abcd'] },
+      cutover: { subnetId: 'subnet-1123abcd', securityGroupIds: ['sg-1123abcd'] },
+      rightSizing: 'basic' as const,
+      instanceProfile: 'Wave',
+      tags: { Project: 'lift', Tier: 'any' },
+    };
+    expect(
+      mergeLaunch(defaults, {
+        cutover: { privateIpAddress: '10.0.0.5', securityGroupIds: ['sg-2123abcd'] },
+        instanceType: 'm6i.large',
+        rightSizing: 'none',
+        tags: { Tier: 'web' },
+      }),
+    ).toEqual({
+      test: { subnetId: 'subnet-0123abcd', securityGroupIds: ['sg-0123abcd'] },
+      cutover: {
+        subnetId: 'subnet-1123abcd',
+        securityGroupIds: ['sg-2123abcd'],
+        privateIpAddress: '10.0.0.5',
+      },
+      rightSizing: 'none',
+      instanceType: 'm6i.large',
+      instanceProfile: 'Wave',
+      tags: { Project: 'lift', Tier: 'web' },
+    });
+    expect(mergeLaunch(defaults, undefined)).toEqual(defaults);
+    expect(mergeLaunch(undefined, { byol: true })).toEqual({ byol: true });
+    expect(mergeLaunch(undefined, undefined)).toEqual({});
+  });
+  it('leaves its inputs untouched', () => {
+    const defaults = { tags: { a: '1' }, test: { subnetId: 'subnet-0123abcd' } };
+    mergeLaunch(defaults, { tags: { b: '2' }, test: { securityGroupIds: ['sg-0123abcd'] } });
+    expect(defaults).toEqual({ tags: { a: '1' }, test: { subnetId: 'subnet-0123abcd' } });
   });
 });

@@ -4,9 +4,14 @@ import type { MgnPort, SourceServerView } from '../../functions/lib/ports';
 import { failServer, mark, newRunState, type ServerRecord } from '../../functions/lib/run-state';
 import {
   agentUserProvidedId,
+  DISCONNECTED_REASON,
+  isDisconnectedUnmigrated,
+  isFinalized,
   isSameServer,
   matchSourceServers,
+  reached,
   readWave,
+  serversInPhase,
 } from '../../functions/lib/source-servers';
 
 const view = (over: Partial<SourceServerView>): SourceServerView => ({
@@ -76,7 +81,7 @@ describe('matching archived source servers', () => {
     ({ sourceServerId: 's-1', hints: { awsInstanceId: 'i-0a1b2c3d4e5f60711' }, isArchived: false, lifecycleState: 'READY_FOR_TEST', ...over }) as SourceServerView;
 
   it('takes a finalised, archived server as the migrated host, so a re-run never installs it again', () => {
-    const matched = matchSourceServers([spec], [view({ sourceServerId: 's-old', isArchived: true, lifecycleState: 'CUTOVER' })]);
+    const matched = matchSourceServers([spec], [view({ sourceServerId: 's-old', isArchived: true, lifecycleState: 'CUTOVER', lastCutoverFinalizedAt: '2026-01-05T07:00:00Z' })]);
     expect(matched.get('web-01')?.sourceServerId).toBe('s-old');
   });
 
@@ -84,6 +89,65 @@ describe('matching archived source servers', () => {
     const both = [view({ sourceServerId: 's-old', isArchived: true, lifecycleState: 'CUTOVER' }), view({ sourceServerId: 's-new' })];
     expect(matchSourceServers([spec], both).get('web-01')?.sourceServerId).toBe('s-new');
     expect(matchSourceServers([spec], [view({ isArchived: true, lifecycleState: 'READY_FOR_TEST' })]).has('web-01')).toBe(false);
+  });
+
+  it('ignores an archived server that was disconnected before its cutover was finalized, so the host is installed afresh', () => {
+    const disconnected = view({ sourceServerId: 's-old', isArchived: true, lifecycleState: 'DISCONNECTED' });
+    expect(matchSourceServers([spec], [disconnected]).has('web-01')).toBe(false);
+    // disconnected after a finalized cutover: migrated
+    const afterCutover = { ...disconnected, lastCutoverFinalizedAt: '2026-01-05T07:00:00Z' };
+    expect(matchSourceServers([spec], [afterCutover]).get('web-01')?.sourceServerId).toBe('s-old');
+  });
+});
+
+describe('migrated means the last cutover was finalized', () => {
+  const FINALIZED = '2026-01-05T07:00:00Z';
+  it.each([
+    ['CUTOVER', FINALIZED, true],
+    ['DISCONNECTED', FINALIZED, true],
+    ['DISCONNECTED', undefined, false],
+    // ChangeServerLifeCycleState CUTOVER without FinalizeCutover
+    ['CUTOVER', undefined, false],
+    ['CUTTING_OVER', undefined, false],
+    // a finalized cutover followed by a new replication: MGN's last-cutover record is the old one
+    ['READY_FOR_TEST', FINALIZED, false],
+  ] as const)('%s with finalized %s: migrated %s', (lifecycleState, lastCutoverFinalizedAt, migrated) => {
+    expect(isFinalized(view({ lifecycleState, lastCutoverFinalizedAt }))).toBe(migrated);
+  });
+
+  it('a server disconnected unmigrated has reached no lifecycle state, so no phase skips it as done', () => {
+    const disconnected = view({ lifecycleState: 'DISCONNECTED' });
+    expect(isDisconnectedUnmigrated(disconnected)).toBe(true);
+    for (const state of ['READY_FOR_TEST', 'TESTING', 'CUTTING_OVER', 'CUTOVER'] as const)
+      expect({ state, reached: reached(disconnected, state) }).toEqual({ state, reached: false });
+    const migrated = view({ lifecycleState: 'DISCONNECTED', lastCutoverFinalizedAt: FINALIZED });
+    expect(isDisconnectedUnmigrated(migrated)).toBe(false);
+    expect(reached(migrated, 'CUTOVER')).toBe(true);
+  });
+
+  it('every phase sets a disconnected, unmigrated server aside with the reason instead of skipping it', () => {
+    const state = newRunState(
+      parseManifest({
+        waveId: 'w',
+        targetRegion: 'ap-south-1',
+        endpoints: {
+          mgn: 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.ap-south-1.vpce.amazonaws.com',
+          s3: 'vpce-0a1b2c3d4e5f60718-abcd1234.s3.ap-south-1.vpce.amazonaws.com',
+        },
+        servers: [ec2, { ...ec2, name: 'web-02', source: { ...ec2.source, instanceId: 'i-0a1b2c3d4e5f60712' } }],
+      }),
+      'run-1',
+    );
+    const views = new Map([
+      ['web-01', view({ lifecycleState: 'DISCONNECTED' })],
+      ['web-02', view({ lifecycleState: 'DISCONNECTED', lastCutoverFinalizedAt: FINALIZED })],
+    ]);
+    const at = new Date('2026-01-05T08:00:00Z');
+    const left = serversInPhase(state, views, 'test-launch', at, 'TESTING');
+    expect(left).toEqual([]);
+    expect(state.servers[0]).toMatchObject({ status: 'failed', failure: { phase: 'test-launch', reason: DISCONNECTED_REASON } });
+    expect(state.servers[1].status).toBe('active'); // migrated: skipped as done
+    expect(DISCONNECTED_REASON).toMatch(/reinstall the agent on the source or archive the source server in MGN, then re-run the wave$/);
   });
 });
 

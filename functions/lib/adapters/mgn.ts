@@ -54,6 +54,7 @@ export function toSourceServerView(s: SourceServer): SourceServerView {
     etaDateTime: s.dataReplicationInfo?.etaDateTime,
     lastTestJobId: s.lifeCycle?.lastTest?.initiated?.jobID,
     lastCutoverJobId: s.lifeCycle?.lastCutover?.initiated?.jobID,
+    lastCutoverFinalizedAt: s.lifeCycle?.lastCutover?.finalized?.apiCallDateTime,
     launchedInstanceId: s.launchedInstance?.ec2InstanceID,
   };
 }

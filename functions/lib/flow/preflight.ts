@@ -10,7 +10,7 @@ import {
   mark,
   saveRunState,
 } from '../run-state';
-import { readWave } from '../source-servers';
+import { readWave, setAsideDisconnected } from '../source-servers';
 import { phaseDone, type WaveContext } from '../wave-context';
 
 export const PREFLIGHT_TCP_TIMEOUT_MS = 3000;
@@ -97,6 +97,7 @@ export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveC
   const state = await loadRunState(deps.store, ctx);
   const at = deps.now();
   const known = await readWave(deps.mgn, manifest, state);
+  setAsideDisconnected(state, known, 'preflight', at);
   const needAgent = activeServers(state).filter((r) => !known.has(r.name));
 
   if (!ctx.phases.install) {

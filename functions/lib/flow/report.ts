@@ -2,7 +2,12 @@ import { reasonOf } from '../errors';
 import type { PhaseName } from '../phases';
 import type { FlowDeps, SourceServerView } from '../ports';
 import { countsOf, type RunState, type TimelineEntry } from '../run-state';
-import { describeRecords, isFinalized } from '../source-servers';
+import {
+  DISCONNECTED_REASON,
+  describeRecords,
+  isDisconnectedUnmigrated,
+  isFinalized,
+} from '../source-servers';
 import { reportKey, serversKey, type Outcome, type WaveContext } from '../wave-context';
 import { removeInstallerCredentials } from './install-agents';
 
@@ -41,12 +46,16 @@ export function buildReport(
 ): WaveReport {
   const servers: ReportServer[] = (state?.servers ?? []).map((r) => {
     const view = views.get(r.name);
+    // disconnected after the last phase that looked at it: not migrated, and the report says why
+    const disconnected = r.status !== 'failed' && isDisconnectedUnmigrated(view);
+    const failure =
+      r.failure ?? (disconnected ? { phase: 'report' as const, reason: DISCONNECTED_REASON } : undefined);
     return {
       name: r.name,
       sourceServerId: r.sourceServerId ?? null,
       finalLifecycleState: view?.lifecycleState ?? (r.sourceServerId ? 'UNKNOWN' : 'NOT_IN_MGN'),
-      result: r.status === 'failed' ? 'failed' : isFinalized(view) ? 'migrated' : 'skipped',
-      ...(r.failure ? { failure: r.failure } : {}),
+      result: r.status === 'failed' || disconnected ? 'failed' : isFinalized(view) ? 'migrated' : 'skipped',
+      ...(failure ? { failure } : {}),
       launches: r.launches,
       timeline: r.timeline,
     };

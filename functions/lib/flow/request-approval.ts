@@ -12,11 +12,18 @@ export interface ApprovalRequest {
 
 const MAX_LISTED_FAILURES = 50;
 
+/** A Step Functions task token is 1 to 2,048 characters (TaskToken in the Step Functions API model). */
+export const MAX_TASK_TOKEN_LENGTH = 2048;
+
 export function parseApprovalRequest(event: unknown): ApprovalRequest {
-  const parsed = z
-    .object({ context: z.unknown(), taskToken: z.string().check(z.minLength(1), z.maxLength(1024)) })
-    .safeParse(event);
+  const parsed = z.object({ context: z.unknown(), taskToken: z.string() }).safeParse(event);
   if (!parsed.success) throw new InvalidContextError('approval request needs {context, taskToken}');
+  const { length } = parsed.data.taskToken;
+  // the token is a credential: its length goes into the error, never the token
+  if (length < 1 || length > MAX_TASK_TOKEN_LENGTH)
+    throw new InvalidContextError(
+      `approval request: taskToken is ${length} characters; a Step Functions task token is 1-${MAX_TASK_TOKEN_LENGTH}`,
+    );
   return { context: parseWaveContext(parsed.data.context), taskToken: parsed.data.taskToken };
 }
 

@@ -10,7 +10,7 @@ import {
   saveRunState,
   type ServerRecord,
 } from '../run-state';
-import { reached, readWave } from '../source-servers';
+import { reached, readWave, setAsideDisconnected } from '../source-servers';
 import { phaseDone, pollAgain, type ReplicationProgress, type WaveContext } from '../wave-context';
 
 /** No replicated byte for this long while not ready: flagged STALLED even if MGN has not said so. */
@@ -61,6 +61,8 @@ export async function waitReplication(ctx: WaveContext, deps: FlowDeps): Promise
   const phaseStartedAt = Date.parse((state.phaseStartedAt.replication ??= at.toISOString()));
   const timeoutSeconds = manifest.options.replicationTimeoutHours * 3600;
   const views = await readWave(deps.mgn, manifest, state);
+  // disconnected meanwhile: it will never replicate again, so waiting for the timeout helps no one
+  setAsideDisconnected(state, views, 'replication', at);
 
   let ready = 0;
   let stalled = 0;

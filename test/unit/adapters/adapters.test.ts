@@ -46,6 +46,18 @@ describe('MGN adapter', () => {
     expect(other).toMatchObject({ name: 'ValidationException' });
   });
 
+  it("reads when the last cutover was finalized from the server's lifeCycle (MGN LifeCycleLastCutoverFinalized)", async () => {
+    mgn.on(DescribeSourceServersCommand).resolves({
+      items: [
+        { sourceServerID: 's-1', lifeCycle: { state: 'DISCONNECTED', lastCutover: { initiated: { apiCallDateTime: '2026-01-05T06:00:00Z', jobID: 'mgnjob-1' }, finalized: { apiCallDateTime: '2026-01-05T07:00:00Z' } } } },
+        { sourceServerID: 's-2', lifeCycle: { state: 'DISCONNECTED' } },
+      ],
+    });
+    const [migrated, disconnected] = await port.describeSourceServers(['s-1', 's-2']);
+    expect(migrated).toMatchObject({ lifecycleState: 'DISCONNECTED', lastCutoverJobId: 'mgnjob-1', lastCutoverFinalizedAt: '2026-01-05T07:00:00Z' });
+    expect(disconnected.lastCutoverFinalizedAt).toBeUndefined();
+  });
+
   it('reads MGN lag durations', () => {
     expect([durationSeconds('PT0S'), durationSeconds('PT1H2M3S'), durationSeconds('P1DT2H'), durationSeconds('soon'), durationSeconds(undefined)]).toEqual([0, 3723, 93600, undefined, undefined]);
   });

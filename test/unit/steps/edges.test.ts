@@ -8,6 +8,7 @@ import { requestApproval } from '../../../functions/lib/flow/request-approval';
 import { validateWave } from '../../../functions/lib/flow/validate-wave';
 import { InvalidInputError } from '../../../functions/lib/validation';
 import { reportKey } from '../../../functions/lib/wave-context';
+import { DISCONNECTED_REASON } from '../../../functions/lib/source-servers';
 import { waveOf } from '../../asl/fake-world';
 import {
   CreateReplicationConfigurationTemplateCommand,
@@ -159,5 +160,31 @@ describe('report', () => {
     });
     expect(report.servers[0].timeline).toEqual([{ phase: 'validate', status: 'done', at: '2026-01-05T08:00:00.000Z' }]);
     expect(sns.commandCalls(PublishCommand)[0].args[0].input.Subject).toBe('Wave wave-7: failed');
+  });
+
+  it('reports a server MGN shows disconnected without a finalized cutover as failed, with the reason; a finalized one as migrated', async () => {
+    const manifest = waveOf(2);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (s) => {
+      s.servers[0].sourceServerId = 's-00000000000000000';
+      s.servers[1].sourceServerId = 's-00000000000000001';
+    });
+    mgn.on(DescribeSourceServersCommand).resolves({
+      items: [
+        sdkServer('s-00000000000000000', 'i-x', { lifeCycle: { state: 'DISCONNECTED' } }),
+        sdkServer('s-00000000000000001', 'i-y', { lifeCycle: { state: 'DISCONNECTED', lastCutover: { finalized: { apiCallDateTime: '2026-01-05T07:00:00Z' } } } }),
+      ],
+    });
+    sns.on(PublishCommand).resolves({});
+
+    await writeReport(ctx, bed.deps);
+
+    const report = JSON.parse(bed.objects.get(reportKey('wave-7', 'run-1'))!);
+    expect(report.outcome).toBe('completed-with-failures');
+    expect(report.servers).toMatchObject([
+      { name: 'srv-000', finalLifecycleState: 'DISCONNECTED', result: 'failed', failure: { phase: 'report', reason: DISCONNECTED_REASON } },
+      { name: 'srv-001', finalLifecycleState: 'DISCONNECTED', result: 'migrated' },
+    ]);
   });
 });

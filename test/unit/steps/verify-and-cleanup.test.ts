@@ -263,11 +263,13 @@ describe('prepare-cutover', () => {
 
 describe('finalize-cutover', () => {
   it('finalises servers cutting over, archives finalised ones, and skips those already archived', async () => {
+    // as MGN shows a server after FinalizeCutover
+    const finalized = { state: 'CUTOVER', lastCutover: { finalized: { apiCallDateTime: '2026-01-05T07:00:00Z' } } };
     const manifest = mgnKnows(3, 'CUTTING_OVER', (i) =>
       i === 1
-        ? { lifeCycle: { state: 'CUTOVER' } }
+        ? { lifeCycle: finalized }
         : i === 2
-          ? { lifeCycle: { state: 'CUTOVER' }, isArchived: true }
+          ? { lifeCycle: finalized, isArchived: true }
           : {},
     );
     const bed = sdkTestbed(manifest);
