@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG_FILE, loadDeployConfig } from './config';
 import { buildStepBundles, MissingSourceError } from './lambda-bundles';
 import { addNagChecks } from './nag';
 import { loadMigrationDocumentContents } from './ssm-documents';
+import { addSourceRegionDocumentStacks } from './source-region-documents';
 import { OrchestratorStack } from './stack';
 
 const root = resolve(__dirname, '..');
@@ -27,13 +28,16 @@ function main(): void {
   const app = new App();
   const configFile = String(app.node.tryGetContext('config') ?? DEFAULT_CONFIG_FILE);
   const config = loadDeployConfig(resolve(process.cwd(), configFile));
-  new OrchestratorStack(app, config.stackName, {
+  const documents = loadMigrationDocumentContents();
+  const main = new OrchestratorStack(app, config.stackName, {
     config,
     definition: readDefinition(),
-    documents: loadMigrationDocumentContents(),
+    documents,
     code: buildStepBundles(root, STEPS),
     description: 'MGN isolated-network orchestrator: Step Functions + Lambda behind VPC endpoints',
   });
+  // The same Run Command documents in each source region: `cdk deploy --all` (or `cdk deploy <stackName>`) deploys them.
+  addSourceRegionDocumentStacks(app, config, documents, main);
   addNagChecks(app);
   app.synth();
 }

@@ -241,7 +241,15 @@ export const deployConfigSchema = z
         else seen.set(subnet.availabilityZone, i);
       });
     }
+    // The Run Command documents are named <stackName>-Precheck …; SSM reserves these name prefixes.
+    if (/^(aws|amazon|amzn)/i.test(config.stackName))
+      ctx.addIssue({ code: 'custom', path: ['stackName'], message: `${show(config.stackName)} starts with a prefix SSM reserves for its own documents (aws, amazon, amzn); the stack's documents are named after it` });
+    const sourceRegionIndex = new Map<string, number>();
     config.sourceRegions.forEach((s, i) => {
+      const other = sourceRegionIndex.get(s.region);
+      if (other !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['sourceRegions', i, 'region'], message: `${s.region} is already sourceRegions[${other}]; list each source region once` });
+      sourceRegionIndex.set(s.region, i);
       if (s.region === config.region)
         ctx.addIssue({ code: 'custom', path: ['sourceRegions', i, 'region'], message: `${s.region} is the target region; list only other source regions` });
     });

@@ -2,6 +2,7 @@ import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { documentNamesFor } from '../functions/lib/installer';
 import { ENV, STEPS, stepByName, type StepSpec } from '../functions/lib/steps';
 import type { DeployConfig } from './config';
 import { IsolatedNetwork } from './constructs/isolated-network';
@@ -16,6 +17,7 @@ import { ServiceEndpoints } from './constructs/service-endpoints';
 import { WaveStateMachine } from './constructs/wave-state-machine';
 import { WaveStore } from './constructs/wave-store';
 import { WaveTriggers } from './constructs/wave-triggers';
+import { documentArns, documentRegions } from './ssm-documents';
 
 export interface OrchestratorStackProps extends StackProps {
   /** The parsed deploy config (infra/config.ts). */
@@ -93,8 +95,8 @@ export class OrchestratorStack extends Stack {
         clientCidrs: config.onPremises.dnsClientCidrs ?? config.sourceCidrs,
       });
 
-    this.documents = new MigrationDocuments(this, 'Documents', { contents: props.documents });
-    const documentArn = (name: string) => `arn:${Aws.PARTITION}:ssm:${region}:${account}:document/${name}`;
+    // Named after the stack; each source region's documents stack (infra/source-region-documents.ts) uses the same names.
+    this.documents = new MigrationDocuments(this, 'Documents', { contents: props.documents, names: documentNamesFor(config.stackName) });
     const docNames = this.documents.names;
 
     this.functions = new OrchestratorFunctions(this, 'Functions', {
@@ -135,7 +137,7 @@ export class OrchestratorStack extends Stack {
         sourceRegions: config.sourceRegions.map((s) => s.region),
         waveBucketArn: this.store.bucket.bucketArn,
         topicArn: this.notifications.topic.topicArn,
-        documentArns: [docNames.precheck, docNames.linuxInstall, docNames.windowsInstall].map(documentArn),
+        documentArns: documentArns(Aws.PARTITION, account, documentRegions(region, config.sourceRegions.map((s) => s.region)), documentNamesFor(config.stackName)),
         launchedInstanceRoleArn: this.launchTargets.role.roleArn,
       },
     });

@@ -17,7 +17,7 @@ export interface ScopeContext {
   readonly waveBucketArn: string;
   readonly topicArn: string;
   readonly installerRoleArn: string;
-  /** ARNs of the stack's SSM documents. */
+  /** ARNs of the stack's SSM documents in every region that holds them (target and source regions). */
   readonly documentArns: readonly string[];
   /** Role of the launched-instance profile: the only role besides MGN's conversion server role a launch may pass to EC2. */
   readonly launchedInstanceRoleArn: string;

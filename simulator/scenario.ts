@@ -14,6 +14,7 @@ export const FAULT_KINDS = [
   'test-launch-fails',
   'test-check-fails',
   'cutover-launch-fails',
+  'agent-offline',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -21,7 +22,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  * The phase names of a wave run live with the flow (functions/lib/phases.ts); re-exported here for the simulator.
  * Fault kinds fail a server in these phases: precheck-fails -> precheck, install-fails -> install,
  * replication-stalls -> replication, test-launch-fails -> test-launch, test-check-fails -> test-verify,
- * cutover-launch-fails -> cutover-launch.
+ * cutover-launch-fails -> cutover-launch, agent-offline (the host's SSM agent stops answering after its
+ * precheck, so Run Command refuses every command naming it) -> install.
  */
 import { PHASES, type PhaseName } from '../functions/lib/phases';
 export { PHASES, type PhaseName };
@@ -33,6 +35,7 @@ export const FAULT_PHASE: Record<FaultKind, PhaseName> = {
   'test-launch-fails': 'test-launch',
   'test-check-fails': 'test-verify',
   'cutover-launch-fails': 'cutover-launch',
+  'agent-offline': 'install',
 };
 
 const positive = (field: string, max: number) =>

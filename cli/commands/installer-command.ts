@@ -15,7 +15,8 @@ Prints the installer URL (rewritten to the S3 interface endpoint), its SHA-512 U
 command (bash for Linux, PowerShell for Windows): download, hash check, install with --endpoint and
 --s3-endpoint. Credentials are never written into the command: with --credentials installer-role the
 command reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN from the host's environment,
-or with --credentials-parameter NAME from that SSM SecureString on the host.
+or with --credentials-parameter NAME from that SSM SecureString on the host, read in the region it
+was written in (--credentials-region, default --region).
 
 required:
   --os linux|windows
@@ -28,6 +29,7 @@ options:
   --user-provided-id ID         your id for the server
   --credentials MODE            instance-profile (default) or installer-role
   --credentials-parameter NAME  SSM SecureString with the installer credentials (implies installer-role)
+  --credentials-region R        region that parameter is in (default --region): where the host reads it
   --json                        print {url, hashUrl, shell, command} as JSON
   -h, --help                    this help
 
@@ -46,6 +48,7 @@ const FLAG_OF: Record<string, string> = {
   userProvidedId: '--user-provided-id',
   credentials: '--credentials',
   credentialsParameter: '--credentials-parameter',
+  credentialsRegion: '--credentials-region',
 };
 
 /** `devices[1]: ...` -> `--devices (item 2): ...`; `mgnEndpoint: ...` -> `--mgn-endpoint: ...` */
@@ -79,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       'user-provided-id': { type: 'string' },
       credentials: { type: 'string' },
       'credentials-parameter': { type: 'string' },
+      'credentials-region': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -117,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     credentials: (v.credentials ??
       (credentialsParameter !== undefined ? 'installer-role' : 'instance-profile')) as CredentialsMode,
     credentialsParameter,
+    credentialsRegion: v['credentials-region'],
   };
 
   let result;

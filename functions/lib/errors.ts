@@ -32,6 +32,26 @@ export class InvalidContextError extends Error {
   override readonly name = 'InvalidContextError';
 }
 
+/**
+ * SSM refused a SendCommand with InvalidInstanceId: some target is not Online (or not managed in that
+ * region), and SSM refuses the whole call, so nothing ran on any target.
+ */
+export class CommandTargetsRefusedError extends Error {
+  override readonly name = 'CommandTargetsRefusedError';
+}
+
+/** SSM refused a SendCommand with InvalidDocument: the region holds no such document. */
+export class DocumentNotInRegionError extends Error {
+  override readonly name = 'DocumentNotInRegionError';
+  constructor(
+    message: string,
+    readonly documentName: string,
+    readonly region: string,
+  ) {
+    super(message);
+  }
+}
+
 /** AWS error codes that mean "not now", whichever service sent them. */
 export const TRY_LATER_CODES: ReadonlySet<string> = new Set([
   'ThrottlingException',

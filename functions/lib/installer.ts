@@ -16,6 +16,7 @@
  * digest, so that is what the scripts compute and compare (`sha512sum`, `Get-FileHash -Algorithm SHA512`).
  */
 import {
+  credentialsModeOf,
   LINUX_DEVICE,
   OsFamily,
   parseEndpointDns,
@@ -25,6 +26,7 @@ import {
   TAG_VALUE,
   USER_PROVIDED_ID,
   WINDOWS_DRIVE,
+  type CredentialsMode,
   type ServerSpec,
   type WaveManifest,
 } from './manifest';
@@ -38,14 +40,26 @@ export const HASH_SUFFIX = '.sha512';
 export const installerBucket = (region: string) => `aws-application-migration-service-${region}`;
 export const hashBucket = (region: string) => `aws-application-migration-service-hashes-${region}`;
 
-/** Default SSM document names (the stack passes the real ones in SSM_*_DOCUMENT). */
-export const DEFAULT_DOCUMENT_NAMES = {
-  precheck: 'MgnOrchestrator-Precheck',
-  linuxInstall: 'MgnOrchestrator-InstallLinux',
-  windowsInstall: 'MgnOrchestrator-InstallWindows',
-} as const;
+export interface DocumentNames {
+  readonly precheck: string;
+  readonly linuxInstall: string;
+  readonly windowsInstall: string;
+}
 
-export type CredentialsMode = 'instance-profile' | 'installer-role';
+/**
+ * The SSM document names a stack creates: fixed by the stack name, so the main stack and every
+ * source-region documents stack create the same names (SendCommand names a document, not a region).
+ */
+export const documentNamesFor = (stackName: string): DocumentNames => ({
+  precheck: `${stackName}-Precheck`,
+  linuxInstall: `${stackName}-InstallLinux`,
+  windowsInstall: `${stackName}-InstallWindows`,
+});
+
+/** The document names of a stack named MgnOrchestrator (the deploy config's default stackName). */
+export const DEFAULT_DOCUMENT_NAMES: DocumentNames = documentNamesFor('MgnOrchestrator');
+
+export type { CredentialsMode };
 
 /** What the installer needs to know about one server. */
 export interface InstallTarget {
@@ -67,6 +81,13 @@ export interface InstallTarget {
   readonly credentials?: CredentialsMode;
   /** name of an SSM SecureString holding `{"AccessKeyId","SecretAccessKey","SessionToken"}`, read on the host */
   readonly credentialsParameter?: string;
+  /**
+   * The region the host reads credentialsParameter from: where it was written. A SecureString lives in
+   * one region, and an isolated host reaches SSM only in the region whose endpoint it can resolve
+   * (an EC2 source: its own region; an on-premises source: the target region).
+   * @default region (the command); required with credentialsParameter (the documents)
+   */
+  readonly credentialsRegion?: string;
 }
 
 export interface InstallCommand {
@@ -159,6 +180,8 @@ interface ScriptValues {
   readonly tags: string;
   readonly userProvidedId: string;
   readonly credentialsParameter: string;
+  /** the region of credentialsParameter, "" without one */
+  readonly credentialsRegion: string;
 }
 
 /** Validates a target completely; throws InvalidInputError naming every bad field. */
@@ -235,6 +258,14 @@ export function checkInstallTarget(
       );
     else credentialsParameter = t.credentialsParameter;
   }
+  let credentialsRegion = '';
+  if (t.credentialsRegion !== undefined) {
+    if (typeof t.credentialsRegion !== 'string' || !REGION.test(t.credentialsRegion))
+      problems.push(`credentialsRegion: ${show(t.credentialsRegion)} is not an AWS region code (like ap-southeast-1)`);
+    else if (t.credentialsParameter === undefined)
+      problems.push('credentialsRegion: only used with credentialsParameter (the region that parameter was written in)');
+    else credentialsRegion = t.credentialsRegion;
+  }
 
   if (problems.length > 0 || !os || !region || !mgnEndpoint || !s3Endpoint) return fail(problems);
   return {
@@ -247,6 +278,7 @@ export function checkInstallTarget(
     tags: tags.join(','),
     userProvidedId,
     credentialsParameter,
+    credentialsRegion,
   };
 }
 
@@ -272,6 +304,7 @@ DEVICES='${v.devices}'
 TAGS='${v.tags}'
 USER_PROVIDED_ID='${v.userProvidedId}'
 CREDENTIALS_PARAMETER='${v.credentialsParameter}'
+CREDENTIALS_REGION='${v.credentialsRegion}'
 CREDENTIALS_FROM_ENVIRONMENT='${v.credentialsFromEnvironment}'
 INSTALLER_URL="https://aws-application-migration-service-$REGION.bucket.$S3_ENDPOINT/${installer}"
 HASH_URL="https://aws-application-migration-service-hashes-$REGION.bucket.$S3_ENDPOINT/${installer}${HASH_SUFFIX}"
@@ -296,7 +329,11 @@ if [ -n "$DEVICES" ]; then args+=(--devices "$DEVICES"); fi
 if [ -n "$TAGS" ]; then IFS=',' read -r -a tag_list <<< "$TAGS"; args+=(--tags "\${tag_list[@]}"); fi
 if [ -n "$USER_PROVIDED_ID" ]; then args+=(--user-provided-id "$USER_PROVIDED_ID"); fi
 if [ -n "$CREDENTIALS_PARAMETER" ]; then
-  secret="$(aws ssm get-parameter --region "$REGION" --name "$CREDENTIALS_PARAMETER" --with-decryption --query Parameter.Value --output text)"
+  if [ -z "$CREDENTIALS_REGION" ]; then
+    echo "FAIL credentials: no region for the credentials parameter $CREDENTIALS_PARAMETER (a SecureString is read in the region it was written in)" >&2
+    exit 1
+  fi
+  secret="$(aws ssm get-parameter --region "$CREDENTIALS_REGION" --name "$CREDENTIALS_PARAMETER" --with-decryption --query Parameter.Value --output text)"
   AWS_ACCESS_KEY_ID="$(printf '%s' "$secret" | sed -n 's/.*"AccessKeyId" *: *"\\([^"]*\\)".*/\\1/p')"
   AWS_SECRET_ACCESS_KEY="$(printf '%s' "$secret" | sed -n 's/.*"SecretAccessKey" *: *"\\([^"]*\\)".*/\\1/p')"
   AWS_SESSION_TOKEN="$(printf '%s' "$secret" | sed -n 's/.*"SessionToken" *: *"\\([^"]*\\)".*/\\1/p')"
@@ -328,6 +365,7 @@ $Devices = '${v.devices}'
 $Tags = '${v.tags}'
 $UserProvidedId = '${v.userProvidedId}'
 $CredentialsParameter = '${v.credentialsParameter}'
+$CredentialsRegion = '${v.credentialsRegion}'
 $CredentialsFromEnvironment = '${v.credentialsFromEnvironment}'
 $InstallerUrl = 'https://aws-application-migration-service-' + $Region + '.bucket.' + $S3Endpoint + '/${installer}'
 $HashUrl = 'https://aws-application-migration-service-hashes-' + $Region + '.bucket.' + $S3Endpoint + '/${installer}${HASH_SUFFIX}'
@@ -348,7 +386,8 @@ try {
   if ($Tags) { $installArgs += '--tags'; $installArgs += ($Tags -split ',') }
   if ($UserProvidedId) { $installArgs += @('--user-provided-id', $UserProvidedId) }
   if ($CredentialsParameter) {
-    $secret = (aws ssm get-parameter --region $Region --name $CredentialsParameter --with-decryption --query Parameter.Value --output text) | ConvertFrom-Json
+    if (-not $CredentialsRegion) { throw ('FAIL credentials: no region for the credentials parameter ' + $CredentialsParameter + ' (a SecureString is read in the region it was written in)') }
+    $secret = (aws ssm get-parameter --region $CredentialsRegion --name $CredentialsParameter --with-decryption --query Parameter.Value --output text) | ConvertFrom-Json
     if ($LASTEXITCODE -ne 0 -or -not $secret) { throw 'FAIL credentials: could not read the credentials parameter' }
     $env:AWS_ACCESS_KEY_ID = $secret.AccessKeyId
     $env:AWS_SECRET_ACCESS_KEY = $secret.SecretAccessKey
@@ -373,7 +412,9 @@ try {
 
 /** The full install command for one server: download through the S3 endpoint, SHA-512 check, install. */
 export function installCommand(target: InstallTarget): InstallCommand {
-  const v = checkInstallTarget(target);
+  const checked = checkInstallTarget(target);
+  // The operator's own command: the parameter is read in --region unless told otherwise.
+  const v = { ...checked, credentialsRegion: checked.credentialsParameter ? checked.credentialsRegion || checked.region : '' };
   const inputs: ScriptInputs = {
     ...v,
     credentialsFromEnvironment:
@@ -387,11 +428,12 @@ export function installCommand(target: InstallTarget): InstallCommand {
   };
 }
 
-/** A manifest server as an install target. */
+/** A manifest server as an install target (its credentials mode per credentialsModeOf). */
 export function installTargetFor(
   manifest: WaveManifest,
   server: ServerSpec,
   credentialsParameter?: string,
+  credentialsRegion?: string,
 ): InstallTarget {
   return {
     os: server.os,
@@ -401,8 +443,9 @@ export function installTargetFor(
     devices: server.devices,
     tags: server.tags,
     userProvidedId: server.userProvidedId,
-    credentials: manifest.options.credentials,
+    credentials: credentialsModeOf(manifest.options, server),
     credentialsParameter,
+    ...(credentialsRegion !== undefined ? { credentialsRegion } : {}),
   };
 }
 
@@ -454,6 +497,7 @@ export const DOCUMENT_PARAMETER_PATTERNS = {
   tags: listPattern(`${inner(TAG_KEY)}=${inner(TAG_VALUE)}`),
   userProvidedId: optionalPattern(USER_PROVIDED_ID),
   credentialsParameter: optionalPattern(SSM_PARAMETER_NAME),
+  credentialsRegion: optionalPattern(REGION),
 } as const;
 
 const P = DOCUMENT_PARAMETER_PATTERNS;
@@ -482,6 +526,7 @@ const PLACEHOLDERS: ScriptValues = {
   tags: '{{ tags }}',
   userProvidedId: '{{ userProvidedId }}',
   credentialsParameter: '{{ credentialsParameter }}',
+  credentialsRegion: '{{ credentialsRegion }}',
 };
 
 function bashPrecheckScript(v: Pick<ScriptValues, 'region' | 'mgnEndpoint' | 's3Endpoint'>): string {
@@ -582,6 +627,11 @@ export function installDocument(os: OsFamily): SsmDocumentContent {
         P.credentialsParameter,
         '',
       ),
+      credentialsRegion: param(
+        'Region the host reads credentialsParameter from: the region it was written in (a SecureString is regional), or "" with no credentials parameter.',
+        P.credentialsRegion,
+        '',
+      ),
     },
     mainSteps: [
       {
@@ -604,6 +654,10 @@ export function installDocumentParameters(target: InstallTarget): Record<keyof S
     fail([
       'credentialsParameter: is required with credentials "installer-role" (the SSM SecureString the host reads them from)',
     ]);
+  if (v.credentialsParameter !== '' && v.credentialsRegion === '')
+    fail([
+      'credentialsRegion: is required with credentialsParameter (the region the parameter was written in; a SecureString is read in its own region)',
+    ]);
   return {
     region: [v.region],
     mgnEndpoint: [v.mgnEndpoint],
@@ -612,5 +666,6 @@ export function installDocumentParameters(target: InstallTarget): Record<keyof S
     tags: [v.tags],
     userProvidedId: [v.userProvidedId],
     credentialsParameter: [v.credentialsParameter],
+    credentialsRegion: [v.credentialsRegion],
   };
 }

@@ -251,11 +251,12 @@ export const optionsSchema = z.strictObject({
     .min(1, 'replicationTimeoutHours must be 1..720')
     .max(720, 'replicationTimeoutHours must be 1..720')
     .default(72),
+  /** Left out: per server, see credentialsModeOf. */
   credentials: z
     .enum(['instance-profile', 'installer-role'], {
       error: (iss) => `${show(iss.input)} is not allowed; use "instance-profile" or "installer-role"`,
     })
-    .default('instance-profile'),
+    .optional(),
   phases: phasesSchema.default({ install: true, test: true, cutover: true, finalize: true, archive: true }),
   /**
    * Quiesce each source right before its cutover launch (extension): stop the services its `service`
@@ -395,6 +396,17 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
     }
   });
   problems.push(...launchIssues(input.launch, servers));
+  // An on-premises host has no instance profile, and --no-prompt stops the installer from asking for keys.
+  if (isObject(input.options) && input.options.credentials === 'instance-profile') {
+    const onprem = servers.flatMap((s, i) => (isObject(s) && isObject(s.source) && s.source.type === 'onprem' ? [`servers[${i}]`] : []));
+    if (onprem.length > 0)
+      problems.push(
+        problem(
+          ['options', 'credentials'],
+          `"instance-profile" cannot install on-premises sources (${onprem.slice(0, 5).join(', ')}${onprem.length > 5 ? `, … ${onprem.length} in all` : ''}); use "installer-role" or leave it out`,
+        ),
+      );
+  }
   const phases = isObject(input.options) && isObject(input.options.phases) ? input.options.phases : undefined;
   if (phases) {
     const on = (k: string) => phases[k] !== false;
@@ -588,6 +600,17 @@ export type ServerSpec = WaveManifest['servers'][number];
 export type WaveOptions = WaveManifest['options'];
 export type SmokeCheck = NonNullable<ServerSpec['checks']>[number];
 export type OsFamily = ServerSpec['os'];
+export type CredentialsMode = 'instance-profile' | 'installer-role';
+
+/**
+ * How one server's agent installer gets AWS credentials: options.credentials when the wave sets it;
+ * left out, installer-role for an on-premises source (no instance profile there, and the installer
+ * runs with --no-prompt) and the instance profile for an EC2 source.
+ */
+export const credentialsModeOf = (
+  options: Pick<WaveOptions, 'credentials'>,
+  server: Pick<ServerSpec, 'source'>,
+): CredentialsMode => options.credentials ?? (server.source.type === 'onprem' ? 'installer-role' : 'instance-profile');
 /** The manifest's launch settings (wave defaults or one server's overrides). */
 export type LaunchSpec = z.output<typeof launchSchema>;
 

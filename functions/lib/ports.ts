@@ -141,6 +141,8 @@ export interface ManagedInstanceView {
   readonly instanceId: string;
   /** Online, ConnectionLost, Inactive */
   readonly pingStatus: string;
+  /** when the SSM agent last answered (ISO-8601), when SSM says */
+  readonly lastPingAt?: string;
 }
 
 /** Pending, InProgress, Delayed, Success, Cancelled, TimedOut, Failed, Cancelling, Undeliverable, Terminated ... */
@@ -166,7 +168,11 @@ export interface SendCommandRequest {
 /** Systems Manager in one region (sources are managed by SSM in their own region). */
 export interface SsmPort {
   describeInstanceInformation(instanceIds: readonly string[]): Promise<ManagedInstanceView[]>;
-  /** Returns the command id. */
+  /**
+   * Returns the command id. Throws CommandTargetsRefusedError when SSM refuses the whole call because
+   * a target is not Online (InvalidInstanceId), DocumentNotInRegionError when the region has no such
+   * document (InvalidDocument).
+   */
   sendCommand(request: SendCommandRequest): Promise<string>;
   listCommandInvocations(commandId: string): Promise<InvocationView[]>;
   putSecureParameter(name: string, value: string): Promise<void>;

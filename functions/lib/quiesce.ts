@@ -9,6 +9,7 @@ import { commandOutcome } from './command-results';
 import type { ServerSpec } from './manifest';
 import type { FlowDeps } from './ports';
 import type { ServerRecord } from './run-state';
+import { sendToOnlineHosts } from './run-command';
 import { POWERSHELL_DOCUMENT, SHELL_DOCUMENT } from './smoke-checks';
 
 export const QUIESCE_TIMEOUT_SECONDS = 600;
@@ -78,14 +79,19 @@ export async function advanceQuiesce(
     `${c.record.ssmRegion} ${c.spec.os} ${JSON.stringify(quiesceCommands(c.spec))}`;
   for (const [, group] of groupBy(toSend, keyOf))
     for (const batch of chunk(group, MAX_INSTANCES_PER_COMMAND)) {
-      const commandId = await deps.ssm(batch[0].record.ssmRegion).sendCommand({
+      const region = batch[0].record.ssmRegion;
+      // A source whose SSM agent went offline since its install would make SSM refuse the whole batch.
+      const { commandId, sentTo, setAside } = await sendToOnlineHosts(deps.ssm(region), region, {
         documentName: batch[0].spec.os === 'windows' ? POWERSHELL_DOCUMENT : SHELL_DOCUMENT,
         instanceIds: batch.map((c) => c.record.sourceInstanceId),
         parameters: { commands: quiesceCommands(batch[0].spec) },
         comment: `mgn source quiesce ${waveId}`,
         timeoutSeconds: QUIESCE_TIMEOUT_SECONDS,
       });
-      for (const c of batch) c.record.quiesce = { stage: 'sent', commandId, sentAt: at.toISOString() };
+      const byInstance = new Map(batch.map((c) => [c.record.sourceInstanceId, c.record]));
+      for (const { instanceId, reason } of setAside)
+        failed.push({ record: byInstance.get(instanceId)!, reason: `source quiesce not sent: ${reason} (the source is kept)` });
+      for (const id of sentTo) byInstance.get(id)!.quiesce = { stage: 'sent', commandId: commandId!, sentAt: at.toISOString() };
     }
   return { ready, failed };
 }

@@ -167,6 +167,8 @@ export const STEPS: readonly StepSpec[] = [
       'ssm:SendCommand',
       'ssm:ListCommandInvocations',
       'ssm:GetCommandInvocation',
+      // which hosts are not Online when SendCommand is refused for the whole batch (InvalidInstanceId)
+      'ssm:DescribeInstanceInformation',
       'mgn:DescribeSourceServers',
       'sts:AssumeRole',
       // installer-role: short-lived credentials handed to hosts as a SecureString parameter name only
@@ -280,6 +282,8 @@ export const STEPS: readonly StepSpec[] = [
       'ssm:SendCommand',
       'ssm:GetCommandInvocation',
       'ssm:ListCommandInvocations',
+      // quiesce: which sources are not Online when SendCommand is refused for the whole batch
+      'ssm:DescribeInstanceInformation',
     ],
     timeoutSeconds: 120,
   },

@@ -4,9 +4,11 @@
  * clock. Service handlers (mgn.ts, ssm.ts, ec2.ts) translate wire requests into calls here; every
  * rule about what may happen when (preconditions, quotas, faults) lives in this file.
  */
+import { DEFAULT_DOCUMENT_NAMES } from '../../functions/lib/installer';
 import type { ServerSpec, WaveManifest } from '../../functions/lib/manifest';
 import { INSTANCE_TYPE } from '../../functions/lib/manifest';
 import type { DeployConfig } from '../../infra/config';
+import type { DocumentNames } from '../../infra/ssm-documents';
 import type { VirtualClock } from '../clock';
 import {
   cidrContainsIp,
@@ -22,23 +24,19 @@ import {
   type Subnet,
 } from '../network';
 import { SCENARIO_DEFAULTS, type FaultKind, type Scenario } from '../scenario';
+import { DocumentRegistry, type DocumentKind, type ParameterRule } from './documents';
 import { ApiError } from './errors';
 import { EventQueue } from './events';
 import { MGN_CREATOR, templateTags, type LaunchTemplate, type LaunchTemplateData } from './launch-templates';
 import { SeededRandom } from './random';
 
-/** The SSM document names the emulator interprets (CONTRACTS.md; configurable like the stack's env). */
-export interface DocumentNames {
-  readonly precheck: string;
-  readonly linuxInstall: string;
-  readonly windowsInstall: string;
-}
+/** The SSM document names the emulator interprets (the stack's, configurable like its env). */
+export type { DocumentNames };
 
-export const DEFAULT_DOCUMENTS: DocumentNames = {
-  precheck: 'MgnOrchestrator-Precheck',
-  linuxInstall: 'MgnOrchestrator-InstallLinux',
-  windowsInstall: 'MgnOrchestrator-InstallWindows',
-};
+export const DEFAULT_DOCUMENTS: DocumentNames = DEFAULT_DOCUMENT_NAMES;
+
+/** SSM PingStatus of a managed instance (DescribeInstanceInformation). */
+export type PingStatus = 'Online' | 'ConnectionLost' | 'Inactive';
 
 export const ACCOUNT_ID = '111122223333';
 
@@ -129,6 +127,10 @@ export interface ManagedInstance {
   readonly source?: ServerRecord;
   /** the EC2 instance MGN launched, when this is a test or cutover instance */
   readonly launched?: Ec2Instance;
+  /** Online unless the SSM agent stopped answering (the `agent-offline` fault) */
+  pingStatus: PingStatus;
+  /** the last time the agent answered, when it is no longer Online */
+  lastPingAt?: number;
 }
 
 export interface Ec2Instance {
@@ -316,6 +318,12 @@ export interface FleetOptions {
   readonly clock: VirtualClock;
   readonly seed: number;
   readonly documents: DocumentNames;
+  /**
+   * Where the stack's SSM documents exist: the deployment's target region and source regions (its
+   * deploy config). Left out, each wave added deploys them to its target region and its EC2 sources'
+   * regions, as a deploy config listing every source region of the waves would.
+   */
+  readonly documentRegions?: { readonly targetRegion: string; readonly sourceRegions: readonly string[] };
   readonly initialized: boolean;
   /** The deploy config whose network the target region has (simulator/network.ts); default examples/deploy/cross-region.json. */
   readonly deployConfig?: DeployConfig;
@@ -332,6 +340,9 @@ export class Fleet {
   credentialCanary = '';
   readonly clock: VirtualClock;
   readonly documents: DocumentNames;
+  /** which SSM documents each region holds */
+  readonly documentRegistry: DocumentRegistry;
+  private readonly documentsFollowWaves: boolean;
   private readonly events = new EventQueue();
   private readonly ids: SeededRandom;
   initialized: boolean;
@@ -363,6 +374,9 @@ export class Fleet {
   constructor(options: FleetOptions) {
     this.clock = options.clock;
     this.documents = options.documents;
+    const where = options.documentRegions;
+    this.documentRegistry = new DocumentRegistry(options.documents, where ? [where.targetRegion, ...where.sourceRegions] : []);
+    this.documentsFollowWaves = !where;
     this.initialized = options.initialized;
     this.ids = new SeededRandom((options.seed ^ 0x5eed1d5) >>> 0);
     this.deployConfig = options.deployConfig ?? defaultDeployConfig();
@@ -391,6 +405,10 @@ export class Fleet {
     if (scenario.quotas?.replicatingServers !== undefined) {
       this.quotaByWave.set(manifest.waveId, scenario.quotas.replicatingServers);
       this.replicatingQuota = Math.min(...this.quotaByWave.values());
+    }
+    if (this.documentsFollowWaves) {
+      this.documentRegistry.deployTo(manifest.targetRegion);
+      for (const spec of manifest.servers) if (spec.source.type === 'ec2') this.documentRegistry.deployTo(spec.source.region);
     }
     for (const spec of manifest.servers) {
       const overrides = scenario.servers?.[spec.name] ?? {};
@@ -421,6 +439,7 @@ export class Fleet {
         ipAddress: ip,
         registeredAt: this.now(),
         source: record,
+        pingStatus: 'Online',
       });
       if (sourceSubnet) {
         const defaultGroup = this.network(region).securityGroups.find((g) => g.vpcId === sourceSubnet.vpcId && g.groupName === 'default')!;
@@ -550,19 +569,23 @@ export class Fleet {
   // ---------------------------------------------------------------- SSM: commands
 
   /**
-   * Runs a document on instances. Validates like SSM (unknown document, parameters, instances not
-   * managed in this region) and schedules each invocation's outcome.
+   * Runs a document on instances. Validates like SSM: the document must exist in this region
+   * (InvalidDocument), its parameters must be defined and match (InvalidParameters), and every
+   * instance must be managed here and Online; one that is not fails the whole call with
+   * InvalidInstanceId and nothing runs anywhere. Then schedules each invocation's outcome.
    */
   sendCommand(region: string, input: { documentName: string; instanceIds: string[]; parameters: Record<string, string[]>; comment?: string; timeoutSeconds?: number }): Command {
-    const doc = this.documentKind(input.documentName);
-    if (!doc) throw new ApiError('InvalidDocument', `Document ${input.documentName} does not exist or is not shared with this account.`);
-    const params = this.checkDocumentParameters(doc, input.parameters);
+    const doc = this.documentRegistry.find(region, input.documentName);
+    if (!doc) throw new ApiError('InvalidDocument', `Document ${input.documentName} does not exist in ${region} or is not available to account ${ACCOUNT_ID}.`);
+    const params = checkDocumentParameters(doc.parameters, input.parameters);
     const seen = new Set<string>();
+    const unreachable: string[] = [];
     for (const id of input.instanceIds) {
       if (seen.has(id)) throw new ApiError('DuplicateInstanceId', `Instance ${id} is listed more than once.`);
       seen.add(id);
-      if (!this.managedInstance(region, id)) throw new ApiError('InvalidInstanceId', `Instances [[${id}]] not in a valid state for account ${ACCOUNT_ID}`);
+      if (this.managedInstance(region, id)?.pingStatus !== 'Online') unreachable.push(id);
     }
+    if (unreachable.length > 0) throw new ApiError('InvalidInstanceId', `Instances [[${unreachable.join(', ')}]] not in a valid state for account ${ACCOUNT_ID}`);
     const now = this.now();
     const command: Command = {
       commandId: this.newUuid(),
@@ -577,7 +600,7 @@ export class Fleet {
     };
     for (const id of input.instanceIds) {
       const instance = this.managedInstance(region, id)!;
-      const outcome = this.runDocument(doc, instance, params, region);
+      const outcome = this.runDocument(doc.kind, instance, params, region);
       const startAt = now + TIMINGS.commandDelivery * 1000;
       const invocation: Invocation = {
         commandId: command.commandId,
@@ -602,6 +625,14 @@ export class Fleet {
     return command;
   }
 
+  /** The SSM agent of a managed instance stops answering (or answers again). */
+  setPingStatus(region: string, instanceId: string, status: PingStatus, at = this.now()): void {
+    const m = this.managedInstance(region, instanceId);
+    if (!m) throw new Error(`no managed instance ${instanceId} in ${region}`);
+    if (m.pingStatus === 'Online' && status !== 'Online') m.lastPingAt = at;
+    m.pingStatus = status;
+  }
+
   invocationStatus(inv: Invocation): InvocationStatus {
     const now = this.now();
     if (now < inv.startAt) return 'Pending';
@@ -616,40 +647,8 @@ export class Fleet {
     return statuses.some((s) => s === 'Failed') ? 'Failed' : 'Success';
   }
 
-  private documentKind(name: string): 'precheck' | 'install-linux' | 'install-windows' | 'shell' | 'powershell' | undefined {
-    if (name === this.documents.precheck) return 'precheck';
-    if (name === this.documents.linuxInstall) return 'install-linux';
-    if (name === this.documents.windowsInstall) return 'install-windows';
-    if (name === 'AWS-RunShellScript') return 'shell';
-    if (name === 'AWS-RunPowerShellScript') return 'powershell';
-    return undefined;
-  }
-
-  /** Document parameters as SSM checks them: required ones present, no unknown ones, allowedPattern. */
-  private checkDocumentParameters(kind: NonNullable<ReturnType<Fleet['documentKind']>>, given: Record<string, string[]>): Record<string, string[]> {
-    const spec = DOCUMENT_PARAMETERS[kind];
-    for (const name of Object.keys(given)) {
-      if (!(name in spec)) throw new ApiError('InvalidParameters', `Parameter "${name}" is not defined in the document; allowed: ${Object.keys(spec).join(', ')}.`);
-    }
-    const out: Record<string, string[]> = {};
-    for (const [name, rule] of Object.entries(spec)) {
-      const values = given[name];
-      if (values === undefined) {
-        if (rule.required) throw new ApiError('InvalidParameters', `Parameter "${name}" is required by the document but was not supplied.`);
-        out[name] = rule.list ? [] : [''];
-        continue;
-      }
-      if (!rule.list && values.length !== 1) throw new ApiError('InvalidParameters', `Parameter "${name}" takes exactly one value.`);
-      for (const v of values) {
-        if (!rule.pattern.test(v)) throw new ApiError('InvalidParameters', `Parameter "${name}" value ${JSON.stringify(v)} failed to satisfy constraint: does not match the document's allowedPattern.`);
-      }
-      out[name] = values;
-    }
-    return out;
-  }
-
   private runDocument(
-    kind: NonNullable<ReturnType<Fleet['documentKind']>>,
+    kind: DocumentKind,
     instance: ManagedInstance,
     params: Record<string, string[]>,
     region: string,
@@ -677,7 +676,10 @@ export class Fleet {
         const fails = instance.source?.fault === 'precheck-fails';
         const lines = checks.map((c) => `PASS ${c}`);
         if (fails) lines[3] = `FAIL tcp ${s3}:443: connection timed out after 5 seconds (is TCP 443 to the S3 interface endpoint allowed?)`;
-        return { seconds: TIMINGS.precheck, success: !fails, stdout: `${lines.join('\n')}\n`, stderr: '', pluginName };
+        // agent-offline: the host passes its precheck, then its SSM agent stops answering (a reboot that hangs, a stopped service)
+        const onComplete =
+          instance.source?.fault === 'agent-offline' ? (at: number) => this.setPingStatus(region, instance.instanceId, 'ConnectionLost', at) : undefined;
+        return { seconds: TIMINGS.precheck, success: !fails, stdout: `${lines.join('\n')}\n`, stderr: '', pluginName, onComplete };
       }
       case 'install-linux':
       case 'install-windows': {
@@ -736,8 +738,21 @@ export class Fleet {
     if (!endpointIn(one('s3Endpoint'), 's3', region))
       return fail([`Error: failed to download installation files from ${one('s3Endpoint')}: name does not resolve.`]);
     const credentials = one('credentialsParameter');
-    if (credentials && !this.findParameter(credentials))
-      return fail([`Error: could not read installer credentials: SSM parameter ${credentials} not found (ParameterNotFound).`]);
+    if (credentials) {
+      // The host reads the SecureString with the AWS CLI in the region the document names. An isolated
+      // host reaches SSM only in its own region (its VPC's endpoint, or the target VPC's for on-premises).
+      const credentialsRegion = one('credentialsRegion');
+      if (!credentialsRegion) return fail(['FAIL credentials: no region for the credentials parameter ' + credentials + ' (a SecureString is read in the region it was written in)']);
+      if (credentialsRegion !== instance.region)
+        return fail([`Error: could not read installer credentials: Could not connect to the endpoint URL: "https://ssm.${credentialsRegion}.amazonaws.com/" (this host reaches SSM only in ${instance.region})`]);
+      if (!this.parameters.has(`${credentialsRegion}/${credentials}`))
+        return fail([`Error: could not read installer credentials: An error occurred (ParameterNotFound) when calling the GetParameter operation: Parameter ${credentials} not found in ${credentialsRegion}.`]);
+    } else if (instance.resourceType === 'ManagedInstance') {
+      // No instance profile on an on-premises host: the installer would ask for keys, and --no-prompt forbids asking.
+      return fail([
+        'Error: no AWS credentials: this server is not an EC2 instance with an instance profile, and --no-prompt prevents asking for an AWS Access Key ID and Secret Access Key; pass --aws-access-key-id, --aws-secret-access-key and --aws-session-token (installer-role credentials).',
+      ]);
+    }
     if (record.fault === 'install-fails')
       return fail([
         'Finished.',
@@ -896,13 +911,6 @@ export class Fleet {
       tokens: new Map(),
     };
     this.launchTemplates.set(template.launchTemplateId, template);
-  }
-
-  // ---------------------------------------------------------------- SSM: parameters
-
-  findParameter(name: string): Parameter | undefined {
-    for (const [key, p] of this.parameters) if (key.endsWith(`/${name}`) && p.name === name) return p;
-    return undefined;
   }
 
   // ---------------------------------------------------------------- MGN
@@ -1261,6 +1269,7 @@ export class Fleet {
         ipAddress: instance.privateIp,
         registeredAt: t,
         launched: instance,
+        pingStatus: 'Online',
       });
     });
     return instance;
@@ -1448,39 +1457,24 @@ export function checkName(spec: ServerSpec): string {
   return `service:${c.name}`;
 }
 
-/** allowedPattern: no shell metacharacters (CONTRACTS.md). */
-const SAFE = /^[A-Za-z0-9 _.,:/=+@*-]*$/;
-const ANY = /^[\s\S]*$/;
-interface ParamRule {
-  readonly required: boolean;
-  readonly pattern: RegExp;
-  readonly list?: boolean;
+/** Document parameters as SSM checks them: no unknown ones, required ones present, values matching allowedPattern. */
+function checkDocumentParameters(spec: Readonly<Record<string, ParameterRule>>, given: Record<string, string[]>): Record<string, string[]> {
+  for (const name of Object.keys(given)) {
+    if (!(name in spec)) throw new ApiError('InvalidParameters', `Parameter "${name}" is not defined in the document; allowed: ${Object.keys(spec).join(', ')}.`);
+  }
+  const out: Record<string, string[]> = {};
+  for (const [name, rule] of Object.entries(spec)) {
+    const values = given[name];
+    if (values === undefined) {
+      if (rule.required) throw new ApiError('InvalidParameters', `Parameter "${name}" is required by the document but was not supplied.`);
+      out[name] = rule.list ? [] : [''];
+      continue;
+    }
+    if (!rule.list && values.length !== 1) throw new ApiError('InvalidParameters', `Parameter "${name}" takes exactly one value.`);
+    for (const v of values) {
+      if (!rule.pattern.test(v)) throw new ApiError('InvalidParameters', `Parameter "${name}" value ${JSON.stringify(v)} failed to satisfy constraint: does not match the document's allowedPattern.`);
+    }
+    out[name] = values;
+  }
+  return out;
 }
-const installParams: Record<string, ParamRule> = {
-  region: { required: true, pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$/ },
-  mgnEndpoint: { required: true, pattern: SAFE },
-  s3Endpoint: { required: true, pattern: SAFE },
-  devices: { required: false, pattern: SAFE },
-  tags: { required: false, pattern: SAFE },
-  userProvidedId: { required: false, pattern: SAFE },
-  credentialsParameter: { required: false, pattern: /^[A-Za-z0-9_./-]*$/ },
-};
-const DOCUMENT_PARAMETERS: Record<'precheck' | 'install-linux' | 'install-windows' | 'shell' | 'powershell', Record<string, ParamRule>> = {
-  precheck: {
-    region: installParams.region,
-    mgnEndpoint: installParams.mgnEndpoint,
-    s3Endpoint: installParams.s3Endpoint,
-  },
-  'install-linux': installParams,
-  'install-windows': installParams,
-  shell: {
-    commands: { required: true, pattern: ANY, list: true },
-    workingDirectory: { required: false, pattern: ANY },
-    executionTimeout: { required: false, pattern: /^[0-9]*$/ },
-  },
-  powershell: {
-    commands: { required: true, pattern: ANY, list: true },
-    workingDirectory: { required: false, pattern: ANY },
-    executionTimeout: { required: false, pattern: /^[0-9]*$/ },
-  },
-};

@@ -42,6 +42,12 @@ export interface EmulatorOptions {
   /** append every request to this JSONL file */
   readonly traceFile?: string;
   readonly documents?: Partial<DocumentNames>;
+  /**
+   * Where the stack's SSM documents exist: the deployment's target region and the source regions of
+   * its deploy config (SendCommand anywhere else is refused with InvalidDocument). Default: the
+   * regions of the waves loaded, as a deploy config listing every source region of those waves would.
+   */
+  readonly documentRegions?: { readonly targetRegion: string; readonly sourceRegions: readonly string[] };
   /** S3 buckets that exist; when omitted, PutObject creates a bucket on first write */
   readonly buckets?: readonly string[];
   /** SNS topic ARNs that exist; when omitted, any well-formed topic ARN in the caller's region exists */
@@ -130,7 +136,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const seed = scenario.seed ?? 1;
   const clock = options.clock ?? new VirtualClock();
   const deployConfig = options.deployConfig ?? defaultDeployConfig(options.manifests?.[0]?.targetRegion);
-  const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? true, deployConfig, scenario });
+  const fleet = new Fleet({
+    clock,
+    seed,
+    documents: { ...DEFAULT_DOCUMENTS, ...options.documents },
+    documentRegions: options.documentRegions,
+    initialized: options.initialized ?? true,
+    deployConfig,
+    scenario,
+  });
   fleet.credentialCanary = scenario.sts?.credentialCanary ?? '';
   const trace = new Trace(options.traceFile);
   const throttleRandom = new SeededRandom(seed ^ 0x7a7a7a7a);

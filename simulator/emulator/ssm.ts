@@ -87,8 +87,8 @@ function instanceInformation(m: ManagedInstance, fleet: Fleet): Obj {
   const onprem = m.resourceType === 'ManagedInstance';
   return {
     InstanceId: m.instanceId,
-    PingStatus: 'Online',
-    LastPingDateTime: epoch(fleet.now()),
+    PingStatus: m.pingStatus,
+    LastPingDateTime: epoch(m.pingStatus === 'Online' ? fleet.now() : (m.lastPingAt ?? m.registeredAt)),
     AgentVersion: '3.3.1142.0',
     IsLatestVersion: true,
     PlatformType: m.platform,
@@ -110,7 +110,7 @@ function matchesInfoFilter(m: ManagedInstance, key: string, values: string[]): b
     case 'InstanceIds':
       return values.includes(m.instanceId);
     case 'PingStatus':
-      return values.includes('Online');
+      return values.includes(m.pingStatus);
     case 'PlatformTypes':
       return values.includes(m.platform);
     case 'ResourceType':

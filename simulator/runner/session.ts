@@ -64,6 +64,8 @@ export interface EmulatorStartOptions {
   readonly documents: { readonly precheck: string; readonly linuxInstall: string; readonly windowsInstall: string };
   /** The deploy config whose network the target region has (the session's handlers get the same stack's ids). */
   readonly deployConfig: DeployConfig;
+  /** Where the stack's SSM documents exist: the deployment's target region and source regions (its deploy config). */
+  readonly documentRegions: { readonly targetRegion: string; readonly sourceRegions: readonly string[] };
   /** Chaos: an answer slower than the Lambda timeout; true when the invocation behind the client port was timed out. */
   readonly onSlowResponse?: (clientPort: number) => boolean;
   /** Which execution and step sent the request on a client port (the trace records it). */
@@ -79,6 +81,7 @@ export const startRealEmulator: EmulatorFactory = async (options) => {
     port: 0,
     scenario: { ...options.scenario, seed: options.seed },
     documents: options.documents,
+    documentRegions: options.documentRegions,
     buckets: [options.waveBucket],
     onSlowResponse: options.onSlowResponse,
     callerOf: options.callerOf,
@@ -266,9 +269,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   const notificationTopicArn = `arn:aws:sns:${region}:${accountId}:${SIMULATOR_DEFAULTS.topicName}`;
   const waveBucket = SIMULATOR_DEFAULTS.waveBucket;
 
+  // Where the stack's documents exist (infra/source-region-documents.ts): the target region and the
+  // deploy config's sourceRegions. A session given a deploy config holds waves to it (a source region
+  // it does not list answers InvalidDocument, as AWS would); with the default config, the regions of
+  // the waves' EC2 sources stand in for a config written for them.
+  const sourceRegions = options.deployConfig
+    ? options.deployConfig.sourceRegions.map((r) => r.region)
+    : [...new Set(manifests.flatMap((m) => m.servers.flatMap((s) => (s.source.type === 'ec2' ? [s.source.region] : []))))].filter((r) => r !== region);
   let slowAnswer: (clientPort: number) => boolean = () => false;
   let callerOf: (clientPort: number) => RequestCaller | undefined = () => undefined;
   const emulator = await (options.emulator ?? startRealEmulator)({
+    documentRegions: { targetRegion: region, sourceRegions },
     onSlowResponse: (clientPort) => slowAnswer(clientPort),
     callerOf: (clientPort) => callerOf(clientPort),
     scenario,
@@ -290,8 +301,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
     const preflight = await openPreflightListener();
     cleanups.push(() => preflight.close());
 
-    const sourceRegions = new Set<string>();
-    for (const m of manifests) for (const s of m.servers) if (s.source.type === 'ec2') sourceRegions.add(s.source.region);
     const ssmEndpoints: Record<string, string> = {};
     for (const r of sourceRegions) ssmEndpoints[r] = emulator.url;
     cleanups.push(

@@ -822,7 +822,6 @@ export function waveOf(count: number, options: Partial<WaveManifest['options']> 
       approval: 'required',
       pollIntervalSeconds: 300,
       replicationTimeoutHours: 72,
-      credentials: 'instance-profile',
       quiesce: false,
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
       ...options,

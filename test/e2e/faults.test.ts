@@ -16,6 +16,8 @@ const CASES: Array<[FaultKind, string]> = [
   // app-01 has no smoke checks in the manifest: its test instance must still fail test-verify
   ['test-check-fails', 'app-01'],
   ['cutover-launch-fails', 'db-02'],
+  // its install command also names iis-02, which must still install
+  ['agent-offline', 'iis-01'],
 ];
 
 describe.each(CASES)('fault %s on %s', (fault, faulted) => {

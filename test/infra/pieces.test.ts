@@ -169,23 +169,31 @@ describe('wave state machine substitutions', () => {
 describe('migration documents', () => {
   const stack = () => new Stack(new App(), 'Docs');
   const doc = { schemaVersion: '2.2', description: 'x', mainSteps: [] };
+  const names = { precheck: 'Mig-Precheck', linuxInstall: 'Mig-InstallLinux', windowsInstall: 'Mig-InstallWindows' };
 
-  it('creates Command documents from objects and JSON text', () => {
+  it('creates Command documents from objects and JSON text, with the names given', () => {
     const s = stack();
-    new MigrationDocuments(s, 'Docs', { contents: { precheck: doc, linuxInstall: JSON.stringify(doc), windowsInstall: doc } });
+    new MigrationDocuments(s, 'Docs', { names, contents: { precheck: doc, linuxInstall: JSON.stringify(doc), windowsInstall: doc } });
     const docs = Object.values(Template.fromStack(s).findResources('AWS::SSM::Document')).map((r) => (r as { Properties: Record<string, unknown> }).Properties);
     expect(docs).toHaveLength(3);
-    for (const d of docs) expect(d).toEqual({ DocumentType: 'Command', DocumentFormat: 'JSON', Content: doc, UpdateMethod: 'NewVersion' });
+    expect(docs.map((d) => d.Name).sort()).toEqual(Object.values(names).sort());
+    for (const d of docs) expect(d).toEqual({ Name: expect.any(String), DocumentType: 'Command', DocumentFormat: 'JSON', Content: doc, UpdateMethod: 'NewVersion' });
+  });
+
+  it.each(['AWSMig-Precheck', 'amazon-x', 'ab', 'has space'])('refuses the document name %s (SSM CreateDocument rules)', (bad) => {
+    expect(() => new MigrationDocuments(stack(), 'Docs', { names: { ...names, precheck: bad }, contents: { precheck: doc, linuxInstall: doc, windowsInstall: doc } })).toThrow(
+      /SSM document Precheck: .* is not a document name/,
+    );
   });
 
   it('refuses text that is not JSON', () => {
-    expect(() => new MigrationDocuments(stack(), 'Docs', { contents: { precheck: 'schemaVersion: "2.2"', linuxInstall: doc, windowsInstall: doc } })).toThrow(
+    expect(() => new MigrationDocuments(stack(), 'Docs', { names, contents: { precheck: 'schemaVersion: "2.2"', linuxInstall: doc, windowsInstall: doc } })).toThrow(
       /SSM document Precheck: content must be a JSON object or its JSON text/,
     );
   });
 
   it('refuses a document that is not schema 2.2', () => {
-    expect(() => new MigrationDocuments(stack(), 'Docs', { contents: { precheck: { schemaVersion: '1.2' }, linuxInstall: doc, windowsInstall: doc } })).toThrow(
+    expect(() => new MigrationDocuments(stack(), 'Docs', { names, contents: { precheck: { schemaVersion: '1.2' }, linuxInstall: doc, windowsInstall: doc } })).toThrow(
       /SSM document Precheck: expected a Command document with schemaVersion "2.2", got "1.2"/,
     );
   });

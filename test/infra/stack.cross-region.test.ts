@@ -274,8 +274,10 @@ describe('IAM', () => {
     expect(install).toContainEqual(expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [bucketArn, '/waves/*']] } }));
     const sendCommand = install.find((st) => actions(st).includes('ssm:SendCommand'))!;
     const sendResources = JSON.stringify(sendCommand.Resource);
+    // each document by name, in the target region and in the source region (test/infra/source-region-documents.test.ts)
     for (const doc of [s.stack.documents.precheck, s.stack.documents.linuxInstall, s.stack.documents.windowsInstall])
-      expect(sendResources).toContain(JSON.stringify(ref(s.stack.getLogicalId(doc))));
+      for (const region of ['ap-south-1', 'ap-southeast-1'])
+        expect(sendResources).toContain(JSON.stringify([`:ssm:${region}:`, { Ref: 'AWS::AccountId' }, `:document/${doc.name}`]).slice(1, -1));
     expect(sendResources).toContain('::document/AWS-RunShellScript');
     expect(sendResources).toContain(':managed-instance/*');
     expect(sendResources).not.toContain('"*"');

@@ -11,6 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { loadDeployConfig, type DeployConfig } from '../../infra/config';
 import { addNagChecks } from '../../infra/nag';
+import { addSourceRegionDocumentStacks, type SourceRegionDocumentsStack } from '../../infra/source-region-documents';
 import { OrchestratorStack } from '../../infra/stack';
 
 export const repoRoot = join(__dirname, '..', '..');
@@ -23,22 +24,27 @@ export interface Synthesised {
   readonly template: Template;
   /** Raw template JSON, for walks over every resource. */
   readonly json: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  /** The documents stack of each source region (infra/source-region-documents.ts), added as infra/app.ts adds them. */
+  readonly sourceRegionStacks: readonly { readonly stack: SourceRegionDocumentsStack; readonly template: Template }[];
 }
 
 export function synthExample(name: 'cross-region' | 'on-premises'): Synthesised {
   const config = loadDeployConfig(join(repoRoot, 'examples', 'deploy', `${name}.json`));
   const app = new App();
+  const documents = JSON.parse(readFileSync(join(fixtures, 'documents.json'), 'utf8'));
   const stack = new OrchestratorStack(app, config.stackName, {
     config,
     definition: fixtureDefinition,
-    documents: JSON.parse(readFileSync(join(fixtures, 'documents.json'), 'utf8')),
+    documents,
     code: () => lambda.Code.fromAsset(join(fixtures, 'bundle')),
   });
+  const regional = addSourceRegionDocumentStacks(app, config, documents, stack);
   addNagChecks(app);
   // Throws "Validation failed" when any cdk-nag finding is not acknowledged.
   const assembly = app.synth();
   const json = assembly.getStackByName(stack.stackName).template;
-  return { config, stack, template: Template.fromJSON(json), json };
+  const sourceRegionStacks = regional.map((r) => ({ stack: r, template: Template.fromJSON(assembly.getStackByName(r.stackName).template) }));
+  return { config, stack, template: Template.fromJSON(json), json, sourceRegionStacks };
 }
 
 /** Logical id of a construct's CloudFormation resource. */

@@ -7,7 +7,7 @@ import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsComma
 import { GetLaunchConfigurationCommand, MgnClient, UpdateLaunchConfigurationCommand } from '@aws-sdk/client-mgn';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCommandInvocationCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
 import { EMULATOR_CREDENTIALS, type Emulator } from '../../simulator/emulator';
@@ -68,24 +68,43 @@ export function clients(url: string, region = TARGET, maxAttempts = 1) {
 export const sourceRegionOf = (s: WaveManifest['servers'][number], target: string) => (s.source.type === 'ec2' ? s.source.region : target);
 export const sourceIdOf = (s: WaveManifest['servers'][number]) => (s.source.type === 'ec2' ? s.source.instanceId : s.source.managedInstanceId);
 
-/** Sends the install document to every server of the wave (per SSM region, ≤ 50 ids per call). Returns command ids per instance. */
+/** The SecureString an on-premises host reads its installer credentials from (installAll stages it). */
+export const installerCredentialsParameter = (waveId: string) => `/mgn-orchestrator/${waveId}/fixture/installer-credentials`;
+
+/**
+ * Sends the install document to every server of the wave (per SSM region, ≤ 50 ids per call). EC2
+ * sources install with their instance profile; on-premises ones with installer-role credentials staged
+ * in a SecureString in their SSM region (the target region), as install-agents does. Returns command ids per instance.
+ */
 export async function installAll(emulator: Emulator, wave: WaveManifest, documents = { linux: 'MgnOrchestrator-InstallLinux', windows: 'MgnOrchestrator-InstallWindows' }) {
   const byKey = new Map<string, string[]>();
   for (const s of wave.servers) {
-    const key = `${sourceRegionOf(s, wave.targetRegion)}|${s.os}`;
+    const key = `${sourceRegionOf(s, wave.targetRegion)}|${s.os}|${s.source.type}`;
     byKey.set(key, [...(byKey.get(key) ?? []), sourceIdOf(s)]);
   }
   const commands = new Map<string, { commandId: string; region: string }>();
   for (const [key, ids] of byKey) {
-    const [region, os] = key.split('|');
+    const [region, os, type] = key.split('|');
     const { ssm } = clients(emulator.url, region);
+    const parameter = installerCredentialsParameter(wave.waveId);
+    if (type === 'onprem')
+      await ssm.send(new PutParameterCommand({ Name: parameter, Type: 'SecureString', Overwrite: true, Value: '{"AccessKeyId":"ASIAFIXTURE","SecretAccessKey":"x","SessionToken":"y"}' }));
     for (let i = 0; i < ids.length; i += 50) {
       const batch = ids.slice(i, i + 50);
       const out = await ssm.send(
         new SendCommandCommand({
           DocumentName: os === 'windows' ? documents.windows : documents.linux,
           InstanceIds: batch,
-          Parameters: { region: [wave.targetRegion], mgnEndpoint: [wave.endpoints.mgn], s3Endpoint: [wave.endpoints.s3], tags: ['Wave=' + wave.waveId], userProvidedId: [''], devices: [''], credentialsParameter: [''] },
+          Parameters: {
+            region: [wave.targetRegion],
+            mgnEndpoint: [wave.endpoints.mgn],
+            s3Endpoint: [wave.endpoints.s3],
+            tags: ['Wave=' + wave.waveId],
+            userProvidedId: [''],
+            devices: [''],
+            credentialsParameter: [type === 'onprem' ? parameter : ''],
+            credentialsRegion: [type === 'onprem' ? region : ''],
+          },
         }),
       );
       for (const id of batch) commands.set(id, { commandId: out.Command!.CommandId!, region });

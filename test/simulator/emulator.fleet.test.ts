@@ -16,7 +16,7 @@ import {
   TerminateTargetInstancesCommand,
   type SourceServer,
 } from '@aws-sdk/client-mgn';
-import { DescribeInstanceInformationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, PutParameterCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -76,11 +76,22 @@ describe('emulator fleet: install and replication', () => {
   it('installs the agent, registers source servers and replicates INITIATING -> INITIAL_SYNC -> CREATING_SNAPSHOT -> CONTINUOUS, then READY_FOR_TEST', async () => {
     em = await startEmulator({ manifests: [wave], scenario: { defaults: { installSeconds: 120, diskGiB: 50, bandwidthMbps: 100 } } });
     const { ssm } = clients(em.url, TARGET);
+    // an on-premises host installs with installer-role credentials, read from a SecureString in its SSM region
+    await ssm.send(new PutParameterCommand({ Name: '/mgn/rep/creds', Type: 'SecureString', Value: '{"AccessKeyId":"ASIAX"}' }));
     const sent = await ssm.send(
       new SendCommandCommand({
         DocumentName: 'MgnOrchestrator-InstallLinux',
         InstanceIds: ['mi-00000000000000002'],
-        Parameters: { region: [TARGET], mgnEndpoint: [wave.endpoints.mgn], s3Endpoint: [wave.endpoints.s3], tags: ['App=demo,Owner=ops'], userProvidedId: ['cmdb-42'], devices: [''], credentialsParameter: [''] },
+        Parameters: {
+          region: [TARGET],
+          mgnEndpoint: [wave.endpoints.mgn],
+          s3Endpoint: [wave.endpoints.s3],
+          tags: ['App=demo,Owner=ops'],
+          userProvidedId: ['cmdb-42'],
+          devices: [''],
+          credentialsParameter: ['/mgn/rep/creds'],
+          credentialsRegion: [TARGET],
+        },
       }),
     );
     const commandId = sent.Command!.CommandId!;

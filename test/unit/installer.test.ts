@@ -372,6 +372,19 @@ echo '{"AccessKeyId":"AKIAFROMPARAM","SecretAccessKey":"secret/from+param","Sess
     expect(missing.read('args')).toBeUndefined();
   });
 
+  it('installer-role with a parameter in another region: reads the SecureString where it was written', () => {
+    const r = run(
+      installCommand({ ...linux, credentials: 'installer-role', credentialsParameter: '/mgn/w1/creds', credentialsRegion: 'ap-southeast-1' })
+        .command,
+    );
+    expect(r.status).toBe(0);
+    expect(r.read('aws')!.trim()).toBe(
+      'ssm get-parameter --region ap-southeast-1 --name /mgn/w1/creds --with-decryption --query Parameter.Value --output text',
+    );
+    // the installer itself still talks to MGN in the target region
+    expect(r.read('args')!.trim().split('\n').slice(0, 2)).toEqual(['--region', 'ap-south-1']);
+  });
+
   it('installer-role with a parameter: reads the SecureString on the host', () => {
     const r = run(
       installCommand({ ...linux, credentials: 'installer-role', credentialsParameter: '/mgn/w1/creds' })
@@ -400,6 +413,7 @@ echo '{"AccessKeyId":"AKIAFROMPARAM","SecretAccessKey":"secret/from+param","Sess
       tags: { App: 'shop' },
       credentials: 'installer-role',
       credentialsParameter: '/mgn/c',
+      credentialsRegion: 'ap-southeast-1',
     });
     const script = doc.mainSteps[0].inputs.runCommand
       .join('\n')
@@ -425,6 +439,23 @@ echo '{"AccessKeyId":"AKIAFROMPARAM","SecretAccessKey":"secret/from+param","Sess
       '--aws-session-token',
       'token==',
     ]);
+    // the SecureString is read in the region the document says it was written in, not the target region
+    expect(r.read('aws')!.trim()).toBe(
+      'ssm get-parameter --region ap-southeast-1 --name /mgn/c --with-decryption --query Parameter.Value --output text',
+    );
+  });
+
+  it('the SSM install document refuses to guess the credentials region', () => {
+    const doc = installDocument('linux');
+    const values = { ...installDocumentParameters({ ...linux, credentials: 'installer-role', credentialsParameter: '/mgn/c', credentialsRegion: 'ap-south-1' }), credentialsRegion: [''] };
+    const script = doc.mainSteps[0].inputs.runCommand
+      .join('\n')
+      .replace(/\{\{ (\w+) \}\}/g, (_, name: string) => (values as Record<string, string[]>)[name][0]);
+    const r = run(script);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('FAIL credentials: no region for the credentials parameter /mgn/c');
+    expect(r.read('aws')).toBeUndefined();
+    expect(r.read('args')).toBeUndefined();
   });
 });
 
@@ -451,6 +482,7 @@ describe('SSM documents', () => {
       expect(doc.mainSteps[0].action).toBe(os === 'linux' ? 'aws:runShellScript' : 'aws:runPowerShellScript');
       expect(Object.keys(doc.parameters).sort()).toEqual([
         'credentialsParameter',
+        'credentialsRegion',
         'devices',
         'mgnEndpoint',
         'region',
@@ -460,7 +492,7 @@ describe('SSM documents', () => {
       ]);
       for (const [name, p] of Object.entries(doc.parameters)) {
         expect(p.allowedPattern).toMatch(/^\^/);
-        if (['devices', 'tags', 'userProvidedId', 'credentialsParameter'].includes(name))
+        if (['devices', 'tags', 'userProvidedId', 'credentialsParameter', 'credentialsRegion'].includes(name))
           expect(p.default).toBe('');
         // the empty default must itself be allowed
         if (p.default !== undefined) expect(new RegExp(p.allowedPattern, 'u').test(p.default)).toBe(true);
@@ -529,6 +561,7 @@ describe('SSM documents', () => {
       tags: ['', 'App=shop', 'App=shop,Cost Centre=CC-1,empty=', 'Ünï=välue'],
       userProvidedId: ['', 'CMDB-1', 'a/b:c=d+e@f'],
       credentialsParameter: ['', 'creds', '/mgn/wave-1/creds'],
+      credentialsRegion: ['', 'ap-southeast-1', 'us-gov-west-1'],
     };
     const metacharacters = [
       ';',
@@ -578,6 +611,7 @@ describe('SSM documents', () => {
           userProvidedId: 'CMDB-9',
           credentials: 'installer-role',
           credentialsParameter: '/mgn/c',
+          credentialsRegion: 'eu-central-1',
         });
         const doc = installDocument(os);
         for (const [name, [value]] of Object.entries(values))
@@ -591,6 +625,20 @@ describe('SSM documents', () => {
         'credentialsParameter: is required with credentials "installer-role" (the SSM SecureString the host reads them from)',
       ]);
       expect(installDocumentParameters(linux).credentialsParameter).toEqual(['']);
+    });
+    it('installDocumentParameters needs the region the credentials parameter was written in', () => {
+      expect(
+        problemsOf(() => installDocumentParameters({ ...linux, credentials: 'installer-role', credentialsParameter: '/mgn/c' })),
+      ).toEqual([
+        'credentialsRegion: is required with credentialsParameter (the region the parameter was written in; a SecureString is read in its own region)',
+      ]);
+      expect(problemsOf(() => installDocumentParameters({ ...linux, credentialsRegion: 'ap-southeast-1' }))).toEqual([
+        'credentialsRegion: only used with credentialsParameter (the region that parameter was written in)',
+      ]);
+      expect(
+        problemsOf(() => installDocumentParameters({ ...linux, credentials: 'installer-role', credentialsParameter: '/mgn/c', credentialsRegion: 'ap-south-1; id' })),
+      ).toEqual(['credentialsRegion: "ap-south-1; id" is not an AWS region code (like ap-southeast-1)']);
+      expect(installDocumentParameters(linux).credentialsRegion).toEqual(['']);
     });
   });
 });

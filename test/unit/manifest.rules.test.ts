@@ -2,7 +2,7 @@
  * Every manifest rule, each with a case that passes and a case that fails with the exact line an
  * operator sees. Prepare: a valid wave; Act: change one thing; Assess: the problems.
  */
-import { findManifestProblems, mergeLaunch, parseManifest, WaveManifest } from '../../functions/lib/manifest';
+import { credentialsModeOf, findManifestProblems, mergeLaunch, parseManifest, WaveManifest } from '../../functions/lib/manifest';
 import { InvalidInputError } from '../../functions/lib/validation';
 
 const MGN = 'vpce-0a1b2c3d4e5f60718-abcd1234.mgn.ap-south-1.vpce.amazonaws.com';
@@ -420,7 +420,6 @@ describe('options', () => {
       approval: 'required',
       pollIntervalSeconds: 300,
       replicationTimeoutHours: 72,
-      credentials: 'instance-profile',
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
       quiesce: false,
     });
@@ -470,6 +469,29 @@ describe('options', () => {
     [{ phases: { rollback: true } }, 'options.phases.rollback: unknown field; remove it or fix its spelling'],
   ])('refuses %j', (options, expected) => {
     onlyProblem(withOptions(options), expected);
+  });
+  it('credentials left out: installer-role for on-premises sources, the instance profile for EC2 sources', () => {
+    const m = ok(wave());
+    expect(m.options.credentials).toBeUndefined();
+    expect(m.servers.map((s) => [s.source.type, credentialsModeOf(m.options, s)])).toEqual([
+      ['ec2', 'instance-profile'],
+      ['onprem', 'installer-role'],
+    ]);
+    const all = ok(withOptions({ credentials: 'installer-role' }));
+    expect(all.servers.map((s) => credentialsModeOf(all.options, s))).toEqual(['installer-role', 'installer-role']);
+  });
+  it('refuses "instance-profile" for a wave with on-premises sources, naming them and the fix', () => {
+    onlyProblem(
+      withOptions({ credentials: 'instance-profile' }),
+      'options.credentials: "instance-profile" cannot install on-premises sources (servers[1]); use "installer-role" or leave it out',
+    );
+    const many = wave({ options: { credentials: 'instance-profile' }, servers: [linuxServer(), ...Array.from({ length: 7 }, (_, i) => ({ ...otherServer(), name: `db-${i}`, source: { type: 'onprem', managedInstanceId: `mi-0000000000000000${i}` } }))] });
+    onlyProblem(
+      many,
+      'options.credentials: "instance-profile" cannot install on-premises sources (servers[1], servers[2], servers[3], servers[4], servers[5], … 7 in all); use "installer-role" or leave it out',
+    );
+    // EC2 sources only: the instance profile is fine
+    ok(wave({ options: { credentials: 'instance-profile' }, servers: [linuxServer()] }));
   });
   it('checks phase dependencies: finalize needs cutover, archive needs finalize', () => {
     onlyProblem(

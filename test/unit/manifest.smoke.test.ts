@@ -19,7 +19,7 @@ describe('parseManifest', () => {
       approval: 'required',
       pollIntervalSeconds: 300,
       replicationTimeoutHours: 72,
-      credentials: 'instance-profile',
+      // credentials left out: chosen per server (credentialsModeOf)
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
       quiesce: false,
     });

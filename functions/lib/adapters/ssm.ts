@@ -6,7 +6,7 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { ConfigurationError, asTryLater } from '../errors';
+import { CommandTargetsRefusedError, ConfigurationError, DocumentNotInRegionError, asTryLater } from '../errors';
 import type { InvocationView, ManagedInstanceView, SendCommandRequest, SsmPort } from '../ports';
 import { ENV } from '../steps';
 import { chunk, MAX_INSTANCES_PER_COMMAND } from '../batching';
@@ -70,7 +70,12 @@ export class SdkSsmPort implements SsmPort {
           ),
         );
         for (const info of page.InstanceInformationList ?? [])
-          if (info.InstanceId) out.push({ instanceId: info.InstanceId, pingStatus: info.PingStatus ?? 'Unknown' });
+          if (info.InstanceId)
+            out.push({
+              instanceId: info.InstanceId,
+              pingStatus: info.PingStatus ?? 'Unknown',
+              ...(info.LastPingDateTime ? { lastPingAt: info.LastPingDateTime.toISOString() } : {}),
+            });
         NextToken = page.NextToken;
       } while (NextToken);
     }
@@ -82,17 +87,28 @@ export class SdkSsmPort implements SsmPort {
       throw new RangeError(`SendCommand takes 1..${MAX_INSTANCES_PER_COMMAND} instance ids, got ${request.instanceIds.length}`);
     const parameters: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(request.parameters)) parameters[k] = [...v];
-    const res = await this.call('SendCommand', () =>
-      this.client.send(
-        new SendCommandCommand({
-          DocumentName: request.documentName,
-          InstanceIds: [...request.instanceIds],
-          Parameters: parameters,
-          Comment: request.comment.slice(0, 100),
-          TimeoutSeconds: request.timeoutSeconds,
-        }),
-      ),
-    );
+    const res = await this.call('SendCommand', async () => {
+      try {
+        return await this.client.send(
+          new SendCommandCommand({
+            DocumentName: request.documentName,
+            InstanceIds: [...request.instanceIds],
+            Parameters: parameters,
+            Comment: request.comment.slice(0, 100),
+            TimeoutSeconds: request.timeoutSeconds,
+          }),
+        );
+      } catch (error) {
+        const { name, message } = error as { name?: string; message?: string };
+        // SSM API reference, SendCommand errors: both refuse the whole call.
+        if (name === 'InvalidInstanceId') throw new CommandTargetsRefusedError(`SendCommand ${request.documentName}: InvalidInstanceId: ${message ?? ''}`.trim());
+        if (name === 'InvalidDocument') {
+          const region = await this.client.config.region();
+          throw new DocumentNotInRegionError(`SendCommand: InvalidDocument: ${request.documentName} in ${region}: ${message ?? ''}`.trim(), request.documentName, region);
+        }
+        throw error;
+      }
+    });
     const id = res.Command?.CommandId;
     if (!id) throw new Error('SendCommand returned no CommandId');
     return id;

@@ -1,8 +1,8 @@
 import { chunk, groupBy, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { commandOutcome } from '../command-results';
-import { ConfigurationError } from '../errors';
-import type { ServerSpec, WaveManifest } from '../manifest';
-import type { FlowDeps } from '../ports';
+import { ConfigurationError, DocumentNotInRegionError } from '../errors';
+import { credentialsModeOf, type ServerSpec, type WaveManifest } from '../manifest';
+import type { FlowDeps, SendCommandRequest } from '../ports';
 import {
   activeServers,
   countsOf,
@@ -14,6 +14,7 @@ import {
   type RunState,
   type ServerRecord,
 } from '../run-state';
+import { sendToOnlineHosts, type SendOutcome } from '../run-command';
 import { agentUserProvidedId, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
@@ -49,11 +50,16 @@ export const precheckParameters = (manifest: WaveManifest): Record<string, strin
   s3Endpoint: [manifest.endpoints.s3],
 });
 
-/** Parameters of the install documents (CONTRACTS.md). Never credentials: only a parameter name. */
+/**
+ * Parameters of the install documents (CONTRACTS.md). Never credentials: only a parameter name, and
+ * the region it was written in (a SecureString is read in its own region), both "" for a server that
+ * uses its instance profile.
+ */
 export const installParameters = (
   manifest: WaveManifest,
   spec: ServerSpec,
   credentialsParameter: string,
+  credentialsRegion: string,
 ): Record<string, string[]> => ({
   region: [manifest.targetRegion],
   mgnEndpoint: [manifest.endpoints.mgn],
@@ -66,6 +72,7 @@ export const installParameters = (
   ],
   userProvidedId: [agentUserProvidedId(spec) ?? ''],
   credentialsParameter: [credentialsParameter],
+  credentialsRegion: [credentialsParameter ? credentialsRegion : ''],
 });
 
 const installDocumentFor = (deps: FlowDeps, spec: ServerSpec) =>
@@ -109,17 +116,19 @@ async function readResults(deps: FlowDeps, records: ServerRecord[], at: Date): P
   }
 }
 
-/** Short-lived installer credentials into a SecureString parameter in each region that installs; returns the name. */
+/**
+ * Short-lived installer credentials into a SecureString parameter in each region whose hosts install
+ * with installer-role (the host reads it in its own SSM region); returns the name, "" when none does.
+ */
 async function stageInstallerCredentials(
   deps: FlowDeps,
-  manifest: WaveManifest,
   state: RunState,
   regions: string[],
 ): Promise<string> {
-  if (manifest.options.credentials !== 'installer-role') return '';
+  if (regions.length === 0) return '';
   const roleArn = deps.config.installerRoleArn;
   if (!roleArn)
-    throw new ConfigurationError('options.credentials is "installer-role" but INSTALLER_ROLE_ARN is not set');
+    throw new ConfigurationError('servers install with installer-role credentials but INSTALLER_ROLE_ARN is not set');
   const name = credentialsParameterName(state.waveId, state.runId);
   const credentials = await deps.sts.assumeRole(
     roleArn,
@@ -150,22 +159,44 @@ export async function removeInstallerCredentials(deps: FlowDeps, state: RunState
   state.credentialParameters = [];
 }
 
+/**
+ * Sends one command per group of identical requests, ≤ 50 instances each, to the SSM region of the
+ * group. A host that is not Online is set aside and the rest still get the command; a region without
+ * the document sets aside that batch (the deployment lacks the region's documents stack).
+ */
 async function sendBatches(
+  deps: FlowDeps,
   records: ServerRecord[],
   keyOf: (r: ServerRecord) => string,
-  send: (group: ServerRecord[], ids: string[]) => Promise<string>,
+  requestOf: (first: ServerRecord) => Omit<SendCommandRequest, 'instanceIds'>,
   stage: 'precheck-sent' | 'install-sent',
   at: Date,
 ): Promise<void> {
-  for (const [, group] of groupBy(records, keyOf)) {
+  const phase = stage === 'precheck-sent' ? 'precheck' : 'install';
+  for (const [, group] of groupBy(records, (r) => `${r.ssmRegion} ${keyOf(r)}`)) {
+    const region = group[0].ssmRegion;
     for (const batch of chunk(group, MAX_INSTANCES_PER_COMMAND)) {
-      const commandId = await send(
-        batch,
-        batch.map((r) => r.sourceInstanceId),
-      );
-      for (const r of batch) {
-        r.install = { stage, commandId, sentAt: at.toISOString() };
-        mark(r, stage === 'precheck-sent' ? 'precheck' : 'install', 'started', at);
+      const byInstance = new Map(batch.map((r) => [r.sourceInstanceId, r]));
+      let outcome: SendOutcome;
+      try {
+        outcome = await sendToOnlineHosts(deps.ssm(region), region, {
+          ...requestOf(batch[0]),
+          instanceIds: batch.map((r) => r.sourceInstanceId),
+        });
+      } catch (error) {
+        if (!(error instanceof DocumentNotInRegionError)) throw error;
+        const reason = `SSM document ${error.documentName} does not exist in ${error.region} (InvalidDocument): deploy the stack's documents there (list ${error.region} in the deploy config's sourceRegions, then cdk deploy --all)`;
+        for (const r of batch) failServer(r, phase, reason, at);
+        deps.log.error('Run Command document missing in region', { document: error.documentName, region: error.region, servers: batch.length });
+        continue;
+      }
+      for (const { instanceId, reason } of outcome.setAside) failServer(byInstance.get(instanceId)!, phase, reason, at);
+      if (outcome.setAside.length > 0)
+        deps.log.warn('hosts not Online in SSM set aside', { region, phase, hosts: outcome.setAside.map((h) => h.instanceId) });
+      for (const id of outcome.sentTo) {
+        const r = byInstance.get(id)!;
+        r.install = { stage, commandId: outcome.commandId, sentAt: at.toISOString() };
+        mark(r, phase, 'started', at);
       }
     }
   }
@@ -194,37 +225,39 @@ export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<W
 
   const toPrecheck = activeServers(state).filter((r) => !r.install);
   await sendBatches(
+    deps,
     toPrecheck,
-    (r) => r.ssmRegion,
-    (group, ids) =>
-      deps.ssm(group[0].ssmRegion).sendCommand({
-        documentName: deps.config.precheckDocument,
-        instanceIds: ids,
-        parameters: precheckParameters(manifest),
-        comment: `mgn precheck ${ctx.waveId}`,
-        timeoutSeconds: PRECHECK_TIMEOUT_SECONDS,
-      }),
+    () => 'precheck',
+    () => ({
+      documentName: deps.config.precheckDocument,
+      parameters: precheckParameters(manifest),
+      comment: `mgn precheck ${ctx.waveId}`,
+      timeoutSeconds: PRECHECK_TIMEOUT_SECONDS,
+    }),
     'precheck-sent',
     at,
   );
 
   const toInstall = activeServers(state).filter((r) => r.install?.stage === 'precheck-passed');
   if (toInstall.length > 0) {
-    const regions = [...new Set(toInstall.map((r) => r.ssmRegion))];
-    const credentialsParameter = await stageInstallerCredentials(deps, manifest, state, regions);
+    const withRole = (r: ServerRecord) => credentialsModeOf(manifest.options, specOf(manifest, r)) === 'installer-role';
+    const regions = [...new Set(toInstall.filter(withRole).map((r) => r.ssmRegion))];
+    const credentialsParameter = await stageInstallerCredentials(deps, state, regions);
+    // Each host reads the parameter where it was written: its own SSM region.
     const paramsOf = (r: ServerRecord) =>
-      installParameters(manifest, specOf(manifest, r), credentialsParameter);
+      withRole(r)
+        ? installParameters(manifest, specOf(manifest, r), credentialsParameter, r.ssmRegion)
+        : installParameters(manifest, specOf(manifest, r), '', '');
     await sendBatches(
+      deps,
       toInstall,
-      (r) => `${r.ssmRegion} ${installDocumentFor(deps, specOf(manifest, r))} ${JSON.stringify(paramsOf(r))}`,
-      (group, ids) =>
-        deps.ssm(group[0].ssmRegion).sendCommand({
-          documentName: installDocumentFor(deps, specOf(manifest, group[0])),
-          instanceIds: ids,
-          parameters: paramsOf(group[0]),
-          comment: `mgn agent install ${ctx.waveId}`,
-          timeoutSeconds: INSTALL_TIMEOUT_SECONDS,
-        }),
+      (r) => `${installDocumentFor(deps, specOf(manifest, r))} ${JSON.stringify(paramsOf(r))}`,
+      (first) => ({
+        documentName: installDocumentFor(deps, specOf(manifest, first)),
+        parameters: paramsOf(first),
+        comment: `mgn agent install ${ctx.waveId}`,
+        timeoutSeconds: INSTALL_TIMEOUT_SECONDS,
+      }),
       'install-sent',
       at,
     );

@@ -1,6 +1,15 @@
 import 'aws-sdk-client-mock-jest';
 import { DescribeSourceServersCommand, mockMgn } from '../mgn-mock';
-import { DeleteParameterCommand, ListCommandInvocationsCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  DescribeInstanceInformationCommand,
+  InvalidDocument,
+  InvalidInstanceId,
+  ListCommandInvocationsCommand,
+  PutParameterCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MAX_INSTALL_POLL_SECONDS, credentialsParameterName, installAgents, nextInstallWait } from '../../../functions/lib/flow/install-agents';
@@ -131,6 +140,160 @@ describe('install-agents', () => {
     expect(ssm).toHaveReceivedCommandWith(DeleteParameterCommand, { Name: name });
     expect(next).toMatchObject({ done: true, lastCompletedPhase: 'install' });
     expect((await readRecords(bed, ctx)).credentialParameters).toEqual([]);
+  });
+});
+
+const regionOf = (c: { thisValue: unknown }) => (c.thisValue as SSMClient).config.region();
+const idOf = (m: WaveManifest, i: number) => (m.servers[i].source as { instanceId: string }).instanceId;
+
+describe('install-agents: hosts that went offline (SendCommand answers InvalidInstanceId for the whole call)', () => {
+  it('sets aside only the offline host, naming it and its ping status, and sends the command to the rest', async () => {
+    const manifest = waveOf(4);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    const offline = idOf(manifest, 2);
+    ssm.on(SendCommandCommand).callsFake((input) => {
+      if (input.InstanceIds.includes(offline))
+        throw new InvalidInstanceId({ $metadata: {}, message: `Instances [[${offline}]] not in a valid state for account 123456789012` });
+      return { Command: { CommandId: 'cmd-pre-1' } };
+    });
+    ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [
+        ...[0, 1, 3].map((i) => ({ InstanceId: idOf(manifest, i), PingStatus: 'Online' as const })),
+        { InstanceId: offline, PingStatus: 'ConnectionLost' as const, LastPingDateTime: new Date('2026-01-05T07:40:00Z') },
+      ],
+    });
+
+    const next = await installAgents(ctx, bed.deps);
+
+    const sends = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input.InstanceIds);
+    expect(sends).toEqual([[0, 1, 2, 3].map((i) => idOf(manifest, i)), [0, 1, 3].map((i) => idOf(manifest, i))]);
+    expect(ssm).toHaveReceivedCommandWith(DescribeInstanceInformationCommand, { Filters: [{ Key: 'InstanceIds', Values: [0, 1, 2, 3].map((i) => idOf(manifest, i)) }] });
+    const records = await readRecords(bed, ctx);
+    expect(records.servers[2]).toMatchObject({
+      status: 'failed',
+      failure: {
+        phase: 'precheck',
+        reason: `host ${offline} is ConnectionLost in SSM (ap-southeast-1, last ping 2026-01-05T07:40:00.000Z), not Online: Run Command refuses commands naming it (InvalidInstanceId); bring its SSM agent back, then re-run the wave`,
+      },
+    });
+    for (const i of [0, 1, 3]) expect(records.servers[i].install).toMatchObject({ stage: 'precheck-sent', commandId: 'cmd-pre-1' });
+    expect(next).toMatchObject({ done: false, phase: 'install', counts: { total: 4, active: 3, failed: 1 } });
+  });
+
+  it('an install batch loses only its offline host too, and a host SSM does not know is named as unregistered', async () => {
+    const manifest = waveOf(3);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (st) => st.servers.forEach((r) => (r.install = { stage: 'precheck-passed' })));
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    ssm.on(SendCommandCommand).callsFake((input) => {
+      if (input.InstanceIds.length > 1) throw new InvalidInstanceId({ $metadata: {}, message: 'Instances not in a valid state' });
+      return { Command: { CommandId: 'cmd-inst' } };
+    });
+    ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [
+        { InstanceId: idOf(manifest, 0), PingStatus: 'Inactive' },
+        { InstanceId: idOf(manifest, 2), PingStatus: 'Online' },
+      ],
+    });
+
+    await installAgents(ctx, bed.deps);
+
+    const records = await readRecords(bed, ctx);
+    expect(records.servers.map((r) => r.status)).toEqual(['failed', 'failed', 'active']);
+    expect(records.servers[0].failure).toMatchObject({ phase: 'install', reason: expect.stringContaining(`host ${idOf(manifest, 0)} is Inactive in SSM (ap-southeast-1)`) });
+    expect(records.servers[1].failure).toMatchObject({ phase: 'install', reason: expect.stringContaining(`host ${idOf(manifest, 1)} is not registered with SSM in ap-southeast-1`) });
+    expect(records.servers[2].install).toMatchObject({ stage: 'install-sent', commandId: 'cmd-inst' });
+    expect(ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([manifest.servers.map((_, i) => idOf(manifest, i)), [idOf(manifest, 2)]]);
+  });
+
+  it('refused although every host is Online (not an offline host): that batch is set aside, the Lambda does not fail', async () => {
+    const manifest = waveOf(2);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    ssm.on(SendCommandCommand).rejects(new InvalidInstanceId({ $metadata: {}, message: 'not in a valid state' }));
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [0, 1].map((i) => ({ InstanceId: idOf(manifest, i), PingStatus: 'Online' as const })) });
+
+    const next = await installAgents(ctx, bed.deps);
+
+    expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(1);
+    const records = await readRecords(bed, ctx);
+    for (const r of records.servers)
+      expect(r.failure).toMatchObject({ phase: 'precheck', reason: expect.stringMatching(/^SSM refused Run Command for host i-\w+ in ap-southeast-1 .* although it is Online/) });
+    expect(next).toMatchObject({ done: true, phase: 'install' });
+  });
+});
+
+describe('install-agents: documents and credentials per region', () => {
+  it('a region without the document sets aside that region\'s servers with the fix; the other regions go on', async () => {
+    const manifest = waveOf(2);
+    manifest.servers[1] = { ...manifest.servers[1], source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db1.corp.example' } };
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    ssm.on(SendCommandCommand).callsFake(async function (this: SSMClient, input) {
+      if (input.InstanceIds[0].startsWith('i-')) throw new InvalidDocument({ $metadata: {}, message: 'Document MgnOrchestrator-Precheck does not exist' });
+      return { Command: { CommandId: 'cmd-target' } };
+    });
+
+    const next = await installAgents(ctx, bed.deps);
+
+    const records = await readRecords(bed, ctx);
+    expect(records.servers[0].failure).toEqual({
+      phase: 'precheck',
+      reason:
+        "SSM document MgnOrchestrator-Precheck does not exist in ap-southeast-1 (InvalidDocument): deploy the stack's documents there (list ap-southeast-1 in the deploy config's sourceRegions, then cdk deploy --all)",
+    });
+    expect(records.servers[1].install).toMatchObject({ stage: 'precheck-sent', commandId: 'cmd-target' });
+    expect(next.counts).toMatchObject({ active: 1, failed: 1 });
+  });
+
+  it('installer-role across regions: each host is told to read the parameter in the region it was written in, its own', async () => {
+    const manifest = waveOf(2, { credentials: 'installer-role' });
+    manifest.servers[1] = { ...manifest.servers[1], source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db1.corp.example' } };
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (st) => st.servers.forEach((r) => (r.install = { stage: 'precheck-passed' })));
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: SECRET, SessionToken: SESSION, Expiration: new Date('2026-01-05T09:00:00Z') } });
+
+    await installAgents(ctx, bed.deps);
+
+    const name = credentialsParameterName('wave-7', 'run-1');
+    const puts = await Promise.all(ssm.commandCalls(PutParameterCommand).map(async (c) => [await regionOf(c), c.args[0].input.Name]));
+    expect(puts.sort()).toEqual([
+      ['ap-southeast-1', name],
+      ['eu-west-1', name],
+    ]);
+    const sends = await Promise.all(ssm.commandCalls(SendCommandCommand).map(async (c) => [await regionOf(c), c.args[0].input.Parameters]));
+    expect(sends).toEqual([
+      ['ap-southeast-1', expect.objectContaining({ credentialsParameter: [name], credentialsRegion: ['ap-southeast-1'] })],
+      ['eu-west-1', expect.objectContaining({ credentialsParameter: [name], credentialsRegion: ['eu-west-1'] })],
+    ]);
+  });
+
+  it('credentials left out: EC2 sources install with their instance profile, on-premises ones with installer-role', async () => {
+    const manifest = waveOf(2);
+    manifest.servers[1] = { ...manifest.servers[1], source: { type: 'onprem', managedInstanceId: 'mi-0123456789abcdef0', hostname: 'db1.corp.example' } };
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    await editRecords(bed, ctx, (st) => st.servers.forEach((r) => (r.install = { stage: 'precheck-passed' })));
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: SECRET, SessionToken: SESSION, Expiration: new Date('2026-01-05T09:00:00Z') } });
+
+    await installAgents(ctx, bed.deps);
+
+    const name = credentialsParameterName('wave-7', 'run-1');
+    // the parameter only where a host needs it: the on-premises one's region
+    expect(await Promise.all(ssm.commandCalls(PutParameterCommand).map(regionOf))).toEqual(['eu-west-1']);
+    const sends = ssm.commandCalls(SendCommandCommand).map((c) => [c.args[0].input.InstanceIds, c.args[0].input.Parameters]);
+    expect(sends).toEqual([
+      [[idOf(manifest, 0)], expect.objectContaining({ credentialsParameter: [''], credentialsRegion: [''] })],
+      [['mi-0123456789abcdef0'], expect.objectContaining({ credentialsParameter: [name], credentialsRegion: ['eu-west-1'] })],
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ServerSpec } from '../../../functions/lib/manifest';
 import type { FlowDeps, InvocationView, SendCommandRequest, SsmPort } from '../../../functions/lib/ports';
+import { CommandTargetsRefusedError } from '../../../functions/lib/errors';
 import { advanceQuiesce, quiesceCommands, QUIESCE_TIMEOUT_SECONDS } from '../../../functions/lib/quiesce';
 import type { ServerRecord } from '../../../functions/lib/run-state';
 
@@ -129,5 +130,44 @@ describe('source quiesce before cutover', () => {
       ['web-03', `source quiesce gave no result within ${QUIESCE_TIMEOUT_SECONDS}s (the source is kept)`],
     ]);
     expect(sent).toEqual([]);
+  });
+
+  it('a source whose SSM agent went offline is set aside, its source kept; the others in its batch are quiesced', async () => {
+    const at = new Date('2026-01-05T10:00:00Z');
+    const srv = (n: number) => {
+      const spec = { ...linux, name: `web-0${n}`, source: { ...linux.source, instanceId: `i-0a1b2c3d4e5f6071${n}` } as ServerSpec['source'] };
+      return { record: recordOf(spec, 'ap-southeast-1'), spec };
+    };
+    const [a, b, c] = [1, 2, 3].map(srv);
+    const sent: string[][] = [];
+    const deps = {
+      ssm: (): SsmPort => ({
+        // SSM refuses the whole call while it names the offline host (SendCommand, InvalidInstanceId)
+        sendCommand: async (request) => {
+          sent.push([...request.instanceIds]);
+          if (request.instanceIds.includes('i-0a1b2c3d4e5f60712')) throw new CommandTargetsRefusedError('InvalidInstanceId');
+          return 'cmd-q';
+        },
+        describeInstanceInformation: async (ids) => ids.map((id) => ({ instanceId: id, pingStatus: id.endsWith('12') ? 'ConnectionLost' : 'Online' })),
+        listCommandInvocations: async () => [],
+        putSecureParameter: async () => undefined,
+        deleteParameter: async () => undefined,
+      }),
+    } as unknown as FlowDeps;
+
+    const result = await advanceQuiesce(deps, 'w1', [a, b, c], at);
+
+    expect(sent).toEqual([
+      ['i-0a1b2c3d4e5f60711', 'i-0a1b2c3d4e5f60712', 'i-0a1b2c3d4e5f60713'],
+      ['i-0a1b2c3d4e5f60711', 'i-0a1b2c3d4e5f60713'],
+    ]);
+    expect(result.failed.map((f) => [f.record.name, f.reason])).toEqual([
+      ['web-02', expect.stringMatching(/^source quiesce not sent: host i-0a1b2c3d4e5f60712 is ConnectionLost in SSM \(ap-southeast-1\).*\(the source is kept\)$/)],
+    ]);
+    expect([a, c].map((x) => x.record.quiesce)).toEqual([
+      { stage: 'sent', commandId: 'cmd-q', sentAt: at.toISOString() },
+      { stage: 'sent', commandId: 'cmd-q', sentAt: at.toISOString() },
+    ]);
+    expect(b.record.quiesce).toBeUndefined();
   });
 });
