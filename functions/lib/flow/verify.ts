@@ -22,6 +22,7 @@
  * returns to READY_FOR_CUTOVER (the source is untouched and keeps replicating, so the cutover can be
  * retried).
  */
+import { sendToOnlineHosts } from '../run-command';
 import { chunk, forEachConcurrently, groupBy, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { commandOutcome } from '../command-results';
 import type { LaunchKind } from '../launch-settings';
@@ -222,14 +223,17 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
   const serviceCommandOf = (r: ServerRecord) => smokeCheckCommands(r.os, checksOf(r).filter((c) => c.type === 'service'));
   for (const [, group] of groupBy(toSend, (r) => `${r.os} ${JSON.stringify(serviceCommandOf(r))}`))
     for (const batch of chunk(group, MAX_INSTANCES_PER_COMMAND)) {
-      const commandId = await ssm.sendCommand({
+      // An instance can drop out of SSM between the Online read above and this send; SSM then refuses
+      // the whole call (InvalidInstanceId). Send to the rest; the dropped ones stay unsent and are
+      // retried on the next poll, their verify timeout still running.
+      const { commandId, sentTo } = await sendToOnlineHosts(ssm, ctx.targetRegion, {
         documentName: smokeCheckDocument(batch[0].os),
         instanceIds: batch.map((r) => r.verify!.instanceId),
         parameters: { commands: serviceCommandOf(batch[0]), executionTimeout: [String(SMOKE_CHECK_TIMEOUT_SECONDS)] },
         comment: `mgn ${kind} smoke checks ${ctx.waveId}`,
         timeoutSeconds: SMOKE_CHECK_TIMEOUT_SECONDS,
       });
-      for (const r of batch) r.verify!.commandId = commandId;
+      for (const r of batch) if (commandId && sentTo.includes(r.verify!.instanceId)) r.verify!.commandId = commandId;
     }
 
   let waiting = 0;

@@ -3,6 +3,7 @@
  * the verify step against the private IP, SSM where it can be had, service checks by Run Command,
  * and what the report says ran. Then whole waves through the real ASL: where the instances landed.
  */
+import { CommandTargetsRefusedError } from '../../../functions/lib/errors';
 import { launchTest } from '../../../functions/lib/flow/launch';
 import { preflight } from '../../../functions/lib/flow/preflight';
 import { validateWave } from '../../../functions/lib/flow/validate-wave';
@@ -138,6 +139,44 @@ describe('verify: launched instances', () => {
       'if systemctl is-active --quiet sshd; then echo "PASS service:sshd"; else echo "FAIL service:sshd"; rc=1; fi',
       'exit $rc',
     ]);
+  });
+
+  it('an instance that drops out of SSM between the Online read and the send sinks only itself: the others get their service checks, it is retried next poll', async () => {
+    const bed = await launched(waveWith([SERVICE], 3));
+    const dropped = new Set<string>();
+    const base = bed.deps;
+    bed.deps = {
+      ...base,
+      ssm: (region) => {
+        const real = base.ssm(region);
+        return {
+          ...real,
+          describeInstanceInformation: async (ids) => (await real.describeInstanceInformation(ids)).map((i) => (dropped.has(i.instanceId) ? { ...i, pingStatus: 'ConnectionLost' } : i)),
+          sendCommand: async (request) => {
+            // the first send finds one instance gone, as SSM answers: the whole call refused
+            if (dropped.size === 0 && request.instanceIds.length > 1) dropped.add(request.instanceIds[0]);
+            if (request.instanceIds.some((id) => dropped.has(id))) throw new CommandTargetsRefusedError('InvalidInstanceId: Instances not in a valid state for account');
+            return real.sendCommand(request);
+          },
+        };
+      },
+    };
+    let ctx = await verifyTest(bed.ctx, bed.deps); // EC2 checks, SSM read
+    for (let poll = 0; poll < 6 && dropped.size === 0; poll++) {
+      bed.world.advance(ctx.waitSeconds);
+      ctx = await verifyTest(ctx, bed.deps);
+    }
+    expect(dropped.size).toBe(1);
+    const [gone] = [...dropped];
+    const records = await recordsOf(bed);
+    expect(records.every((r) => r.status === 'active')).toBe(true);
+    expect(records.filter((r) => r.verify?.commandId).map((r) => r.verify!.instanceId).sort()).toEqual(records.map((r) => r.verify!.instanceId).filter((id) => id !== gone).sort());
+    // back in SSM: the next poll sends it its checks and the whole wave passes
+    dropped.clear();
+    dropped.add('none');
+    bed.ctx = ctx;
+    await verifyUntilDone(bed);
+    expect((await recordsOf(bed)).map((r) => [r.status, r.verification?.test?.checks.map((c) => c.result)])).toEqual(records.map(() => ['active', ['passed']]));
   });
 
   it('where SSM cannot be had (a clone that never registers), EC2 status checks and the probes verify it, within a bounded wait, and the report says so', async () => {
