@@ -281,8 +281,8 @@ describe('emulator conformance with the AWS service models', () => {
 
     const tests = await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...stack.subnetIds.test] })));
     expect(tests.Subnets!.map((s) => [s.CidrBlock, s.AvailabilityZone, s.VpcId, s.DefaultForAz])).toEqual([
-      ['10.40.5.0/24', `${TARGET}a`, stack.vpcId, false],
-      ['10.40.6.0/24', `${TARGET}b`, stack.vpcId, false],
+      ['10.40.8.0/22', `${TARGET}a`, stack.vpcId, false],
+      ['10.40.12.0/22', `${TARGET}b`, stack.vpcId, false],
     ]);
     const all = await ok('ec2', 'DescribeSubnets', ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [stack.vpcId] }], MaxResults: 5 })));
     expect(all.Subnets).toHaveLength(5);

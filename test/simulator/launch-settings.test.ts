@@ -108,8 +108,8 @@ describe('launch settings: MGN launches from the template, EC2 refuses what it r
     const ids = servers.map((s) => s.sourceServerID!);
     const stack = network(em);
     const [testA, testB] = stack.subnetIds.test;
-    const subnetA = em.targetNetwork.subnets.find((s) => s.subnetId === testA)!.cidrBlock; // 10.40.5.0/24
-    const ip = (last: number) => subnetA.replace(/0\/24$/, String(last));
+    const subnetA = em.targetNetwork.subnets.find((s) => s.subnetId === testA)!.cidrBlock; // 10.40.8.0/22
+    const ip = (last: number) => subnetA.replace(/0\/\d+$/, String(last));
     const nic = (extra: object = {}) => [{ DeviceIndex: 0, SubnetId: testA, Groups: [stack.securityGroupIds.target], AssociatePublicIpAddress: false, ...extra }];
     const profile = { Name: stack.launchedInstanceProfileName };
     const none = { targetInstanceTypeRightSizingMethod: 'NONE' as const };
@@ -156,7 +156,7 @@ describe('launch settings: MGN launches from the template, EC2 refuses what it r
       BootMode: 'uefi',
     });
     expect(exact.Tags).toEqual(expect.arrayContaining([{ Key: 'CostCentre', Value: 'cc-7' }, { Key: 'AWSApplicationMigrationServiceManaged', Value: 'mgn.amazonaws.com' }, { Key: 'AWSApplicationMigrationServiceSourceServerID', Value: ids[0] }]));
-    expect(basic).toMatchObject({ SubnetId: testB, InstanceType: 'm5.large', PrivateIpAddress: '10.40.6.4' });
+    expect(basic).toMatchObject({ SubnetId: testB, InstanceType: 'm5.large', PrivateIpAddress: '10.40.12.4' });
   });
 
   it('runs out of addresses as a subnet does: 11 usable in a /28 (EC2 reserves five), then InsufficientFreeAddressesInSubnet', async () => {
