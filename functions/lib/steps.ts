@@ -200,7 +200,6 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:StartTest',
       'mgn:DescribeJobs',
       'mgn:DescribeSourceServers',
-      'mgn:DescribeJobLogItems',
       // a server whose launch fails twice goes back to READY_FOR_TEST and its instance is terminated
       'mgn:ChangeServerLifeCycleState',
       'mgn:TerminateTargetInstances',
@@ -233,7 +232,8 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'RequestApprovalFunctionArn',
     description: 'Sends the approval request (with its task token) to the SNS topic; never logs the token.',
     env: [ENV.waveBucket, ENV.topicArn],
-    actions: [...STORE_ACTIONS, 'sns:Publish'],
+    // reads the run state; writes nothing to the wave bucket
+    actions: ['s3:GetObject', 'sns:Publish'],
     timeoutSeconds: 30,
   },
   {
@@ -278,7 +278,6 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:StartCutover',
       'mgn:DescribeJobs',
       'mgn:DescribeSourceServers',
-      'mgn:DescribeJobLogItems',
       // a server whose cutover launch fails twice goes back to READY_FOR_CUTOVER; its source is kept
       'mgn:ChangeServerLifeCycleState',
       'mgn:TerminateTargetInstances',

@@ -151,20 +151,7 @@ const KNOWN_UNNEEDED_GRANTS: readonly {
   readonly actions: readonly string[];
   readonly why: string;
   readonly fix: string;
-}[] = [
-  {
-    steps: ['launch-test', 'launch-cutover'],
-    actions: ['mgn:DescribeJobLogItems'],
-    why: 'no code calls DescribeJobLogItems (functions/ has no caller)',
-    fix: 'drop mgn:DescribeJobLogItems from these steps in functions/lib/steps.ts (or read job logs to report launch failures)',
-  },
-  {
-    steps: ['request-approval'],
-    actions: ['s3:PutObject'],
-    why: 'the approval step reads the run state and never writes to the wave bucket',
-    fix: 'give request-approval s3:GetObject only (functions/lib/steps.ts STORE_ACTIONS)',
-  },
-];
+}[] = [];
 
 const glob = (pattern: string, value: string) =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(value);
