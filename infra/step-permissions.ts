@@ -58,6 +58,12 @@ const arn = (ctx: ScopeContext, service: string, region: string, account: string
 const mgnResource = (ctx: ScopeContext, type: string) => arn(ctx, 'mgn', ctx.region, ctx.account, `${type}/*`);
 /** EC2 resources of a type in the target region and this account (MGN launches only there). */
 const ec2Resource = (ctx: ScopeContext, type: string) => arn(ctx, 'ec2', ctx.region, ctx.account, `${type}/*`);
+/**
+ * EC2 snapshots and images in the target region: their ARNs carry no account
+ * (`arn:${Partition}:ec2:${Region}::snapshot/${SnapshotId}`, Service Authorization Reference for
+ * Amazon EC2), so an ARN pattern with the account would never match one.
+ */
+const ec2AccountlessResource = (ctx: ScopeContext, type: 'snapshot' | 'image') => arn(ctx, 'ec2', ctx.region, '', `${type}/*`);
 
 /** Regions where Run Command may be sent: the target (on-premises and test/cutover instances) and the sources. */
 const commandRegions = (ctx: ScopeContext) => [ctx.region, ...ctx.sourceRegions];
@@ -89,9 +95,11 @@ const ec2Access = (resources: (ctx: ScopeContext) => string[], conditions?: Cond
 /**
  * The statements of the AWSApplicationMigrationEC2Access managed policy, version v10 (2026-02-12),
  * action by action, with the same conditions. Resource ARNs are narrowed from `arn:aws:ec2:*:*:` to
- * this partition, region and account (images keep an empty account: AMIs are not account resources
- * in their ARN); iam:PassRole names the conversion server role in this account and the stack's
- * launched-instance role instead of any account's conversion server role.
+ * this partition, region and account (images and snapshots keep the empty account of their ARN
+ * format); iam:PassRole names the conversion server role in this account and the stack's
+ * launched-instance role instead of any account's conversion server role. The statement for users
+ * editing MGN's launch templates (no via-MGN condition) is not part of it: see LAUNCH_CALLER_ACTIONS
+ * in functions/lib/steps.ts.
  */
 const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'iam:PassRole': [
@@ -104,10 +112,10 @@ const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'ec2:DescribeSnapshots': [ec2Access(() => ['*'], CALLED_VIA_MGN)],
   'ec2:DescribeImages': [ec2Access(() => ['*'], CALLED_VIA_MGN)],
   'ec2:DescribeVolumes': [ec2Access(() => ['*'], CALLED_VIA_MGN)],
-  'ec2:DeleteSnapshot': [ec2Access((ctx) => [ec2Resource(ctx, 'snapshot')], { ...tagged('aws:ResourceTag'), ...VIA_AWS_SERVICE })],
-  // Also called directly by the launch steps (a new default version per launch kind): MGN's templates only.
+  'ec2:DeleteSnapshot': [ec2Access((ctx) => [ec2AccountlessResource(ctx, 'snapshot')], { ...tagged('aws:ResourceTag'), ...VIA_AWS_SERVICE })],
+  // Called directly by the launch steps (a new default version per launch kind): MGN's templates only.
   ...Object.fromEntries(
-    ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions'].map((action) => [
+    ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'].map((action) => [
       action,
       [
         {
@@ -134,7 +142,7 @@ const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   ),
   'ec2:CreateVolume': [
     ec2Access((ctx) => [ec2Resource(ctx, 'volume')], { ...tagged('aws:RequestTag'), ...VIA_AWS_SERVICE }),
-    ec2Access((ctx) => [ec2Resource(ctx, 'snapshot')], { ...tagged('aws:ResourceTag'), ...VIA_AWS_SERVICE }),
+    ec2Access((ctx) => [ec2AccountlessResource(ctx, 'snapshot')], { ...tagged('aws:ResourceTag'), ...VIA_AWS_SERVICE }),
   ],
   'ec2:CreateSecurityGroup': [
     ec2Access((ctx) => [ec2Resource(ctx, 'vpc')]),
@@ -142,7 +150,7 @@ const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   ],
   'ec2:CreateSnapshot': [
     ec2Access((ctx) => [ec2Resource(ctx, 'volume')], { ...tagged('ec2:ResourceTag'), ...VIA_AWS_SERVICE }),
-    ec2Access((ctx) => [ec2Resource(ctx, 'snapshot')], { ...tagged('aws:RequestTag'), ...VIA_AWS_SERVICE }),
+    ec2Access((ctx) => [ec2AccountlessResource(ctx, 'snapshot')], { ...tagged('aws:RequestTag'), ...VIA_AWS_SERVICE }),
   ],
   'ec2:AttachVolume': [
     ec2Access((ctx) => [ec2Resource(ctx, 'instance')], { ...tagged('ec2:ResourceTag'), ...VIA_AWS_SERVICE }),
@@ -157,14 +165,14 @@ const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
     ec2Access(
       (ctx) => [
         ...['security-group', 'volume', 'subnet'].map((type) => ec2Resource(ctx, type)),
-        arn(ctx, 'ec2', ctx.region, '', 'image/*'),
+        ec2AccountlessResource(ctx, 'image'),
         ...['network-interface', 'launch-template'].map((type) => ec2Resource(ctx, type)),
       ],
       VIA_AWS_SERVICE,
     ),
   ],
   'ec2:CreateTags': [
-    ec2Access((ctx) => ['security-group', 'volume', 'snapshot', 'instance', 'launch-template', 'network-interface'].map((type) => ec2Resource(ctx, type)), {
+    ec2Access((ctx) => ['security-group', 'volume', 'snapshot', 'instance', 'launch-template', 'network-interface'].map((type) => (type === 'snapshot' ? ec2AccountlessResource(ctx, type) : ec2Resource(ctx, type))), {
       StringEquals: { 'ec2:CreateAction': ['CreateSecurityGroup', 'CreateVolume', 'CreateSnapshot', 'RunInstances', 'CreateLaunchTemplate'] },
       ...VIA_AWS_SERVICE,
     }),
@@ -182,6 +190,10 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   's3:PutObject': {
     resources: (ctx) => [`${ctx.waveBucketArn}/waves/*`],
     why: "writes only under waves/<waveId>/ of the stack's own wave bucket",
+  },
+  's3:ListBucket': {
+    resources: (ctx) => [ctx.waveBucketArn],
+    why: "the stack's own wave bucket only: with it S3 answers a missing key 404 NoSuchKey (the flow's \"not there yet\") instead of 403 AccessDenied (S3 API reference, GetObject)",
   },
   's3:DeleteObject': {
     resources: (ctx) => [`${ctx.waveBucketArn}/waves/*/lock.json`],
@@ -204,10 +216,6 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   'mgn:DisconnectFromService': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:GetLaunchConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:UpdateLaunchConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
-  'mgn:DescribeJobLogItems': {
-    resources: (ctx) => [mgnResource(ctx, 'job')],
-    why: 'MGN launch jobs are created while the wave runs; their ids are unknown at deploy time',
-  },
   'ssm:SendCommand': {
     resources: (ctx) => [
       ...ctx.documentArns,

@@ -71,6 +71,13 @@ const STORE_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
  * and conditions (MGN's own tagged resources, via MGN only) are the managed policy's, in
  * infra/step-permissions.ts; iam:PassRole reaches only the conversion server role and the
  * launched-instance role, for ec2.amazonaws.com.
+ *
+ * Left out: the managed policy's one statement without an aws:ViaAWSService / aws:CalledVia
+ * condition, ec2:CreateLaunchTemplateVersion, ModifyLaunchTemplate and DeleteLaunchTemplateVersions
+ * on MGN-tagged templates. It is for a user editing MGN's launch templates themselves (MGN user guide,
+ * "EC2 launch template": modify the template MGN created, then set the new version as default), not
+ * for anything MGN does on the caller's behalf. The launch steps do that editing in calls of their
+ * own (LAUNCH_SETTINGS_ACTIONS: a new version, made the default); no step deletes template versions.
  */
 export const LAUNCH_CALLER_ACTIONS = [
   'iam:PassRole',
@@ -78,9 +85,6 @@ export const LAUNCH_CALLER_ACTIONS = [
   'ec2:DescribeImages',
   'ec2:DescribeVolumes',
   'ec2:CreateLaunchTemplate',
-  'ec2:CreateLaunchTemplateVersion',
-  'ec2:ModifyLaunchTemplate',
-  'ec2:DeleteLaunchTemplateVersions',
   'ec2:DeleteLaunchTemplate',
   'ec2:RunInstances',
   'ec2:StartInstances',
@@ -125,8 +129,11 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'ValidateWaveFunctionArn',
     description: "Parse the manifest, refuse it with every problem named, take the wave's lock, store it for the run.",
     env: [ENV.waveBucket],
-    // the wave lock: released again if the run cannot start; its holder's status read from Step Functions
-    actions: [...STORE_ACTIONS, 's3:DeleteObject', 'states:DescribeExecution'],
+    // the wave lock: released again if the run cannot start; its holder's status read from Step Functions.
+    // s3:ListBucket: the lock and the run's records are read before they exist, and S3 answers a
+    // missing key with 404 NoSuchKey only to a caller allowed s3:ListBucket (403 AccessDenied otherwise;
+    // S3 API reference, GetObject "Permissions"); the flow takes the 404 as "not there yet".
+    actions: [...STORE_ACTIONS, 's3:ListBucket', 's3:DeleteObject', 'states:DescribeExecution'],
     timeoutSeconds: 30,
   },
   {
@@ -197,7 +204,6 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:StartTest',
       'mgn:DescribeJobs',
       'mgn:DescribeSourceServers',
-      'mgn:DescribeJobLogItems',
       // a server whose launch fails twice goes back to READY_FOR_TEST and its instance is terminated
       'mgn:ChangeServerLifeCycleState',
       'mgn:TerminateTargetInstances',
@@ -230,7 +236,8 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'RequestApprovalFunctionArn',
     description: 'Sends the approval request (with its task token) to the SNS topic; never logs the token.',
     env: [ENV.waveBucket, ENV.topicArn],
-    actions: [...STORE_ACTIONS, 'sns:Publish'],
+    // reads the run state; writes nothing to the wave bucket
+    actions: ['s3:GetObject', 'sns:Publish'],
     timeoutSeconds: 30,
   },
   {
@@ -275,7 +282,6 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:StartCutover',
       'mgn:DescribeJobs',
       'mgn:DescribeSourceServers',
-      'mgn:DescribeJobLogItems',
       // a server whose cutover launch fails twice goes back to READY_FOR_CUTOVER; its source is kept
       'mgn:ChangeServerLifeCycleState',
       'mgn:TerminateTargetInstances',

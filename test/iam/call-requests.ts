@@ -133,6 +133,11 @@ const EXTRACTORS: Readonly<Record<string, Extractor>> = {
       : [],
   'sns:topic': (call) => strings(call.params.TopicArn).map((arn) => ({ arn })),
   'sts:role': (call) => strings(call.params.RoleArn).map((arn) => ({ arn })),
+  // a Standard workflow's execution (the wave's state machine is Standard, never Express)
+  'states:execution': (call) =>
+    strings(call.params.executionArn)
+      .filter((arn) => arn.split(':')[5] === 'execution')
+      .map((arn) => ({ arn })),
   'servicequotas:quota': (call) => {
     const service = str(call.params.ServiceCode);
     const quota = str(call.params.QuotaCode);

@@ -14,6 +14,7 @@ import {
   simulateWave,
   waveForDeployConfig,
   type ObservedCall,
+  type ScenarioRun,
   type SimulatedRun,
 } from './simulated-run';
 import {
@@ -191,7 +192,7 @@ export function targetFor(
   };
 }
 
-export async function checkConfig(configName: string, scenarios: readonly string[]): Promise<ConfigCheck> {
+export async function checkConfig(configName: string, scenarios: readonly ScenarioRun[]): Promise<ConfigCheck> {
   const stack = synthesise(configName);
   const manifest = waveForDeployConfig(exampleWave(), stack.config);
   const runs: SimulatedRun[] = [];

@@ -46,9 +46,18 @@ export interface ResourceFacts {
   launchTemplateOf(sourceServerId: string): string | undefined;
 }
 
+/** One simulation the check runs: examples/scenarios/<file>.json with `extra` fields merged in. */
+export interface ScenarioRun {
+  readonly name: string;
+  readonly file: string;
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
 export interface SimulatedRun {
   readonly scenario: string;
   readonly exitCode: number;
+  /** Every execution of the wave, in order: [status, error or undefined]. */
+  readonly executions: readonly (readonly [string, string | undefined])[];
   readonly calls: readonly ObservedCall[];
   /** Calls no invocation owned: only the session's own report reads may be here. */
   readonly unattributed: readonly TraceEntry[];
@@ -89,7 +98,7 @@ export function waveForDeployConfig(manifest: WaveManifest, config: DeployConfig
 export const exampleWave = (): WaveManifest => parseManifest(readJson('examples/waves/wave-12-mixed.json'));
 
 /**
- * One simulation of `manifest` under examples/scenarios/<scenario>.json.
+ * One simulation of `manifest` under examples/scenarios/<file>.json (plus the run's extra fields).
  *
  * DEPLOY CONFIG HOOK: the session does not take a deploy config yet (the simulated network,
  * endpoints and launch defaults will come from it). When `SimulateOptions` gains it, pass
@@ -99,15 +108,16 @@ export const exampleWave = (): WaveManifest => parseManifest(readJson('examples/
  */
 export async function simulateWave(
   manifest: WaveManifest,
-  scenario: string,
+  run: ScenarioRun,
   deployConfig: DeployConfig,
 ): Promise<SimulatedRun> {
+  const scenario = run.name;
   void deployConfig; // DEPLOY CONFIG HOOK: simulate({ ..., deployConfig })
   let emulator: Emulator | undefined;
   let env: Record<string, string> | undefined;
   const session = await simulate({
     manifests: [manifest],
-    scenario: parseScenario(readJson(`examples/scenarios/${scenario}.json`)),
+    scenario: parseScenario({ ...(readJson(`examples/scenarios/${run.file}.json`) as object), ...run.extra }),
     emulator: async (options) => {
       const started = await startRealEmulator(options);
       emulator = started as EmulatorLike & Emulator;
@@ -146,6 +156,7 @@ export async function simulateWave(
   return {
     scenario,
     exitCode: session.waves[0].exitCode,
+    executions: (session.waves[0].report.executions ?? []).map((e) => [e.status, e.error] as const),
     calls,
     unattributed,
     env,

@@ -23,6 +23,11 @@ interface Statement {
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const LAUNCH_ENV = [ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName];
 const LAUNCHING_CALLS = ['mgn:StartTest', 'mgn:StartCutover', 'mgn:TerminateTargetInstances'];
+/**
+ * The one statement of AWSApplicationMigrationEC2Access without a via-MGN condition on launch
+ * templates: a user editing MGN's templates, not MGN acting for the caller (functions/lib/steps.ts).
+ */
+const USER_TEMPLATE_EDITS = ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions'];
 const ACCOUNT = '123456789012';
 
 describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s config)', (name) => {
@@ -245,11 +250,22 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
     it('every step that starts or terminates launches holds AWSApplicationMigrationEC2Access, statement by statement, and no other step holds any of it', () => {
       const launching = STEPS.filter((step) => step.actions.some((a) => LAUNCHING_CALLS.includes(a))).map((step) => step.name);
       expect(launching).toEqual(['launch-test', 'verify-test', 'discard-test', 'prepare-cutover', 'launch-cutover', 'verify-cutover']);
-      const expected = managedTriples(s.config.region, account(), `<${idOf(s.stack.launchTargets.role)}.Arn>`);
+      const managed = managedTriples(s.config.region, account(), `<${idOf(s.stack.launchTargets.role)}.Arn>`);
+      // Held: every statement but the one for users editing MGN's templates themselves (no via-MGN condition).
+      const expected = managed.filter((t) => !USER_TEMPLATE_EDITS.includes(t.split('|')[0]));
+      expect(managed.filter((t) => USER_TEMPLATE_EDITS.includes(t.split('|')[0])).map((t) => t.split('|').slice(1).join('|'))).toEqual(
+        USER_TEMPLATE_EDITS.map(() => `arn:aws:ec2:${s.config.region}:${account()}:launch-template/*|{"Null":{"aws:ResourceTag/AWSApplicationMigrationServiceManaged":"false"}}`),
+      );
+      expect([...LAUNCH_CALLER_ACTIONS].filter((a) => USER_TEMPLATE_EDITS.includes(a))).toEqual([]);
       for (const step of STEPS) {
         const held = triplesOf(policyOf(step.name)).filter((t) => (LAUNCH_CALLER_ACTIONS as readonly string[]).includes(t.split('|')[0]));
-        // the launch steps also call two of the template actions themselves: same grant, counted once
         expect({ step: step.name, grants: [...new Set(held)].sort() }).toEqual({ step: step.name, grants: launching.includes(step.name) ? expected : [] });
+        // template edits only where the step writes launch settings itself; template versions deleted nowhere
+        const edits = [...new Set(triplesOf(policyOf(step.name)).map((t) => t.split('|')[0]).filter((a) => USER_TEMPLATE_EDITS.includes(a)))].sort();
+        expect({ step: step.name, edits }).toEqual({
+          step: step.name,
+          edits: ['launch-test', 'launch-cutover'].includes(step.name) ? ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'] : [],
+        });
       }
     });
 
@@ -287,8 +303,8 @@ const canonical = (value: unknown): string =>
 
 /**
  * The triples of AWSApplicationMigrationEC2Access v10 (test/fixtures/infra, verbatim), narrowed as the
- * stack documents it: `arn:aws:ec2:*:*:` to this region and account (images keep the empty account of
- * their ARN), the conversion server role to this account, plus the launched-instance role for PassRole.
+ * stack documents it: `arn:aws:ec2:*:*:` to this region and account (images and snapshots keep the
+ * empty account of their ARN), the conversion server role to this account, plus the launched-instance role for PassRole.
  */
 function managedTriples(region: string, account: string, launchedRoleArn: string): string[] {
   const policy = JSON.parse(readFileSync(join(fixtures, 'AWSApplicationMigrationEC2Access.v10.json'), 'utf8')) as { Document: { Statement: Statement[] } };
@@ -297,7 +313,9 @@ function managedTriples(region: string, account: string, launchedRoleArn: string
     Resource: list(st.Resource as string | string[]).flatMap((resource) => {
       if (resource.endsWith(':role/service-role/AWSApplicationMigrationConversionServerRole'))
         return [resource.replace('arn:aws:iam::*:', `arn:aws:iam::${account}:`), launchedRoleArn];
+      // images and snapshots have no account in their ARN (Service Authorization Reference, Amazon EC2)
       if (resource === 'arn:aws:ec2:*:*:image/*') return [`arn:aws:ec2:${region}::image/*`];
+      if (resource === 'arn:aws:ec2:*:*:snapshot/*') return [`arn:aws:ec2:${region}::snapshot/*`];
       return [resource.replace('arn:aws:ec2:*:*:', `arn:aws:ec2:${region}:${account}:`)];
     }),
   }));
