@@ -5,6 +5,7 @@
  * The emulator is reached through `EmulatorLike` (the only place that knows about it), so tests can
  * pass a fake and the real one is started by `startEmulator` from simulator/emulator.
  */
+import { documentNamesFor } from '../../functions/lib/installer';
 import '../polyfills';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -265,6 +266,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
   // The same layout the emulator builds from the same config: the handlers get the stack's ids.
   const stack = networkFromDeployConfig(deployConfig, scenario.network).stack!;
   const seed = options.seed ?? scenario.seed ?? 1;
+  // The stack names its Run Command documents after itself (functions/lib/installer.ts documentNamesFor).
+  const documents = documentNamesFor(deployConfig.stackName);
   const accountId = SIMULATOR_DEFAULTS.accountId;
   const notificationTopicArn = `arn:aws:sns:${region}:${accountId}:${SIMULATOR_DEFAULTS.topicName}`;
   const waveBucket = SIMULATOR_DEFAULTS.waveBucket;
@@ -287,7 +290,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
     waveBucket,
     notificationTopicArn,
     accountId,
-    documents: SIMULATOR_DEFAULTS.documents,
+    documents,
     deployConfig,
   });
   const cleanups: Array<() => unknown> = [() => emulator.close()];
@@ -330,9 +333,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.targetSecurityGroupId]: stack.securityGroupIds.target,
         [ENV.launchedInstanceProfileName]: stack.launchedInstanceProfileName,
         [ENV.installerRoleArn]: `arn:aws:iam::${accountId}:role/MgnOrchestratorInstaller`,
-        [ENV.precheckDocument]: SIMULATOR_DEFAULTS.documents.precheck,
-        [ENV.linuxInstallDocument]: SIMULATOR_DEFAULTS.documents.linuxInstall,
-        [ENV.windowsInstallDocument]: SIMULATOR_DEFAULTS.documents.windowsInstall,
+        [ENV.precheckDocument]: documents.precheck,
+        [ENV.linuxInstallDocument]: documents.linuxInstall,
+        [ENV.windowsInstallDocument]: documents.windowsInstall,
         [ENV.ssmEndpointsByRegion]: JSON.stringify(ssmEndpoints),
         [ENV.preflightEndpoints]: preflight.hostPort,
         [ENV.logLevel]: 'INFO',

@@ -69,16 +69,7 @@ interface KnownDenial {
  * Denials on today's main. A denial not matched here fails the test; an entry that matches no
  * denial fails it too, so once a fix lands its entry must go.
  */
-const KNOWN_DENIALS: readonly KnownDenial[] = [
-  {
-    configs: ['cross-region'],
-    steps: ['install-agents'],
-    action: 'ssm:SendCommand',
-    resource: 'arn:aws:ssm:ap-southeast-1:*:document/*',
-    why: 'the precheck/install documents are sent to the source region but exist and are granted only in the target region (issue 11, defect 2, not fixed yet): granting their ARNs there before the stack creates them would let the role run whatever document of that name someone else creates in the source region',
-    fix: 'create the documents in every source region and grant their ARNs there (infra/step-permissions.ts documentArns per region)',
-  },
-];
+const KNOWN_DENIALS: readonly KnownDenial[] = [];
 
 /**
  * Actions granted on `*` although the reference lists resource types for them, because the

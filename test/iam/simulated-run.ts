@@ -112,10 +112,10 @@ export async function simulateWave(
   deployConfig: DeployConfig,
 ): Promise<SimulatedRun> {
   const scenario = run.name;
-  void deployConfig; // DEPLOY CONFIG HOOK: simulate({ ..., deployConfig })
   let emulator: Emulator | undefined;
   let env: Record<string, string> | undefined;
   const session = await simulate({
+    deployConfig,
     manifests: [manifest],
     scenario: parseScenario({ ...(readJson(`examples/scenarios/${run.file}.json`) as object), ...run.extra }),
     emulator: async (options) => {
