@@ -130,7 +130,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const seed = scenario.seed ?? 1;
   const clock = options.clock ?? new VirtualClock();
   const deployConfig = options.deployConfig ?? defaultDeployConfig(options.manifests?.[0]?.targetRegion);
-  const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? true, deployConfig, scenario });
+  const fleet = new Fleet({ clock, seed, documents: { ...DEFAULT_DOCUMENTS, ...options.documents }, initialized: options.initialized ?? scenario.account?.mgnInitialized ?? true, deployConfig, scenario });
   fleet.credentialCanary = scenario.sts?.credentialCanary ?? '';
   const trace = new Trace(options.traceFile);
   const throttleRandom = new SeededRandom(seed ^ 0x7a7a7a7a);
@@ -198,8 +198,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           params: input,
           mutating: !!op.mutating,
           run: (ctx) => {
-            if (!fleet.initialized && operation !== 'InitializeService')
-              throw new ApiError('UninitializedAccountException', 'Account not initialized: call InitializeService first.', 400);
+            // MGN is initialized per region; until then every call but InitializeService is refused (the model's shape: message, code)
+            if (!fleet.isInitialized(ctx.region) && operation !== 'InitializeService')
+              throw new ApiError('UninitializedAccountException', `Account not initialized in ${ctx.region}: call InitializeService first.`, 400, { code: 'UninitializedAccountException' });
             const result = op.run(input, ctx);
             const status = op.status ?? 200;
             return {
