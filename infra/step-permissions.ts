@@ -204,6 +204,9 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   'mgn:DisconnectFromService': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:GetLaunchConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:UpdateLaunchConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
+  // Service Authorization Reference: both on SourceServerResource (required)
+  'mgn:GetReplicationConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
+  'mgn:UpdateReplicationConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:DescribeJobLogItems': {
     resources: (ctx) => [mgnResource(ctx, 'job')],
     why: 'MGN launch jobs are created while the wave runs; their ids are unknown at deploy time',
