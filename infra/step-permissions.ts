@@ -216,6 +216,9 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   'mgn:DisconnectFromService': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:GetLaunchConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:UpdateLaunchConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
+  // Service Authorization Reference: both on SourceServerResource (required)
+  'mgn:GetReplicationConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
+  'mgn:UpdateReplicationConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'ssm:SendCommand': {
     resources: (ctx) => [
       ...ctx.documentArns,

@@ -221,6 +221,11 @@ export const scenarioSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /**
+   * The simulated account (extension): `mgnInitialized: false` is an account where MGN was never
+   * initialized in the target region (every MGN call answers UninitializedAccountException).
+   */
+  account: z.strictObject({ mgnInitialized: z.boolean().optional() }).optional(),
   /** Emulator and runner chaos for the fault matrix (extension); each rate is a share of calls, 0..1. */
   chaos: z
     .strictObject({

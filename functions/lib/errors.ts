@@ -52,6 +52,23 @@ export class DocumentNotInRegionError extends Error {
   }
 }
 
+/**
+ * MGN was never initialized in the wave's target region (every MGN call answers
+ * UninitializedAccountException): preflight ends the wave before any change, with the remedy.
+ */
+export class MgnNotInitializedError extends Error {
+  override readonly name = 'MgnNotInitializedError';
+}
+
+/** The remedy for UninitializedAccountException in a region, as the MGN user guide gives it. */
+export function mgnNotInitializedMessage(region: string): string {
+  return (
+    `Application Migration Service is not initialized in ${region} (UninitializedAccountException): ` +
+    `initialize it once per account and region, either in the MGN console of ${region} ("Get started", then "Set up service") ` +
+    `or with \`aws mgn initialize-service --region ${region}\`, then start the wave again. Nothing was changed in any service.`
+  );
+}
+
 /** AWS error codes that mean "not now", whichever service sent them. */
 export const TRY_LATER_CODES: ReadonlySet<string> = new Set([
   'ThrottlingException',

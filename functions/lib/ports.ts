@@ -67,6 +67,17 @@ export interface ReplicationTemplateView {
   readonly createPublicIP?: boolean;
   readonly securityGroupIds: readonly string[];
   readonly associateDefaultSecurityGroup?: boolean;
+  /** the tags the template was created with (MGN returns them) */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A source server's own replication settings (GetReplicationConfiguration), the fields the flow sets. */
+export interface ReplicationConfigurationView {
+  readonly stagingAreaSubnetId?: string;
+  readonly dataPlaneRouting?: string;
+  readonly createPublicIP?: boolean;
+  readonly securityGroupIds: readonly string[];
+  readonly associateDefaultSecurityGroup?: boolean;
 }
 
 export interface ReplicationTemplateSettings {
@@ -95,7 +106,12 @@ export interface MgnPort {
   markAsArchived(sourceServerId: string): Promise<void>;
   describeReplicationTemplates(): Promise<ReplicationTemplateView[]>;
   updateReplicationTemplate(id: string, settings: ReplicationTemplateSettings): Promise<void>;
-  createReplicationTemplate(settings: ReplicationTemplateSettings): Promise<string>;
+  /** Creates a replication template with the settings and tags (CreateReplicationConfigurationTemplate); its id. */
+  createReplicationTemplate(settings: ReplicationTemplateSettings, tags: Readonly<Record<string, string>>): Promise<string>;
+  /** A server's replication settings (GetReplicationConfiguration): a template change never reaches a server MGN knows. */
+  getReplicationConfiguration(sourceServerId: string): Promise<ReplicationConfigurationView>;
+  /** Writes the isolated-network replication settings of one server (UpdateReplicationConfiguration). */
+  updateReplicationConfiguration(sourceServerId: string, settings: ReplicationTemplateSettings): Promise<void>;
   /** A server's general launch settings (GetLaunchConfiguration). */
   getLaunchConfiguration(sourceServerId: string): Promise<LaunchConfigurationView>;
   /** Writes the given general launch settings (UpdateLaunchConfiguration); fields left out stay as they are. */

@@ -139,7 +139,7 @@ export const STEPS: readonly StepSpec[] = [
   {
     name: 'preflight',
     placeholder: 'PreflightFunctionArn',
-    description: 'Endpoint reachability on 443, replication template check/fix, SSM status of every source.',
+    description: "Endpoint reachability on 443, the stack's replication template and the known servers' replication settings, SSM status of every source.",
     env: [ENV.waveBucket, ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.ssmEndpointsByRegion, ENV.preflightEndpoints, ...LAUNCH_DEFAULTS_ENV],
     actions: [
       ...STORE_ACTIONS,
@@ -147,6 +147,9 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:UpdateReplicationConfigurationTemplate',
       'mgn:CreateReplicationConfigurationTemplate',
       'mgn:DescribeSourceServers',
+      // the isolated replication settings on the wave's servers MGN already knows (template changes reach only new ones)
+      'mgn:GetReplicationConfiguration',
+      'mgn:UpdateReplicationConfiguration',
       'ssm:DescribeInstanceInformation',
       // every subnet and group a launch will use exists, shares one VPC, and reaches no internet gateway or NAT
       'ec2:DescribeSubnets',

@@ -197,7 +197,30 @@ export interface SourceServer {
   readonly launchTemplateId: string;
   /** MGN's general launch settings (GetLaunchConfiguration / UpdateLaunchConfiguration). */
   launchConfiguration: LaunchConfiguration;
+  /**
+   * The server's own replication settings (GetReplicationConfiguration / UpdateReplicationConfiguration),
+   * as the model names them: copied from the region's replication template when MGN added the server;
+   * a later template change never reaches it.
+   */
+  replicationConfiguration: Record<string, unknown>;
 }
+
+/** MGN's replication settings when the region has no template (the console's defaults). */
+export const DEFAULT_REPLICATION_SETTINGS: Readonly<Record<string, unknown>> = {
+  associateDefaultSecurityGroup: true,
+  replicationServersSecurityGroupsIDs: [],
+  replicationServerInstanceType: 't3.small',
+  useDedicatedReplicationServer: false,
+  defaultLargeStagingDiskType: 'GP3',
+  ebsEncryption: 'DEFAULT',
+  bandwidthThrottling: 0,
+  dataPlaneRouting: 'PRIVATE_IP',
+  createPublicIP: false,
+  stagingAreaTags: {},
+  useFipsEndpoint: false,
+  internetProtocol: 'IPV4',
+  storeSnapshotOnLocalZone: false,
+};
 
 /** MGN's general launch settings of a source server, as the API names them. */
 export interface LaunchConfiguration {
@@ -324,6 +347,7 @@ export interface FleetOptions {
    * regions, as a deploy config listing every source region of the waves would.
    */
   readonly documentRegions?: { readonly targetRegion: string; readonly sourceRegions: readonly string[] };
+  /** MGN initialized (InitializeService done) in every region, or in none until InitializeService is called there */
   readonly initialized: boolean;
   /** The deploy config whose network the target region has (simulator/network.ts); default examples/deploy/cross-region.json. */
   readonly deployConfig?: DeployConfig;
@@ -345,7 +369,9 @@ export class Fleet {
   private readonly documentsFollowWaves: boolean;
   private readonly events = new EventQueue();
   private readonly ids: SeededRandom;
-  initialized: boolean;
+  /** MGN is initialized per account and region: every region, or only those InitializeService was called in */
+  private readonly initializedEverywhere: boolean;
+  private readonly initializedRegions = new Set<string>();
 
   readonly records: ServerRecord[] = [];
   /** keyed by `${region}/${instanceId}` */
@@ -377,7 +403,7 @@ export class Fleet {
     const where = options.documentRegions;
     this.documentRegistry = new DocumentRegistry(options.documents, where ? [where.targetRegion, ...where.sourceRegions] : []);
     this.documentsFollowWaves = !where;
-    this.initialized = options.initialized;
+    this.initializedEverywhere = options.initialized;
     this.ids = new SeededRandom((options.seed ^ 0x5eed1d5) >>> 0);
     this.deployConfig = options.deployConfig ?? defaultDeployConfig();
     this.targetNetwork = networkFromDeployConfig(this.deployConfig, options.scenario?.network);
@@ -387,6 +413,15 @@ export class Fleet {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** Whether MGN was initialized in the region (InitializeService): until then it answers UninitializedAccountException. */
+  isInitialized(region: string): boolean {
+    return this.initializedEverywhere || this.initializedRegions.has(region);
+  }
+
+  initialize(region: string): void {
+    this.initializedRegions.add(region);
   }
 
   nextEventTime(): number | undefined {
@@ -847,6 +882,7 @@ export class Fleet {
         bootMode: 'USE_SOURCE',
         enableMapAutoTagging: false,
       },
+      replicationConfiguration: this.newReplicationConfiguration(region, host.hostname, names),
     };
     record.sourceServerId = id;
     this.sourceServers.set(id, server);
@@ -917,6 +953,13 @@ export class Fleet {
 
   serversIn(region: string): SourceServer[] {
     return [...this.sourceServers.values()].filter((s) => s.region === region).sort((a, b) => a.addedAt - b.addedAt || cmp(a.sourceServerID, b.sourceServerID));
+  }
+
+  /** A new server's replication settings: those of the region's (first) replication template, else MGN's defaults. */
+  private newReplicationConfiguration(region: string, name: string, devices: readonly string[]): Record<string, unknown> {
+    const template = [...this.templates.values()].find((t) => t.region === region);
+    const replicatedDisks = devices.map((deviceName, i) => ({ deviceName, isBootDisk: i === 0, stagingDiskType: 'AUTO' }));
+    return structuredClone({ ...DEFAULT_REPLICATION_SETTINGS, ...template?.settings, name, replicatedDisks });
   }
 
   server(region: string, id: string): SourceServer {

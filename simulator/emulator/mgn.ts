@@ -227,6 +227,11 @@ function renderTemplate(t: { replicationConfigurationTemplateID: string; arn: st
   return { replicationConfigurationTemplateID: t.replicationConfigurationTemplateID, arn: t.arn, ...t.settings, tags: { ...t.tags } };
 }
 
+/** GetReplicationConfiguration / UpdateReplicationConfiguration answer (the model's ReplicationConfiguration). */
+function renderReplicationConfiguration(s: SourceServer): Obj {
+  return { sourceServerID: s.sourceServerID, ...structuredClone(s.replicationConfiguration) };
+}
+
 function serverIdOp(run: (fleet: Fleet, region: string, id: string) => SourceServer): JsonOperation {
   return {
     mutating: true,
@@ -256,7 +261,7 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
     mutating: true,
     status: 204,
     run(_input, ctx) {
-      ctx.fleet.initialized = true;
+      ctx.fleet.initialize(ctx.region);
       return undefined;
     },
   },
@@ -348,6 +353,51 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
       checkTemplateNetwork(input, ctx);
       for (const k of TEMPLATE_KEYS) if (input[k] !== undefined) t.settings[k] = input[k];
       return renderTemplate(t);
+    },
+  },
+
+  GetReplicationConfiguration: {
+    run(input, ctx) {
+      new Validator(input).required('sourceServerID').string('sourceServerID', { pattern: SOURCE_SERVER_ID }).string('accountID', { pattern: ACCOUNT }).throwMgn();
+      return renderReplicationConfiguration(ctx.fleet.server(ctx.region, input.sourceServerID as string));
+    },
+  },
+
+  UpdateReplicationConfiguration: {
+    mutating: true,
+    run(input, ctx) {
+      const v = new Validator(input)
+        .required('sourceServerID')
+        .string('sourceServerID', { pattern: SOURCE_SERVER_ID })
+        .string('name', { max: 128 })
+        .string('accountID', { pattern: ACCOUNT });
+      TEMPLATE_FIELDS(v).list('replicatedDisks', { max: 60 });
+      const disks = input.replicatedDisks;
+      if (Array.isArray(disks))
+        disks.forEach((_, i) => {
+          const d = `replicatedDisks.${i}`;
+          v.string(`${d}.deviceName`, { max: 256 })
+            .boolean(`${d}.isBootDisk`)
+            .string(`${d}.stagingDiskType`, { enum: ['AUTO', 'GP2', 'IO1', 'SC1', 'ST1', 'STANDARD', 'GP3', 'IO2'] })
+            .integer(`${d}.iops`, { min: 0 })
+            .integer(`${d}.throughput`, { min: 0 });
+        });
+      v.throwMgn();
+      const s = ctx.fleet.server(ctx.region, input.sourceServerID as string);
+      checkTemplateNetwork(input, ctx);
+      // a replicated disk is one of the server's own (sourceProperties.disks)
+      const known = new Set(s.disks.map((d) => d.deviceName));
+      for (const d of Array.isArray(disks) ? disks : []) {
+        const name = asObject(d).deviceName;
+        if (typeof name !== 'string' || !known.has(name))
+          throw new ApiError('ValidationException', `Invalid replicatedDisks: ${String(name)} is not a disk of source server ${s.sourceServerID}.`, 400, {
+            reason: 'fieldValidationFailed',
+            fieldList: [{ name: 'replicatedDisks', message: `unknown deviceName ${String(name)}` }],
+          });
+      }
+      const c = s.replicationConfiguration;
+      for (const k of [...TEMPLATE_KEYS, 'name', 'replicatedDisks']) if (input[k] !== undefined) c[k] = structuredClone(input[k]);
+      return renderReplicationConfiguration(s);
     },
   },
 

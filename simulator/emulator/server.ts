@@ -141,7 +141,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     seed,
     documents: { ...DEFAULT_DOCUMENTS, ...options.documents },
     documentRegions: options.documentRegions,
-    initialized: options.initialized ?? true,
+    initialized: options.initialized ?? scenario.account?.mgnInitialized ?? true,
     deployConfig,
     scenario,
   });
@@ -212,8 +212,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           params: input,
           mutating: !!op.mutating,
           run: (ctx) => {
-            if (!fleet.initialized && operation !== 'InitializeService')
-              throw new ApiError('UninitializedAccountException', 'Account not initialized: call InitializeService first.', 400);
+            // MGN is initialized per region; until then every call but InitializeService is refused (the model's shape: message, code)
+            if (!fleet.isInitialized(ctx.region) && operation !== 'InitializeService')
+              throw new ApiError('UninitializedAccountException', `Account not initialized in ${ctx.region}: call InitializeService first.`, 400, { code: 'UninitializedAccountException' });
             const result = op.run(input, ctx);
             const status = op.status ?? 200;
             return {

@@ -501,10 +501,23 @@ export class FakeWorld {
       s.isArchived = true;
     },
     describeReplicationTemplates: async () => [
-      { id: 'rct-1', stagingAreaSubnetId: 'subnet-staging', dataPlaneRouting: 'PRIVATE_IP', createPublicIP: false, securityGroupIds: ['sg-replication'], associateDefaultSecurityGroup: false },
+      {
+        id: 'rct-1',
+        stagingAreaSubnetId: 'subnet-staging',
+        dataPlaneRouting: 'PRIVATE_IP',
+        createPublicIP: false,
+        securityGroupIds: ['sg-replication'],
+        associateDefaultSecurityGroup: false,
+        tags: { 'mgn-orchestrator:staging-subnet': 'subnet-staging' },
+      },
     ],
     updateReplicationTemplate: async (id) => this.record('UpdateReplicationConfigurationTemplate', [id]),
     createReplicationTemplate: async () => 'rct-new',
+    getReplicationConfiguration: async (id) => {
+      this.server(id);
+      return { stagingAreaSubnetId: 'subnet-staging', dataPlaneRouting: 'PRIVATE_IP', createPublicIP: false, securityGroupIds: ['sg-replication'], associateDefaultSecurityGroup: false };
+    },
+    updateReplicationConfiguration: async (id) => this.record('UpdateReplicationConfiguration', [id]),
     getLaunchConfiguration: async (id) => {
       this.maybeFail('getLaunchConfiguration');
       this.server(id);

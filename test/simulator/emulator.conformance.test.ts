@@ -27,6 +27,8 @@ import {
   DisconnectFromServiceCommand,
   FinalizeCutoverCommand,
   GetLaunchConfigurationCommand,
+  GetReplicationConfigurationCommand,
+  UpdateReplicationConfigurationCommand,
   InitializeServiceCommand,
   MarkAsArchivedCommand,
   StartCutoverCommand,
@@ -435,6 +437,23 @@ describe('emulator conformance with the AWS service models', () => {
     await fails('mgn', 'GetLaunchConfiguration', mgn.send(new GetLaunchConfigurationCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
     const launchIp = (i: number) => em.targetNetwork.subnets.find((s) => s.subnetId === em.stack.subnetIds.test[0])!.cidrBlock.replace(/\.0\/\d+$/, `.${20 + i}`);
     await writeLaunchSettingsConformingly(ids.slice(0, 3), launchIp);
+    // a server's own replication settings: read, written to the isolated ones, refused as the model says
+    const repl = await ok('mgn', 'GetReplicationConfiguration', mgn.send(new GetReplicationConfigurationCommand({ sourceServerID: ids[0] })));
+    expect(repl).toMatchObject({ sourceServerID: ids[0], replicatedDisks: expect.any(Array) });
+    await fails('mgn', 'GetReplicationConfiguration', mgn.send(new GetReplicationConfigurationCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
+    const isolated = {
+      stagingAreaSubnetId: em.stack.stagingSubnetId,
+      dataPlaneRouting: 'PRIVATE_IP' as const,
+      createPublicIP: false,
+      replicationServersSecurityGroupsIDs: [em.stack.securityGroupIds.replication],
+      associateDefaultSecurityGroup: false,
+    };
+    const written = await ok('mgn', 'UpdateReplicationConfiguration', mgn.send(new UpdateReplicationConfigurationCommand({ sourceServerID: ids[0], ...isolated })));
+    expect(written).toMatchObject({ sourceServerID: ids[0], ...isolated, replicatedDisks: repl.replicatedDisks });
+    await fails('mgn', 'UpdateReplicationConfiguration', mgn.send(new UpdateReplicationConfigurationCommand({ sourceServerID: 's-00000000000000000', createPublicIP: false })), 'ResourceNotFoundException');
+    await fails('mgn', 'UpdateReplicationConfiguration', mgn.send(new UpdateReplicationConfigurationCommand({ sourceServerID: ids[0], stagingAreaSubnetId: 'subnet-0123456789abcdef0' })), 'ValidationException');
+    await fails('mgn', 'UpdateReplicationConfiguration', mgn.send(new UpdateReplicationConfigurationCommand({ sourceServerID: ids[0], dataPlaneRouting: 'VPN' as never })), 'ValidationException');
+    await fails('mgn', 'UpdateReplicationConfiguration', mgn.send(new UpdateReplicationConfigurationCommand({ sourceServerID: ids[0], replicatedDisks: [{ deviceName: '/dev/not-a-disk' }] })), 'ValidationException');
     await fails('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: Array.from({ length: 201 }, () => ids[0]) } })), 'ValidationException');
     await fails('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ maxResults: 1001 })), 'ValidationException');
     await fails('mgn', 'MarkAsArchived', mgn.send(new MarkAsArchivedCommand({ sourceServerID: ids[0] })), 'ConflictException');
@@ -553,7 +572,7 @@ describe('emulator conformance with the AWS service models', () => {
 
   it('covered every operation the project uses, each in a happy and an error case', () => {
     const expected = {
-      mgn: ['DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration', 'UpdateLaunchConfiguration'],
+      mgn: ['DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration', 'UpdateLaunchConfiguration', 'GetReplicationConfiguration', 'UpdateReplicationConfiguration'],
       ssm: ['SendCommand', 'ListCommandInvocations', 'GetCommandInvocation', 'ListCommands', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
       ec2: ['DescribeInstances', 'DescribeInstanceStatus', 'DescribeSubnets', 'DescribeSecurityGroups', 'TerminateInstances', 'DescribeVpcs', 'DescribeRouteTables', 'DescribeVpcEndpoints', 'DescribeLaunchTemplateVersions', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'],
       sts: ['AssumeRole'],

@@ -6,12 +6,14 @@ import {
   DescribeSourceServersCommand,
   FinalizeCutoverCommand,
   GetLaunchConfigurationCommand,
+  GetReplicationConfigurationCommand,
   MarkAsArchivedCommand,
   MgnClient,
   StartCutoverCommand,
   StartTestCommand,
   TerminateTargetInstancesCommand,
   UpdateLaunchConfigurationCommand,
+  UpdateReplicationConfigurationCommand,
   UpdateReplicationConfigurationTemplateCommand,
   type BootMode,
   type Job,
@@ -27,7 +29,9 @@ import type {
   LifecycleState,
   MgnPort,
   PostLaunchActionsView,
+  ReplicationConfigurationView,
   ReplicationTemplateSettings,
+  ReplicationTemplateView,
   SourceServerView,
 } from '../ports';
 import { chunk } from '../batching';
@@ -208,18 +212,53 @@ export class SdkMgnPort implements MgnPort {
     await this.call('MarkAsArchived', () => this.client.send(new MarkAsArchivedCommand({ sourceServerID: id })));
   }
 
-  async describeReplicationTemplates() {
-    const res = await this.call('DescribeReplicationConfigurationTemplates', () =>
-      this.client.send(new DescribeReplicationConfigurationTemplatesCommand({ replicationConfigurationTemplateIDs: [] })),
+  async describeReplicationTemplates(): Promise<ReplicationTemplateView[]> {
+    const out: ReplicationTemplateView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('DescribeReplicationConfigurationTemplates', () =>
+        this.client.send(new DescribeReplicationConfigurationTemplatesCommand({ replicationConfigurationTemplateIDs: [], nextToken })),
+      );
+      for (const t of page.items ?? [])
+        out.push({
+          id: t.replicationConfigurationTemplateID ?? '',
+          stagingAreaSubnetId: t.stagingAreaSubnetId,
+          dataPlaneRouting: t.dataPlaneRouting,
+          createPublicIP: t.createPublicIP,
+          securityGroupIds: t.replicationServersSecurityGroupsIDs ?? [],
+          associateDefaultSecurityGroup: t.associateDefaultSecurityGroup,
+          tags: { ...t.tags },
+        });
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+
+  async getReplicationConfiguration(id: string): Promise<ReplicationConfigurationView> {
+    const res = await this.call('GetReplicationConfiguration', () => this.client.send(new GetReplicationConfigurationCommand({ sourceServerID: id })));
+    return {
+      stagingAreaSubnetId: res.stagingAreaSubnetId,
+      dataPlaneRouting: res.dataPlaneRouting,
+      createPublicIP: res.createPublicIP,
+      securityGroupIds: res.replicationServersSecurityGroupsIDs ?? [],
+      associateDefaultSecurityGroup: res.associateDefaultSecurityGroup,
+    };
+  }
+
+  async updateReplicationConfiguration(id: string, settings: ReplicationTemplateSettings): Promise<void> {
+    // only the isolated-network fields: the rest (disks, instance type, encryption) stays as it is
+    await this.call('UpdateReplicationConfiguration', () =>
+      this.client.send(
+        new UpdateReplicationConfigurationCommand({
+          sourceServerID: id,
+          stagingAreaSubnetId: settings.stagingAreaSubnetId,
+          dataPlaneRouting: settings.dataPlaneRouting,
+          createPublicIP: settings.createPublicIP,
+          replicationServersSecurityGroupsIDs: [...settings.securityGroupIds],
+          associateDefaultSecurityGroup: settings.associateDefaultSecurityGroup,
+        }),
+      ),
     );
-    return (res.items ?? []).map((t) => ({
-      id: t.replicationConfigurationTemplateID ?? '',
-      stagingAreaSubnetId: t.stagingAreaSubnetId,
-      dataPlaneRouting: t.dataPlaneRouting,
-      createPublicIP: t.createPublicIP,
-      securityGroupIds: t.replicationServersSecurityGroupsIDs ?? [],
-      associateDefaultSecurityGroup: t.associateDefaultSecurityGroup,
-    }));
   }
 
   async updateReplicationTemplate(id: string, settings: ReplicationTemplateSettings): Promise<void> {
@@ -260,7 +299,7 @@ export class SdkMgnPort implements MgnPort {
     );
   }
 
-  async createReplicationTemplate(settings: ReplicationTemplateSettings): Promise<string> {
+  async createReplicationTemplate(settings: ReplicationTemplateSettings, tags: Readonly<Record<string, string>>): Promise<string> {
     // CreateReplicationConfigurationTemplate has no optional fields; the non-network ones take MGN's console defaults.
     const res = await this.call('CreateReplicationConfigurationTemplate', () =>
       this.client.send(
@@ -276,6 +315,7 @@ export class SdkMgnPort implements MgnPort {
           dataPlaneRouting: settings.dataPlaneRouting,
           createPublicIP: settings.createPublicIP,
           stagingAreaTags: {},
+          tags: { ...tags },
         }),
       ),
     );

@@ -1,4 +1,5 @@
-import { ConfigurationError } from '../errors';
+import { forEachConcurrently } from '../batching';
+import { ConfigurationError, MgnNotInitializedError, mgnNotInitializedMessage, reasonOf, TryLaterError } from '../errors';
 import { cidrContains, ipv4ToNumber, isReservedInSubnet, parseCidr } from '../ipv4';
 import {
   LAUNCH_KINDS,
@@ -14,6 +15,7 @@ import {
 import type { WaveManifest } from '../manifest';
 import type {
   FlowDeps,
+  ReplicationConfigurationView,
   ReplicationTemplateSettings,
   ReplicationTemplateView,
   RouteTableView,
@@ -75,32 +77,112 @@ async function checkEndpoints(deps: FlowDeps): Promise<void> {
     );
 }
 
-/** Makes every replication template route privately through the isolated staging subnet (creates one if none). */
-export async function enforceReplicationTemplate(deps: FlowDeps): Promise<string[]> {
+/**
+ * The tag by which the stack knows its own replication template: its value is the stack's staging
+ * subnet, so two stacks in one region (or a template the account made by hand) never share it.
+ * MGN returns the tags a template was created with (DescribeReplicationConfigurationTemplates).
+ */
+export const STACK_TEMPLATE_TAG = 'mgn-orchestrator:staging-subnet';
+
+/** The isolated-network replication settings of the stack (staging subnet, replication security group). */
+export function isolatedReplicationSettings(deps: FlowDeps): ReplicationTemplateSettings {
   const { stagingSubnetId, replicationSecurityGroupId } = deps.config;
   if (!stagingSubnetId || !replicationSecurityGroupId)
     throw new ConfigurationError(
       'STAGING_SUBNET_ID and REPLICATION_SECURITY_GROUP_ID must be set for preflight',
     );
-  const want: ReplicationTemplateSettings = {
+  return {
     stagingAreaSubnetId: stagingSubnetId,
     dataPlaneRouting: 'PRIVATE_IP',
     createPublicIP: false,
     securityGroupIds: [replicationSecurityGroupId],
     associateDefaultSecurityGroup: false,
   };
+}
+
+/**
+ * Makes the stack's replication template (tagged STACK_TEMPLATE_TAG = its staging subnet) route
+ * privately through the isolated staging subnet, creating it when missing. Every other template in
+ * the region is the account's business and stays as it is.
+ */
+export async function enforceReplicationTemplate(deps: FlowDeps): Promise<string[]> {
+  const want = isolatedReplicationSettings(deps);
   const templates = await deps.mgn.describeReplicationTemplates();
-  if (templates.length === 0) {
-    const id = await deps.mgn.createReplicationTemplate(want);
-    return [`created replication template ${id}`];
+  const ours = templates.filter((t) => t.tags[STACK_TEMPLATE_TAG] === want.stagingAreaSubnetId);
+  if (ours.length === 0) {
+    const id = await deps.mgn.createReplicationTemplate(want, { [STACK_TEMPLATE_TAG]: want.stagingAreaSubnetId });
+    return [`created replication template ${id} (tagged ${STACK_TEMPLATE_TAG}=${want.stagingAreaSubnetId})`];
   }
   const fixes: string[] = [];
-  for (const t of templates) {
+  for (const t of ours) {
     const drift = templateDrift(t, want);
     if (drift.length === 0) continue;
     await deps.mgn.updateReplicationTemplate(t.id, want);
     fixes.push(`fixed replication template ${t.id}: ${drift.join(', ')}`);
   }
+  return fixes;
+}
+
+/**
+ * The first MGN call of a run, with UninitializedAccountException (MGN never initialized in the
+ * target region) turned into MgnNotInitializedError: it ends the wave before anything is changed.
+ */
+export async function firstMgnCall<T>(region: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if ((error as { name?: string } | undefined)?.name === 'UninitializedAccountException')
+      throw new MgnNotInitializedError(mgnNotInitializedMessage(region));
+    throw error;
+  }
+}
+
+/** How many servers preflight brings to the isolated replication settings at once. */
+export const REPLICATION_SETTINGS_CONCURRENCY = 10;
+
+/** What differs between a server's replication settings and the isolated-network ones, one phrase each. */
+export function replicationDrift(c: ReplicationConfigurationView, want: ReplicationTemplateSettings): string[] {
+  return templateDrift({ id: '', tags: {}, ...c }, want);
+}
+
+/**
+ * Template changes reach only servers MGN adds later: puts the isolated-network replication settings
+ * on each of the wave's servers MGN already knows (GetReplicationConfiguration, then
+ * UpdateReplicationConfiguration only when they differ, so a resumed run writes nothing),
+ * REPLICATION_SETTINGS_CONCURRENCY at a time. A refusal sets only that server aside; a "not now"
+ * (throttling) ends the step with TryLaterError once the others are done, and the retried step
+ * writes only what is left.
+ */
+export async function applyServerReplicationSettings(
+  deps: FlowDeps,
+  records: readonly ServerRecord[],
+  at: Date,
+): Promise<string[]> {
+  const want = isolatedReplicationSettings(deps);
+  const fixes: string[] = [];
+  let later: TryLaterError | undefined;
+  await forEachConcurrently(records, REPLICATION_SETTINGS_CONCURRENCY, async (record) => {
+    if (later) return;
+    const id = record.sourceServerId!;
+    let step = 'GetReplicationConfiguration';
+    try {
+      const drift = replicationDrift(await deps.mgn.getReplicationConfiguration(id), want);
+      if (drift.length === 0) return;
+      step = 'UpdateReplicationConfiguration';
+      await deps.mgn.updateReplicationConfiguration(id, want);
+      fixes.push(`${record.name} (${id}): ${drift.join(', ')}`);
+    } catch (error) {
+      if (error instanceof TryLaterError) later ??= error;
+      else
+        failServer(
+          record,
+          'preflight',
+          `isolated-network replication settings refused: ${step}: ${reasonOf(error)}; fix the server's replication settings in MGN (staging subnet ${want.stagingAreaSubnetId}, PRIVATE_IP, no public IP) or remove it from the wave`,
+          at,
+        );
+    }
+  });
+  if (later) throw later;
   return fixes;
 }
 
@@ -325,14 +407,20 @@ const LAUNCHED_STATE: Record<LaunchKind, string> = { test: 'TESTING', cutover: '
  */
 export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
   await checkEndpoints(deps);
-  const fixes = await enforceReplicationTemplate(deps);
+  const manifest: WaveManifest = await loadManifest(deps.store, ctx.waveId);
+  const fixes = await firstMgnCall(manifest.targetRegion, () => enforceReplicationTemplate(deps));
   for (const fix of fixes) deps.log.warn(fix);
 
-  const manifest: WaveManifest = await loadManifest(deps.store, ctx.waveId);
   const state = await loadRunState(deps.store, ctx);
   const at = deps.now();
   const known = await readWave(deps.mgn, manifest, state);
   setAsideDisconnected(state, known, 'preflight', at);
+  const serverFixes = await applyServerReplicationSettings(
+    deps,
+    activeServers(state).filter((r) => known.has(r.name) && r.sourceServerId),
+    at,
+  );
+  for (const fix of serverFixes) deps.log.warn(`replication settings of ${fix}`);
   const needAgent = activeServers(state).filter((r) => !known.has(r.name));
 
   if (!ctx.phases.install) {
@@ -369,6 +457,6 @@ export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveC
   for (const r of activeServers(state)) mark(r, 'preflight', 'done', at);
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
-  deps.log.info('preflight done', { templateFixes: fixes.length, ...counts });
+  deps.log.info('preflight done', { templateFixes: fixes.length, serverReplicationFixes: serverFixes.length, ...counts });
   return phaseDone(ctx, 'preflight', counts);
 }

@@ -66,12 +66,15 @@ describe('validate-wave', () => {
 });
 
 describe('preflight', () => {
-  it('fixes a replication template that would route publicly, and sets aside sources SSM does not see Online', async () => {
+  it("fixes the stack's replication template (tagged with its staging subnet) that would route publicly, leaves a foreign one alone, and sets aside sources SSM does not see Online", async () => {
     const manifest = waveOf(3);
     const bed = sdkTestbed(manifest);
     const ctx = await startedWave(bed, manifest);
     mgn.on(DescribeReplicationConfigurationTemplatesCommand).resolves({
-      items: [{ replicationConfigurationTemplateID: 'rct-1', dataPlaneRouting: 'PUBLIC_IP', createPublicIP: true, stagingAreaSubnetId: 'subnet-public', replicationServersSecurityGroupsIDs: [] }],
+      items: [
+        { replicationConfigurationTemplateID: 'rct-0', dataPlaneRouting: 'PUBLIC_IP', createPublicIP: true, stagingAreaSubnetId: 'subnet-other', replicationServersSecurityGroupsIDs: [], tags: { team: 'other' } },
+        { replicationConfigurationTemplateID: 'rct-1', dataPlaneRouting: 'PUBLIC_IP', createPublicIP: true, stagingAreaSubnetId: 'subnet-public', replicationServersSecurityGroupsIDs: [], tags: { 'mgn-orchestrator:staging-subnet': 'subnet-staging' } },
+      ],
     });
     mgn.on(UpdateReplicationConfigurationTemplateCommand).resolves({});
     mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
@@ -85,6 +88,7 @@ describe('preflight', () => {
 
     const next = await preflight(ctx, bed.deps);
 
+    expect(mgn.commandCalls(UpdateReplicationConfigurationTemplateCommand)).toHaveLength(1);
     expect(mgn.commandCalls(UpdateReplicationConfigurationTemplateCommand)[0].args[0].input).toEqual({
       replicationConfigurationTemplateID: 'rct-1',
       stagingAreaSubnetId: 'subnet-staging',

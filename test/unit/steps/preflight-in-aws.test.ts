@@ -23,7 +23,7 @@ beforeEach(() => {
   ec2.reset();
   targetNetworkKnown(ec2);
   mgn.on(DescribeReplicationConfigurationTemplatesCommand).resolves({
-    items: [{ replicationConfigurationTemplateID: 'rct-1', dataPlaneRouting: 'PRIVATE_IP', createPublicIP: false, stagingAreaSubnetId: 'subnet-staging', replicationServersSecurityGroupsIDs: ['sg-replication'], associateDefaultSecurityGroup: false }],
+    items: [{ replicationConfigurationTemplateID: 'rct-1', dataPlaneRouting: 'PRIVATE_IP', createPublicIP: false, stagingAreaSubnetId: 'subnet-staging', replicationServersSecurityGroupsIDs: ['sg-replication'], associateDefaultSecurityGroup: false, tags: { 'mgn-orchestrator:staging-subnet': 'subnet-staging' } }],
   });
   mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
 });
