@@ -600,17 +600,7 @@ export type ServerSpec = WaveManifest['servers'][number];
 export type WaveOptions = WaveManifest['options'];
 export type SmokeCheck = NonNullable<ServerSpec['checks']>[number];
 export type OsFamily = ServerSpec['os'];
-export type CredentialsMode = 'instance-profile' | 'installer-role';
-
-/**
- * How one server's agent installer gets AWS credentials: options.credentials when the wave sets it;
- * left out, installer-role for an on-premises source (no instance profile there, and the installer
- * runs with --no-prompt) and the instance profile for an EC2 source.
- */
-export const credentialsModeOf = (
-  options: Pick<WaveOptions, 'credentials'>,
-  server: Pick<ServerSpec, 'source'>,
-): CredentialsMode => options.credentials ?? (server.source.type === 'onprem' ? 'installer-role' : 'instance-profile');
+export { credentialsModeOf, type CredentialsMode } from './credentials-mode';
 /** The manifest's launch settings (wave defaults or one server's overrides). */
 export type LaunchSpec = z.output<typeof launchSchema>;
 

@@ -1,7 +1,8 @@
 import { chunk, groupBy, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { commandOutcome } from '../command-results';
 import { ConfigurationError, DocumentNotInRegionError } from '../errors';
-import { credentialsModeOf, type ServerSpec, type WaveManifest } from '../manifest';
+import { credentialsModeOf } from '../credentials-mode';
+import type { ServerSpec, WaveManifest } from '../manifest';
 import type { FlowDeps, SendCommandRequest } from '../ports';
 import {
   activeServers,
