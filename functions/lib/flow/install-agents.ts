@@ -14,6 +14,7 @@ import {
   type RunState,
   type ServerRecord,
 } from '../run-state';
+import { admitUnderQuota } from '../replication-quota';
 import { agentUserProvidedId, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
@@ -173,7 +174,8 @@ async function sendBatches(
 
 /**
  * One poll of the install phase: reads back running commands, skips servers MGN already knows, sends
- * host prechecks, then installs to hosts whose precheck passed. Commands go per SSM region, batched by
+ * host prechecks, then installs to hosts whose precheck passed, as many as the replicating-servers quota
+ * has room for (the rest wait for other servers to stop replicating). Commands go per SSM region, batched by
  * identical parameters, at most 50 instances each. Done when every server is installed, skipped or set aside.
  */
 export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
@@ -208,7 +210,14 @@ export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<W
     at,
   );
 
-  const toInstall = activeServers(state).filter((r) => r.install?.stage === 'precheck-passed');
+  // admitted as the replicating-servers quota has room; the rest wait, at most the replication timeout
+  const toInstall = await admitUnderQuota(
+    deps,
+    state,
+    activeServers(state).filter((r) => r.install?.stage === 'precheck-passed'),
+    manifest.options.replicationTimeoutHours * 3600,
+    at,
+  );
   if (toInstall.length > 0) {
     const regions = [...new Set(toInstall.map((r) => r.ssmRegion))];
     const credentialsParameter = await stageInstallerCredentials(deps, manifest, state, regions);
