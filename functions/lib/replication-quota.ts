@@ -29,6 +29,12 @@ export const countsAgainstReplicatingQuota = (s: SourceServerView): boolean =>
 /** The operator's remedy, named in every refusal and wait. */
 export const QUOTA_REMEDY = `request an increase of Service Quotas code ${REPLICATING_SERVERS_QUOTA.quotaCode} (service ${REPLICATING_SERVERS_QUOTA.serviceCode}, "AWS Application Migration Service") in the target region, or split the wave`;
 
+/**
+ * An agent install that registered no source server because the quota was full (the installer
+ * prints MGN's ServiceQuotaExceededException): the host is fine, the server waits for room.
+ */
+export const refusedByQuota = (installFailure: string): boolean => installFailure.includes('ServiceQuotaExceededException');
+
 /** A wave that cannot fit under the quota however long it waits: refused in preflight, nothing touched. */
 export class ReplicatingQuotaError extends Error {
   override readonly name = 'ReplicatingQuotaError';
@@ -55,10 +61,12 @@ export async function refuseWaveBeyondQuota(deps: FlowDeps, manifest: WaveManife
 }
 
 /**
- * Install: of the servers ready to install (precheck passed), admits as many as the quota has room
- * for now, counting the region's replicating servers and this wave's installs still running (their
- * servers register when the installer ends). The rest wait for room, each at most `maxWaitSeconds`
- * (the wave's replication timeout), then are set aside with the numbers and the remedy.
+ * Install: admits the servers ready to install (precheck passed) when the quota has room for all of
+ * the wave's servers still to install, counting the region's replicating servers and this wave's
+ * installs still running (their servers register when the installer ends). All or nothing: a wave
+ * admitted in part would hold room while waiting for the rest, and two waves doing so could wait on
+ * each other until both time out. Held servers wait for room, each at most `maxWaitSeconds` (the
+ * wave's replication timeout), then are set aside with the numbers and the remedy.
  * Returns the admitted servers, in manifest order.
  */
 export async function admitUnderQuota(
@@ -70,14 +78,17 @@ export async function admitUnderQuota(
 ): Promise<ServerRecord[]> {
   if (ready.length === 0) return [];
   const { quota, replicating } = await replicatingUsage(deps);
-  const installing = activeServers(state).filter((r) => r.install?.stage === 'install-sent').length;
+  const active = activeServers(state);
+  const installing = active.filter((r) => r.install?.stage === 'install-sent').length;
+  // the wave's servers that will still need room: not installed and not installing (prechecks included)
+  const outstanding = active.filter((r) => r.install?.stage !== 'installed' && r.install?.stage !== 'install-sent').length;
   const room = Math.max(0, quota - replicating - installing);
-  const admitted = ready.slice(0, room);
+  const admitted = room >= outstanding ? [...ready] : [];
   for (const r of admitted) {
     if (r.quotaWait && r.quotaWait.waitedSeconds === undefined)
       r.quotaWait.waitedSeconds = Math.round((at.getTime() - Date.parse(r.quotaWait.since)) / 1000);
   }
-  const held = ready.slice(room);
+  const held = admitted.length > 0 ? [] : ready;
   for (const r of held) {
     r.quotaWait ??= { since: at.toISOString() };
     mark(r, 'install', 'waiting-for-quota', at);
@@ -94,6 +105,6 @@ export async function admitUnderQuota(
     }
   }
   if (held.length > 0)
-    deps.log.info('installs waiting for the replicating-servers quota', { quota, replicating, installing, admitted: admitted.length, waiting: held.length });
+    deps.log.info('installs waiting for the replicating-servers quota', { quota, replicating, installing, outstanding, waiting: held.length });
   return admitted;
 }

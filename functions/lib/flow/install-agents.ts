@@ -14,7 +14,7 @@ import {
   type RunState,
   type ServerRecord,
 } from '../run-state';
-import { admitUnderQuota } from '../replication-quota';
+import { admitUnderQuota, refusedByQuota } from '../replication-quota';
 import { agentUserProvidedId, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
@@ -90,7 +90,13 @@ async function readResults(deps: FlowDeps, records: ServerRecord[], at: Date): P
         isPrecheck ? 'host precheck' : 'agent install',
         byInstance.get(r.sourceInstanceId),
       );
-      if (outcome.kind === 'failure') failServer(r, phase, outcome.reason, at);
+      if (outcome.kind === 'failure' && !isPrecheck && refusedByQuota(outcome.reason)) {
+        // another wave took the room between our count and the agent's registration: wait again
+        r.install = { stage: 'precheck-passed' };
+        r.quotaWait ??= { since: at.toISOString() };
+        r.quotaWait.waitedSeconds = undefined;
+        mark(r, 'install', 'waiting-for-quota', at);
+      } else if (outcome.kind === 'failure') failServer(r, phase, outcome.reason, at);
       else if (outcome.kind === 'success') {
         install.stage = isPrecheck ? 'precheck-passed' : 'installed';
         install.commandId = undefined;
