@@ -100,6 +100,8 @@ export function benchWorkload(servers: number, seed = 2024): BenchWorkload {
     servers: specs,
     options: { approval: 'required' },
   });
-  const scenario = parseScenario({ seed, servers: scenarioServers, approval: 'approve' });
+  // a wave replicates all its servers at once: past 150 (MGN's default replicating-servers quota,
+  // Service Quotas mgn/L-9A599620) the account needs the quota raised, as the benchmark assumes
+  const scenario = parseScenario({ seed, servers: scenarioServers, approval: 'approve', ...(servers > 150 ? { quotas: { replicatingServers: Math.max(servers, 1000) } } : {}) });
   return { manifest, scenario, profiles };
 }

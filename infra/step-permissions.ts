@@ -241,6 +241,11 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   },
   'sts:AssumeRole': { resources: (ctx) => [ctx.installerRoleArn], why: 'the installer role only' },
   'sns:Publish': { resources: (ctx) => [ctx.topicArn], why: 'the notifications topic only' },
+  // the replicating-servers quota: resource type `quota`, arn:…:servicequotas:<region>:<account>:<ServiceCode>/<QuotaCode> (Service Authorization Reference)
+  'servicequotas:GetServiceQuota': {
+    resources: (ctx) => [arn(ctx, 'servicequotas', ctx.region, ctx.account, 'mgn/L-9A599620')],
+    why: "reads only MGN's replicating-servers quota (mgn/L-9A599620)",
+  },
 };
 
 export interface ScopedStatement {

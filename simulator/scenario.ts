@@ -210,7 +210,11 @@ export const scenarioSchema = z.strictObject({
       error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve" or "reject"`,
     })
     .optional(),
-  /** Account quotas the emulator enforces (extension). Default replicatingServers 1000, as after a quota increase. */
+  /**
+   * Account quotas the emulator enforces (extension). replicatingServers is MGN's quota on source
+   * servers in active replication (Service Quotas mgn/L-9A599620): 150 on a fresh account, as AWS
+   * sets it; set more to simulate an account after a quota increase.
+   */
   quotas: z
     .strictObject({
       replicatingServers: z
@@ -279,7 +283,8 @@ export const SCENARIO_DEFAULTS = {
   diskGiB: 100,
   bandwidthMbps: 500,
   installSeconds: 180,
-  replicatingServers: 1000,
+  /** MGN's default quota on replicating source servers (Service Quotas mgn/L-9A599620). */
+  replicatingServers: 150,
 } as const;
 
 export const parseScenario = (input: unknown): Scenario => parseOrThrow(scenarioSchema, input, 'scenario');

@@ -12,7 +12,7 @@ import { S3WaveStore, s3ClientFor } from './adapters/s3-wave-store';
 import { socketNetwork } from './adapters/tcp-probe';
 import { now } from './clock';
 import { ConfigurationError } from './errors';
-import type { Ec2Port, ExecutionsPort, FlowConfig, FlowDeps, MgnPort, NetworkPort, NotifierPort, SsmPort, StsPort } from './ports';
+import type { Ec2Port, ExecutionsPort, FlowConfig, FlowDeps, MgnPort, NetworkPort, NotifierPort, QuotasPort, SsmPort, StsPort } from './ports';
 import { ENV } from './steps';
 import { parseWaveContext, type WaveContext } from './wave-context';
 
@@ -59,6 +59,8 @@ export interface StepAdapters {
   readonly ssm?: (region: string) => SsmPort;
   readonly ec2?: (region: string) => Ec2Port;
   readonly sts?: (region: string) => StsPort;
+  /** Service Quotas in the wave's target region (the replicating-servers quota) */
+  readonly quotas?: (region: string) => QuotasPort;
   readonly notifier?: (region: string, topicArn: string) => NotifierPort;
   /** Step Functions in the function's own region (the wave lock asks it about the lock's holder) */
   readonly executions?: (region: string) => ExecutionsPort;
@@ -91,6 +93,7 @@ export function flowDeps(targetRegion: string, log: Logger, adapters: StepAdapte
   const topicArn = config.topicArn;
   return {
     mgn: adapters.mgn ? adapters.mgn(targetRegion) : notBuiltWith<MgnPort>('mgn'),
+    quotas: adapters.quotas ? adapters.quotas(targetRegion) : notBuiltWith<QuotasPort>('servicequotas'),
     ssm: adapters.ssm ?? (() => notBuiltWith<SsmPort>('ssm')),
     ec2: adapters.ec2 ? adapters.ec2(targetRegion) : notBuiltWith<Ec2Port>('ec2'),
     ec2In: adapters.ec2 ?? (() => notBuiltWith<Ec2Port>('ec2')),

@@ -373,8 +373,19 @@ export interface LogPort {
 }
 
 /** What every step's core gets. */
+/** Service Quotas in one region (GetServiceQuota). */
+export interface QuotasPort {
+  /**
+   * The applied value of MGN's quota on source servers in active replication (Service Quotas
+   * service code `mgn`, quota code `L-9A599620`; 150 unless increased) in the port's region.
+   */
+  replicatingServersQuota(): Promise<number>;
+}
+
 export interface FlowDeps {
   readonly mgn: MgnPort;
+  /** Service Quotas in the wave's target region */
+  readonly quotas: QuotasPort;
   readonly ssm: (region: string) => SsmPort;
   /** EC2 in the wave's target region */
   readonly ec2: Ec2Port;

@@ -13,7 +13,8 @@ import type { PhaseName } from './phases';
 import type { WaveStore } from './ports';
 import { manifestKey, serversKey, type WaveContext, type WaveCounts } from './wave-context';
 
-export type TimelineStatus = 'started' | 'done' | 'failed' | 'skipped';
+/** `waiting-for-quota`: ready to install, held back by the replicating-servers quota (functions/lib/replication-quota.ts). */
+export type TimelineStatus = 'started' | 'done' | 'failed' | 'skipped' | 'waiting-for-quota';
 
 export interface TimelineEntry {
   readonly phase: PhaseName;
@@ -131,6 +132,8 @@ export interface ServerRecord {
   verification?: Partial<Record<LaunchKind, VerificationSummary>>;
   /** target instances to retire (rejection, cutover preparation, a failed test or cutover): see target-instances.ts */
   cleanup?: CleanupProgress;
+  /** held back in install by the replicating-servers quota: since when, and how long once admitted */
+  quotaWait?: { since: string; waitedSeconds?: number };
 }
 
 export interface RunState {

@@ -151,6 +151,8 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:GetReplicationConfiguration',
       'mgn:UpdateReplicationConfiguration',
       'ssm:DescribeInstanceInformation',
+      // the replicating-servers quota (mgn/L-9A599620): a wave larger than it is refused
+      'servicequotas:GetServiceQuota',
       // every subnet and group a launch will use exists, shares one VPC, and reaches no internet gateway or NAT
       'ec2:DescribeSubnets',
       'ec2:DescribeSecurityGroups',
@@ -180,6 +182,8 @@ export const STEPS: readonly StepSpec[] = [
       // which hosts are not Online when SendCommand is refused for the whole batch (InvalidInstanceId)
       'ssm:DescribeInstanceInformation',
       'mgn:DescribeSourceServers',
+      // installs admitted as the replicating-servers quota (mgn/L-9A599620) has room
+      'servicequotas:GetServiceQuota',
       'sts:AssumeRole',
       // installer-role: short-lived credentials handed to hosts as a SecureString parameter name only
       'ssm:PutParameter',

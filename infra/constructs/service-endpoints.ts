@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 /** Interface endpoints every deployment gets, by service name suffix (com.amazonaws.<region>.<name>). */
-export const INTERFACE_ENDPOINT_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms'] as const;
+export const INTERFACE_ENDPOINT_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas'] as const;
 export type EndpointServiceName = (typeof INTERFACE_ENDPOINT_SERVICES)[number] | 'execute-api';
 
 /** The AWS-owned buckets MGN replication and conversion servers read (source: MGN network requirements). */
@@ -105,7 +105,7 @@ export class ServiceEndpoints extends Construct {
 
   /** Regional host names the orchestrator reaches through these endpoints (private DNS). */
   public orchestratorHostNames(region: string): string[] {
-    return (['mgn', 'ssm', 'ec2', 'sts', 'sns', 'states'] as const).map((service) => `${service}.${region}.amazonaws.com`);
+    return (['mgn', 'ssm', 'ec2', 'sts', 'sns', 'states', 'servicequotas'] as const).map((service) => `${service}.${region}.amazonaws.com`);
   }
 }
 

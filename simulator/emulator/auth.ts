@@ -3,7 +3,7 @@
  * the IAM user guide, and S3's "Authenticating requests (AWS Signature Version 4)"): the emulator
  * knows the secret of each access key it accepts, recomputes the signature of every request and
  * refuses unsigned, malformed, unknown-key and badly signed requests, each in the protocol of the
- * service the request was for (MGN restJson1, SSM and Step Functions JSON with `__type`, EC2 XML,
+ * service the request was for (MGN restJson1, SSM, Step Functions and Service Quotas JSON with `__type`, EC2 XML,
  * STS/SNS query XML, S3 XML). The request's age is not checked: the emulator's clock is virtual.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -272,6 +272,7 @@ export function sniffService(req: IncomingSigned, mgnOperations: ReadonlySet<str
   const target = headerValue(req.headers, 'x-amz-target') ?? '';
   if (target.startsWith('AmazonSSM.')) return 'ssm';
   if (target.startsWith('AWSStepFunctions.')) return 'states';
+  if (target.startsWith('ServiceQuotasV20190624.')) return 'servicequotas';
   const form = new URLSearchParams(req.method === 'GET' ? req.rawQuery : req.body.toString('utf8'));
   const contentType = headerValue(req.headers, 'content-type') ?? '';
   if (form.has('Action') && (req.method === 'GET' || contentType.startsWith('application/x-www-form-urlencoded'))) return QUERY_VERSIONS[form.get('Version') ?? ''] ?? 'ec2';
@@ -291,7 +292,8 @@ export function authError(service: ServiceName, failure: AuthFailure): ApiError 
       return new ApiError(code, message, 403);
     }
     case 'ssm':
-    case 'states': {
+    case 'states':
+    case 'servicequotas': {
       const code = { missing: 'MissingAuthenticationTokenException', malformed: 'IncompleteSignatureException', 'missing-date': 'IncompleteSignatureException', 'unknown-key': 'UnrecognizedClientException', 'bad-token': 'UnrecognizedClientException', 'bad-signature': 'InvalidSignatureException', 'missing-content-sha256': 'InvalidSignatureException' }[kind];
       return new ApiError(code, message, 400);
     }

@@ -18,8 +18,8 @@ export class ApiError extends Error {
 }
 
 /** The service protocols the emulator speaks, keyed by the SigV4 signing name. */
-export type ServiceName = 'mgn' | 'ssm' | 'ec2' | 'sts' | 's3' | 'sns' | 'states';
-export const SERVICES: readonly ServiceName[] = ['mgn', 'ssm', 'ec2', 'sts', 's3', 'sns', 'states'];
+export type ServiceName = 'mgn' | 'ssm' | 'ec2' | 'sts' | 's3' | 'sns' | 'states' | 'servicequotas';
+export const SERVICES: readonly ServiceName[] = ['mgn', 'ssm', 'ec2', 'sts', 's3', 'sns', 'states', 'servicequotas'];
 
 /** A throttling error in each service's own words. */
 export function throttlingError(service: ServiceName, retryAfterSeconds: number): ApiError {
@@ -35,6 +35,8 @@ export function throttlingError(service: ServiceName, retryAfterSeconds: number)
     case 'ssm':
     case 'states':
       return new ApiError('ThrottlingException', 'Rate exceeded', 400);
+    case 'servicequotas':
+      return new ApiError('TooManyRequestsException', 'Rate exceeded', 400);
     case 'ec2':
       return new ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503);
     case 'sts':
@@ -52,6 +54,8 @@ export function internalError(service: ServiceName): ApiError {
       return new ApiError('InternalServerException', 'An internal error occurred', 500, {}, { 'Retry-After': '1' });
     case 'ssm':
       return new ApiError('InternalServerError', 'An internal error occurred', 500);
+    case 'servicequotas':
+      return new ApiError('ServiceException', 'Something went wrong.', 500);
     case 'ec2':
       return new ApiError('InternalError', 'An internal error has occurred', 500);
     case 'sts':

@@ -356,8 +356,12 @@ export interface FleetOptions {
 }
 
 /** A replication-state string for managed instances' and servers' tidy views. */
+/**
+ * A source server that counts against the replicating-servers quota (mgn/L-9A599620): not archived,
+ * its data replication not disconnected (the emulator never stops it otherwise), not cut over or disconnected.
+ */
 export const isReplicating = (s: SourceServer): boolean =>
-  !s.isArchived && s.replication.state !== 'DISCONNECTED' && s.lifeCycle !== 'DISCONNECTED';
+  !s.isArchived && s.replication.state !== 'DISCONNECTED' && s.lifeCycle !== 'DISCONNECTED' && s.lifeCycle !== 'CUTOVER';
 
 export class Fleet {
   /** Embedded in every STS credential handed out (scenario.sts.credentialCanary); "" for none. */
@@ -422,6 +426,16 @@ export class Fleet {
 
   initialize(region: string): void {
     this.initializedRegions.add(region);
+  }
+
+  /** The applied replicating-servers quota (Service Quotas mgn/L-9A599620) in a region. */
+  replicatingQuotaIn(_region: string): number {
+    return this.replicatingQuota;
+  }
+
+  /** Source servers in a region that count against the replicating-servers quota. */
+  replicatingIn(region: string): number {
+    return [...this.sourceServers.values()].filter((s) => s.region === region && isReplicating(s)).length;
   }
 
   nextEventTime(): number | undefined {
@@ -824,7 +838,7 @@ export class Fleet {
       this.finishInstallOutput(invocation, existing.sourceServerID);
       return;
     }
-    const replicating = [...this.sourceServers.values()].filter(isReplicating).length;
+    const replicating = this.replicatingIn(region);
     if (replicating >= this.replicatingQuota) {
       {
         const message = `Error: ServiceQuotaExceededException: the account has reached the quota of ${this.replicatingQuota} replicating source servers in ${region}; request a quota increase or archive servers.`;

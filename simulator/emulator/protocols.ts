@@ -126,6 +126,13 @@ export function renderError(service: ServiceName, error: ApiError, requestId: st
       if (!SSM_NO_MESSAGE.has(error.code)) body[SSM_CAPITAL_MESSAGE.has(error.code) ? 'Message' : 'message'] = error.message;
       return { status: error.status, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, ...error.headers }, body: JSON.stringify(body) };
     }
+    case 'servicequotas':
+      // every Service Quotas error shape has one member, `Message`
+      return {
+        status: error.status,
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, ...error.headers },
+        body: JSON.stringify({ __type: error.code, Message: error.message, ...error.fields }),
+      };
     case 'states':
       // every Step Functions error shape has one member, `message`
       return {
@@ -171,6 +178,7 @@ export function malformedRequest(service: ServiceName, what: string): ApiError {
       return new ApiError('ValidationException', `Cannot parse request: ${what}`, 400, { reason: 'cannotParse' });
     case 'ssm':
     case 'states':
+    case 'servicequotas':
       return new ApiError('SerializationException', `Cannot parse request: ${what}`, 400);
     case 'ec2':
       return new ApiError('InvalidParameterValue', `Cannot parse request: ${what}`, 400);

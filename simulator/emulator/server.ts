@@ -23,6 +23,7 @@ import { SeededRandom } from './random';
 import { handleS3, S3_OPERATIONS, s3Mutating, s3Operation, type S3State } from './s3';
 import { executionRegistry, stepFunctionsOperations, type ExecutionRegistry, type StepFunctionsState } from './sfn';
 import { snsOperations, type PublishedMessage, type SnsState } from './sns';
+import { SERVICE_QUOTAS_OPERATIONS } from './service-quotas';
 import { redactSsmParams, SSM_OPERATIONS } from './ssm';
 import { stsOperations } from './sts';
 import { Trace, type TraceCaller } from './trace';
@@ -118,6 +119,7 @@ export function servedOperations(): Record<ServiceName, string[]> {
     s3: Object.values(S3_OPERATIONS),
     sns: Object.keys(snsOperations({ published: [] })),
     states: Object.keys(stepFunctionsOperations({ executions: new Map() })),
+    servicequotas: Object.keys(SERVICE_QUOTAS_OPERATIONS),
   };
 }
 
@@ -226,11 +228,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         };
       }
       case 'ssm':
-      case 'states': {
+      case 'states':
+      case 'servicequotas': {
         const target = String(req.headers['x-amz-target'] ?? '');
-        const prefix = service === 'ssm' ? 'AmazonSSM.' : 'AWSStepFunctions.';
+        const prefix = { ssm: 'AmazonSSM.', states: 'AWSStepFunctions.', servicequotas: 'ServiceQuotasV20190624.' }[service];
         const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
-        const table: Record<string, JsonOperation> = service === 'ssm' ? SSM_OPERATIONS : SFN_OPERATIONS;
+        const table: Record<string, JsonOperation> = { ssm: SSM_OPERATIONS, states: SFN_OPERATIONS, servicequotas: SERVICE_QUOTAS_OPERATIONS }[service];
         const op = Object.prototype.hasOwnProperty.call(table, operation) ? table[operation] : undefined;
         if (!op) throw Object.assign(new ApiError('UnknownOperationException', `Unknown operation ${target}`, 400), { service });
         const input = json();
@@ -243,7 +246,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           mutating: !!op.mutating,
           run: (ctx) => ({
             status: 200,
-            headers: { 'content-type': service === 'ssm' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': ctx.requestId },
+            headers: { 'content-type': service === 'states' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1', 'x-amzn-requestid': ctx.requestId },
             body: JSON.stringify(op.run(input, ctx) ?? {}),
           }),
         };

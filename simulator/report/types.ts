@@ -8,7 +8,7 @@ import type { PhaseName } from '../scenario';
 
 export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'failed';
 export type ServerResult = 'migrated' | 'failed' | 'skipped';
-export type TimelineStatus = 'started' | 'done' | 'failed' | 'skipped';
+export type TimelineStatus = 'started' | 'done' | 'failed' | 'skipped' | 'waiting-for-quota';
 
 export interface TimelineEntry {
   readonly phase: PhaseName | string;

@@ -314,6 +314,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         AWS_ENDPOINT_URL_STS: emulator.url,
         AWS_ENDPOINT_URL_S3: emulator.url,
         AWS_ENDPOINT_URL_SNS: emulator.url,
+        AWS_ENDPOINT_URL_SERVICE_QUOTAS: emulator.url,
         AWS_ENDPOINT_URL_SFN: emulator.url,
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,

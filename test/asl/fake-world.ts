@@ -163,6 +163,8 @@ export class FakeWorld {
   /** errors to answer the next calls of an operation with (op -> errors, first one first) */
   private readonly pendingErrors = new Map<string, Error[]>();
   readonly published: { subject: string; message: string }[] = [];
+  /** Service Quotas mgn/L-9A599620 as applied in the target region (default 150) */
+  replicatingQuota = 150;
   readonly parameters = new Map<string, string>();
   /** every mutating call, in order */
   readonly calls: { op: string; ids: string[]; at: number }[] = [];
@@ -786,6 +788,13 @@ export class FakeWorld {
   deps(): FlowDeps {
     return {
       mgn: this.mgn,
+      quotas: {
+        replicatingServersQuota: async () => {
+          this.maybeFail('getServiceQuota');
+          this.record('GetServiceQuota', []);
+          return this.replicatingQuota;
+        },
+      },
       ssm: (region) => this.ssmFor(region),
       ec2: this.ec2,
       ec2In: (region) => this.ec2In(region),

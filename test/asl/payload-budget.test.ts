@@ -13,6 +13,8 @@ describe('payload budget', () => {
       if (i % 10 === 0) faults[s.name] = kinds[(i / 10) % kinds.length];
     });
     const world = new FakeWorld({ ...manifest, options: { ...manifest.options, replicationTimeoutHours: 2 } }, { faults });
+    // 1,000 replicating servers: an account whose replicating-servers quota (mgn/L-9A599620) was raised
+    world.replicatingQuota = 1000;
     const run = await runWave(world, { approval: 'approve' });
 
     expect(run.report?.outcome).toBe('completed-with-failures');

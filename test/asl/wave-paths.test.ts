@@ -139,6 +139,8 @@ describe('wave state machine paths (real ASL, real step cores, fake fleet)', () 
   it('a 450-server wave launches in 3 test jobs (200, 200, 50) with never more than 200 servers in active jobs', async () => {
     const manifest = waveOf(450, { phases: { install: true, test: true, cutover: false, finalize: false, archive: false } });
     const world = new FakeWorld(manifest);
+    // 450 replicating servers: an account whose replicating-servers quota (mgn/L-9A599620) was raised
+    world.replicatingQuota = 1000;
     // MGN already replicates them all: install and replication are skipped straight through
     for (const s of manifest.servers) world.addKnownServer(s.name, 'READY_FOR_TEST');
     const run = await runWave(world);

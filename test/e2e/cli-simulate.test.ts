@@ -71,7 +71,7 @@ describe('mgnctl simulate (the CLI, in a child process)', () => {
     expect(apiCalls['mgn:StartTest']).toBeGreaterThanOrEqual(1);
     expect(apiCalls['mgn:StartCutover']).toBeGreaterThanOrEqual(1);
     expect(apiCalls['ssm:SendCommand']).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(apiCalls).every((k) => /^(mgn|ssm|ec2|sts|s3|sns):[A-Z][A-Za-z]+$/.test(k))).toBe(true);
+    expect(Object.keys(apiCalls).every((k) => /^(mgn|ssm|ec2|sts|s3|sns|servicequotas):[A-Z][A-Za-z]+$/.test(k))).toBe(true);
 
     const html = readFileSync(join(out, 'wave-12-mixed', 'report.html'), 'utf8');
     expect(html).toMatch(/^<!DOCTYPE html>/i);

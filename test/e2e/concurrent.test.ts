@@ -13,7 +13,8 @@ describe('two concurrent waves of 150 servers', () => {
     const ids = [...a.servers, ...b.servers].map((s) => (s.source as { instanceId: string }).instanceId);
     expect(new Set(ids).size).toBe(300);
 
-    const run = await runSimulation([a, b], scenarioWith({ defaults: { diskGiB: 40, bandwidthMbps: 500, installSeconds: 180 } }));
+    // 300 servers replicating at once: an account whose replicating-servers quota (mgn/L-9A599620) was raised
+    const run = await runSimulation([a, b], scenarioWith({ defaults: { diskGiB: 40, bandwidthMbps: 500, installSeconds: 180 }, quotas: { replicatingServers: 1000 } }));
     for (const wave of run.session.waves) {
       const report = wave.report;
       expect({ wave: wave.waveId, outcome: report.outcome, error: report.error }).toEqual({ wave: wave.waveId, outcome: 'completed', error: undefined });

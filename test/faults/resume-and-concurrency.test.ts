@@ -48,7 +48,8 @@ describe('three waves at once', () => {
   it('keep at most 200 servers in active jobs, and quota refusals fail no server', async () => {
     const dir = join(out, 'concurrent');
     const manifests = [faultWave('wave-a', 150, 0), faultWave('wave-b', 150, 150), faultWave('wave-c', 100, 300)];
-    const session = await simulate({ manifests, scenario: parseScenario({ seed: 5, defaults: FAST}), outDir: dir });
+    // 400 servers replicating at once: an account whose replicating-servers quota (mgn/L-9A599620) was raised
+    const session = await simulate({ manifests, scenario: parseScenario({ seed: 5, defaults: FAST, quotas: { replicatingServers: 1000 } }), outDir: dir });
 
     for (const [i, wave] of session.waves.entries()) {
       expect(wave.report.outcome).toBe('completed');

@@ -34,6 +34,7 @@ export async function startBareStateMachine(): Promise<BareStateMachine> {
     AWS_ENDPOINT_URL_STS: emulator.url,
     AWS_ENDPOINT_URL_S3: emulator.url,
     AWS_ENDPOINT_URL_SNS: emulator.url,
+    AWS_ENDPOINT_URL_SERVICE_QUOTAS: emulator.url,
     AWS_ENDPOINT_URL_SFN: emulator.url,
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,

@@ -7,6 +7,7 @@ import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsComma
 import { GetLaunchConfigurationCommand, MgnClient, UpdateLaunchConfigurationCommand } from '@aws-sdk/client-mgn';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetCommandInvocationCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
@@ -60,6 +61,7 @@ export function clients(url: string, region = TARGET, maxAttempts = 1) {
     sts: new STSClient(common),
     s3: new S3Client({ ...common, forcePathStyle: true }),
     sns: new SNSClient(common),
+    quotas: new ServiceQuotasClient(common),
   };
   made.push(...Object.values(set));
   return set;

@@ -38,6 +38,7 @@ import {
   UpdateReplicationConfigurationTemplateCommand,
 } from '@aws-sdk/client-mgn';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import {
   DeleteParameterCommand,
@@ -64,6 +65,7 @@ const MODELS: Record<Service, string> = {
   s3: 's3-2006-03-01',
   sns: 'sns-2010-03-31',
   states: 'stepfunctions-2016-11-23',
+  servicequotas: 'service-quotas-2019-06-24',
 };
 
 /**
@@ -81,6 +83,7 @@ const COMMON_ERRORS: Record<Service, readonly string[]> = {
   sns: ['ValidationError', 'Throttling', 'InternalFailure', 'InvalidAction'],
   s3: ['NoSuchBucket', 'SlowDown', 'InternalError', 'NotImplemented', 'AccessDenied'],
   states: ['ValidationException', 'ThrottlingException', 'InternalFailure'],
+  servicequotas: [],
 };
 const MGN_JOB_QUOTA_OPS = ['StartTest', 'StartCutover', 'TerminateTargetInstances'];
 
@@ -101,6 +104,7 @@ function checkSuccess(a: WireAnswer): string[] {
       return checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'iso');
     case 'ssm':
     case 'states':
+    case 'servicequotas':
       return checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'epoch');
     case 'ec2':
     case 'sts':
@@ -125,6 +129,7 @@ function wireErrorCode(a: WireAnswer): string {
       return a.headers['x-amzn-errortype'];
     case 'ssm':
     case 'states':
+    case 'servicequotas':
       return (JSON.parse(a.body) as { __type: string }).__type;
     case 'ec2':
     case 'sts':
@@ -538,6 +543,22 @@ describe('emulator conformance with the AWS service models', () => {
     await fails('sns', 'Publish', sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:nowhere', Message: 'x' })), 'InvalidParameter');
   });
 
+  it('Service Quotas: the replicating-servers quota (mgn/L-9A599620), 150 on a fresh account, the scenario\'s after an increase', async () => {
+    const { quotas } = clients(em.url, TARGET);
+    const got = await ok('servicequotas', 'GetServiceQuota', quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn', QuotaCode: 'L-9A599620' })));
+    expect(got.Quota).toMatchObject({ ServiceCode: 'mgn', QuotaCode: 'L-9A599620', Value: 150, Adjustable: true, QuotaArn: `arn:aws:servicequotas:${TARGET}:111122223333:mgn/L-9A599620` });
+    await fails('servicequotas', 'GetServiceQuota', quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn', QuotaCode: 'L-00000000' })), 'NoSuchResourceException');
+    await fails('servicequotas', 'GetServiceQuota', quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: 'L-9A599620' })), 'NoSuchResourceException');
+    await fails('servicequotas', 'GetServiceQuota', quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn', QuotaCode: '9A599620' })), 'IllegalArgumentException');
+    const raised = await startEmulator({ manifests: [wave], scenario: { quotas: { replicatingServers: 1000 } }, onResponse: (a) => answers.push(a) });
+    try {
+      const after = await ok('servicequotas', 'GetServiceQuota', clients(raised.url, TARGET).quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn', QuotaCode: 'L-9A599620' })));
+      expect(after.Quota?.Value).toBe(1000);
+    } finally {
+      await raised.close();
+    }
+  });
+
   it('throttling and internal errors in each service are codes the service documents', async () => {
     for (const [scenario, kind] of [
       [{ throttle: { rate: 1 } }, 'throttle'],
@@ -553,6 +574,7 @@ describe('emulator conformance with the AWS service models', () => {
         ['sts', 'GetCallerIdentity', () => c.sts.send(new GetCallerIdentityCommand({}))],
         ['s3', 'GetObject', () => c.s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' }))],
         ['sns', 'Publish', () => c.sns.send(new PublishCommand({ TopicArn: `arn:aws:sns:${TARGET}:111122223333:t`, Message: 'm' }))],
+        ['servicequotas', 'GetServiceQuota', () => c.quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn', QuotaCode: 'L-9A599620' }))],
       ];
       for (const [service, operation, call] of calls) {
         const err = await call().then(
@@ -578,6 +600,7 @@ describe('emulator conformance with the AWS service models', () => {
       sts: ['AssumeRole'],
       s3: ['GetObject', 'HeadObject'],
       sns: ['Publish'],
+      servicequotas: ['GetServiceQuota'],
     };
     const missing: string[] = [];
     for (const [service, ops] of Object.entries(expected))

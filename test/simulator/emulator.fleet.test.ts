@@ -379,7 +379,8 @@ describe('emulator fleet: quotas', () => {
 
   it('refuses 201 ids per job (ValidationException) and more than 200 servers across active jobs (ServiceQuotaExceededException)', async () => {
     const wave = manifest('big', 210);
-    em = await startEmulator({ manifests: [wave], scenario: { defaults: { diskGiB: 1, bandwidthMbps: 1000, installSeconds: 30 } } });
+    // 210 replicating servers need the replicating-servers quota raised from its default of 150
+    em = await startEmulator({ manifests: [wave], scenario: { quotas: { replicatingServers: 1000 }, defaults: { diskGiB: 1, bandwidthMbps: 1000, installSeconds: 30 } } });
     const ids = (await readyWave(em, wave)).map((s) => s.sourceServerID!);
     expect(ids).toHaveLength(210);
     const { mgn } = clients(em.url, TARGET);

@@ -49,6 +49,7 @@ import {
 } from '@aws-sdk/client-mgn';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   DeleteParameterCommand,
@@ -80,6 +81,7 @@ const MODELS: Record<Service, string> = {
   s3: 's3-2006-03-01',
   sns: 'sns-2010-03-31',
   states: 'stepfunctions-2016-11-23',
+  servicequotas: 'service-quotas-2019-06-24',
 };
 
 /** S3's error codes, as its model documents them (Error.Code), plus the one it answers for a payload hash that does not match. */
@@ -98,6 +100,7 @@ const COMMON_ERRORS: Record<Service, readonly string[]> = {
   mgn: ['ValidationException', 'ThrottlingException', 'InternalServerException', 'AccessDeniedException', 'MissingAuthenticationTokenException', 'IncompleteSignatureException', 'UnrecognizedClientException', 'InvalidSignatureException'],
   ssm: ['ValidationException', 'ThrottlingException', 'InternalServerError', 'SerializationException', 'MissingAuthenticationTokenException', 'IncompleteSignatureException', 'UnrecognizedClientException', 'InvalidSignatureException'],
   states: ['ValidationException', 'ThrottlingException', 'InternalFailure', 'MissingAuthenticationTokenException', 'IncompleteSignatureException', 'UnrecognizedClientException', 'InvalidSignatureException'],
+  servicequotas: ['SerializationException', 'MissingAuthenticationTokenException', 'IncompleteSignatureException', 'UnrecognizedClientException', 'InvalidSignatureException'],
   ec2: [...EC2_ERROR_CODES, 'AuthFailure', 'MissingAuthenticationToken', 'IncompleteSignature'],
   sts: ['ValidationError', 'Throttling', 'InternalFailure', 'MalformedInput', 'MissingParameter', 'InvalidAction', 'MissingAuthenticationToken', 'IncompleteSignature', 'InvalidClientTokenId', 'SignatureDoesNotMatch'],
   sns: ['ValidationError', 'Throttling', 'InternalFailure', 'InvalidAction', 'MissingAuthenticationToken', 'IncompleteSignature', 'InvalidClientTokenId', 'SignatureDoesNotMatch'],
@@ -119,7 +122,8 @@ function wireError(a: WireAnswer): { code: string; shape: string } {
     case 'mgn':
       return { code: a.headers['x-amzn-errortype'], shape: `${a.headers['content-type']} ${Object.keys(JSON.parse(a.body)).join(',')}` };
     case 'ssm':
-    case 'states': {
+    case 'states':
+    case 'servicequotas': {
       const body = JSON.parse(a.body) as { __type: string };
       return { code: body.__type, shape: `${a.headers['content-type']} __type` };
     }
@@ -135,6 +139,7 @@ const ERROR_SHAPES: Record<Service, RegExp> = {
   mgn: /^application\/json message/,
   ssm: /^application\/x-amz-json-1\.1 __type$/,
   states: /^application\/x-amz-json-1\.0 __type$/,
+  servicequotas: /^application\/x-amz-json-1\.1 __type$/,
   ec2: /^text\/xml;charset=UTF-8 <Response>$/,
   sts: /^text\/xml <ErrorResponse>$/,
   sns: /^text\/xml <ErrorResponse>$/,
@@ -151,6 +156,7 @@ function checkSuccess(a: WireAnswer): string[] {
       return a.status === 204 ? [] : checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'iso');
     case 'ssm':
     case 'states':
+    case 'servicequotas':
       return checkJson(model, op.output!.shape, JSON.parse(a.body), '$', 'epoch');
     case 's3':
       return checkHeaders(model, a.operation, a.headers);
@@ -171,6 +177,7 @@ function sdk(url: string, credentials: Credentials = EMULATOR_CREDENTIALS, regio
     s3: new S3Client({ ...common, forcePathStyle: true }),
     sns: new SNSClient(common),
     states: new SFNClient(common),
+    servicequotas: new ServiceQuotasClient(common),
   };
   made.push(...Object.values(set));
   return set;
@@ -231,7 +238,7 @@ describe('the emulator on the wire', () => {
     // a HEAD answer has no body: the SDK can only name the error by its status
     if (!(a.service === 's3' && a.body === '')) expect(err!.name).toBe(shape ?? code);
     else expect(err!.$metadata?.httpStatusCode).toBe(a.status);
-    if ((service === 'mgn' || service === 'ssm' || service === 'states') && shape) expect(checkJson(model, shape, JSON.parse(a.body))).toEqual([]);
+    if ((service === 'mgn' || service === 'ssm' || service === 'states' || service === 'servicequotas') && shape) expect(checkJson(model, shape, JSON.parse(a.body))).toEqual([]);
     mark(a, kind);
     return err!;
   }
@@ -246,6 +253,7 @@ describe('the emulator on the wire', () => {
       sts: { path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=GetCallerIdentity&Version=2011-06-15', code: 'MissingAuthenticationToken', status: 403 },
       sns: { path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=Publish&Version=2010-03-31&Message=x', code: 'MissingAuthenticationToken', status: 403 },
       s3: { path: '/wave-bucket/waves/x.json', method: 'GET', headers: {}, code: 'AccessDenied', status: 403 },
+      servicequotas: { path: '/', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'ServiceQuotasV20190624.GetServiceQuota' }, body: '{"ServiceCode":"mgn","QuotaCode":"L-9A599620"}', code: 'MissingAuthenticationTokenException', status: 400 },
     };
 
     it.each(Object.keys(unsigned) as Service[])('%s: an unsigned request is refused in its own protocol, never in MGN JSON', async (service) => {
@@ -265,6 +273,7 @@ describe('the emulator on the wire', () => {
       sts: 'SignatureDoesNotMatch',
       sns: 'SignatureDoesNotMatch',
       s3: 'SignatureDoesNotMatch',
+      servicequotas: 'InvalidSignatureException',
     };
     const unknownKey: Record<Service, string> = {
       mgn: 'UnrecognizedClientException',
@@ -274,6 +283,7 @@ describe('the emulator on the wire', () => {
       sts: 'InvalidClientTokenId',
       sns: 'InvalidClientTokenId',
       s3: 'InvalidAccessKeyId',
+      servicequotas: 'UnrecognizedClientException',
     };
     const callOf = (c: ReturnType<typeof sdk>): Record<Service, [string, () => Promise<unknown>]> => ({
       mgn: ['DescribeSourceServers', () => c.mgn.send(new DescribeSourceServersCommand({}))],
@@ -283,6 +293,7 @@ describe('the emulator on the wire', () => {
       sts: ['GetCallerIdentity', () => c.sts.send(new GetCallerIdentityCommand({}))],
       sns: ['Publish', () => c.sns.send(new PublishCommand({ TopicArn: `arn:aws:sns:${REGION}:123456789012:t`, Message: 'm' }))],
       s3: ['GetObject', () => c.s3.send(new GetObjectCommand({ Bucket: 'wave-bucket', Key: 'waves/x.json' }))],
+      servicequotas: ['GetServiceQuota', () => c.servicequotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn', QuotaCode: 'L-9A599620' }))],
     });
 
     it.each(Object.keys(badSecret) as Service[])('%s: a wrong secret is a bad signature, an unknown key an unknown key, both parsed by the SDK', async (service) => {
@@ -540,6 +551,13 @@ describe('the emulator on the wire', () => {
       await invalid('sts', 'AssumeRole', sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::123456789012:role/R', RoleSessionName: 'wire', DurationSeconds: 60 })), 'ValidationError');
       await invalid('sns', 'Publish', sns.send(new PublishCommand({ TopicArn: `arn:aws:sns:${REGION}:123456789012:t`, Message: 'm', Subject: 'two\nlines' })), 'InvalidParameter');
     });
+
+    it('Service Quotas refuses a missing or malformed service or quota code (the model\'s patterns)', async () => {
+      const { servicequotas } = sdk(em.url);
+      await invalid('servicequotas', 'GetServiceQuota', servicequotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn' } as never)), 'IllegalArgumentException');
+      await invalid('servicequotas', 'GetServiceQuota', servicequotas.send(new GetServiceQuotaCommand({ ServiceCode: 'm g n', QuotaCode: 'L-9A599620' })), 'IllegalArgumentException');
+      await invalid('servicequotas', 'GetServiceQuota', servicequotas.send(new GetServiceQuotaCommand({ ServiceCode: 'mgn', QuotaCode: `L-${'9'.repeat(130)}` })), 'IllegalArgumentException');
+    });
   });
 
   /**
@@ -586,6 +604,7 @@ describe('the emulator on the wire', () => {
     s3: ['GetObject', 'HeadObject'],
     sns: ['Publish'],
     states: [],
+    servicequotas: ['GetServiceQuota'],
   };
   /** Operations that take no input at all: there is no invalid input to send them. */
   const NO_INPUT = ['mgn:InitializeService', 'sts:GetCallerIdentity'];

@@ -15,6 +15,7 @@ import {
   type RunState,
   type ServerRecord,
 } from '../run-state';
+import { admitUnderQuota, refusedByQuota } from '../replication-quota';
 import { sendToOnlineHosts, type SendOutcome } from '../run-command';
 import { agentUserProvidedId, readWave, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
@@ -97,7 +98,13 @@ async function readResults(deps: FlowDeps, records: ServerRecord[], at: Date): P
         isPrecheck ? 'host precheck' : 'agent install',
         byInstance.get(r.sourceInstanceId),
       );
-      if (outcome.kind === 'failure') failServer(r, phase, outcome.reason, at);
+      if (outcome.kind === 'failure' && !isPrecheck && refusedByQuota(outcome.reason)) {
+        // another wave took the room between our count and the agent's registration: wait again
+        r.install = { stage: 'precheck-passed' };
+        r.quotaWait ??= { since: at.toISOString() };
+        r.quotaWait.waitedSeconds = undefined;
+        mark(r, 'install', 'waiting-for-quota', at);
+      } else if (outcome.kind === 'failure') failServer(r, phase, outcome.reason, at);
       else if (outcome.kind === 'success') {
         install.stage = isPrecheck ? 'precheck-passed' : 'installed';
         install.commandId = undefined;
@@ -205,7 +212,8 @@ async function sendBatches(
 
 /**
  * One poll of the install phase: reads back running commands, skips servers MGN already knows, sends
- * host prechecks, then installs to hosts whose precheck passed. Commands go per SSM region, batched by
+ * host prechecks, then installs to hosts whose precheck passed, as many as the replicating-servers quota
+ * has room for (the rest wait for other servers to stop replicating). Commands go per SSM region, batched by
  * identical parameters, at most 50 instances each. Done when every server is installed, skipped or set aside.
  */
 export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
@@ -239,7 +247,14 @@ export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<W
     at,
   );
 
-  const toInstall = activeServers(state).filter((r) => r.install?.stage === 'precheck-passed');
+  // admitted as the replicating-servers quota has room; the rest wait, at most the replication timeout
+  const toInstall = await admitUnderQuota(
+    deps,
+    state,
+    activeServers(state).filter((r) => r.install?.stage === 'precheck-passed'),
+    manifest.options.replicationTimeoutHours * 3600,
+    at,
+  );
   if (toInstall.length > 0) {
     const withRole = (r: ServerRecord) => credentialsModeOf(manifest.options, specOf(manifest, r)) === 'installer-role';
     const regions = [...new Set(toInstall.filter(withRole).map((r) => r.ssmRegion))];

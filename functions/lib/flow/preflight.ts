@@ -23,6 +23,7 @@ import type {
   SourceServerView,
   SubnetView,
 } from '../ports';
+import { refuseWaveBeyondQuota } from '../replication-quota';
 import {
   activeServers,
   countsOf,
@@ -35,6 +36,7 @@ import {
 } from '../run-state';
 import { reached, readWave, setAsideDisconnected } from '../source-servers';
 import { phaseDone, type WaveContext } from '../wave-context';
+
 
 export const PREFLIGHT_TCP_TIMEOUT_MS = 3000;
 
@@ -408,6 +410,8 @@ const LAUNCHED_STATE: Record<LaunchKind, string> = { test: 'TESTING', cutover: '
 export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
   await checkEndpoints(deps);
   const manifest: WaveManifest = await loadManifest(deps.store, ctx.waveId);
+  // the replicating-servers quota (mgn/L-9A599620): a wave that can never fit is refused before anything changes
+  await firstMgnCall(manifest.targetRegion, () => refuseWaveBeyondQuota(deps, manifest));
   const fixes = await firstMgnCall(manifest.targetRegion, () => enforceReplicationTemplate(deps));
   for (const fix of fixes) deps.log.warn(fix);
 

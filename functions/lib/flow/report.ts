@@ -36,6 +36,8 @@ export interface ReportServer {
   /** which checks ran on each launched instance, and how they ended */
   readonly verification?: Partial<Record<LaunchKind, VerificationSummary>>;
   readonly timeline: readonly TimelineEntry[];
+  /** how long the server waited in install for room under the replicating-servers quota (mgn/L-9A599620) */
+  readonly waitedForQuotaSeconds?: number;
 }
 
 export interface ReportInstance {
@@ -90,6 +92,7 @@ export function buildReport(
       ...(instances ? { instances } : {}),
       ...(r.verification && Object.keys(r.verification).length > 0 ? { verification: r.verification } : {}),
       timeline: r.timeline,
+      ...(r.quotaWait ? { waitedForQuotaSeconds: r.quotaWait.waitedSeconds ?? Math.round((at.getTime() - Date.parse(r.quotaWait.since)) / 1000) } : {}),
     };
   });
   const stop =
