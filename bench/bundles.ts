@@ -80,7 +80,7 @@ export function clientImports(metafile: Metafile): ClientImports {
 }
 
 /** IAM service prefixes whose SDK client package has another name. */
-const CLIENT_OF_PREFIX: Readonly<Record<string, string>> = { states: 'client-sfn' };
+const CLIENT_OF_PREFIX: Readonly<Record<string, string>> = { states: 'client-sfn', servicequotas: 'client-service-quotas' };
 
 /** `mgn:StartTest` -> `client-mgn`; the services a step may call, as SDK client package names. */
 export function expectedClients(step: StepSpec): Set<string> {

@@ -3,7 +3,7 @@ import { commandOutcome } from '../command-results';
 import { ConfigurationError, DocumentNotInRegionError } from '../errors';
 import { credentialsModeOf } from '../credentials-mode';
 import type { ServerSpec, WaveManifest } from '../manifest';
-import type { FlowDeps, SendCommandRequest } from '../ports';
+import type { FlowDeps, MgnPort, SendCommandRequest } from '../ports';
 import {
   activeServers,
   countsOf,
@@ -210,13 +210,24 @@ async function sendBatches(
   }
 }
 
+/** The MGN port with listSourceServers read at most once (the poll's snapshot of the account). */
+function listingOncePerPoll(mgn: MgnPort): MgnPort {
+  let listing: ReturnType<MgnPort['listSourceServers']> | undefined;
+  return Object.assign(Object.create(mgn) as MgnPort, {
+    listSourceServers: () => (listing ??= mgn.listSourceServers()),
+  });
+}
+
 /**
  * One poll of the install phase: reads back running commands, skips servers MGN already knows, sends
  * host prechecks, then installs to hosts whose precheck passed, as many as the replicating-servers quota
  * has room for (the rest wait for other servers to stop replicating). Commands go per SSM region, batched by
  * identical parameters, at most 50 instances each. Done when every server is installed, skipped or set aside.
  */
-export async function installAgents(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+export async function installAgents(ctx: WaveContext, stepDeps: FlowDeps): Promise<WaveContext> {
+  // One listing of the account's source servers per poll serves both the wave's matching and the
+  // quota count: the poll reads MGN once, ceil(servers/200) calls at most (README, Performance).
+  const deps: FlowDeps = { ...stepDeps, mgn: listingOncePerPoll(stepDeps.mgn) };
   const manifest = await loadManifest(deps.store, ctx.waveId);
   const state = await loadRunState(deps.store, ctx);
   const at = deps.now();
