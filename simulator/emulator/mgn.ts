@@ -232,6 +232,16 @@ function renderReplicationConfiguration(s: SourceServer): Obj {
   return { sourceServerID: s.sourceServerID, ...structuredClone(s.replicationConfiguration) };
 }
 
+/** A read of one source server's settings (Get*Configuration): the sourceServerID rules, then `render`. */
+function serverSettingsRead(render: (server: SourceServer) => Obj): JsonOperation {
+  return {
+    run(input, ctx) {
+      new Validator(input).required('sourceServerID').string('sourceServerID', { pattern: SOURCE_SERVER_ID }).string('accountID', { pattern: ACCOUNT }).throwMgn();
+      return render(ctx.fleet.server(ctx.region, input.sourceServerID as string));
+    },
+  };
+}
+
 function serverIdOp(run: (fleet: Fleet, region: string, id: string) => SourceServer): JsonOperation {
   return {
     mutating: true,
@@ -356,12 +366,7 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
     },
   },
 
-  GetReplicationConfiguration: {
-    run(input, ctx) {
-      new Validator(input).required('sourceServerID').string('sourceServerID', { pattern: SOURCE_SERVER_ID }).string('accountID', { pattern: ACCOUNT }).throwMgn();
-      return renderReplicationConfiguration(ctx.fleet.server(ctx.region, input.sourceServerID as string));
-    },
-  },
+  GetReplicationConfiguration: serverSettingsRead(renderReplicationConfiguration),
 
   UpdateReplicationConfiguration: {
     mutating: true,
@@ -482,12 +487,7 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
   MarkAsArchived: serverIdOp((f, r, id) => f.markAsArchived(r, id)),
   DisconnectFromService: serverIdOp((f, r, id) => f.disconnectFromService(r, id)),
 
-  GetLaunchConfiguration: {
-    run(input, ctx) {
-      new Validator(input).required('sourceServerID').string('sourceServerID', { pattern: SOURCE_SERVER_ID }).string('accountID', { pattern: ACCOUNT }).throwMgn();
-      return renderLaunchConfiguration(ctx.fleet.server(ctx.region, input.sourceServerID as string));
-    },
-  },
+  GetLaunchConfiguration: serverSettingsRead(renderLaunchConfiguration),
 
   UpdateLaunchConfiguration: {
     mutating: true,
