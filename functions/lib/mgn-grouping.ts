@@ -53,6 +53,11 @@ export function applicationsByServer(manifest: WaveManifest): Map<string, string
 const key = (name: string) => name.toLowerCase();
 const description = (waveId: string) => `mgn-isolated-orchestrator wave ${waveId}`;
 
+/** Notes a problem of the run's grouping in the report (the step carries on). */
+export function noteGroupingProblem(state: RunState, problem: string): void {
+  note((state.mgn ??= { applications: [], problems: [] }), problem);
+}
+
 function note(grouping: MgnGrouping, problem: string): void {
   if (!grouping.problems.includes(problem)) grouping.problems.push(problem.slice(0, 500));
   if (grouping.problems.length > 50) grouping.problems.splice(0, grouping.problems.length - 50);

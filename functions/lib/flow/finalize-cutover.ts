@@ -2,7 +2,7 @@ import { forEachConcurrently } from '../batching';
 import { TryLaterError, reasonOf } from '../errors';
 import type { FlowDeps } from '../ports';
 import { countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
-import { archiveWaveInMgn } from '../mgn-grouping';
+import { archiveWaveInMgn, noteGroupingProblem } from '../mgn-grouping';
 import { isFinalized, readWave, serversInPhase } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
@@ -76,8 +76,9 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
     try {
       await archiveWaveInMgn(deps.mgn, manifest, state);
     } catch (error) {
-      if (!(error instanceof TryLaterError)) throw error;
-      archiveLeft = error.code;
+      // throttled or a 5xx: archive on the next poll; anything else goes to the report, never fails the wave
+      if (error instanceof TryLaterError) archiveLeft = error.code;
+      else noteGroupingProblem(state, `MGN grouping not archived: ${reasonOf(error)}`);
     }
   await saveRunState(deps.store, state);
   const counts = countsOf(state);

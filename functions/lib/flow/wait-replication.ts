@@ -1,4 +1,4 @@
-import { TryLaterError } from '../errors';
+import { reasonOf, TryLaterError } from '../errors';
 import type { FlowDeps, SourceServerView } from '../ports';
 import { nextReplicationWait } from '../replication-timing';
 import {
@@ -11,7 +11,7 @@ import {
   saveRunState,
   type ServerRecord,
 } from '../run-state';
-import { groupWaveInMgn } from '../mgn-grouping';
+import { groupWaveInMgn, noteGroupingProblem } from '../mgn-grouping';
 import { reached, readWave, setAsideDisconnected } from '../source-servers';
 import { phaseDone, pollAgain, type ReplicationProgress, type WaveContext } from '../wave-context';
 
@@ -69,9 +69,9 @@ export async function waitReplication(ctx: WaveContext, deps: FlowDeps): Promise
   try {
     await groupWaveInMgn(deps.mgn, manifest, state, views);
   } catch (error) {
-    // throttled or a 5xx: the next poll groups what is left
-    if (!(error instanceof TryLaterError)) throw error;
-    deps.log.warn('MGN grouping deferred', { reason: error.message });
+    // throttled or a 5xx: the next poll groups what is left; anything else goes to the report, never fails the wave
+    if (error instanceof TryLaterError) deps.log.warn('MGN grouping deferred', { reason: error.message });
+    else noteGroupingProblem(state, `MGN grouping stopped: ${reasonOf(error)}`);
   }
 
   let ready = 0;
