@@ -39,6 +39,8 @@ export interface SourceServerView {
   /** when FinalizeCutover ran for the server's last cutover (MGN lifeCycle.lastCutover.finalized.apiCallDateTime) */
   readonly lastCutoverFinalizedAt?: string;
   readonly launchedInstanceId?: string;
+  /** the MGN application the server is associated with (SourceServer.applicationID), if any */
+  readonly applicationId?: string;
 }
 
 export type JobStatus = 'PENDING' | 'STARTED' | 'COMPLETED';
@@ -116,6 +118,29 @@ export interface MgnPort {
   getLaunchConfiguration(sourceServerId: string): Promise<LaunchConfigurationView>;
   /** Writes the given general launch settings (UpdateLaunchConfiguration); fields left out stay as they are. */
   updateLaunchConfiguration(sourceServerId: string, update: LaunchConfigurationUpdate): Promise<void>;
+  // MGN's own waves and applications (functions/lib/mgn-grouping.ts)
+  /** Every MGN wave in the region, archived ones included (ListWaves has no name filter). */
+  listMgnWaves(): Promise<MgnGroupView[]>;
+  createMgnWave(name: string, description: string): Promise<MgnGroupView>;
+  archiveMgnWave(waveId: string): Promise<void>;
+  /** Every MGN application in the region, archived ones included. */
+  listMgnApplications(): Promise<MgnGroupView[]>;
+  createMgnApplication(name: string, description: string): Promise<MgnGroupView>;
+  archiveMgnApplication(applicationId: string): Promise<void>;
+  /** AssociateApplications: at most 50 application ids per call (the model's ApplicationIDs). */
+  associateMgnApplications(waveId: string, applicationIds: readonly string[]): Promise<void>;
+  /** AssociateSourceServers: at most 50 source server ids per call. */
+  associateMgnSourceServers(applicationId: string, sourceServerIds: readonly string[]): Promise<void>;
+}
+
+/** An MGN wave or application (ListWaves / ListApplications). */
+export interface MgnGroupView {
+  readonly id: string;
+  readonly arn: string;
+  readonly name: string;
+  readonly isArchived: boolean;
+  /** an application's wave (Application.waveID) */
+  readonly waveId?: string;
 }
 
 export type PostLaunchDeployment = 'TEST_AND_CUTOVER' | 'CUTOVER_ONLY' | 'TEST_ONLY';

@@ -4,6 +4,7 @@
  * emulator, launch jobs, virtual and wall time).
  */
 import type { StackNetwork } from '../network';
+import type { ReportMgnGrouping } from '../../functions/lib/flow/report';
 import type { PhaseName } from '../scenario';
 
 export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'failed';
@@ -33,6 +34,8 @@ export interface WaveReport {
   readonly runId: string;
   readonly outcome: WaveOutcome;
   readonly servers: readonly ServerReport[];
+  /** MGN's own wave and applications the run grouped the servers in */
+  readonly mgn?: ReportMgnGrouping;
 }
 
 export interface ExecutionSummary {
