@@ -129,6 +129,10 @@ export class WaveTriggers extends Construct {
       },
     });
 
+    // A changed resource policy takes effect only with a new deployment of the API (API Gateway
+    // developer guide, "Create and attach an API Gateway resource policy to an API").
+    api.latestDeployment?.addToLogicalId({ approvers: props.approvers, allowedSourceCidrs: props.api.allowedSourceCidrs ?? [] });
+
     const role = new iam.Role(this, 'ApiRole', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       description: 'API Gateway integrations of the MGN orchestrator API',
