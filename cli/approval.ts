@@ -1,33 +1,53 @@
 /**
  * `mgnctl approve` / `mgnctl reject`: answer a wave's approval request (the task token from the SNS
- * message) with SendTaskSuccess / SendTaskFailure, as the API's POST /approvals does. The token is a
- * credential: it is read from --task-token-file (or stdin with "-") as well as --task-token, so it
- * need not sit in shell history, and it is never printed.
+ * message) with SendTaskSuccess / SendTaskFailure, as the API's POST /approvals does, from the same
+ * decision table (functions/lib/approval-decisions.ts). The approver recorded is the caller's AWS
+ * identity (STS GetCallerIdentity); `--by` is only a note. The token is a credential: it is read
+ * from --task-token-file (or stdin with "-") as well as --task-token, so it need not sit in shell
+ * history, and it is never printed.
  */
 import { readFileSync } from 'node:fs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { APPROVAL_DECISIONS, APPROVER_NOTE, taskAnswer, type ApprovalDecision } from '../functions/lib/approval-decisions';
 import { awsErrorLine, stepFunctions } from './step-functions';
 import { parseCommandArgs } from './arguments';
 
-/** The approver's name as the state machine records it. */
-const APPROVER = /^[A-Za-z0-9 ._@+=:,/-]{1,128}$/;
+const SUMMARIES: Record<ApprovalDecision, string> = {
+  approve: 'Approves the cutover of the wave whose approval request carried this task token.',
+  reject: 'Rejects the cutover: the wave terminates its test instances and ends with outcome "rejected".',
+};
 
-const usage = (
-  decision: 'approve' | 'reject',
-) => `usage: mgnctl ${decision} (--task-token TOKEN | --task-token-file FILE|-) --by NAME${decision === 'reject' ? ' --reason TEXT' : ''} [--region R]
+const usage = (decision: ApprovalDecision) => {
+  const reason = APPROVAL_DECISIONS[decision].reasonRequired;
+  return `usage: mgnctl ${decision} (--task-token TOKEN | --task-token-file FILE|-)${reason ? ' --reason TEXT' : ''} [--by NOTE] [--region R]
 
-${decision === 'approve' ? 'Approves the cutover of the wave whose approval request carried this task token.' : 'Rejects the cutover: the wave terminates its test instances and ends with outcome "rejected".'}
+${SUMMARIES[decision]}
+The execution records who answered as your AWS identity (STS GetCallerIdentity: the ARN of your
+user or role session), the same identity CloudTrail records for the SendTask call.
 
 options:
   --task-token TOKEN       the task token from the approval request
-  --task-token-file FILE   read the token from FILE ("-" for stdin) instead
-  --by NAME                who decides (recorded in the execution)${decision === 'reject' ? '\n  --reason TEXT            why (recorded as the rejection cause)' : ''}
+  --task-token-file FILE   read the token from FILE ("-" for stdin) instead${reason ? '\n  --reason TEXT            why (recorded as the rejection cause)' : ''}
+  --by NOTE                optional note recorded next to your identity (e.g. your name or change ticket)
   --region R               AWS region of the stack (default: AWS_REGION / profile)
   -h, --help               this help
 
-exit codes: 0 sent, 2 bad arguments, 1 AWS refused (e.g. TaskTimedOut, InvalidToken)`;
+exit codes: 0 sent, 2 bad arguments, 1 AWS refused (e.g. TaskTimedOut, InvalidToken, no credentials)`;
+};
 
-export async function answerApproval(decision: 'approve' | 'reject', argv: string[]): Promise<number> {
+let sts: STSClient | undefined;
+let stsRegion: string | undefined;
+/** STS for GetCallerIdentity, in the stack's region (AWS_ENDPOINT_URL_STS for an sts VPC endpoint). */
+function stsClient(region?: string): STSClient {
+  if (!sts || stsRegion !== region) {
+    sts = new STSClient({ ...(region ? { region } : {}), maxAttempts: 5 });
+    stsRegion = region;
+  }
+  return sts;
+}
+
+export async function answerApproval(decision: ApprovalDecision, argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(decision, usage(decision), {
     args: argv,
     strict: true,
@@ -42,10 +62,7 @@ export async function answerApproval(decision: 'approve' | 'reject', argv: strin
   });
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (values.help) {
-    console.log(usage(decision));
-    return 0;
-  }
+  const rule = APPROVAL_DECISIONS[decision];
   const problems: string[] = [];
   let token = values['task-token'];
   const tokenFile = values['task-token-file'];
@@ -64,40 +81,24 @@ export async function answerApproval(decision: 'approve' | 'reject', argv: strin
     problems.push('--task-token or --task-token-file: required (the token from the approval request)');
   else if (token && (token.length > 2048 || /\s/.test(token)))
     problems.push('--task-token: a task token is 1-2048 characters without spaces');
-  if (!values.by) problems.push('--by: required (who decides)');
-  else if (!APPROVER.test(values.by))
-    problems.push(
-      `--by: ${JSON.stringify(values.by)} must be 1-128 letters, digits, spaces or . _ @ + = : , / -`,
-    );
-  if (decision === 'reject' && !values.reason)
-    problems.push('--reason: required (why the cutover is rejected)');
-  if (decision === 'approve' && values.reason !== undefined) problems.push('--reason: only for reject');
-  if (values.reason !== undefined && values.reason.length > 256)
-    problems.push('--reason: at most 256 characters');
+  if (values.by !== undefined && !APPROVER_NOTE.test(values.by))
+    problems.push(`--by: ${JSON.stringify(values.by)} must be 1-128 letters, digits, spaces or . _ @ + = : , / -`);
+  if (rule.reasonRequired && !values.reason) problems.push(`--reason: required (why: recorded as the rejection cause)`);
+  if (!rule.reasonRequired && values.reason !== undefined) problems.push(`--reason: not taken by ${decision}`);
+  if (values.reason !== undefined && values.reason.length > 256) problems.push('--reason: at most 256 characters');
   if (problems.length > 0) {
     for (const p of problems) console.error(`mgnctl ${decision}: ${p}`);
     return 2;
   }
   try {
+    // who answers is the caller's identity, never a name typed on the command line
+    const { Arn: by } = await stsClient(values.region).send(new GetCallerIdentityCommand({}));
+    if (!by) throw new Error('STS GetCallerIdentity returned no Arn');
+    const answer = taskAnswer(decision, token!, { by, ...(values.by ? { note: values.by } : {}), ...(values.reason ? { reason: values.reason } : {}) });
     const sfn = stepFunctions(values.region);
-    if (decision === 'approve')
-      await sfn.send(
-        new SendTaskSuccessCommand({
-          taskToken: token,
-          output: JSON.stringify({ approved: true, by: values.by }),
-        }),
-      );
-    else
-      await sfn.send(
-        new SendTaskFailureCommand({
-          taskToken: token,
-          error: 'ApprovalRejected',
-          cause: `${values.reason} (by ${values.by})`,
-        }),
-      );
-    console.log(
-      decision === 'approve' ? `approved by ${values.by}` : `rejected by ${values.by}: ${values.reason}`,
-    );
+    if (answer.action === 'SendTaskSuccess') await sfn.send(new SendTaskSuccessCommand({ taskToken: answer.taskToken, output: answer.output }));
+    else await sfn.send(new SendTaskFailureCommand({ taskToken: answer.taskToken, error: answer.error, cause: answer.cause }));
+    console.log(`${decision === 'approve' ? 'approved' : `${decision}ed`} by ${by}${values.by ? ` (note: ${values.by})` : ''}${values.reason ? `: ${values.reason}` : ''}`);
     return 0;
   } catch (error) {
     console.error(`mgnctl ${decision}: ${awsErrorLine(error)}`);

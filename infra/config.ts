@@ -140,6 +140,97 @@ const schedule = z.strictObject({
   manifestKey: pattern(/^[A-Za-z0-9!_.*'()/-]{1,512}\.json$/, 'an S3 key ending in .json (letters, digits and !_.*\'()/-)'),
 });
 
+// ---- Approvals and API access (issue 12 items 1 and 4) ----
+// The API's resource policy admits POST /approvals only for these principals (aws:PrincipalArn), and
+// a REGIONAL API only from these address ranges (aws:SourceIp). Source: API Gateway developer guide,
+// "AWS condition keys that can be used in API Gateway resource policies".
+
+/** aws:PrincipalArn of an IAM user, or of every session of an IAM role (the role's ARN, path included). */
+export const IAM_PRINCIPAL_ARN = /^arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::(\d{12}):(role|user)\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const ROLE_SESSION_ARN = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/([\w+=,.@-]+)\//;
+
+const approverArn = z.string({ error: (iss) => `expected a string (an IAM role or user ARN), got ${show(iss.input)}` }).superRefine((arn, ctx) => {
+  if (IAM_PRINCIPAL_ARN.test(arn)) return;
+  const session = ROLE_SESSION_ARN.exec(arn);
+  ctx.addIssue({
+    code: 'custom',
+    message: session
+      ? `${show(arn)} is one session of role ${session[1]}; give the role's ARN (arn:aws:iam::<account>:role/<path/>${session[1]}), which covers every session of it`
+      : `${show(arn)} is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>; no wildcards)`,
+  });
+});
+
+const approvers = z.array(approverArn).min(1, 'give at least one approver (an IAM role or user ARN), or leave approvers out with api.enabled false').optional();
+
+const apiAllowedSourceCidrs = z.array(cidr).min(1, 'give at least one CIDR, or leave allowedSourceCidrs out').optional();
+
+/** Ranges a REGIONAL API never sees as aws:SourceIp (private, shared, loopback, link-local): a request arrives from a public address. */
+const NON_PUBLIC_RANGES: readonly [string, number][] = [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+];
+const ipv4 = (address: string): number => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+const insideNonPublicRange = (block: string): boolean => {
+  const [address, bits] = block.split('/');
+  return NON_PUBLIC_RANGES.some(([base, prefix]) => Number(bits) >= prefix && Math.floor(ipv4(address) / 2 ** (32 - prefix)) === Math.floor(ipv4(base) / 2 ** (32 - prefix)));
+};
+
+interface ApiAccessFields {
+  readonly account?: string;
+  readonly api?: { readonly enabled?: boolean; readonly endpointType?: string; readonly allowedSourceCidrs?: readonly string[] };
+  readonly approvers?: readonly string[];
+}
+
+/** Who may answer approvals and from where the API may be called: cross-field rules, each naming its field and fix. */
+function apiAccessRules(config: ApiAccessFields, ctx: z.RefinementCtx): void {
+  const api = config.api;
+  if (!api?.enabled) return;
+  if (config.approvers === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['approvers'],
+      message:
+        'is required while the API is enabled (POST /approvals answers approvals): list the IAM role or user ARNs that may approve or reject a cutover, like ["arn:aws:iam::111122223333:role/MigrationApprover"]; or set api.enabled to false and answer with mgnctl approve/reject',
+    });
+  const seen = new Map<string, number>();
+  (Array.isArray(config.approvers) ? config.approvers : []).forEach((arn, i) => {
+    if (typeof arn !== 'string') return;
+    const other = seen.get(arn);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `${show(arn)} is already approvers[${other}]; list each approver once` });
+    seen.set(arn, i);
+    const account = IAM_PRINCIPAL_ARN.exec(arn)?.[2];
+    if (account && config.account && account !== config.account)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvers', i],
+        message: `${show(arn)} is in account ${account}; the API admits only principals of the stack's account (${config.account})`,
+      });
+  });
+  if (api.endpointType !== 'REGIONAL') return;
+  if (api.allowedSourceCidrs === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['api', 'allowedSourceCidrs'],
+      message:
+        'is required for a REGIONAL API, which is reachable from the internet: give the public address ranges your operators\' and schedulers\' requests come from (the API refuses every other aws:SourceIp), or use endpointType "PRIVATE"',
+    });
+  (Array.isArray(api.allowedSourceCidrs) ? api.allowedSourceCidrs : []).forEach((block, i) => {
+    if (typeof block !== 'string' || !CIDR.test(block)) return;
+    if (block.endsWith('/0'))
+      ctx.addIssue({ code: 'custom', path: ['api', 'allowedSourceCidrs', i], message: `${show(block)} is the whole internet; give the ranges your callers' requests come from` });
+    else if (insideNonPublicRange(block))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'allowedSourceCidrs', i],
+        message: `${show(block)} is a private range, and a REGIONAL API sees the public address a request comes from (aws:SourceIp), so it would admit nobody: give the public ranges of your NAT or proxy, or use endpointType "PRIVATE" (reached through the VPC endpoint)`,
+      });
+  });
+}
+
 export const deployConfigSchema = z
   .strictObject({
     /** CloudFormation stack name. */
@@ -169,8 +260,12 @@ export const deployConfigSchema = z
         enabled: z.boolean().default(true),
         /** PRIVATE: reachable only through the stack's execute-api endpoint. */
         endpointType: z.enum(['REGIONAL', 'PRIVATE'], { error: (iss) => `${show(iss.input)} is not allowed; use "REGIONAL" or "PRIVATE"` }).default('PRIVATE'),
+        /** Where callers may be (the API's resource policy): required for REGIONAL (aws:SourceIp), optional for PRIVATE (aws:VpcSourceIp). */
+        allowedSourceCidrs: apiAllowedSourceCidrs,
       })
       .default({ enabled: true, endpointType: 'PRIVATE' }),
+    /** IAM role or user ARNs that may answer approvals through the API (POST /approvals); required while the API is enabled. */
+    approvers,
     triggers: z
       .strictObject({
         /** Custom event bus + rule starting a wave from a `StartWave` event. */
@@ -258,7 +353,9 @@ export const deployConfigSchema = z
       if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['triggers', 'schedules', i, 'name'], message: `${show(s.name)} is used twice` });
       names.add(s.name);
     });
-  });
+  })
+  // reported together with every other problem of the file (the rules read only what they check)
+  .superRefine((config, ctx) => apiAccessRules(config as ApiAccessFields, ctx), { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
 
 type ParsedConfig = z.output<typeof deployConfigSchema>;
 export type ExistingSubnetConfig = z.output<typeof existingSubnet>;

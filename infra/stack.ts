@@ -160,6 +160,7 @@ export class OrchestratorStack extends Stack {
       schedules: config.triggers.schedules,
       api: config.api,
       apiEndpoint: this.endpoints.interfaceEndpoints['execute-api'],
+      approvers: config.approvers,
       logRetention,
     });
 

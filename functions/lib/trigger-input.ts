@@ -7,6 +7,7 @@
  * execution input with `parseExecutionInput`; tests reproduce the mapping with these functions.
  */
 import { z } from 'zod';
+import { APPROVAL_DECISION_NAMES, APPROVER_NOTE, taskAnswer, type TaskAnswer } from './approval-decisions';
 import { checkSize, MAX_EXECUTION_INPUT_BYTES } from './input-text';
 import { WAVE_ID } from './manifest';
 import { InvalidInputError, parseOrThrow } from './validation';
@@ -23,8 +24,8 @@ export const RUN_NAME = /^[A-Za-z0-9_-]{1,16}$/;
 /** S3 bucket names the API accepts in manifestLocation. */
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-/** Who answers an approval: shown in the history and the report. */
-export const APPROVER = /^[A-Za-z0-9 _.@:/+=-]{1,128}$/;
+/** What an approver may say about themselves (the body's `by`, kept as a note; the identity is the caller's). */
+export const APPROVER = APPROVER_NOTE;
 
 /** Step Functions execution names: 1-80 letters, digits, - and _. They become part of S3 keys. */
 export const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -96,18 +97,24 @@ export function executionFromApiRequest(body: unknown, requestedAt: Date): { nam
 
 export const approvalRequestSchema = z.strictObject({
   taskToken: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'),
-  decision: z.enum(['approve', 'reject'], { error: 'must be "approve" or "reject"' }),
-  by: z.string().regex(APPROVER, 'must be 1-128 letters, digits, spaces or _ . @ : / + = -'),
+  decision: z.enum(APPROVAL_DECISION_NAMES, { error: `must be ${APPROVAL_DECISION_NAMES.map((d) => `"${d}"`).join(' or ')}` }),
+  /** Optional note on who answers; the recorded identity is the caller's (`$context.identity.userArn`). */
+  by: z.string().regex(APPROVER, 'must be 1-128 letters, digits, spaces or _ . @ : / + = , -').optional(),
   reason: z.string().max(256, 'must be at most 256 characters').optional(),
 });
 export type ApprovalRequest = z.output<typeof approvalRequestSchema>;
 
-/** The task-token answer a POST /approvals body becomes (wave-triggers.ts APPROVAL_TEMPLATE, in TypeScript). */
-export function approvalAnswerFromApiRequest(
-  body: unknown,
-): { action: 'SendTaskSuccess'; taskToken: string; output: string } | { action: 'SendTaskFailure'; taskToken: string; error: 'ApprovalRejected'; cause: string } {
+/** The authenticated caller of POST /approvals as API Gateway's AWS_IAM auth sees it. */
+export interface ApiCaller {
+  /** `$context.identity.userArn`: e.g. arn:aws:sts::111122223333:assumed-role/MigrationApprover/alice */
+  readonly userArn: string;
+}
+
+/**
+ * The task-token answer a POST /approvals body becomes (wave-triggers.ts approvalTemplate, in
+ * TypeScript): `by` is the caller's identity, the body's `by` only a note.
+ */
+export function approvalAnswerFromApiRequest(body: unknown, caller: ApiCaller): TaskAnswer {
   const r = parseOrThrow(approvalRequestSchema, body, 'POST /approvals body');
-  return r.decision === 'reject'
-    ? { action: 'SendTaskFailure', taskToken: r.taskToken, error: 'ApprovalRejected', cause: `${r.reason ?? ''} (by ${r.by})` }
-    : { action: 'SendTaskSuccess', taskToken: r.taskToken, output: JSON.stringify({ approved: true, by: r.by }) };
+  return taskAnswer(r.decision, r.taskToken, { by: caller.userArn, ...(r.by ? { note: r.by } : {}), ...(r.reason !== undefined ? { reason: r.reason } : {}) });
 }

@@ -28,8 +28,9 @@ export interface WaveStateMachineProps {
 
 /**
  * The wave state machine: STANDARD, the ASL file with every `${…}` placeholder substituted (each
- * step's function ARN, WaveBucketName, NotificationTopicArn), logging ALL to a KMS-encrypted log
- * group, X-Ray tracing. An unknown placeholder fails the synth instead of failing the deploy.
+ * step's function ARN, WaveBucketName, NotificationTopicArn), logging ALL events without execution
+ * data to a KMS-encrypted log group, X-Ray tracing. An unknown placeholder fails the synth instead of
+ * failing the deploy.
  */
 export class WaveStateMachine extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -81,7 +82,11 @@ export class WaveStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(props.definition),
       definitionSubstitutions: this.substitutions,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Every event, but no execution data: the approval task's TaskScheduled event carries its
+      // parameters, and they hold the task token ($$.Task.Token), a credential that approves a
+      // cutover. Step Functions leaves input, output and parameters out of the log when
+      // includeExecutionData is false (LoggingConfiguration, Step Functions API reference).
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
 

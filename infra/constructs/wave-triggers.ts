@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { APPROVAL_DECISION_NAMES, APPROVAL_DECISIONS, type DecisionRule } from '../../functions/lib/approval-decisions';
 import { WAVE_ID } from '../../functions/lib/manifest';
 import { APPROVER, BUCKET_NAME, EVENT_INPUT_PATH, RUN_NAME, START_WAVE_EVENT } from '../../functions/lib/trigger-input';
 import type { DeployConfig } from '../config';
@@ -29,6 +30,8 @@ export interface WaveTriggersProps {
   readonly api: DeployConfig['api'];
   /** The execute-api interface endpoint a PRIVATE API is reached through. */
   readonly apiEndpoint?: ec2.IInterfaceVpcEndpoint;
+  /** IAM role or user ARNs allowed to call POST /approvals (aws:PrincipalArn); required with the API. */
+  readonly approvers?: readonly string[];
   /** Retention of the API access log group. @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -37,7 +40,7 @@ export interface WaveTriggersProps {
  * Ways to start a wave besides the console: an EventBridge custom bus with a rule for `StartWave`
  * events, optional EventBridge Scheduler schedules, and a REST API with IAM auth:
  * `POST /waves` (StartExecution, the execution name derived from the waveId), `GET /waves/{id}`
- * (DescribeExecution) and `POST /approvals` (SendTaskSuccess / SendTaskFailure).
+ * (DescribeExecution) and `POST /approvals` (SendTaskSuccess / SendTaskFailure, approvers only).
  */
 export class WaveTriggers extends Construct {
   public readonly bus?: events.EventBus;
@@ -91,6 +94,8 @@ export class WaveTriggers extends Construct {
     const stack = Stack.of(this);
     const isPrivate = props.api.endpointType === 'PRIVATE';
     if (isPrivate && !props.apiEndpoint) throw new Error('a PRIVATE API needs the execute-api interface endpoint');
+    if (!props.approvers?.length) throw new Error('the API needs approvers (IAM role or user ARNs allowed to call POST /approvals)');
+    if (!isPrivate && !props.api.allowedSourceCidrs?.length) throw new Error('a REGIONAL API needs api.allowedSourceCidrs (the public ranges its callers come from)');
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
@@ -101,24 +106,12 @@ export class WaveTriggers extends Construct {
       endpointConfiguration: isPrivate
         ? { types: [apigw.EndpointType.PRIVATE], vpcEndpoints: [props.apiEndpoint!] }
         : { types: [apigw.EndpointType.REGIONAL] },
-      policy: isPrivate
-        ? new iam.PolicyDocument({
-            statements: [
-              new iam.PolicyStatement({
-                effect: iam.Effect.DENY,
-                principals: [new iam.AnyPrincipal()],
-                actions: ['execute-api:Invoke'],
-                resources: ['execute-api:/*'],
-                conditions: { StringNotEquals: { 'aws:SourceVpce': props.apiEndpoint!.vpcEndpointId } },
-              }),
-              new iam.PolicyStatement({
-                principals: [new iam.AccountPrincipal(stack.account)],
-                actions: ['execute-api:Invoke'],
-                resources: ['execute-api:/*'],
-              }),
-            ],
-          })
-        : undefined,
+      policy: apiResourcePolicy({
+        account: stack.account,
+        ...(isPrivate ? { sourceVpce: props.apiEndpoint!.vpcEndpointId } : {}),
+        ...(props.api.allowedSourceCidrs?.length ? { allowedSourceCidrs: props.api.allowedSourceCidrs } : {}),
+        approvers: props.approvers,
+      }),
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
@@ -135,6 +128,10 @@ export class WaveTriggers extends Construct {
         tracingEnabled: true,
       },
     });
+
+    // A changed resource policy takes effect only with a new deployment of the API (API Gateway
+    // developer guide, "Create and attach an API Gateway resource policy to an API").
+    api.latestDeployment?.addToLogicalId({ approvers: props.approvers, allowedSourceCidrs: props.api.allowedSourceCidrs ?? [] });
 
     const role = new iam.Role(this, 'ApiRole', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
@@ -190,10 +187,11 @@ export class WaveTriggers extends Construct {
       { requestValidator: validator, requestParameters: { 'method.request.path.id': true }, methodResponses },
     );
 
-    // Step Functions speaks JSON 1.0: POST / with X-Amz-Target. The template switches the target
-    // to SendTaskFailure for a rejection; anything else is a SendTaskSuccess that must carry
-    // {"approved": true}, so a request that slips through never approves by accident.
-    api.root.addResource('approvals').addMethod(
+    // Step Functions speaks JSON 1.0: POST / with X-Amz-Target. The template picks the target per
+    // decision (functions/lib/approval-decisions.ts) and records the caller's IAM identity as `by`;
+    // an unknown decision becomes an empty request that Step Functions refuses. Only the approvers
+    // get here: the resource policy denies POST /approvals to every other principal.
+    api.root.addResource(APPROVALS_PATH).addMethod(
       'POST',
       new apigw.AwsIntegration({
         service: 'states',
@@ -206,7 +204,7 @@ export class WaveTriggers extends Construct {
             'integration.request.header.Content-Type': "'application/x-amz-json-1.0'",
             'integration.request.header.X-Amz-Target': "'AWSStepFunctions.SendTaskSuccess'",
           },
-          requestTemplates: { 'application/json': APPROVAL_TEMPLATE },
+          requestTemplates: { 'application/json': approvalTemplate() },
           integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"recorded": true}' } }, ...errorResponses],
         },
       }),
@@ -311,15 +309,73 @@ export function startExecutionTemplate(stateMachineArn: string): string {
   ].join('\n');
 }
 
-const APPROVAL_TEMPLATE = [
-  `#set($decision = "$!input.path('$.decision')")`,
-  `#if($decision == "reject")`,
-  `#set($context.requestOverride.header.X-Amz-Target = "AWSStepFunctions.SendTaskFailure")`,
-  `{"taskToken": "$util.escapeJavaScript($input.path('$.taskToken'))", "error": "ApprovalRejected", "cause": "$util.escapeJavaScript($!input.path('$.reason')) (by $util.escapeJavaScript($input.path('$.by')))"}`,
-  '#else',
-  `{"taskToken": "$util.escapeJavaScript($input.path('$.taskToken'))", "output": "{\\"approved\\": true, \\"by\\": \\"$util.escapeJavaScript($input.path('$.by'))\\"}"}`,
-  '#end',
-].join('\n');
+/**
+ * POST /approvals body -> SendTaskSuccess / SendTaskFailure, one branch per row of APPROVAL_DECISIONS.
+ * `by` is `$context.identity.userArn`, the ARN of the caller AWS_IAM authenticated (for a role, its
+ * session: arn:aws:sts::<account>:assumed-role/<role>/<session>); the body's `by` is kept as `note`.
+ */
+export function approvalTemplate(): string {
+  const token = `"taskToken": "$util.escapeJavaScript($input.path('$.taskToken'))"`;
+  const by = `$util.escapeJavaScript($context.identity.userArn)`;
+  const note = `$util.escapeJavaScript($note)`;
+  const branches = APPROVAL_DECISION_NAMES.map((decision, i) => {
+    const rule: DecisionRule = APPROVAL_DECISIONS[decision];
+    const test = `#${i === 0 ? 'if' : 'elseif'}($decision == "${decision}")`;
+    if (rule.call === 'SendTaskFailure')
+      return [
+        test,
+        `#set($context.requestOverride.header.X-Amz-Target = "AWSStepFunctions.SendTaskFailure")`,
+        `{${token}, "error": "${rule.error}", "cause": "$util.escapeJavaScript($!input.path('$.reason')) (by ${by}#if($note != ""), note: ${note}#end)"}`,
+      ];
+    const fields = Object.entries(rule.output).map(([key, value]) => `\\"${key}\\": ${JSON.stringify(value).replace(/"/g, '\\"')}`);
+    return [test, `{${token}, "output": "{${[...fields, `\\"by\\": \\"${by}\\"`].join(', ')}#if($note != ""), \\"note\\": \\"${note}\\"#end}"}`];
+  });
+  return [
+    `#set($decision = "$!input.path('$.decision')")`,
+    `#set($note = "$!input.path('$.by')")`,
+    ...branches.flat(),
+    '#else',
+    '{}',
+    '#end',
+  ].join('\n');
+}
+
+/**
+ * The API's resource policy: only this account's principals; a PRIVATE API only through its VPC
+ * endpoint (aws:SourceVpce, private APIs only); callers only from allowedSourceCidrs, which API
+ * Gateway matches against aws:SourceIp for a REGIONAL API and aws:VpcSourceIp (the address before
+ * the endpoint rewrote it) for a PRIVATE one; POST /approvals only for the approvers
+ * (aws:PrincipalArn: a role's ARN covers each of its sessions). Same-account IAM callers still need
+ * an identity policy allowing execute-api:Invoke, and an explicit Deny here wins over any Allow
+ * (API Gateway developer guide: resource policy examples; condition keys; authorization workflow).
+ */
+export function apiResourcePolicy(access: {
+  readonly account: string;
+  readonly sourceVpce?: string;
+  readonly allowedSourceCidrs?: readonly string[];
+  readonly approvers: readonly string[];
+}): iam.PolicyDocument {
+  const invoke = (effect: iam.Effect, resource: string, conditions?: Record<string, unknown>) =>
+    new iam.PolicyStatement({
+      effect,
+      principals: [effect === iam.Effect.DENY ? new iam.AnyPrincipal() : new iam.AccountPrincipal(access.account)],
+      actions: ['execute-api:Invoke'],
+      resources: [resource],
+      ...(conditions ? { conditions } : {}),
+    });
+  const sourceIpKey = access.sourceVpce ? 'aws:VpcSourceIp' : 'aws:SourceIp';
+  return new iam.PolicyDocument({
+    statements: [
+      ...(access.sourceVpce ? [invoke(iam.Effect.DENY, 'execute-api:/*', { StringNotEquals: { 'aws:SourceVpce': access.sourceVpce } })] : []),
+      ...(access.allowedSourceCidrs ? [invoke(iam.Effect.DENY, 'execute-api:/*', { NotIpAddress: { [sourceIpKey]: [...access.allowedSourceCidrs] } })] : []),
+      invoke(iam.Effect.DENY, `execute-api:/*/POST/${APPROVALS_PATH}`, { ArnNotEquals: { 'aws:PrincipalArn': [...access.approvers] } }),
+      invoke(iam.Effect.ALLOW, 'execute-api:/*'),
+    ],
+  });
+}
+
+/** The approvals resource of the API. */
+export const APPROVALS_PATH = 'approvals';
 
 function startWaveSchema(): apigw.JsonSchema {
   const waveId = { type: apigw.JsonSchemaType.STRING, pattern: WAVE_ID.source };
@@ -352,10 +408,11 @@ function approvalSchema(): apigw.JsonSchema {
     title: 'ApprovalRequest',
     type: apigw.JsonSchemaType.OBJECT,
     additionalProperties: false,
-    required: ['taskToken', 'decision', 'by'],
+    required: ['taskToken', 'decision'],
     properties: {
       taskToken: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 2048 },
-      decision: { type: apigw.JsonSchemaType.STRING, enum: ['approve', 'reject'] },
+      decision: { type: apigw.JsonSchemaType.STRING, enum: [...APPROVAL_DECISION_NAMES] },
+      // a note; the recorded approver is the caller's IAM identity
       by: { type: apigw.JsonSchemaType.STRING, pattern: APPROVER.source },
       reason: { type: apigw.JsonSchemaType.STRING, maxLength: 256 },
     },

@@ -92,7 +92,7 @@ function read(file: string, kind: Expectation['kind']): { problems: string[]; ex
       return { problems, execution };
     }
     case 'api-approval':
-      return { problems: problemsOf(() => approvalAnswerFromApiRequest(parseJsonBytes(bytes, 'POST /approvals body', { field: '(body)' }))) };
+      return { problems: problemsOf(() => approvalAnswerFromApiRequest(parseJsonBytes(bytes, 'POST /approvals body', { field: '(body)' }), { userArn: 'arn:aws:sts::111122223333:assumed-role/MigrationApprover/alice' })) };
   }
 }
 

@@ -17,10 +17,13 @@ const problemsOf = (input: unknown): string[] => {
   throw new Error('expected the config to be refused');
 };
 
+const APPROVER = 'arn:aws:iam::111122223333:role/MigrationApprover';
+
 const minimal = {
   region: 'ap-south-1',
   network: { mode: 'new', cidr: '10.40.0.0/16', availabilityZones: ['ap-south-1a'] },
   sourceCidrs: ['10.10.0.0/16'],
+  approvers: [APPROVER],
 };
 
 describe('deploy config', () => {
@@ -183,5 +186,60 @@ describe('deploy config', () => {
     writeFileSync(broken, '{ "region": ');
     expect(() => loadDeployConfig(broken)).toThrow(/broken\.json is invalid[\s\S]*\(file\): is not valid JSON/);
     expect(() => loadDeployConfig(join(dir, 'missing.json'))).toThrow(/missing\.json is invalid[\s\S]*\(file\): cannot be read/);
+  });
+});
+
+describe('deploy config: approvers and API access (issue 12 items 1 and 4)', () => {
+  const regional = (allowedSourceCidrs?: string[]) => ({ ...minimal, api: { enabled: true, endpointType: 'REGIONAL', ...(allowedSourceCidrs ? { allowedSourceCidrs } : {}) } });
+
+  it('requires approvers while the API is enabled, naming the field and the fix', () => {
+    const { approvers: _unused, ...withoutApprovers } = minimal;
+    expect(problemsOf(withoutApprovers)).toEqual([expect.stringMatching(/^approvers: is required while the API is enabled .*role\/MigrationApprover.*api\.enabled to false/)]);
+    expect(parseDeployConfig({ ...withoutApprovers, api: { enabled: false } }).approvers).toBeUndefined();
+    expect(problemsOf({ ...minimal, approvers: [] })).toEqual([expect.stringMatching(/^approvers: give at least one approver/)]);
+  });
+
+  it('takes IAM role (with path) and user ARNs, and refuses sessions, wildcards, duplicates and other accounts', () => {
+    const arns = ['arn:aws:iam::111122223333:role/ops/ChangeManager', 'arn:aws:iam::111122223333:user/alice', 'arn:aws-us-gov:iam::111122223333:role/Approver'];
+    expect(parseDeployConfig({ ...minimal, approvers: arns }).approvers).toEqual(arns);
+    const problems = problemsOf({
+      ...minimal,
+      account: '111122223333',
+      approvers: [
+        'arn:aws:sts::111122223333:assumed-role/MigrationApprover/alice',
+        'arn:aws:iam::111122223333:role/*',
+        'alice@example.com',
+        APPROVER,
+        APPROVER,
+        'arn:aws:iam::444455556666:role/MigrationApprover',
+      ],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^approvers\[0\]: .* is one session of role MigrationApprover; give the role's ARN/),
+      expect.stringMatching(/^approvers\[1\]: .* is not an IAM role or user ARN .*no wildcards/),
+      expect.stringMatching(/^approvers\[2\]: "alice@example.com" is not an IAM role or user ARN/),
+      expect.stringMatching(/^approvers\[4\]: .* is already approvers\[3\]/),
+      expect.stringMatching(/^approvers\[5\]: .* is in account 444455556666; the API admits only principals of the stack's account \(111122223333\)/),
+    ]);
+  });
+
+  it('requires the callers\' public address ranges for a REGIONAL API, and refuses ranges it would never see', () => {
+    expect(problemsOf(regional())).toEqual([expect.stringMatching(/^api\.allowedSourceCidrs: is required for a REGIONAL API, which is reachable from the internet: .*endpointType "PRIVATE"/)]);
+    expect(parseDeployConfig(regional(['203.0.113.0/24', '198.51.100.7/32'])).api.allowedSourceCidrs).toEqual(['203.0.113.0/24', '198.51.100.7/32']);
+    expect(problemsOf(regional(['10.1.0.0/16', '172.20.0.0/16', '192.168.1.0/24', '0.0.0.0/0', '203.0.113.0/24', 'anywhere']))).toEqual([
+      expect.stringMatching(/^api\.allowedSourceCidrs\[5\]: "anywhere" is not an IPv4 CIDR block/),
+      expect.stringMatching(/^api\.allowedSourceCidrs\[0\]: "10\.1\.0\.0\/16" is a private range, and a REGIONAL API sees the public address/),
+      expect.stringMatching(/^api\.allowedSourceCidrs\[1\]: "172\.20\.0\.0\/16" is a private range/),
+      expect.stringMatching(/^api\.allowedSourceCidrs\[2\]: "192\.168\.1\.0\/24" is a private range/),
+      expect.stringMatching(/^api\.allowedSourceCidrs\[3\]: "0\.0\.0\.0\/0" is the whole internet/),
+    ]);
+    // a PRIVATE API may narrow its callers by their private addresses (aws:VpcSourceIp)
+    expect(parseDeployConfig({ ...minimal, api: { enabled: true, endpointType: 'PRIVATE', allowedSourceCidrs: ['10.10.0.0/16'] } }).api.allowedSourceCidrs).toEqual(['10.10.0.0/16']);
+  });
+
+  it('reports approver problems together with the other problems of the file', () => {
+    const { approvers: _unused, ...withoutApprovers } = minimal;
+    const problems = problemsOf({ ...withoutApprovers, region: 'mars-1' });
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^region: /), expect.stringMatching(/^approvers: is required/)]));
   });
 });

@@ -103,18 +103,15 @@ describe.each(['cross-region', 'on-premises'] as const)('least privilege (%s con
     expect(stage.MethodSettings).toEqual(expect.arrayContaining([expect.objectContaining({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })]));
   });
 
-  it('a PRIVATE API denies every call that does not come through its endpoint and allows only this account; a REGIONAL one has no resource policy (so no other account)', () => {
+  it('the API admits only this account: a PRIVATE API only through its endpoint, a REGIONAL one only from api.allowedSourceCidrs', () => {
     const api = Object.values(s.json.Resources).find((r) => r.Type === 'AWS::ApiGateway::RestApi')!.Properties!;
     const types = (api.EndpointConfiguration as { Types: string[] }).Types;
     expect(types).toEqual([s.config.api.endpointType]);
-    if (types[0] !== 'PRIVATE') {
-      // IAM-authorised calls from another account need a resource policy that admits them: there is none
-      expect(api.Policy).toBeUndefined();
-      return;
-    }
     const statements = (api.Policy as { Statement: Statement[] }).Statement;
-    const deny = statements.find((st) => st.Effect === 'Deny')!;
-    expect(deny.Condition?.StringNotEquals?.['aws:SourceVpce']).toBeDefined();
+    const denyAll = statements.filter((st) => st.Effect === 'Deny' && st.Resource === 'execute-api:/*');
+    if (types[0] === 'PRIVATE') expect(denyAll.find((st) => st.Condition?.StringNotEquals?.['aws:SourceVpce'])).toBeDefined();
+    // a REGIONAL API is on the internet: every caller outside the configured ranges is refused
+    else expect(denyAll.map((st) => st.Condition)).toContainEqual({ NotIpAddress: { 'aws:SourceIp': s.config.api.allowedSourceCidrs } });
     const allows = statements.filter((x) => x.Effect === 'Allow');
     expect(allows.length).toBeGreaterThan(0);
     for (const st of allows) expect(JSON.stringify(st.Principal)).toMatch(/:root|111122223333/);

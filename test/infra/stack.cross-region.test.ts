@@ -315,12 +315,12 @@ describe('state machine', () => {
     expect(sm.DefinitionString).toContain('"Resource": "${ValidateWaveFunctionArn}"');
   });
 
-  it('logs ALL with execution data to a KMS-encrypted log group and traces with X-Ray', () => {
+  it('logs ALL events without execution data (the approval task token is in its TaskScheduled parameters) to a KMS-encrypted log group, and traces with X-Ray', () => {
     const sm = resourcesOf('AWS::StepFunctions::StateMachine')[0][1].Properties!;
     const logGroupId = logicalId(s.stack, s.stack.flow.logGroup);
     expect(sm.LoggingConfiguration).toEqual({
       Level: 'ALL',
-      IncludeExecutionData: true,
+      IncludeExecutionData: false,
       Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt(logGroupId, 'Arn') } }],
     });
     expect(sm.TracingConfiguration).toEqual({ Enabled: true });
@@ -393,7 +393,7 @@ describe('triggers', () => {
     expect(template).toContain('"error": "ApprovalRejected"');
     s.template.hasResourceProperties('AWS::ApiGateway::Model', {
       Name: 'ApprovalRequest',
-      Schema: Match.objectLike({ required: ['taskToken', 'decision', 'by'], properties: Match.objectLike({ decision: { type: 'string', enum: ['approve', 'reject'] } }) }),
+      Schema: Match.objectLike({ required: ['taskToken', 'decision'], properties: Match.objectLike({ decision: { type: 'string', enum: ['approve', 'reject'] } }) }),
     });
     // Step Functions task tokens are up to 2,048 characters (TaskToken, Step Functions API model)
     s.template.hasResourceProperties('AWS::ApiGateway::Model', {

@@ -9,6 +9,7 @@ import {
   StartExecutionCommand,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { main } from '../../cli/main';
 import { executionName } from '../../cli/step-functions';
 
 const sfn = mockClient(SFNClient);
+const sts = mockClient(STSClient);
 const ARN = 'arn:aws:states:ap-south-1:123456789012:stateMachine:WaveFlow';
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'waves', 'wave-12-mixed.json');
 
@@ -92,57 +94,54 @@ describe('mgnctl start', () => {
 
 describe('mgnctl approve / reject', () => {
   const token = 'AAAAKgAAAAIAAAAAAAAAAcanary-token-value';
+  const ME = 'arn:aws:sts::111122223333:assumed-role/MigrationApprover/alice';
+  beforeEach(() => {
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: ME, Account: '111122223333', UserId: 'AROAEXAMPLE:alice' });
+  });
 
-  it('approve sends SendTaskSuccess with the approver, and never prints the token', async () => {
+  it('approve records the caller\'s AWS identity (not a typed name) and never prints the token', async () => {
     sfn.on(SendTaskSuccessCommand).resolves({});
-    const r = await mgnctl(
-      'approve',
-      '--task-token',
-      token,
-      '--by',
-      'alice@example.com',
-      '--region',
-      'ap-south-1',
-    );
-    expect(r.code).toBe(0);
-    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
-      taskToken: token,
-      output: JSON.stringify({ approved: true, by: 'alice@example.com' }),
-    });
+    const r = await mgnctl('approve', '--task-token', token, '--region', 'ap-south-1');
+    expect(r).toMatchObject({ code: 0, out: `approved by ${ME}` });
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: token, output: JSON.stringify({ approved: true, by: ME }) });
     expect(`${r.out}${r.err}`).not.toContain(token);
   });
 
-  it('reject sends SendTaskFailure ApprovalRejected with the reason; the token may come from a file', async () => {
+  it('--by is a note next to the identity: claiming another name changes nothing about who is recorded', async () => {
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    const r = await mgnctl('approve', '--task-token', token, '--by', 'the CISO', '--region', 'ap-south-1');
+    expect(r.code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: token, output: JSON.stringify({ approved: true, by: ME, note: 'the CISO' }) });
+  });
+
+  it('reject sends SendTaskFailure ApprovalRejected with the reason and the identity; the token may come from a file', async () => {
     sfn.on(SendTaskFailureCommand).resolves({});
     const file = join(mkdtempSync(join(tmpdir(), 'token-')), 'token');
     writeFileSync(file, `${token}\n`);
-    const r = await mgnctl(
-      'reject',
-      '--task-token-file',
-      file,
-      '--by',
-      'bob',
-      '--reason',
-      'app team not ready',
-      '--region',
-      'ap-south-1',
-    );
+    const r = await mgnctl('reject', '--task-token-file', file, '--by', 'bob', '--reason', 'app team not ready', '--region', 'ap-south-1');
     expect(r.code).toBe(0);
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
       taskToken: token,
       error: 'ApprovalRejected',
-      cause: 'app team not ready (by bob)',
+      cause: `app team not ready (by ${ME}, note: bob)`,
     });
   });
 
+  it('sends nothing when it cannot tell who the caller is', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredToken' }));
+    const r = await mgnctl('approve', '--task-token', token, '--region', 'ap-south-1');
+    expect(r).toMatchObject({ code: 1, err: 'mgnctl approve: ExpiredToken: The security token included in the request is expired' });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
   it('refuses incomplete answers without calling AWS, and reports an expired token as exit 1', async () => {
-    expect((await mgnctl('reject', '--task-token', token, '--by', 'bob')).err).toContain(
-      '--reason: required',
-    );
-    expect((await mgnctl('approve', '--by', 'bob')).err).toContain(
-      '--task-token or --task-token-file: required',
-    );
-    expect((await mgnctl('approve', '--task-token', token)).err).toContain('--by: required');
+    expect((await mgnctl('reject', '--task-token', token, '--by', 'bob')).err).toContain('--reason: required');
+    expect((await mgnctl('approve', '--by', 'bob')).err).toContain('--task-token or --task-token-file: required');
+    expect((await mgnctl('approve', '--task-token', token, '--by', '<script>')).err).toContain('--by: "<script>" must be 1-128 letters');
+    expect((await mgnctl('approve', '--task-token', token, '--reason', 'x')).err).toContain('--reason: not taken by approve');
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 0);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
     sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
     const r = await mgnctl('approve', '--task-token', token, '--by', 'alice', '--region', 'ap-south-1');

@@ -8,6 +8,7 @@
 import 'aws-sdk-client-mock-jest';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,9 +42,12 @@ const tokenOf = (length: number) => {
 
 const sfn = mockClient(SFNClient);
 const sns = mockClient(SNSClient);
+const sts = mockClient(STSClient);
 beforeEach(() => {
   sfn.reset();
   sns.reset();
+  sts.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/MigrationApprover/alice', Account: '111122223333', UserId: 'AROAEXAMPLE:alice' });
 });
 
 it('the Step Functions model says 1..2,048 characters, and so does the flow', () => {
@@ -89,16 +93,17 @@ describe('the request-approval step', () => {
 });
 
 describe('POST /approvals', () => {
+  const CALLER = { userArn: 'arn:aws:sts::111122223333:assumed-role/MigrationApprover/alice' };
   it('answers with a 2,048-character token and refuses 2,049 naming the field', () => {
     const token = tokenOf(LONGEST);
     expect(
-      approvalAnswerFromApiRequest({ taskToken: token, decision: 'approve', by: 'alice' }),
+      approvalAnswerFromApiRequest({ taskToken: token, decision: 'approve', by: 'alice' }, CALLER),
     ).toMatchObject({
       action: 'SendTaskSuccess',
       taskToken: token,
     });
     try {
-      approvalAnswerFromApiRequest({ taskToken: tokenOf(LONGEST + 1), decision: 'approve', by: 'alice' });
+      approvalAnswerFromApiRequest({ taskToken: tokenOf(LONGEST + 1), decision: 'approve', by: 'alice' }, CALLER);
       throw new Error('accepted a 2,049-character token');
     } catch (e) {
       expect(e).toBeInstanceOf(InvalidInputError);

@@ -48,8 +48,9 @@ export function approvalMessage(
   }
   lines.push(
     '',
-    'To approve: Step Functions SendTaskSuccess with output {"approved": true, "by": "<your name>"}.',
-    'To reject: SendTaskFailure with error "ApprovalRejected" and your reason as the cause (test instances are then terminated).',
+    'To approve: mgnctl approve --task-token-file <file>, or POST /approvals {"taskToken", "decision": "approve"} on the API (approvers only).',
+    'To reject: mgnctl reject --task-token-file <file> --reason <why>, or POST /approvals with "decision": "reject" and a "reason" (test instances are then terminated).',
+    'Your AWS identity is recorded as the approver. The token is a credential: keep it out of tickets and chats.',
     '',
     'Task token:',
     request.taskToken,
