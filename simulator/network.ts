@@ -241,7 +241,8 @@ export function moveDeployConfig(config: DeployConfig, region: string): DeployCo
     region,
     network: { ...config.network, availabilityZones: config.network.availabilityZones.map((z) => `${region}${z.slice(config.region.length)}`) },
     sourceRegions: config.sourceRegions.filter((s) => s.region !== region),
-    s3PrefixListId: undefined,
+    // the prefix list is regional: the moved network gets its region's stand-in
+    s3PrefixListId: standInS3PrefixList(region),
   };
 }
 
@@ -262,7 +263,8 @@ function existingTargetSubnets(network: DeployConfig['network']): { test: Existi
 }
 
 /** The S3 managed prefix list of a region (the config's, or a stable stand-in). */
-const s3PrefixList = (config: DeployConfig) => config.s3PrefixListId ?? idOf('pl', `s3-prefix-list/${config.region}`).slice(0, 11);
+const standInS3PrefixList = (region: string) => idOf('pl', `s3-prefix-list/${region}`).slice(0, 11);
+const s3PrefixList = (config: DeployConfig) => config.s3PrefixListId ?? standInS3PrefixList(config.region);
 
 /**
  * The deploy config's network in its region, as the stack would leave it. `extra` (a scenario's
@@ -399,7 +401,7 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
       ingress: config.sourceCidrs.map((cidr) => ({ protocol: 'tcp', fromPort: 1500, toPort: 1500, cidr, description: `replication data from sources ${cidr}` })),
       egress: [
         https({ groupId: sg.endpoints }, 'MGN, EC2 and S3 interface endpoints'),
-        config.s3PrefixListId ? https({ prefixListId: config.s3PrefixListId }, 'S3 gateway endpoint') : https({ cidr: '0.0.0.0/0' }, 'S3 gateway endpoint; no other route leaves the VPC'),
+        https({ prefixListId: s3PrefixList(config) }, 'S3 gateway endpoint'),
       ],
     },
     {
