@@ -95,6 +95,8 @@ describe.each(['cross-region', 'on-premises'] as const)('%s: endpoint policies a
         },
       ).then((d) => d.allowed);
     const region = () => s.config.region;
+    const admitAnyone = (action: string, resource: string) =>
+      ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: action, Resource: resource }] }) as unknown as PolicyDocument;
 
     it.each([
       ['sns', 'sns:Publish', (r: string, a: string) => `arn:aws:sns:${r}:${a}:exfiltrate`],
@@ -104,12 +106,14 @@ describe.each(['cross-region', 'on-premises'] as const)('%s: endpoint policies a
       ['logs', 'logs:PutLogEvents', (r: string, a: string) => `arn:aws:logs:${r}:${a}:log-group:foreign:log-stream:x`],
       ['ssm', 'ssm:PutParameter', (r: string, a: string) => `arn:aws:ssm:${r}:${a}:parameter/shared`],
     ] as const)('cannot reach another account through the %s endpoint (%s), but can reach its own', async (service, action, arn) => {
-      await expect(decide(service, action, arn(region(), OTHER_ACCOUNT), OTHER_ACCOUNT)).resolves.toBe(false);
+      // the other account is the attacker's: its resource policy admits anyone, so only the endpoint can refuse
+      const foreign = arn(region(), OTHER_ACCOUNT);
+      await expect(decide(service, action, foreign, OTHER_ACCOUNT, 'Interface', admitAnyone(action, foreign))).resolves.toBe(false);
       await expect(decide(service, action, arn(region(), '111122223333'), '111122223333')).resolves.toBe(true);
     });
 
     it.each(['Interface', 'Gateway'])('cannot write to another account\'s bucket through the S3 %s endpoint, can read the AWS-owned installer', async (type) => {
-      await expect(decide('s3', 's3:PutObject', 'arn:aws:s3:::foreign-bucket/loot', OTHER_ACCOUNT, type)).resolves.toBe(false);
+      await expect(decide('s3', 's3:PutObject', 'arn:aws:s3:::foreign-bucket/loot', OTHER_ACCOUNT, type, admitAnyone('s3:PutObject', 'arn:aws:s3:::foreign-bucket/*'))).resolves.toBe(false);
       await expect(decide('s3', 's3:PutObject', 'arn:aws:s3:::wave-bucket/waves/w/run.json', '111122223333', type)).resolves.toBe(true);
       const installer = `arn:aws:s3:::aws-application-migration-service-${region()}/latest/linux/aws-replication-installer-init`;
       // the MGN bucket is AWS's, readable by anyone (its own bucket policy)
