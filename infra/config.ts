@@ -253,8 +253,24 @@ export const deployConfigSchema = z
         dnsClientCidrs: z.array(cidr).min(1).optional(),
       })
       .optional(),
-    /** Managed prefix list of S3 in the target region (pl-…), so replication servers' egress can be limited to it. */
-    s3PrefixListId: pattern(/^pl-[0-9a-f]{8,17}$/, 'a managed prefix list id (pl-…)').optional(),
+    /**
+     * Required: the AWS-managed prefix list of S3 in the target region (pl-…, named
+     * com.amazonaws.<region>.s3). Replication servers may send TCP 443 only to it and to the
+     * endpoints; without it their egress would be 443 to anywhere the VPC routes.
+     */
+    s3PrefixListId: z
+      .string({ error: (iss) => `expected a string (a managed prefix list id, pl-…), got ${show(iss.input)}` })
+      .regex(/^pl-[0-9a-f]{8,17}$/, {
+        error: (iss) => `${show(iss.input)} is not a managed prefix list id (pl- and 8 to 17 hex digits); use the S3 prefix list of the target region (com.amazonaws.<region>.s3)`,
+      })
+      .optional()
+      // optional in the parse only so that a missing value gets this message (which says how to find it)
+      .refine((id) => id !== undefined, {
+        error:
+          'is required: the S3 managed prefix list of the target region (pl-…), so MGN replication servers may send TCP 443 only to S3 and the endpoints; ' +
+          'find it with aws ec2 describe-managed-prefix-lists --region <region> --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3',
+      })
+      .transform((id) => id!),
     api: z
       .strictObject({
         enabled: z.boolean().default(true),

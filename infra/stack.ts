@@ -64,14 +64,12 @@ export class OrchestratorStack extends Stack {
       account,
       endpointSubnets: this.network.endpoints.subnets,
       stagingSubnets: this.network.staging.subnets,
-      clientCidrs: [
-        { description: 'source servers', cidrs: config.sourceCidrs },
-        { description: 'staging subnet', cidrs: this.network.staging.cidrs },
-        { description: 'orchestrator subnet', cidrs: this.network.orchestrator.cidrs },
-        // launched instances reach SSM (ssm, ssmmessages, ec2messages) whatever groups the wave gives them
-        { description: 'test subnet', cidrs: this.network.test.cidrs },
-        { description: 'cutover subnet', cidrs: this.network.cutover.cidrs },
-      ],
+      clients: {
+        sources: config.sourceCidrs,
+        staging: this.network.staging.cidrs,
+        orchestrator: this.network.orchestrator.cidrs,
+        launched: [...this.network.test.cidrs, ...this.network.cutover.cidrs],
+      },
       waveBucketArn: this.store.bucket.bucketArn,
       executeApi: config.api.enabled && config.api.endpointType === 'PRIVATE',
     });
@@ -79,13 +77,15 @@ export class OrchestratorStack extends Stack {
     this.replication = new ReplicationSecurity(this, 'Replication', {
       vpc: this.network.vpc,
       sourceCidrs: config.sourceCidrs,
-      endpointSecurityGroup: this.endpoints.securityGroup,
+      // mgn and the S3 interface endpoint (hosts group), ec2 (its own group)
+      endpointSecurityGroups: [this.endpoints.securityGroups.hosts, this.endpoints.securityGroups.ec2],
       s3PrefixListId: config.s3PrefixListId,
     });
 
     this.launchTargets = new LaunchTargets(this, 'LaunchTargets', {
       vpc: this.network.vpc,
-      endpointSecurityGroup: this.endpoints.securityGroup,
+      // launched instances use only SSM (ssm, ssmmessages, ec2messages), in the hosts group
+      endpointSecurityGroup: this.endpoints.securityGroups.hosts,
     });
 
     if (config.onPremises?.resolverInboundEndpoint)
@@ -102,7 +102,7 @@ export class OrchestratorStack extends Stack {
     this.functions = new OrchestratorFunctions(this, 'Functions', {
       vpc: this.network.vpc,
       subnets: this.network.orchestrator.subnets,
-      endpointSecurityGroup: this.endpoints.securityGroup,
+      endpointSecurityGroups: Object.values(this.endpoints.securityGroups),
       extraHttpsDestinations: config.sourceRegions.map((s) => ({ cidr: s.ssmEndpointCidr, description: `SSM endpoint in ${s.region}` })),
       launchedInstances: {
         cidrs: [

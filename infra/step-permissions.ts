@@ -223,7 +223,7 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   },
   's3:DeleteObject': {
     resources: (ctx) => [`${ctx.waveBucketArn}/waves/*/lock.json`],
-    why: "deletes only a wave's run lock (waves/<waveId>/lock.json), with If-Match on the ETag of the lock the run holds",
+    why: "deletes only a wave's run lock (waves/<waveId>/lock.json) or the launch steps' MGN job lease (waves/_mgn-jobs/lock.json), with If-Match on the ETag of the version the caller holds",
   },
   'states:DescribeExecution': {
     resources: (ctx) => [`arn:${ctx.partition}:states:${ctx.region}:${ctx.account}:execution:*`],

@@ -34,6 +34,16 @@ export const NETWORK_ACCOUNT_ID = '111122223333';
  */
 export const STACK_INTERFACE_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas'] as const;
 
+/**
+ * The endpoints behind their own security groups (infra/constructs/service-endpoints.ts
+ * ENDPOINT_GROUPS; a test holds the two equal): every other endpoint is in the `endpoints` group
+ * (the agent's and Run Command's, open to the sources).
+ */
+export const SEPARATE_ENDPOINT_GROUPS = {
+  ec2: ['ec2'],
+  orchestrator: ['states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas'],
+} as const;
+
 /** The endpoints the SSM agent of a launched instance needs in its VPC (SSM user guide, "VPC endpoints"). */
 export const SSM_AGENT_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'] as const;
 
@@ -241,7 +251,8 @@ export function moveDeployConfig(config: DeployConfig, region: string): DeployCo
     region,
     network: { ...config.network, availabilityZones: config.network.availabilityZones.map((z) => `${region}${z.slice(config.region.length)}`) },
     sourceRegions: config.sourceRegions.filter((s) => s.region !== region),
-    s3PrefixListId: undefined,
+    // the prefix list is regional: the moved network gets its region's stand-in
+    s3PrefixListId: standInS3PrefixList(region),
   };
 }
 
@@ -262,7 +273,8 @@ function existingTargetSubnets(network: DeployConfig['network']): { test: Existi
 }
 
 /** The S3 managed prefix list of a region (the config's, or a stable stand-in). */
-const s3PrefixList = (config: DeployConfig) => config.s3PrefixListId ?? idOf('pl', `s3-prefix-list/${config.region}`).slice(0, 11);
+const standInS3PrefixList = (region: string) => idOf('pl', `s3-prefix-list/${region}`).slice(0, 11);
+const s3PrefixList = (config: DeployConfig) => config.s3PrefixListId ?? standInS3PrefixList(config.region);
 
 /**
  * The deploy config's network in its region, as the stack would leave it. `extra` (a scenario's
@@ -330,6 +342,12 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
     probe: groupId('probe'),
     target: groupId('target'),
   };
+  // the EC2 endpoint and the orchestrator's own endpoints each have their own group (ServiceEndpoints)
+  const separateGroup = { ec2: idOf('sg', key('sg/ec2-endpoint')), orchestrator: idOf('sg', key('sg/orchestrator-endpoints')) };
+  const groupOfService = (service: string): string =>
+    (Object.keys(SEPARATE_ENDPOINT_GROUPS) as (keyof typeof SEPARATE_ENDPOINT_GROUPS)[])
+      .filter((g) => (SEPARATE_ENDPOINT_GROUPS[g] as readonly string[]).includes(service))
+      .map((g) => separateGroup[g])[0] ?? sg.endpoints;
   const endpoints: VpcEndpoint[] = [];
   const s3Gateway = idOf('vpce', key('endpoint/s3-gateway'));
   endpointIds['s3-gateway'] = s3Gateway;
@@ -353,7 +371,7 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
       serviceName: `com.amazonaws.${region}.${service}`,
       type: 'Interface',
       subnetIds: tierIds('endpoint'),
-      groupIds: [sg.endpoints],
+      groupIds: [groupOfService(service)],
       routeTableIds: [],
       privateDnsEnabled: true,
       dnsName: `${id}-${hashHex17(`${id}/dns`).slice(0, 8)}.${service}.${region}.vpce.amazonaws.com`,
@@ -399,7 +417,8 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
       ingress: config.sourceCidrs.map((cidr) => ({ protocol: 'tcp', fromPort: 1500, toPort: 1500, cidr, description: `replication data from sources ${cidr}` })),
       egress: [
         https({ groupId: sg.endpoints }, 'MGN, EC2 and S3 interface endpoints'),
-        config.s3PrefixListId ? https({ prefixListId: config.s3PrefixListId }, 'S3 gateway endpoint') : https({ cidr: '0.0.0.0/0' }, 'S3 gateway endpoint; no other route leaves the VPC'),
+        https({ groupId: separateGroup.ec2 }, 'MGN, EC2 and S3 interface endpoints'),
+        https({ prefixListId: s3PrefixList(config) }, 'S3 gateway endpoint'),
       ],
     },
     {
@@ -419,6 +438,30 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
       egress: [],
     },
     {
+      groupId: separateGroup.ec2,
+      groupName: `${config.stackName}-Ec2EndpointSecurityGroup`,
+      description: 'EC2 endpoint: TCP 443 from the staging (replication, conversion) and orchestrator subnets',
+      vpcId,
+      ingress: [
+        ...tierCidrs('staging').map((cidr) => https({ cidr }, `staging subnet ${cidr}`)),
+        ...tierCidrs('orchestrator').map((cidr) => https({ cidr }, `orchestrator subnet ${cidr}`)),
+        https({ groupId: sg.replication }, 'MGN, EC2 and S3 interface endpoints'),
+        https({ groupId: sg.orchestrator }, 'AWS APIs through the interface endpoints'),
+      ],
+      egress: [],
+    },
+    {
+      groupId: separateGroup.orchestrator,
+      groupName: `${config.stackName}-OrchestratorEndpointsSecurityGroup`,
+      description: 'Endpoints only the orchestrator uses (states, sts, sns, events, logs, kms, servicequotas): TCP 443 from its subnets',
+      vpcId,
+      ingress: [
+        ...tierCidrs('orchestrator').map((cidr) => https({ cidr }, `orchestrator subnet ${cidr}`)),
+        https({ groupId: sg.orchestrator }, 'AWS APIs through the interface endpoints'),
+      ],
+      egress: [],
+    },
+    {
       groupId: sg.orchestrator,
       groupName: `${config.stackName}-FunctionsSecurityGroup`,
       description: 'Orchestrator Lambdas: TCP 443 to the interface endpoints',
@@ -427,6 +470,8 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
       ingress: [],
       egress: [
         https({ groupId: sg.endpoints }, 'AWS APIs through the interface endpoints'),
+        https({ groupId: separateGroup.ec2 }, 'AWS APIs through the interface endpoints'),
+        https({ groupId: separateGroup.orchestrator }, 'AWS APIs through the interface endpoints'),
         ...config.sourceRegions.map((s) => https({ cidr: s.ssmEndpointCidr }, `SSM endpoint in ${s.region}`)),
       ],
     },

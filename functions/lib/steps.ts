@@ -222,6 +222,8 @@ export const STEPS: readonly StepSpec[] = [
       ...LAUNCH_CALLER_ACTIONS,
       'mgn:StartTest',
       'mgn:DescribeJobs',
+      // the account-wide MGN job lease (waves/_mgn-jobs/lock.json): released with a conditional delete
+      's3:DeleteObject',
       'mgn:DescribeSourceServers',
       // a server whose launch fails twice goes back to READY_FOR_TEST and its instance is terminated
       'mgn:ChangeServerLifeCycleState',
@@ -300,6 +302,8 @@ export const STEPS: readonly StepSpec[] = [
       ...LAUNCH_CALLER_ACTIONS,
       'mgn:StartCutover',
       'mgn:DescribeJobs',
+      // the account-wide MGN job lease (waves/_mgn-jobs/lock.json): released with a conditional delete
+      's3:DeleteObject',
       'mgn:DescribeSourceServers',
       // a server whose cutover launch fails twice goes back to READY_FOR_CUTOVER; its source is kept
       'mgn:ChangeServerLifeCycleState',

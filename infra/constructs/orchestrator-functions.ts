@@ -12,8 +12,8 @@ export interface OrchestratorFunctionsProps {
   readonly vpc: ec2.IVpc;
   /** Isolated subnets the functions run in. */
   readonly subnets: ec2.ISubnet[];
-  /** The interface endpoints' security group: the functions' only egress is TCP 443 to it. */
-  readonly endpointSecurityGroup: ec2.ISecurityGroup;
+  /** The interface endpoints' security groups: the functions' only egress is TCP 443 to them. */
+  readonly endpointSecurityGroups: readonly ec2.ISecurityGroup[];
   /** Further TCP 443 destinations (the SSM endpoints of source regions, reached over peering). @default none */
   readonly extraHttpsDestinations?: readonly { readonly cidr: string; readonly description: string }[];
   /**
@@ -65,7 +65,8 @@ export class OrchestratorFunctions extends Construct {
       description: 'Orchestrator Lambdas: TCP 443 to the VPC endpoints only',
       allowAllOutbound: false,
     });
-    this.securityGroup.connections.allowTo(props.endpointSecurityGroup, ec2.Port.tcp(443), 'AWS APIs through the interface endpoints');
+    for (const group of props.endpointSecurityGroups)
+      this.securityGroup.connections.allowTo(group, ec2.Port.tcp(443), 'AWS APIs through the interface endpoints');
     for (const dest of props.extraHttpsDestinations ?? [])
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(dest.cidr), ec2.Port.tcp(443), dest.description);
 

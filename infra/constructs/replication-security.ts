@@ -5,15 +5,14 @@ export interface ReplicationSecurityProps {
   readonly vpc: ec2.IVpc;
   /** CIDRs of the source servers: they send replicated data to the staging area on TCP 1500. */
   readonly sourceCidrs: readonly string[];
-  /** Security group of the interface endpoints (replication servers reach mgn, ec2 and s3 on 443). */
-  readonly endpointSecurityGroup: ec2.ISecurityGroup;
+  /** Security groups of the interface endpoints replication servers reach on 443 (mgn, s3; ec2). */
+  readonly endpointSecurityGroups: readonly ec2.ISecurityGroup[];
   /**
-   * The S3 managed prefix list of the region (pl-…): when given, egress to S3 is limited to it;
-   * when not, replication servers may open TCP 443 to any address, which in this VPC only reaches
-   * the S3 gateway endpoint (there is no internet gateway and no NAT).
-   * @default no prefix list
+   * The S3 managed prefix list of the region (pl-…, required by the deploy config): egress to S3 is
+   * limited to it. There is deliberately no "any address" fallback: a replication server must not
+   * reach whatever else the VPC routes to (peered networks, a Transit Gateway) on TCP 443.
    */
-  readonly s3PrefixListId?: string;
+  readonly s3PrefixListId: string;
 }
 
 /**
@@ -33,9 +32,8 @@ export class ReplicationSecurity extends Construct {
     });
     for (const cidr of props.sourceCidrs)
       this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(1500), `replication data from sources ${cidr}`);
-    this.securityGroup.connections.allowTo(props.endpointSecurityGroup, ec2.Port.tcp(443), 'MGN, EC2 and S3 interface endpoints');
-    if (props.s3PrefixListId)
-      this.securityGroup.addEgressRule(ec2.Peer.prefixList(props.s3PrefixListId), ec2.Port.tcp(443), 'S3 gateway endpoint (MGN and AL2023 buckets)');
-    else this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'S3 gateway endpoint; no other route leaves the VPC');
+    for (const group of props.endpointSecurityGroups)
+      this.securityGroup.connections.allowTo(group, ec2.Port.tcp(443), 'MGN, EC2 and S3 interface endpoints');
+    this.securityGroup.addEgressRule(ec2.Peer.prefixList(props.s3PrefixListId), ec2.Port.tcp(443), 'S3 gateway endpoint (MGN and AL2023 buckets)');
   }
 }

@@ -59,10 +59,11 @@ describe('three waves at once', () => {
       expect(wave.report.stats.maxServersInActiveJobs).toBeLessThanOrEqual(200);
     }
     const trace = readTraceFile(join(dir, 'trace.jsonl'));
-    const refused = trace.filter((t) => t.outcome === 'ServiceQuotaExceededException');
-    // the waves really competed for the 200 slots: MGN refused some launches, and each was retried later
-    expect(refused.length).toBeGreaterThan(0);
+    // the waves really competed for the 200 slots (the peak reached MGN's limit), and the launch steps
+    // shared them by decision under the account-wide lease: MGN refused no launch for the limit
     expect(session.waves[0].report.stats.maxServersInActiveJobs).toBe(200);
+    const refusedLaunches = trace.filter((t) => (t.operation === 'StartTest' || t.operation === 'StartCutover') && t.outcome === 'ServiceQuotaExceededException');
+    expect(refusedLaunches.length).toBe(0);
     expect([...repeated(trace, 'StartTest'), ...repeated(trace, 'StartCutover')]).toEqual([]);
-  }, 120_000);
+  }, 600_000);
 });

@@ -52,6 +52,8 @@ export async function evaluate(request: AuthorizationRequest, target: Evaluation
       contextVariables: {
         'aws:SecureTransport': 'true',
         'aws:PrincipalAccount': target.principalAccount,
+        // AWS fills in the account of the resource the request acts on (endpoint policies test it)
+        'aws:ResourceAccount': request.resourceAccount,
         ...request.context,
       },
     },

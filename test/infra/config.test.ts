@@ -24,6 +24,7 @@ const minimal = {
   network: { mode: 'new', cidr: '10.40.0.0/16', availabilityZones: ['ap-south-1a'] },
   sourceCidrs: ['10.10.0.0/16'],
   approvers: [APPROVER],
+  s3PrefixListId: 'pl-78a54011',
 };
 
 describe('deploy config', () => {

@@ -123,7 +123,7 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
       expect(inline.SecurityGroupIngress).toBeUndefined();
       expect(inline.SecurityGroupEgress).toBeUndefined(); // the standalone rule below replaces the default allow-all
       expect(rulesOf('AWS::EC2::SecurityGroupEgress', target)).toEqual([
-        { DestinationSecurityGroupId: `<${idOf(s.stack.endpoints.securityGroup)}.GroupId>`, IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
+        { DestinationSecurityGroupId: `<${idOf(s.stack.endpoints.securityGroups.hosts)}.GroupId>`, IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
       ]);
       expect(rulesOf('AWS::EC2::SecurityGroupIngress', target)).toEqual([
         { SourceSecurityGroupId: `<${idOf(s.stack.functions.probeSecurityGroup)}.GroupId>`, IpProtocol: 'tcp', FromPort: 0, ToPort: 65535 },
@@ -131,7 +131,7 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
     });
 
     it('endpoints admit the test and cutover subnets on TCP 443, whatever groups a wave gives its instances', () => {
-      const ingress = s.json.Resources[idOf(s.stack.endpoints.securityGroup)].Properties!.SecurityGroupIngress as Record<string, unknown>[];
+      const ingress = s.json.Resources[idOf(s.stack.endpoints.securityGroups.hosts)].Properties!.SecurityGroupIngress as Record<string, unknown>[];
       for (const cidr of [...s.stack.network.test.cidrs, ...s.stack.network.cutover.cidrs])
         expect(ingress).toContainEqual(expect.objectContaining({ CidrIp: cidr, IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }));
     });

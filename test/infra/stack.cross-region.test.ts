@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENV, STEPS } from '../../functions/lib/steps';
 import { SSM_AGENT_CORE_ACTIONS, SSM_AGENT_MESSAGE_ACTIONS } from '../../infra/constructs/launch-targets';
-import { INTERFACE_ENDPOINT_SERVICES, mgnBucketNames } from '../../infra/constructs/service-endpoints';
+import { INTERFACE_ENDPOINT_SERVICES, endpointGroupOf, mgnBucketNames, type EndpointGroupName } from '../../infra/constructs/service-endpoints';
 import { UNSCOPED_ACTIONS } from '../../infra/step-permissions';
 import { logicalId, synthExample, type Synthesised } from './synth';
 
@@ -48,18 +48,18 @@ describe('isolated network (cross-region config)', () => {
 });
 
 describe('service endpoints', () => {
-  const endpointSgId = () => logicalId(s.stack, s.stack.endpoints.securityGroup);
+  const endpointSgId = (group: EndpointGroupName = 'hosts') => logicalId(s.stack, s.stack.endpoints.securityGroups[group]);
 
-  it.each([...INTERFACE_ENDPOINT_SERVICES, 'execute-api'])('creates the %s interface endpoint with private DNS behind the endpoint security group', (service) => {
+  it.each([...INTERFACE_ENDPOINT_SERVICES, 'execute-api'] as const)('creates the %s interface endpoint with private DNS behind its group\'s security group', (service) => {
     s.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       ServiceName: `com.amazonaws.ap-south-1.${service}`,
       VpcEndpointType: 'Interface',
       PrivateDnsEnabled: true,
-      SecurityGroupIds: [getAtt(endpointSgId(), 'GroupId')],
+      SecurityGroupIds: [getAtt(endpointSgId(endpointGroupOf(service)), 'GroupId')],
     });
   });
 
-  it('lets TCP 443 in from the source CIDRs and the orchestrator, staging, test and cutover subnets, nothing else', () => {
+  it('lets TCP 443 in to the hosts group from the source CIDRs and the orchestrator, staging, test and cutover subnets, nothing else', () => {
     const sg = s.json.Resources[endpointSgId()].Properties!;
     const ingress = sg.SecurityGroupIngress as { CidrIp: string; FromPort: number; ToPort: number; IpProtocol: string }[];
     expect(ingress.map((r) => r.CidrIp).sort()).toEqual(
@@ -108,7 +108,7 @@ describe('service endpoints', () => {
       Effect: 'Allow',
       Principal: { AWS: '*' },
       Action: 's3:DeleteObject',
-      Condition: { StringEquals: { 'aws:PrincipalAccount': ref('AWS::AccountId') } },
+      Condition: { StringEquals: { 'aws:PrincipalAccount': ref('AWS::AccountId'), 'aws:ResourceAccount': ref('AWS::AccountId') } },
       Resource: { 'Fn::Join': ['', [getAtt(bucketId, 'Arn'), '/waves/*/lock.json']] },
     });
     for (const st of statements) expect(st.Action).not.toEqual(expect.arrayContaining(['s3:*']));
@@ -129,7 +129,9 @@ describe('service endpoints', () => {
   it.each(['ec2', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms'])('limits the %s endpoint to principals of this account', (service) => {
     s.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       ServiceName: `com.amazonaws.ap-south-1.${service}`,
-      PolicyDocument: { Statement: [Match.objectLike({ Action: `${service}:*`, Condition: { StringEquals: { 'aws:PrincipalAccount': ref('AWS::AccountId') } } })] },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: `${service}:*`, Condition: { StringEquals: Match.objectLike({ 'aws:PrincipalAccount': ref('AWS::AccountId') }) } })]),
+      },
     });
   });
 
@@ -183,11 +185,13 @@ describe('orchestrator functions', () => {
       .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(getAtt(sgId, 'GroupId')));
     expect(egress).toEqual([
       expect.objectContaining({
-        DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroup), 'GroupId'),
+        DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroups.hosts), 'GroupId'),
         IpProtocol: 'tcp',
         FromPort: 443,
         ToPort: 443,
       }),
+      expect.objectContaining({ DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroups.ec2), 'GroupId'), FromPort: 443, ToPort: 443 }),
+      expect.objectContaining({ DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroups.orchestrator), 'GroupId'), FromPort: 443, ToPort: 443 }),
     ]);
   });
 

@@ -70,7 +70,8 @@ describe('on-premises config: existing VPC by explicit ids', () => {
     // Standalone egress rules replace the default allow-all rule; none is inline.
     expect(sg.SecurityGroupEgress).toBeUndefined();
     expect(egressOf(sgId)).toEqual([
-      { DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroup), 'GroupId'), IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
+      { DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroups.hosts), 'GroupId'), IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
+      { DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroups.ec2), 'GroupId'), IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
       { DestinationPrefixListId: 'pl-6da54004', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
     ]);
   });
@@ -86,15 +87,20 @@ describe('on-premises config: existing VPC by explicit ids', () => {
   it('uses the explicit account in ARNs and conditions, and the configured log retention', () => {
     s.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       ServiceName: 'com.amazonaws.eu-west-1.ssm',
-      PolicyDocument: { Statement: [Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalAccount': '111122223333' } } })] },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalAccount': '111122223333', 'aws:ResourceAccount': '111122223333' } } })]) },
     });
     for (const step of STEPS) expect(s.json.Resources[logicalId(s.stack, s.stack.functions.logGroups[step.name])].Properties!.RetentionInDays).toBe(365);
     // no cross-region sources: the functions' only egress is 443 to the endpoints
     const sgId = logicalId(s.stack, s.stack.functions.securityGroup);
     expect(s.json.Resources[sgId].Properties!.SecurityGroupEgress).toBeUndefined();
-    expect(egressOf(sgId)).toEqual([
-      { DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroup), 'GroupId'), IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
-    ]);
+    expect(egressOf(sgId)).toEqual(
+      (['hosts', 'ec2', 'orchestrator'] as const).map((group) => ({
+        DestinationSecurityGroupId: getAtt(logicalId(s.stack, s.stack.endpoints.securityGroups[group]), 'GroupId'),
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+      })),
+    );
   });
 
   it('creates the three Run Command documents and passes their names to install-agents', () => {

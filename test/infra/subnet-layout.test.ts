@@ -39,6 +39,7 @@ describe('subnetLayout', () => {
         network: { mode: 'new', cidr: '172.20.64.0/18', availabilityZones: ['eu-west-1c', 'eu-west-1a', 'eu-west-1b'] },
         sourceCidrs: ['10.0.0.0/8'],
         approvers: ['arn:aws:iam::111122223333:role/MigrationApprover'],
+        s3PrefixListId: 'pl-6da54004',
       }),
     );
     expect(layout.endpoints).toEqual([

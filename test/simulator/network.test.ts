@@ -3,7 +3,7 @@
  * the same config synthesizes (subnet CIDRs per tier and AZ, the endpoints' services), plus the
  * scenario's network additions and their validation, and the reachability rules the emulator uses.
  */
-import { INTERFACE_ENDPOINT_SERVICES } from '../../infra/constructs/service-endpoints';
+import { ENDPOINT_GROUPS, INTERFACE_ENDPOINT_SERVICES } from '../../infra/constructs/service-endpoints';
 import { loadDeployConfig, type DeployConfig } from '../../infra/config';
 import { InvalidInputError } from '../../functions/lib/validation';
 import {
@@ -12,6 +12,7 @@ import {
   networkFromDeployConfig,
   networkSummary,
   ssmUnreachable,
+  SEPARATE_ENDPOINT_GROUPS,
   STACK_INTERFACE_SERVICES,
   tcpAllowed,
   type RegionNetwork,
@@ -64,6 +65,13 @@ describe('the network of a mode "new" deploy config', () => {
 
   it('has the interface endpoints infra/constructs/service-endpoints.ts creates, execute-api for a PRIVATE API, and the S3 gateway', () => {
     expect([...STACK_INTERFACE_SERVICES]).toEqual([...INTERFACE_ENDPOINT_SERVICES]);
+    // the same security group per endpoint as the stack (ENDPOINT_GROUPS)
+    expect(SEPARATE_ENDPOINT_GROUPS).toEqual({ ec2: [...ENDPOINT_GROUPS.ec2], orchestrator: [...ENDPOINT_GROUPS.orchestrator] });
+    const groupOf = (service: string) => net.endpoints.find((e) => e.serviceName.endsWith(`.${service}`) && e.type === 'Interface')!.groupIds[0];
+    for (const service of ENDPOINT_GROUPS.hosts) expect(groupOf(service)).toBe(stack.securityGroupIds.endpoints);
+    for (const service of [...ENDPOINT_GROUPS.ec2, ...ENDPOINT_GROUPS.orchestrator]) expect(groupOf(service)).not.toBe(stack.securityGroupIds.endpoints);
+    const orchestratorOnly = net.securityGroups.find((g) => g.groupId === groupOf('sts'))!;
+    expect(orchestratorOnly.ingress.filter((r) => r.cidr).map((r) => r.cidr)).toEqual(['10.40.0.0/24', '10.40.1.0/24']);
     const interfaces = net.endpoints.filter((e) => e.type === 'Interface').map((e) => e.serviceName.split('.').pop());
     expect(interfaces).toEqual([...INTERFACE_ENDPOINT_SERVICES, 'execute-api']);
     expect(networkFromDeployConfig({ ...config, api: { enabled: true, endpointType: 'REGIONAL' } }).endpoints.some((e) => e.serviceName.endsWith('execute-api'))).toBe(false);

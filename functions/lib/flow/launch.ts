@@ -33,6 +33,7 @@ import {
 import { advanceQuiesce } from '../quiesce';
 import { readWave, serversInPhase, specOf } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
+import { LEASE_RETRY_SECONDS, withMgnJobLease } from '../mgn-job-lease';
 import { applyLaunchSettings } from './launch-configuration';
 import { MAX_SERVERS_PER_JOB, requestCleanup, retireTargetInstances } from './target-instances';
 
@@ -220,6 +221,16 @@ function holdReason(kind: LaunchKind, view: SourceServerView): string | undefine
  * already past the phase) and failed servers' instances are being retired.
  */
 export async function launchWave(kind: LaunchKind, ctx: WaveContext, deps: FlowDeps, options: LaunchOptions = {}): Promise<WaveContext> {
+  // The whole decision (DescribeJobs to the last start) holds the account-wide lease, so two waves'
+  // polls never fill the same free room under MGN's 200-servers-in-active-jobs limit.
+  const leased = await withMgnJobLease(`${ctx.waveId}/${ctx.runId}/${kind}-launch`, deps, () => launchPoll(kind, ctx, deps, options));
+  if (leased.ran) return leased.value;
+  deps.log.info(`${kind} launch poll deferred: another launch step holds the MGN job lease`, { heldBy: leased.heldBy });
+  const state = await loadRunState(deps.store, ctx);
+  return pollAgain(ctx, LAUNCH_RULES[kind].phase, LEASE_RETRY_SECONDS, countsOf(state));
+}
+
+async function launchPoll(kind: LaunchKind, ctx: WaveContext, deps: FlowDeps, options: LaunchOptions): Promise<WaveContext> {
   const rules = LAUNCH_RULES[kind];
   const manifest = await loadManifest(deps.store, ctx.waveId);
   const state = await loadRunState(deps.store, ctx);
