@@ -3,6 +3,7 @@
  * them; tests of the core use in-memory fakes. Shapes are the domain's, not the SDK's, so the core
  * never sees `undefined`-riddled SDK output.
  */
+import type { AllowedTag } from './allowed-tag';
 
 export type LifecycleState =
   | 'NOT_READY'
@@ -420,4 +421,8 @@ export interface FlowConfig {
   readonly targetSecurityGroupId?: string;
   /** The stack's instance profile for launched instances (launch default). */
   readonly launchedInstanceProfileName?: string;
+  /** The tag an instance must carry for Run Command (deploy config allowedTag). @default mgn-orchestrator:allowed = true */
+  readonly allowedTag?: AllowedTag;
+  /** The KMS key (alias name) encrypting staged installer credentials; unset: SSM's default key (aws/ssm). */
+  readonly installerCredentialsKey?: string;
 }
