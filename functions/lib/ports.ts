@@ -192,7 +192,13 @@ export interface SsmPort {
    */
   sendCommand(request: SendCommandRequest): Promise<string>;
   listCommandInvocations(commandId: string): Promise<InvocationView[]>;
-  putSecureParameter(name: string, value: string): Promise<void>;
+  /** Writes a SecureString; `keyId` names the KMS key (alias) it is encrypted with, SSM's default key without one. */
+  putSecureParameter(name: string, value: string, keyId?: string): Promise<void>;
+  /**
+   * The tags of managed instances (`mi-…`; SSM ListTagsForResource, ResourceType ManagedInstance), by id;
+   * an id SSM does not know (InvalidResourceId) is left out.
+   */
+  managedInstanceTags(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>>;
   /** Deletes the parameter; a parameter that is already gone is fine. */
   deleteParameter(name: string): Promise<void>;
 }
@@ -250,6 +256,8 @@ export interface InstanceView {
   readonly instanceType?: string;
   readonly securityGroupIds: readonly string[];
   readonly instanceProfileArn?: string;
+  /** The instance's tags (DescribeInstances tagSet). @default none known */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** The primary network interface (device index 0) of a launch template version. */

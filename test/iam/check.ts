@@ -128,6 +128,15 @@ function placementOf(stack: SynthesisedStack, resolver: TemplateResolver): Launc
   };
 }
 
+/** The stack's KMS keys by alias name (a PutParameter KeyId), as key ARNs; the stack deploys to one region. */
+function aliasKeys(stack: SynthesisedStack, resolver: TemplateResolver): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of Object.values(stack.template.Resources))
+    if (r.Type === 'AWS::KMS::Alias' && r.Properties)
+      out.set(resolver.resolveString(r.Properties.AliasName), resolver.resolveString(r.Properties.TargetKeyId));
+  return out;
+}
+
 /** The KMS key of each encrypted topic of the stack, by topic ARN. */
 function topicKeys(stack: SynthesisedStack, resolver: TemplateResolver): Map<string, string> {
   const out = new Map<string, string>();
@@ -224,6 +233,7 @@ export async function checkConfig(configName: string, scenarios: readonly Scenar
   }
 
   const keys = topicKeys(stack, resolver);
+  const aliases = aliasKeys(stack, resolver);
   const path = pathPolicies(stack, resolver);
   const placement = placementOf(stack, resolver);
   const seen = new Map<string, CheckedRequest>();
@@ -235,6 +245,7 @@ export async function checkConfig(configName: string, scenarios: readonly Scenar
       facts: run.facts,
       placement,
       topicKeyArn: (arn) => keys.get(arn),
+      parameterKeyArn: (region, keyId) => (region === stack.config.region ? aliases.get(keyId) : undefined),
     };
     for (const raw of run.calls) {
       const call: ObservedCall = inAccount(raw, simulated, account);

@@ -35,6 +35,7 @@ import {
   type ServerRecord,
 } from '../run-state';
 import { reached, readWave, setAsideDisconnected } from '../source-servers';
+import { setAsideUntaggedSources } from '../source-tags';
 import { phaseDone, type WaveContext } from '../wave-context';
 
 
@@ -425,6 +426,12 @@ export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveC
     at,
   );
   for (const fix of serverFixes) deps.log.warn(`replication settings of ${fix}`);
+  // Run Command only to sources with the allowed tag: those that need the agent, and every source when the wave quiesces them
+  await setAsideUntaggedSources(
+    deps,
+    activeServers(state).filter((r) => manifest.options.quiesce || (ctx.phases.install && !known.has(r.name))),
+    at,
+  );
   const needAgent = activeServers(state).filter((r) => !known.has(r.name));
 
   if (!ctx.phases.install) {
