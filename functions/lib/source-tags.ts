@@ -26,24 +26,15 @@ export async function setAsideUntaggedSources(deps: FlowDeps, records: readonly 
       for (const instance of await deps.ec2In(region).describeInstances(ec2.map((r) => r.sourceInstanceId))) tags.set(instance.instanceId, instance.tags ?? {});
     for (const r of group) {
       const own = tags.get(r.sourceInstanceId);
-      const kind = r.sourceInstanceId.startsWith('mi-') ? 'managed-instance' : 'ec2';
-      if (own === undefined) {
-        failServer(
-          r,
-          'preflight',
-          kind === 'ec2'
-            ? `source ${r.sourceInstanceId} is not an EC2 instance in ${region} (DescribeInstances does not know it): check servers[].source of the manifest`
-            : `source ${r.sourceInstanceId} is not a managed instance registered with SSM in ${region} (ListTagsForResource: InvalidResourceId): check its hybrid activation and servers[].source of the manifest`,
-          at,
-        );
-        setAside.push(r);
-      } else if (!carriesAllowedTag(own, tag)) {
-        failServer(r, 'preflight', untaggedReason(r.sourceInstanceId, region, tag, kind), at);
+      // a source EC2 or SSM does not know is the other checks' to name (SSM status, rightSizing "in-aws")
+      if (own === undefined) continue;
+      if (!carriesAllowedTag(own, tag)) {
+        failServer(r, 'preflight', untaggedReason(r.sourceInstanceId, region, tag, r.sourceInstanceId.startsWith('mi-') ? 'managed-instance' : 'ec2'), at);
         setAside.push(r);
       }
     }
   }
   if (setAside.length > 0)
-    deps.log.warn('sources without the allowed tag (or unknown) set aside', { tag: `${tag.key}=${tag.value}`, servers: setAside.map((r) => r.name) });
+    deps.log.warn('sources without the allowed tag set aside', { tag: `${tag.key}=${tag.value}`, servers: setAside.map((r) => r.name) });
   return setAside;
 }
