@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { parseJsonBytes } from '../functions/lib/input-text';
 import { z } from 'zod';
-import { REGION, WAVE_ID, parseEndpointDns } from '../functions/lib/manifest';
+import { REGION, TAG_KEY, TAG_VALUE, WAVE_ID, parseEndpointDns } from '../functions/lib/manifest';
+import { DEFAULT_ALLOWED_TAG } from '../functions/lib/allowed-tag';
 import { InvalidInputError, formatIssues, show } from '../functions/lib/validation';
 import { planNewVpc } from './subnet-layout';
 
@@ -230,6 +231,23 @@ function apiAccessRules(config: ApiAccessFields, ctx: z.RefinementCtx): void {
       });
   });
 }
+/* ---- allowedTag (issue 12 item 3): Run Command only to instances carrying this tag ---- */
+/**
+ * The tag a source (EC2 instance or hybrid managed instance) must carry before the orchestrator may
+ * send it Run Command: the step roles' ssm:SendCommand on instances and managed instances holds the
+ * condition `ssm:resourceTag/<key>` = `<value>`, and preflight sets aside a source without it.
+ * Launched (test and cutover) instances get it through their launch template.
+ */
+const allowedTag = z
+  .strictObject({
+    key: pattern(TAG_KEY, 'a tag key (1-128 letters, digits, spaces or _ . : / + - @)').refine((k) => !k.toLowerCase().startsWith('aws:'), {
+      error: (iss) => `${show(iss.input)} starts with "aws:", which AWS reserves; use a key of your own (default ${DEFAULT_ALLOWED_TAG.key})`,
+    }),
+    value: pattern(TAG_VALUE, 'a tag value (up to 256 letters, digits, spaces or _ . : / = + - @)').refine((v) => v.length > 0, {
+      error: `is empty: give the value sources are tagged with (default ${DEFAULT_ALLOWED_TAG.value})`,
+    }),
+  })
+  .default({ ...DEFAULT_ALLOWED_TAG });
 
 export const deployConfigSchema = z
   .strictObject({
@@ -299,6 +317,8 @@ export const deployConfigSchema = z
       })
       .default(90),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    /** Run Command goes only to instances with this tag (default mgn-orchestrator:allowed = true). */
+    allowedTag,
   })
   .superRefine((config, ctx) => {
     const azs =

@@ -9,6 +9,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { documentNamesFor } from '../functions/lib/installer';
 import type { DeployConfig } from './config';
+import { InstallerCredentialsKey } from './constructs/installer-credentials-key';
 import { MigrationDocuments, type MigrationDocumentContents } from './constructs/migration-documents';
 
 export interface SourceRegionDocumentsStackProps extends StackProps {
@@ -26,6 +27,8 @@ export const sourceRegionStackName = (stackName: string, region: string): string
 /** The migration documents in one source region, named as in the main stack. */
 export class SourceRegionDocumentsStack extends Stack {
   public readonly documents: MigrationDocuments;
+  /** The region's installer-credentials key: hosts managed by SSM here read their staged credentials here. */
+  public readonly installerCredentialsKey: InstallerCredentialsKey;
 
   constructor(scope: Construct, id: string, props: SourceRegionDocumentsStackProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.sourceRegion } });
@@ -33,6 +36,7 @@ export class SourceRegionDocumentsStack extends Stack {
       contents: props.documents,
       names: documentNamesFor(props.config.stackName),
     });
+    this.installerCredentialsKey = new InstallerCredentialsKey(this, 'InstallerCredentialsKey', { stackName: props.config.stackName });
   }
 }
 

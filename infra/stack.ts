@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 import { documentNamesFor } from '../functions/lib/installer';
 import { ENV, STEPS, stepByName, type StepSpec } from '../functions/lib/steps';
 import type { DeployConfig } from './config';
+import { formatAllowedTag } from '../functions/lib/allowed-tag';
+import { InstallerCredentialsKey } from './constructs/installer-credentials-key';
 import { IsolatedNetwork } from './constructs/isolated-network';
 import { LaunchTargets } from './constructs/launch-targets';
 import { MigrationDocuments, type MigrationDocumentContents } from './constructs/migration-documents';
@@ -44,6 +46,8 @@ export class OrchestratorStack extends Stack {
   public readonly flow: WaveStateMachine;
   public readonly triggers: WaveTriggers;
   public readonly monitoring: Monitoring;
+  /** Encrypts the installer credentials staged for hosts in this region (each source region's documents stack has its own). */
+  public readonly installerCredentialsKey: InstallerCredentialsKey;
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -98,6 +102,7 @@ export class OrchestratorStack extends Stack {
     // Named after the stack; each source region's documents stack (infra/source-region-documents.ts) uses the same names.
     this.documents = new MigrationDocuments(this, 'Documents', { contents: props.documents, names: documentNamesFor(config.stackName) });
     const docNames = this.documents.names;
+    this.installerCredentialsKey = new InstallerCredentialsKey(this, 'InstallerCredentialsKey', { stackName: config.stackName });
 
     this.functions = new OrchestratorFunctions(this, 'Functions', {
       vpc: this.network.vpc,
@@ -129,6 +134,8 @@ export class OrchestratorStack extends Stack {
         [ENV.targetSecurityGroupId]: this.launchTargets.securityGroup.securityGroupId,
         [ENV.launchedInstanceProfileName]: this.launchTargets.instanceProfile.instanceProfileName,
         [ENV.logLevel]: config.logLevel,
+        [ENV.allowedTag]: formatAllowedTag(config.allowedTag),
+        [ENV.installerCredentialsKey]: this.installerCredentialsKey.aliasName,
       },
       scope: {
         partition: Aws.PARTITION,
@@ -139,6 +146,7 @@ export class OrchestratorStack extends Stack {
         topicArn: this.notifications.topic.topicArn,
         documentArns: documentArns(Aws.PARTITION, account, documentRegions(region, config.sourceRegions.map((s) => s.region)), documentNamesFor(config.stackName)),
         launchedInstanceRoleArn: this.launchTargets.role.roleArn,
+        allowedTag: config.allowedTag,
       },
     });
     // The topic is KMS-encrypted: publishing steps need the key as well as sns:Publish.

@@ -5,6 +5,8 @@
  * granted on `*` by accident; `*` is given only to actions whose Service Authorization Reference
  * entry lists no resource type (UNSCOPED_ACTIONS).
  */
+import { DEFAULT_ALLOWED_TAG, type AllowedTag } from '../functions/lib/allowed-tag';
+import { INSTALLER_PARAMETER_ROOT } from '../functions/lib/installer-credentials';
 import type { StepSpec } from '../functions/lib/steps';
 
 export interface ScopeContext {
@@ -21,6 +23,8 @@ export interface ScopeContext {
   readonly documentArns: readonly string[];
   /** Role of the launched-instance profile: the only role besides MGN's conversion server role a launch may pass to EC2. */
   readonly launchedInstanceRoleArn: string;
+  /** The tag an instance must carry for Run Command (deploy config allowedTag). @default mgn-orchestrator:allowed = true */
+  readonly allowedTag?: AllowedTag;
 }
 
 /** IAM condition block: operator -> key -> value(s). */
@@ -88,8 +92,8 @@ const INSTANCE_WHY =
 
 interface Scope {
   readonly resources: (ctx: ScopeContext) => string[];
-  /** Conditions the grant carries (as the AWS documentation for the action gives them). @default none */
-  readonly conditions?: Conditions;
+  /** Conditions the grant carries (as the AWS documentation for the action gives them), or a function of the context. @default none */
+  readonly conditions?: Conditions | ((ctx: ScopeContext) => Conditions);
   /** Why a wildcard in these resources is needed (also the cdk-nag acknowledgement). */
   readonly why: string;
 }
@@ -206,6 +210,77 @@ const MGN_GROUPING_SCOPES: Readonly<Record<string, Scope>> = {
   },
 };
 
+/* ---- issue 12 items 2 and 3: Run Command only to tagged instances; installer credentials under a stack key ---- */
+
+/**
+ * ssm:SendCommand in two statements: the documents with no condition (a document carries no
+ * allowed tag, and SendCommand always names one), and the instances and managed instances only
+ * when they carry the deploy config's allowedTag: `ssm:resourceTag/<key>` is the condition key the
+ * Service Authorization Reference lists for the instance and managed-instance resources of
+ * SendCommand. IAM authorises SendCommand on every resource the request names, so one untagged
+ * target denies the whole call (AccessDeniedException).
+ */
+const RUN_COMMAND_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
+  'ssm:SendCommand': [
+    {
+      resources: (ctx) => [
+        ...ctx.documentArns,
+        ...commandRegions(ctx).flatMap((region) => [
+          `arn:${ctx.partition}:ssm:${region}::document/AWS-RunShellScript`,
+          `arn:${ctx.partition}:ssm:${region}::document/AWS-RunPowerShellScript`,
+        ]),
+      ],
+      why: "the stack's own Run Command documents in every region that holds them, and AWS's shell documents for smoke checks and quiesce",
+    },
+    {
+      resources: (ctx) => [
+        ...commandRegions(ctx).map((region) => arn(ctx, 'ec2', region, ctx.account, 'instance/*')),
+        arn(ctx, 'ssm', ctx.region, ctx.account, 'managed-instance/*'),
+      ],
+      conditions: ({ allowedTag = DEFAULT_ALLOWED_TAG }) => ({ StringEquals: { [`ssm:resourceTag/${allowedTag.key}`]: allowedTag.value } }),
+      why: `${INSTANCE_WHY}; only instances carrying the deploy config's allowedTag (ssm:resourceTag condition)`,
+    },
+  ],
+  // preflight reads the tags of on-premises sources (mi-…): resource type managed-instance (Service Authorization Reference)
+  'ssm:ListTagsForResource': [
+    {
+      resources: (ctx) => [arn(ctx, 'ssm', ctx.region, ctx.account, 'managed-instance/*')],
+      why: "preflight reads the tags of the wave's on-premises sources, whose ids come from the manifest at run time; managed instances of this account and the target region only",
+    },
+  ],
+};
+
+/** ARN pattern of the staged installer credentials parameters in a region. */
+const installerParameters = (ctx: ScopeContext, region: string) =>
+  arn(ctx, 'ssm', region, ctx.account, `parameter${INSTALLER_PARAMETER_ROOT}/*`);
+
+/**
+ * The staged installer credentials: written and deleted only under INSTALLER_PARAMETER_ROOT, and
+ * encrypted with the stack's installer-credentials key of the region (a key per region: the
+ * parameter is written where its hosts read it). SSM encrypts a standard SecureString with
+ * kms:Encrypt as the caller, under the encryption context PARAMETER_ARN = the parameter's ARN
+ * (AWS KMS developer guide, "How AWS Systems Manager Parameter Store uses AWS KMS"); the grant holds
+ * both that context and kms:ViaService. The key's own policy is the other half (infra/constructs/installer-credentials-key.ts).
+ */
+const INSTALLER_CREDENTIALS_SCOPES: Readonly<Record<string, Scope>> = {
+  'ssm:PutParameter': {
+    resources: (ctx) => commandRegions(ctx).map((region) => installerParameters(ctx, region)),
+    why: `installer credentials are staged per run under ${INSTALLER_PARAMETER_ROOT}/<waveId>/<random>; the names exist only at run time`,
+  },
+  'ssm:DeleteParameter': {
+    resources: (ctx) => commandRegions(ctx).map((region) => installerParameters(ctx, region)),
+    why: `removes the staged installer credentials under ${INSTALLER_PARAMETER_ROOT}/ once the install phase ends`,
+  },
+  'kms:Encrypt': {
+    resources: (ctx) => commandRegions(ctx).map((region) => arn(ctx, 'kms', region, ctx.account, 'key/*')),
+    conditions: (ctx) => ({
+      StringEquals: { 'kms:ViaService': commandRegions(ctx).map((region) => `ssm.${region}.amazonaws.com`) },
+      StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': commandRegions(ctx).map((region) => installerParameters(ctx, region)) },
+    }),
+    why: "the installer-credentials key of each region is created by that region's stack (the main stack, or a source region's documents stack), so its id is not known here; only through SSM and only for the staged credentials parameters (encryption context PARAMETER_ARN), and the key policy admits only this use",
+  },
+};
+
 const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   ...LAUNCH_CALLER_SCOPES,
   ...MGN_GROUPING_SCOPES,
@@ -245,26 +320,8 @@ const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   // Service Authorization Reference: both on SourceServerResource (required)
   'mgn:GetReplicationConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
   'mgn:UpdateReplicationConfiguration': { resources: (ctx) => [mgnResource(ctx, 'source-server')], why: SOURCE_SERVER_WHY },
-  'ssm:SendCommand': {
-    resources: (ctx) => [
-      ...ctx.documentArns,
-      ...commandRegions(ctx).flatMap((region) => [
-        `arn:${ctx.partition}:ssm:${region}::document/AWS-RunShellScript`,
-        `arn:${ctx.partition}:ssm:${region}::document/AWS-RunPowerShellScript`,
-        arn(ctx, 'ec2', region, ctx.account, 'instance/*'),
-      ]),
-      arn(ctx, 'ssm', ctx.region, ctx.account, 'managed-instance/*'),
-    ],
-    why: INSTANCE_WHY,
-  },
-  'ssm:PutParameter': {
-    resources: (ctx) => commandRegions(ctx).map((region) => arn(ctx, 'ssm', region, ctx.account, 'parameter/mgn-orchestrator/*')),
-    why: 'installer credentials are staged per wave and run under /mgn-orchestrator/<waveId>/<runId>/; the ids are known only at run time',
-  },
-  'ssm:DeleteParameter': {
-    resources: (ctx) => commandRegions(ctx).map((region) => arn(ctx, 'ssm', region, ctx.account, 'parameter/mgn-orchestrator/*')),
-    why: 'removes the staged installer credentials under /mgn-orchestrator/ once the install is done',
-  },
+  ...RUN_COMMAND_SCOPES,
+  ...INSTALLER_CREDENTIALS_SCOPES,
   'sts:AssumeRole': { resources: (ctx) => [ctx.installerRoleArn], why: 'the installer role only' },
   'sns:Publish': { resources: (ctx) => [ctx.topicArn], why: 'the notifications topic only' },
   // the replicating-servers quota: resource type `quota`, arn:…:servicequotas:<region>:<account>:<ServiceCode>/<QuotaCode> (Service Authorization Reference)
@@ -310,6 +367,7 @@ const PROBE_CONTEXT: ScopeContext = {
   installerRoleArn: 'installer',
   documentArns: [],
   launchedInstanceRoleArn: 'launched',
+  allowedTag: { key: 'key', value: 'value' },
 };
 
 /** The statements of one step's policy: actions grouped by identical resource lists and conditions. */
@@ -318,8 +376,9 @@ export function stepStatements(step: StepSpec, ctx: ScopeContext): ScopedStateme
   for (const action of [...new Set(step.actions)]) {
     for (const scope of scopesOf(step, action)) {
       const resources = scope.resources(ctx);
-      const key = JSON.stringify([resources, scope.conditions ?? null]);
-      const group = groups.get(key) ?? { actions: [], resources, conditions: scope.conditions, reasons: new Set<string>() };
+      const conditions = typeof scope.conditions === 'function' ? scope.conditions(ctx) : scope.conditions;
+      const key = JSON.stringify([resources, conditions ?? null]);
+      const group = groups.get(key) ?? { actions: [], resources, conditions, reasons: new Set<string>() };
       if (!group.actions.includes(action)) group.actions.push(action);
       group.reasons.add(scope.why);
       groups.set(key, group);

@@ -172,6 +172,30 @@ export const scenarioNetworkSchema = z.strictObject({
 
 export type ScenarioNetwork = z.output<typeof scenarioNetworkSchema>;
 
+/* ---- issue 12 item 3: the sources' tags and IAM's allowed-tag condition on Run Command ---- */
+const TAG_KEY_TEXT = /^[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
+const TAG_VALUE_TEXT = /^[\p{L}\p{N} _.:/=+\-@]{0,256}$/u;
+/**
+ * The tags of the wave's sources in the emulated account (extension), and whether IAM holds Run
+ * Command to them. `sources.<server name>` replaces the tags of that server's source (its EC2
+ * instance, or its managed instance `mi-…`); a source not listed carries the deploy config's
+ * allowedTag, as a fleet prepared by the README's instructions does. With `enforced`, SendCommand
+ * naming any instance without the allowedTag answers AccessDeniedException, as the step roles'
+ * `ssm:resourceTag` condition makes IAM answer.
+ */
+export const hostTagsSchema = z.strictObject({
+  sources: z
+    .record(
+      z.string(),
+      z.record(
+        z.string().regex(TAG_KEY_TEXT, { error: (iss) => `${JSON.stringify(iss.input)} is not a tag key (1-128 letters, digits, spaces or _ . : / = + - @)` }),
+        z.string().regex(TAG_VALUE_TEXT, { error: (iss) => `${JSON.stringify(iss.input)} is not a tag value (up to 256 letters, digits, spaces or _ . : / = + - @)` }),
+      ),
+    )
+    .optional(),
+  enforced: z.boolean().optional(),
+});
+
 export const scenarioSchema = z.strictObject({
   seed: z
     .number()
@@ -302,6 +326,8 @@ export const scenarioSchema = z.strictObject({
     )
     .max(20)
     .optional(),
+  /** The sources' tags and IAM's allowed-tag condition on Run Command (see hostTagsSchema). */
+  hostTags: hostTagsSchema.optional(),
   interruptions: z
     .array(
       z.strictObject({

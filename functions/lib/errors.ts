@@ -40,6 +40,15 @@ export class CommandTargetsRefusedError extends Error {
   override readonly name = 'CommandTargetsRefusedError';
 }
 
+/**
+ * IAM refused a SendCommand (AccessDeniedException): some target lacks what the role's
+ * ssm:SendCommand requires (the deploy config's allowedTag). IAM authorises every resource the
+ * request names, so nothing ran anywhere.
+ */
+export class CommandNotAuthorizedError extends Error {
+  override readonly name = 'CommandNotAuthorizedError';
+}
+
 /** SSM refused a SendCommand with InvalidDocument: the region holds no such document. */
 export class DocumentNotInRegionError extends Error {
   override readonly name = 'DocumentNotInRegionError';

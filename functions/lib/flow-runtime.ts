@@ -14,6 +14,7 @@ import { now } from './clock';
 import { ConfigurationError } from './errors';
 import type { Ec2Port, ExecutionsPort, FlowConfig, FlowDeps, MgnPort, NetworkPort, NotifierPort, QuotasPort, SsmPort, StsPort } from './ports';
 import { ENV } from './steps';
+import { parseAllowedTag } from './allowed-tag';
 import { parseWaveContext, type WaveContext } from './wave-context';
 
 /** Document names the simulator's emulator and the CDK stack use unless told otherwise (CONTRACTS.md). */
@@ -46,6 +47,8 @@ export function flowConfig(env: NodeJS.ProcessEnv = process.env): FlowConfig {
     cutoverSubnetIds: list(ENV.cutoverSubnetIds),
     targetSecurityGroupId: optional(ENV.targetSecurityGroupId),
     launchedInstanceProfileName: optional(ENV.launchedInstanceProfileName),
+    allowedTag: parseAllowedTag(optional(ENV.allowedTag)),
+    installerCredentialsKey: optional(ENV.installerCredentialsKey),
   };
 }
 

@@ -3,6 +3,7 @@
  * them; tests of the core use in-memory fakes. Shapes are the domain's, not the SDK's, so the core
  * never sees `undefined`-riddled SDK output.
  */
+import type { AllowedTag } from './allowed-tag';
 
 export type LifecycleState =
   | 'NOT_READY'
@@ -216,7 +217,13 @@ export interface SsmPort {
    */
   sendCommand(request: SendCommandRequest): Promise<string>;
   listCommandInvocations(commandId: string): Promise<InvocationView[]>;
-  putSecureParameter(name: string, value: string): Promise<void>;
+  /** Writes a SecureString; `keyId` names the KMS key (alias) it is encrypted with, SSM's default key without one. */
+  putSecureParameter(name: string, value: string, keyId?: string): Promise<void>;
+  /**
+   * The tags of managed instances (`mi-…`; SSM ListTagsForResource, ResourceType ManagedInstance), by id;
+   * an id SSM does not know (InvalidResourceId) is left out.
+   */
+  managedInstanceTags(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>>;
   /** Deletes the parameter; a parameter that is already gone is fine. */
   deleteParameter(name: string): Promise<void>;
 }
@@ -274,6 +281,8 @@ export interface InstanceView {
   readonly instanceType?: string;
   readonly securityGroupIds: readonly string[];
   readonly instanceProfileArn?: string;
+  /** The instance's tags (DescribeInstances tagSet). @default none known */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** The primary network interface (device index 0) of a launch template version. */
@@ -445,4 +454,8 @@ export interface FlowConfig {
   readonly targetSecurityGroupId?: string;
   /** The stack's instance profile for launched instances (launch default). */
   readonly launchedInstanceProfileName?: string;
+  /** The tag an instance must carry for Run Command (deploy config allowedTag). @default mgn-orchestrator:allowed = true */
+  readonly allowedTag?: AllowedTag;
+  /** The KMS key (alias name) encrypting staged installer credentials; unset: SSM's default key (aws/ssm). */
+  readonly installerCredentialsKey?: string;
 }

@@ -5,7 +5,7 @@
  * batch is read back with DescribeInstanceInformation, the hosts that are not Online are set aside,
  * each with its ping status, and the command goes to the rest.
  */
-import { CommandTargetsRefusedError } from './errors';
+import { CommandNotAuthorizedError, CommandTargetsRefusedError } from './errors';
 import type { SendCommandRequest, SsmPort } from './ports';
 
 /** Sends at most this many times per batch: hosts can drop between a refusal and the next send. */
@@ -49,6 +49,16 @@ export async function sendToOnlineHosts(ssm: SsmPort, region: string, request: S
       const commandId = await ssm.sendCommand({ ...request, instanceIds: remaining });
       return { commandId, sentTo: remaining, setAside };
     } catch (error) {
+      if (error instanceof CommandNotAuthorizedError) {
+        // IAM, not SSM: a target without the deploy config's allowedTag (preflight sets those aside
+        // first, so a tag removed since). Nothing ran; only this batch is set aside.
+        for (const id of remaining)
+          setAside.push({
+            instanceId: id,
+            reason: `IAM refused Run Command to this batch in ${region} (${error.message}): the step may send commands only to instances carrying the deploy config's allowedTag; check the tags of every host in the batch, then re-run the wave`,
+          });
+        return { sentTo: [], setAside };
+      }
       if (!(error instanceof CommandTargetsRefusedError)) throw error;
       const infos = new Map((await ssm.describeInstanceInformation(remaining)).map((i) => [i.instanceId, i]));
       const offline = remaining.filter((id) => infos.get(id)?.pingStatus !== 'Online');

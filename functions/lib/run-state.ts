@@ -144,6 +144,8 @@ export interface RunState {
   phaseStartedAt: Partial<Record<PhaseName, string>>;
   /** SecureString parameters holding installer credentials, to delete once installs end */
   credentialParameters: { region: string; name: string }[];
+  /** This run's installer-credentials parameter name (random, functions/lib/installer-credentials.ts), once staged */
+  credentialsParameterName?: string;
   servers: ServerRecord[];
   /** the MGN wave and applications the run groups its servers in (mgn-grouping.ts) */
   mgn?: MgnGrouping;

@@ -37,6 +37,10 @@ export const ENV = {
   launchedInstanceProfileName: 'LAUNCHED_INSTANCE_PROFILE_NAME',
   /** Powertools log level. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  /** `key=value`: the tag an instance must carry for Run Command (deploy config allowedTag); launched instances get it. */
+  allowedTag: 'ALLOWED_TAG',
+  /** KMS key (alias name, the same in every region the stack deploys to) that encrypts the staged installer credentials. */
+  installerCredentialsKey: 'INSTALLER_CREDENTIALS_KEY',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -152,7 +156,7 @@ export const STEPS: readonly StepSpec[] = [
     name: 'preflight',
     placeholder: 'PreflightFunctionArn',
     description: "Endpoint reachability on 443, the stack's replication template and the known servers' replication settings, SSM status of every source.",
-    env: [ENV.waveBucket, ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.ssmEndpointsByRegion, ENV.preflightEndpoints, ...LAUNCH_DEFAULTS_ENV],
+    env: [ENV.waveBucket, ENV.stagingSubnetId, ENV.replicationSecurityGroupId, ENV.ssmEndpointsByRegion, ENV.preflightEndpoints, ...LAUNCH_DEFAULTS_ENV, ENV.allowedTag],
     actions: [
       ...STORE_ACTIONS,
       'mgn:DescribeReplicationConfigurationTemplates',
@@ -169,8 +173,10 @@ export const STEPS: readonly StepSpec[] = [
       'ec2:DescribeSubnets',
       'ec2:DescribeSecurityGroups',
       'ec2:DescribeRouteTables',
-      // rightSizing "in-aws": the source instance's type, read in the source's region
+      // rightSizing "in-aws": the source instance's type, read in the source's region; every EC2 source's tags (allowedTag)
       'ec2:DescribeInstances',
+      // the tags of on-premises (mi-) sources: only those with the deploy config's allowedTag get Run Command
+      'ssm:ListTagsForResource',
     ],
     timeoutSeconds: 120,
   },
@@ -185,6 +191,7 @@ export const STEPS: readonly StepSpec[] = [
       ENV.linuxInstallDocument,
       ENV.windowsInstallDocument,
       ENV.ssmEndpointsByRegion,
+      ENV.installerCredentialsKey,
     ],
     actions: [
       ...STORE_ACTIONS,
@@ -200,6 +207,8 @@ export const STEPS: readonly StepSpec[] = [
       // installer-role: short-lived credentials handed to hosts as a SecureString parameter name only
       'ssm:PutParameter',
       'ssm:DeleteParameter',
+      // the SecureString is encrypted with the stack's installer-credentials key (SSM calls KMS Encrypt as the caller)
+      'kms:Encrypt',
     ],
     timeoutSeconds: 300,
   },
@@ -215,7 +224,7 @@ export const STEPS: readonly StepSpec[] = [
     name: 'launch-test',
     placeholder: 'LaunchTestFunctionArn',
     description: 'StartTest in jobs of at most 200 servers, never over 200 across active jobs; polls the jobs.',
-    env: [ENV.waveBucket, ...LAUNCH_DEFAULTS_ENV],
+    env: [ENV.waveBucket, ...LAUNCH_DEFAULTS_ENV, ENV.allowedTag],
     actions: [
       ...STORE_ACTIONS,
       ...LAUNCH_SETTINGS_ACTIONS,
@@ -295,7 +304,7 @@ export const STEPS: readonly StepSpec[] = [
     name: 'launch-cutover',
     placeholder: 'LaunchCutoverFunctionArn',
     description: 'Optional source quiesce, waits for low lag, StartCutover in jobs of at most 200; polls the jobs.',
-    env: [ENV.waveBucket, ENV.ssmEndpointsByRegion, ...LAUNCH_DEFAULTS_ENV],
+    env: [ENV.waveBucket, ENV.ssmEndpointsByRegion, ...LAUNCH_DEFAULTS_ENV, ENV.allowedTag],
     actions: [
       ...STORE_ACTIONS,
       ...LAUNCH_SETTINGS_ACTIONS,

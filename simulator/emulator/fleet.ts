@@ -27,6 +27,7 @@ import { SCENARIO_DEFAULTS, type FaultKind, type Scenario } from '../scenario';
 import { DocumentRegistry, type DocumentKind, type ParameterRule } from './documents';
 import { ApiError } from './errors';
 import { EventQueue } from './events';
+import { INSTALLER_PARAMETER_ROOT, installerCredentialsKeyAlias } from '../../functions/lib/installer-credentials';
 import { MGN_CREATOR, templateTags, type LaunchTemplate, type LaunchTemplateData } from './launch-templates';
 import { SeededRandom } from './random';
 import { STACK_TEMPLATE_TAG } from '../../functions/lib/flow/preflight';
@@ -131,6 +132,8 @@ export interface ManagedInstance {
   readonly launched?: Ec2Instance;
   /** Online unless the SSM agent stopped answering (the `agent-offline` fault) */
   pingStatus: PingStatus;
+  /** The managed instance's own tags (SSM ListTagsForResource, ResourceType ManagedInstance); an EC2 instance's are on the instance. */
+  readonly tags: Record<string, string>;
   /** the last time the agent answered, when it is no longer Online */
   lastPingAt?: number;
 }
@@ -317,6 +320,8 @@ export type InvocationStatus = 'Pending' | 'InProgress' | 'Success' | 'Failed';
 
 export interface Parameter {
   readonly name: string;
+  /** SecureString: the KMS key it is encrypted with (as PutParameter named it); undefined for SSM's default aws/ssm */
+  keyId?: string;
   type: 'String' | 'StringList' | 'SecureString';
   value: string;
   version: number;
@@ -400,6 +405,8 @@ export class Fleet {
   /** subnet id -> private IPs held by instances that are not terminated */
   private readonly usedIps = new Map<string, Set<string>>();
   private readonly quotaByWave = new Map<string, number>();
+  /** IAM's allowed-tag condition on SendCommand is enforced (a scenario's hostTags.enforced). */
+  runCommandTagEnforced = false;
   private replicatingQuota: number = SCENARIO_DEFAULTS.replicatingServers;
   private onPremIps = 0;
 
@@ -495,6 +502,9 @@ export class Fleet {
       this.quotaByWave.set(manifest.waveId, scenario.quotas.replicatingServers);
       this.replicatingQuota = Math.min(...this.quotaByWave.values());
     }
+    if (scenario.hostTags?.enforced) this.runCommandTagEnforced = true;
+    const allowed = this.deployConfig.allowedTag;
+    const sourceTagsOf = (name: string): Record<string, string> => ({ ...(scenario.hostTags?.sources?.[name] ?? { [allowed.key]: allowed.value }) });
     if (this.documentsFollowWaves) {
       this.documentRegistry.deployTo(manifest.targetRegion);
       for (const spec of manifest.servers) if (spec.source.type === 'ec2') this.documentRegistry.deployTo(spec.source.region);
@@ -529,6 +539,7 @@ export class Fleet {
         registeredAt: this.now(),
         source: record,
         pingStatus: 'Online',
+        tags: spec.source.type === 'onprem' ? sourceTagsOf(spec.name) : {},
       });
       if (sourceSubnet) {
         const defaultGroup = this.network(region).securityGroups.find((g) => g.vpcId === sourceSubnet.vpcId && g.groupName === 'default')!;
@@ -543,7 +554,7 @@ export class Fleet {
           vpcId: sourceSubnet.vpcId,
           availabilityZone: sourceSubnet.availabilityZone,
           instanceType: overrides.sourceInstanceType ?? SOURCE_INSTANCE_TYPE,
-          tags: { Name: spec.name },
+          tags: { Name: spec.name, ...sourceTagsOf(spec.name) },
           purpose: 'source',
           record,
           state: 'running',
@@ -664,6 +675,7 @@ export class Fleet {
    * InvalidInstanceId and nothing runs anywhere. Then schedules each invocation's outcome.
    */
   sendCommand(region: string, input: { documentName: string; instanceIds: string[]; parameters: Record<string, string[]>; comment?: string; timeoutSeconds?: number }): Command {
+    this.authorizeRunCommand(region, input.instanceIds);
     const doc = this.documentRegistry.find(region, input.documentName);
     if (!doc) throw new ApiError('InvalidDocument', `Document ${input.documentName} does not exist in ${region} or is not available to account ${ACCOUNT_ID}.`);
     const params = checkDocumentParameters(doc.parameters, input.parameters);
@@ -712,6 +724,54 @@ export class Fleet {
     }
     this.commands.set(command.commandId, command);
     return command;
+  }
+
+  /**
+   * Whether a KMS key named by PutParameter's KeyId exists in a region: SSM's default `alias/aws/ssm`
+   * everywhere, and the stack's installer-credentials key (by alias name or alias ARN) in each region
+   * the stack deploys to, which is where its documents are (the main stack and each source region's
+   * documents stack create both; infra/constructs/installer-credentials-key.ts).
+   */
+  kmsKeyExists(region: string, keyId: string): boolean {
+    if (keyId === 'alias/aws/ssm') return true;
+    if (!this.documentRegistry.regions().includes(region)) return false;
+    const alias = installerCredentialsKeyAlias(this.deployConfig.stackName);
+    return keyId === alias || keyId === `arn:aws:kms:${region}:${ACCOUNT_ID}:${alias}`;
+  }
+
+  /** Whether the key is the stack's installer-credentials key, whose policy lets only hosts decrypt. */
+  isInstallerCredentialsKey(region: string, keyId: string | undefined): boolean {
+    return keyId !== undefined && keyId !== 'alias/aws/ssm' && this.kmsKeyExists(region, keyId);
+  }
+
+  /** A managed instance's own tags, in whichever region it is registered. */
+  managedInstanceTags(instanceId: string): Record<string, string> | undefined {
+    return [...this.managed.values()].find((m) => m.instanceId === instanceId)?.tags;
+  }
+
+  /** The tags IAM reads for `ssm:resourceTag/…` on a Run Command target: an EC2 instance's own, a managed instance's own. */
+  targetTags(region: string, instanceId: string): Record<string, string> | undefined {
+    if (instanceId.startsWith('mi-')) return this.managedInstance(region, instanceId)?.tags;
+    const instance = this.instances.get(instanceId);
+    return instance && instance.region === region ? instance.tags : undefined;
+  }
+
+  /**
+   * IAM before SSM looks at anything: with the scenario's hostTags.enforced, the caller's roles allow
+   * ssm:SendCommand on an instance or managed instance only when it carries the deploy config's
+   * allowedTag (infra/step-permissions.ts), and IAM authorises every resource a request names, so one
+   * untagged target denies the whole call.
+   */
+  private authorizeRunCommand(region: string, instanceIds: readonly string[]): void {
+    if (!this.runCommandTagEnforced) return;
+    const { key, value } = this.deployConfig.allowedTag;
+    const denied = instanceIds.find((id) => this.targetTags(region, id)?.[key] !== value);
+    if (denied === undefined) return;
+    const resource = denied.startsWith('mi-') ? `arn:aws:ssm:${region}:${ACCOUNT_ID}:managed-instance/${denied}` : `arn:aws:ec2:${region}:${ACCOUNT_ID}:instance/${denied}`;
+    throw new ApiError(
+      'AccessDeniedException',
+      `User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/MgnOrchestratorStep/step is not authorized to perform: ssm:SendCommand on resource: ${resource} because no identity-based policy allows the ssm:SendCommand action`,
+    );
   }
 
   /** The SSM agent of a managed instance stops answering (or answers again). */
@@ -836,6 +896,11 @@ export class Fleet {
         return fail([`Error: could not read installer credentials: Could not connect to the endpoint URL: "https://ssm.${credentialsRegion}.amazonaws.com/" (this host reaches SSM only in ${instance.region})`]);
       if (!this.parameters.has(`${credentialsRegion}/${credentials}`))
         return fail([`Error: could not read installer credentials: An error occurred (ParameterNotFound) when calling the GetParameter operation: Parameter ${credentials} not found in ${credentialsRegion}.`]);
+      // The host decrypts through SSM with its own credentials: the stack key's policy admits host
+      // credentials only for parameters under INSTALLER_PARAMETER_ROOT (encryption context PARAMETER_ARN).
+      const parameter = this.parameters.get(`${credentialsRegion}/${credentials}`)!;
+      if (this.isInstallerCredentialsKey(credentialsRegion, parameter.keyId) && !credentials.startsWith(`${INSTALLER_PARAMETER_ROOT}/`))
+        return fail([`Error: could not read installer credentials: An error occurred (AccessDeniedException) when calling the GetParameter operation: the key policy of ${parameter.keyId} does not allow kms:Decrypt under the encryption context PARAMETER_ARN of ${credentials}.`]);
     } else if (instance.resourceType === 'ManagedInstance') {
       // No instance profile on an on-premises host: the installer would ask for keys, and --no-prompt forbids asking.
       return fail([
@@ -1362,6 +1427,7 @@ export class Fleet {
         region: instance.region,
         platform: instance.platform,
         resourceType: 'EC2Instance',
+        tags: {},
         computerName: this.hostnameOf(s.record.spec).fqdn,
         ipAddress: instance.privateIp,
         registeredAt: t,

@@ -109,9 +109,10 @@ const SSM_CAPITAL_MESSAGE = new Set([
   'InvalidNextToken',
   'UnsupportedPlatformType',
   'ValidationException',
+  'AccessDeniedException',
 ]);
 /** SSM error shapes with no members at all: the body is just `__type`. */
-const SSM_NO_MESSAGE = new Set(['InvocationDoesNotExist', 'DuplicateInstanceId', 'InvalidCommandId', 'InvalidFilterKey', 'InvalidPluginName']);
+const SSM_NO_MESSAGE = new Set(['InvocationDoesNotExist', 'DuplicateInstanceId', 'InvalidCommandId', 'InvalidFilterKey', 'InvalidPluginName', 'InvalidResourceType', 'InvalidResourceId']);
 
 export function renderError(service: ServiceName, error: ApiError, requestId: string, method = 'POST'): RenderedResponse {
   switch (service) {

@@ -295,6 +295,7 @@ export const SSM_OPERATIONS: Record<string, JsonOperation> = {
         .string('Type', { enum: ['String', 'StringList', 'SecureString'] })
         .boolean('Overwrite')
         .string('Tier', { enum: ['Standard', 'Advanced', 'Intelligent-Tiering'] })
+        .string('KeyId', { min: 1, max: 256, pattern: /^([a-zA-Z0-9:/_-]+)$/ })
         .throwJson();
       const name = input.Name as string;
       const key = `${ctx.region}/${name}`;
@@ -304,8 +305,14 @@ export const SSM_OPERATIONS: Record<string, JsonOperation> = {
       if ((input.Value as string).length > (tier === 'Advanced' ? 8192 : 4096))
         throw new ApiError('ValidationException', `1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to 4096`);
       const type = (input.Type as 'String' | 'StringList' | 'SecureString' | undefined) ?? existing?.type ?? 'String';
+      const keyId = input.KeyId as string | undefined;
+      // The key must exist in this region (a key is regional): SSM answers InvalidKeyId (SSM API reference, PutParameter errors).
+      if (keyId !== undefined && type === 'SecureString' && !ctx.fleet.kmsKeyExists(ctx.region, keyId))
+        throw new ApiError('InvalidKeyId', `Invalid KeyId ${keyId}: no such KMS key in ${ctx.region}.`);
+      if (keyId !== undefined && type !== 'SecureString')
+        throw new ApiError('ValidationException', `KeyId is only used with the SecureString type, not ${type}.`);
       const version = (existing?.version ?? 0) + 1;
-      ctx.fleet.parameters.set(key, { name, type, value: input.Value as string, version, lastModified: ctx.fleet.now() });
+      ctx.fleet.parameters.set(key, { name, type, value: input.Value as string, version, lastModified: ctx.fleet.now(), ...(type === 'SecureString' && keyId ? { keyId } : {}) });
       return { Version: version, Tier: tier };
     },
   },
@@ -316,6 +323,13 @@ export const SSM_OPERATIONS: Record<string, JsonOperation> = {
       const name = input.Name as string;
       const p = ctx.fleet.parameters.get(`${ctx.region}/${name}`);
       if (!p) throw new ApiError('ParameterNotFound', `Parameter ${name} not found.`);
+      // The emulator's API callers are the orchestrator's roles and operators, never a host: the stack
+      // key's policy lets only host credentials decrypt (infra/constructs/installer-credentials-key.ts).
+      if (p.type === 'SecureString' && input.WithDecryption === true && ctx.fleet.isInstallerCredentialsKey(ctx.region, p.keyId))
+        throw new ApiError(
+          'AccessDeniedException',
+          `The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access. (KMS key ${p.keyId}: the key policy allows kms:Decrypt only to host credentials)`,
+        );
       const value = p.type === 'SecureString' && input.WithDecryption !== true ? `AQICAH${Buffer.from(p.value).toString('base64').split('').reverse().join('')}` : p.value;
       return {
         Parameter: {
@@ -328,6 +342,22 @@ export const SSM_OPERATIONS: Record<string, JsonOperation> = {
           DataType: 'text',
         },
       };
+    },
+  },
+
+  ListTagsForResource: {
+    run(input, ctx) {
+      new Validator(input)
+        .required('ResourceType', 'ResourceId')
+        .string('ResourceType', { enum: ['Document', 'ManagedInstance', 'MaintenanceWindow', 'Parameter', 'PatchBaseline', 'OpsItem', 'OpsMetadata', 'Automation', 'Association'] })
+        .string('ResourceId', { min: 1, max: 1011 })
+        .throwJson();
+      if (input.ResourceType !== 'ManagedInstance') throw new ApiError('InvalidResourceType', `The emulator keeps tags of ManagedInstance resources only, not ${String(input.ResourceType)}.`);
+      const id = input.ResourceId as string;
+      // ManagedInstance tags are read by mi- id: an EC2 instance's tags are EC2's (SSM API reference, AddTagsToResource)
+      const m = /^mi-\w{17}$/.test(id) ? ctx.fleet.managedInstance(ctx.region, id) : undefined;
+      if (!m) throw new ApiError('InvalidResourceId', `The resource ID ${id} isn't valid. Verify that you entered the correct ID and try again.`);
+      return { TagList: Object.entries(m.tags).map(([Key, Value]) => ({ Key, Value })) };
     },
   },
 

@@ -5,6 +5,8 @@
  * The emulator is reached through `EmulatorLike` (the only place that knows about it), so tests can
  * pass a fake and the real one is started by `startEmulator` from simulator/emulator.
  */
+import { formatAllowedTag } from '../../functions/lib/allowed-tag';
+import { installerCredentialsKeyAlias } from '../../functions/lib/installer-credentials';
 import { documentNamesFor } from '../../functions/lib/installer';
 import '../polyfills';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -340,6 +342,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.ssmEndpointsByRegion]: JSON.stringify(ssmEndpoints),
         [ENV.preflightEndpoints]: preflight.hostPort,
         [ENV.logLevel]: 'INFO',
+        // as the stack sets them (infra/stack.ts): the deploy config's allowedTag, the installer-credentials key's alias
+        [ENV.allowedTag]: formatAllowedTag(deployConfig.allowedTag),
+        [ENV.installerCredentialsKey]: installerCredentialsKeyAlias(deployConfig.stackName),
       }),
     );
     resetHandlerCaches();

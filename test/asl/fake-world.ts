@@ -13,6 +13,7 @@
  * configuration's post-launch actions covered the launch. TCP and HTTP probes of its private IP
  * answer as its server's checks say.
  */
+import { DEFAULT_ALLOWED_TAG } from '../../functions/lib/allowed-tag';
 import { TryLaterError } from '../../functions/lib/errors';
 import type { WaveManifest } from '../../functions/lib/manifest';
 import { cidrContains, ipv4ToNumber, parseCidr } from '../../functions/lib/ipv4';
@@ -765,6 +766,9 @@ export class FakeWorld {
     putSecureParameter: async (name, value) => {
       this.parameters.set(`${region}:${name}`, value);
     },
+    // every source carries the allowed tag (a fleet prepared as the README says)
+    managedInstanceTags: async (ids) =>
+      new Map(ids.filter((id) => id.startsWith('mi-') && this.specByInstance(id)).map((id) => [id, { [DEFAULT_ALLOWED_TAG.key]: DEFAULT_ALLOWED_TAG.value }])),
     deleteParameter: async (name) => {
       this.parameters.delete(`${region}:${name}`);
     },
@@ -784,6 +788,7 @@ export class FakeWorld {
     cutoverSubnetIds: FAKE_NETWORK.cutoverSubnets.map((s) => s.subnetId),
     targetSecurityGroupId: FAKE_NETWORK.targetSecurityGroupId,
     launchedInstanceProfileName: FAKE_NETWORK.launchedInstanceProfileName,
+    installerCredentialsKey: 'alias/MgnOrchestrator/installer-credentials',
   };
 
   /** Step Functions' view of executions, by ARN (the wave lock asks about its holder); absent = no such execution. */
@@ -822,7 +827,7 @@ export class FakeWorld {
       return ids.flatMap((id) => {
         const source = this.sourceInstances.get(id);
         return source && source.region === region
-          ? [{ instanceId: id, state: 'running', instanceType: source.instanceType, securityGroupIds: [] as string[] }]
+          ? [{ instanceId: id, state: 'running', instanceType: source.instanceType, securityGroupIds: [] as string[], tags: { [DEFAULT_ALLOWED_TAG.key]: DEFAULT_ALLOWED_TAG.value } }]
           : [];
       });
     };

@@ -29,7 +29,7 @@ describe('a cross-region wave with installer-role credentials', () => {
       expect(r.region).toBe(SOURCE);
       const p = r.params.Parameters as Record<string, string[]>;
       expect(p.region).toEqual(['ap-south-1']); // MGN replicates to the target
-      expect(p.credentialsParameter).toEqual([expect.stringMatching(/^\/mgn-orchestrator\/xr\/.+\/installer-credentials$/)]);
+      expect(p.credentialsParameter).toEqual([expect.stringMatching(/^\/mgn-orchestrator\/installer-credentials\/xr\/[0-9a-f]{32}$/)]);
       expect(p.credentialsRegion).toEqual([SOURCE]); // the host reads the SecureString where it was written
     }
     const puts = okCalls(run.trace, 'ssm', 'PutParameter');

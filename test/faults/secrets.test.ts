@@ -63,7 +63,7 @@ describe('installer credentials', () => {
     const installs = trace.filter((t) => t.operation === 'SendCommand' && String(t.params.DocumentName).includes('Install'));
     expect(installs.length).toBeGreaterThan(0);
     for (const t of installs) {
-      expect((t.params.Parameters as Record<string, string[]>).credentialsParameter).toEqual([expect.stringMatching(/^\/mgn-orchestrator\/secrets-cli\/.+\/installer-credentials$/)]);
+      expect((t.params.Parameters as Record<string, string[]>).credentialsParameter).toEqual([expect.stringMatching(/^\/mgn-orchestrator\/installer-credentials\/secrets-cli\/[0-9a-f]{32}$/)]);
       expect(JSON.stringify(t.params)).not.toMatch(/SecretAccessKey|SessionToken|FwoGZXIvYXdzE/);
     }
     const logs = readFileSync(join(out, 'lambda-logs.jsonl'), 'utf8');

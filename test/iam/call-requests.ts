@@ -9,6 +9,9 @@
  *   permissions while launching (mgn-launch.ts, from AWSApplicationMigrationEC2Access);
  * - sns:Publish to a topic with SSE-KMS: kms:GenerateDataKey and kms:Decrypt on its key
  *   (Amazon SNS developer guide, "Encryption at rest": the publisher needs both on the key);
+ * - ssm:PutParameter of a SecureString with a customer managed KeyId: kms:Encrypt on that key, through
+ *   SSM, under the encryption context PARAMETER_ARN (AWS KMS developer guide, "How AWS Systems Manager
+ *   Parameter Store uses AWS KMS": a standard parameter is encrypted with Encrypt as the caller);
  * - s3:GetObject answered NoSuchKey: s3:ListBucket on the bucket, without which S3 answers 403
  *   AccessDenied instead of 404 for a missing key (S3 API reference, GetObject "Permissions").
  */
@@ -39,6 +42,8 @@ export interface MappingContext {
   readonly placement: LaunchPlacement;
   /** The KMS key of an encrypted topic (from the stack), undefined for an unencrypted one. */
   readonly topicKeyArn: (topicArn: string) => string | undefined;
+  /** The ARN of the stack's KMS key a PutParameter KeyId (alias name) names in a region, undefined when the stack has none there. */
+  readonly parameterKeyArn?: (region: string, keyId: string) => string | undefined;
 }
 
 /** The emulator's service names that are not the IAM service prefix. */
@@ -103,10 +108,10 @@ const EXTRACTORS: Readonly<Record<string, Extractor>> = {
     strings(call.params.InstanceIds)
       .filter((id) => id.startsWith('i-'))
       .map((id) => ({ vars: { InstanceId: id }, tags: ctx.facts.tagsOf('instance', id) })),
-  'ssm:managed-instance': (call) =>
-    strings(call.params.InstanceIds)
+  'ssm:managed-instance': (call, ctx) =>
+    [...strings(call.params.InstanceIds), ...(call.params.ResourceType === 'ManagedInstance' ? strings(call.params.ResourceId) : [])]
       .filter((id) => id.startsWith('mi-'))
-      .map((id) => ({ vars: { InstanceId: id } })),
+      .map((id) => ({ vars: { InstanceId: id }, tags: ctx.facts.tagsOf('managed-instance', id) })),
   'ssm:parameter': (call) =>
     [...strings(call.params.Name), ...strings(call.params.Names)].map((n) => ({
       vars: { ParameterNameWithoutLeadingSlash: n.replace(/^\//, '') },
@@ -155,7 +160,8 @@ function tagContext(
   const out: Record<string, string> = {};
   if (!tags) return out;
   const prefixes = type.conditionKeys
-    .map((k) => /^([a-z0-9-]+:resourceTag)\/\$\{TagKey\}$/i.exec(k)?.[1])
+    // the reference spells the managed-instance key `ssm:resourceTag/tag-key`; IAM reads it per tag key like the others
+    .map((k) => /^([a-z0-9-]+:resourceTag)\/(\$\{TagKey\}|tag-key)$/i.exec(k)?.[1])
     .filter((p): p is string => !!p);
   for (const [k, v] of Object.entries(tags)) {
     out[`aws:ResourceTag/${k}`] = v;
@@ -271,6 +277,29 @@ async function dependentRequests(
         context,
         dependency: why,
       }));
+    }
+    case 'ssm:PutParameter': {
+      const keyId = str(call.params.KeyId);
+      const name = str(call.params.Name);
+      if (!keyId || !name || call.params.Type !== 'SecureString' || keyId === 'alias/aws/ssm') return [];
+      const key = ctx.parameterKeyArn?.(call.region, keyId);
+      if (!key) throw new Error(`${call.step} ssm:PutParameter names KMS key ${keyId} in ${call.region}, which the stack has not: map it in parameterKeyArn (test/iam/check.ts)`);
+      return [
+        {
+          action: 'kms:Encrypt',
+          resource: key,
+          resourceAccount: ctx.account,
+          context: {
+            'kms:ViaService': `ssm.${call.region}.amazonaws.com`,
+            'kms:CallerAccount': ctx.account,
+            'kms:EncryptionContext:PARAMETER_ARN': `arn:${ctx.partition}:ssm:${call.region}:${ctx.account}:parameter/${name.replace(/^\//, '')}`,
+            'aws:ViaAWSService': 'true',
+            'aws:CalledVia': ['ssm.amazonaws.com'],
+          },
+          dependency:
+            'SSM encrypts a standard SecureString with kms:Encrypt as the caller, under the encryption context PARAMETER_ARN (AWS KMS developer guide, How AWS Systems Manager Parameter Store uses AWS KMS)',
+        },
+      ];
     }
     case 's3:GetObject': {
       if (call.outcome !== 'NoSuchKey') return [];

@@ -128,6 +128,15 @@ function placementOf(stack: SynthesisedStack, resolver: TemplateResolver): Launc
   };
 }
 
+/** The stack's KMS keys by alias name (a PutParameter KeyId), as key ARNs; the stack deploys to one region. */
+function aliasKeys(stack: SynthesisedStack, resolver: TemplateResolver): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of Object.values(stack.template.Resources))
+    if (r.Type === 'AWS::KMS::Alias' && r.Properties)
+      out.set(resolver.resolveString(r.Properties.AliasName), resolver.resolveString(r.Properties.TargetKeyId));
+  return out;
+}
+
 /** The KMS key of each encrypted topic of the stack, by topic ARN. */
 function topicKeys(stack: SynthesisedStack, resolver: TemplateResolver): Map<string, string> {
   const out = new Map<string, string>();
@@ -224,7 +233,24 @@ export async function checkConfig(configName: string, scenarios: readonly Scenar
   }
 
   const keys = topicKeys(stack, resolver);
-  const path = pathPolicies(stack, resolver);
+  const aliases = aliasKeys(stack, resolver);
+  const stackPath = pathPolicies(stack, resolver);
+  /*
+   * Each source region's documents stack creates the same installer-credentials key construct
+   * (infra/source-region-documents.ts): its key there is the main stack's key with the region
+   * changed, and so is its key policy (the policy names only its own region).
+   */
+  const regional = new Map<string, { arn: string; policy: PolicyDocument | undefined }>();
+  for (const sourceRegion of stack.config.sourceRegions.map((r) => r.region))
+    for (const [alias, arn] of aliases) {
+      const inRegion = (text: string) => text.split(`:${stack.config.region}:`).join(`:${sourceRegion}:`).split(`.${stack.config.region}.`).join(`.${sourceRegion}.`);
+      const policy = stackPath.resourcePolicy(arn);
+      regional.set(`${sourceRegion} ${alias}`, { arn: inRegion(arn), policy: policy && (JSON.parse(inRegion(JSON.stringify(policy))) as PolicyDocument) });
+    }
+  const path: PathPolicies = {
+    ...stackPath,
+    resourcePolicy: (arn) => stackPath.resourcePolicy(arn) ?? [...regional.values()].find((k) => k.arn === arn)?.policy,
+  };
   const placement = placementOf(stack, resolver);
   const seen = new Map<string, CheckedRequest>();
   let calls = 0;
@@ -235,6 +261,7 @@ export async function checkConfig(configName: string, scenarios: readonly Scenar
       facts: run.facts,
       placement,
       topicKeyArn: (arn) => keys.get(arn),
+      parameterKeyArn: (region, keyId) => (region === stack.config.region ? aliases.get(keyId) : regional.get(`${region} ${keyId}`)?.arn),
     };
     for (const raw of run.calls) {
       const call: ObservedCall = inAccount(raw, simulated, account);

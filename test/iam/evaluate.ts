@@ -41,7 +41,52 @@ export interface EvaluationTarget {
   readonly endpointPolicy?: { readonly name: string; readonly document: PolicyDocument };
 }
 
+/*
+ * `kms:EncryptionContext:<key>` (AWS KMS condition keys) has its variable after a colon, and
+ * iam-simulate recognises variable keys only after a slash (`aws:PrincipalTag/<key>`): it ignores
+ * such a context value, so every condition on it fails. The harness evaluates each such key under an
+ * alias it does understand, renaming it alike in the request's context and in every policy on the
+ * path (the same operator and values are compared; only the key's name changes).
+ */
+const ENCRYPTION_CONTEXT = /^kms:EncryptionContext:(.+)$/i;
+const encryptionContextAlias = (key: string) => {
+  const m = ENCRYPTION_CONTEXT.exec(key);
+  return m ? `aws:PrincipalTag/kms-encryption-context.${m[1]}` : key;
+};
+function aliasContextKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(aliasContextKeys) as T;
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+      k,
+      k === 'Condition' && v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, Record<string, unknown>>).map(([op, keys]) => [
+              op,
+              Object.fromEntries(Object.entries(keys).map(([ck, cv]) => [encryptionContextAlias(ck), cv])),
+            ]),
+          )
+        : aliasContextKeys(v),
+    ]),
+  ) as T;
+}
+const usesEncryptionContext = (request: AuthorizationRequest) => Object.keys(request.context).some((k) => ENCRYPTION_CONTEXT.test(k));
+
 export async function evaluate(request: AuthorizationRequest, target: EvaluationTarget): Promise<Decision> {
+  if (usesEncryptionContext(request))
+    return evaluateAsIs(
+      { ...request, context: Object.fromEntries(Object.entries(request.context).map(([k, v]) => [encryptionContextAlias(k), v])) },
+      {
+        ...target,
+        policies: target.policies.map((p) => ({ ...p, document: aliasContextKeys(p.document) })),
+        ...(target.resourcePolicy ? { resourcePolicy: aliasContextKeys(target.resourcePolicy) } : {}),
+        ...(target.endpointPolicy ? { endpointPolicy: { ...target.endpointPolicy, document: aliasContextKeys(target.endpointPolicy.document) } } : {}),
+      },
+    );
+  return evaluateAsIs(request, target);
+}
+
+async function evaluateAsIs(request: AuthorizationRequest, target: EvaluationTarget): Promise<Decision> {
   const { principal, policies } = target;
   const simulation: Simulation = {
     request: {

@@ -39,7 +39,7 @@ export interface ObservedCall {
 export interface ResourceFacts {
   /** Tags of an MGN source server, an EC2 instance (by id); undefined when the emulator has none. */
   tagsOf(
-    kind: 'source-server' | 'instance' | 'launch-template',
+    kind: 'source-server' | 'instance' | 'launch-template' | 'managed-instance',
     id: string,
   ): Readonly<Record<string, string>> | undefined;
   /** The EC2 launch template MGN created for a source server. */
@@ -187,6 +187,7 @@ function factsOf(emulator: Emulator): ResourceFacts {
     tagsOf: (kind, id) => {
       if (kind === 'source-server') return fleet.sourceServers.get(id)?.tags;
       if (kind === 'instance') return fleet.instances.get(id)?.tags;
+      if (kind === 'managed-instance') return fleet.managedInstanceTags(id);
       if (modelled) return modelled.get(id)?.tags;
       return mgnTemplates().has(id) ? { [MGN_MANAGED_TAG.key]: MGN_MANAGED_TAG.value } : undefined;
     },

@@ -87,19 +87,34 @@ describe('step permissions', () => {
     ]);
   });
 
-  it('sends commands only to the stack documents, the AWS shell documents and instances of the configured regions', () => {
+  it('sends commands to the stack documents and AWS shell documents, and only to instances carrying the allowed tag', () => {
     const install = stepStatements(STEPS.find((s) => s.name === 'install-agents')!, ctx);
-    const send = install.find((st) => st.actions.includes('ssm:SendCommand'))!;
-    expect(send.resources).toEqual([
-      'arn:aws:ssm:eu-west-1:111122223333:document/Precheck',
-      'arn:aws:ssm:eu-west-1::document/AWS-RunShellScript',
-      'arn:aws:ssm:eu-west-1::document/AWS-RunPowerShellScript',
-      'arn:aws:ec2:eu-west-1:111122223333:instance/*',
-      'arn:aws:ssm:eu-central-1::document/AWS-RunShellScript',
-      'arn:aws:ssm:eu-central-1::document/AWS-RunPowerShellScript',
-      'arn:aws:ec2:eu-central-1:111122223333:instance/*',
-      'arn:aws:ssm:eu-west-1:111122223333:managed-instance/*',
+    const send = install.filter((st) => st.actions.includes('ssm:SendCommand'));
+    expect(send).toEqual([
+      expect.objectContaining({
+        resources: [
+          'arn:aws:ssm:eu-west-1:111122223333:document/Precheck',
+          'arn:aws:ssm:eu-west-1::document/AWS-RunShellScript',
+          'arn:aws:ssm:eu-west-1::document/AWS-RunPowerShellScript',
+          'arn:aws:ssm:eu-central-1::document/AWS-RunShellScript',
+          'arn:aws:ssm:eu-central-1::document/AWS-RunPowerShellScript',
+        ],
+      }),
+      expect.objectContaining({
+        resources: [
+          'arn:aws:ec2:eu-west-1:111122223333:instance/*',
+          'arn:aws:ec2:eu-central-1:111122223333:instance/*',
+          'arn:aws:ssm:eu-west-1:111122223333:managed-instance/*',
+        ],
+        // issue 12 item 3: SendCommand reaches only instances with the deploy config's tag
+        conditions: { StringEquals: { 'ssm:resourceTag/mgn-orchestrator:allowed': 'true' } },
+      }),
     ]);
+    expect(send[0].conditions).toBeUndefined();
+    const custom = stepStatements(STEPS.find((s) => s.name === 'verify-test')!, { ...ctx, allowedTag: { key: 'migrate', value: 'yes' } });
+    expect(custom.find((st) => st.actions.includes('ssm:SendCommand') && st.conditions)!.conditions).toEqual({
+      StringEquals: { 'ssm:resourceTag/migrate': 'yes' },
+    });
     expect(install).toContainEqual(expect.objectContaining({ actions: ['sts:AssumeRole'], resources: [ctx.installerRoleArn] }));
     expect(install).toContainEqual(expect.objectContaining({ actions: ['s3:PutObject'], resources: ['arn:aws:s3:::waves/waves/*'] }));
   });

@@ -62,9 +62,11 @@ describe('documents in every region the flow sends them to (cross-region config)
     const main = documentsOf(s.template);
     expect(main.map((d) => d.Name)).toEqual(['MgnOrchestrator-InstallLinux', 'MgnOrchestrator-InstallWindows', 'MgnOrchestrator-Precheck']);
     for (const { template } of s.sourceRegionStacks) expect(documentsOf(template)).toEqual(main);
-    // and nothing else: a documents stack holds no roles, functions or network
+    // and nothing else but the region's installer-credentials key: a documents stack holds no roles, functions or network
     for (const { template } of s.sourceRegionStacks)
-      expect(new Set(Object.values(template.toJSON().Resources as Resources).map((r) => r.Type))).toEqual(new Set(['AWS::SSM::Document']));
+      expect(new Set(Object.values(template.toJSON().Resources as Resources).map((r) => r.Type))).toEqual(
+        new Set(['AWS::SSM::Document', 'AWS::KMS::Key', 'AWS::KMS::Alias']),
+      );
   });
 
   it('passes the documents names to install-agents and grants SendCommand on them in the target and every source region', () => {

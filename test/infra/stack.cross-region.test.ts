@@ -220,7 +220,7 @@ describe('orchestrator functions', () => {
   });
 });
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 describe('IAM', () => {
   const allStatements = (): { id: string; statement: Statement }[] =>
@@ -276,8 +276,13 @@ describe('IAM', () => {
       expect.objectContaining({ Action: 'sts:AssumeRole', Resource: getAtt(logicalId(s.stack, s.stack.functions.installerRole), 'Arn') }),
     );
     expect(install).toContainEqual(expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [bucketArn, '/waves/*']] } }));
-    const sendCommand = install.find((st) => actions(st).includes('ssm:SendCommand'))!;
-    const sendResources = JSON.stringify(sendCommand.Resource);
+    const sendCommands = install.filter((st) => actions(st).includes('ssm:SendCommand'));
+    const sendResources = JSON.stringify(sendCommands.map((st) => st.Resource));
+    // the instances only under the allowed-tag condition, the documents without it
+    const onInstances = sendCommands.filter((st) => JSON.stringify(st.Resource).includes(':instance/*'));
+    expect(onInstances.map((st) => st.Condition)).toEqual([{ StringEquals: { 'ssm:resourceTag/mgn-orchestrator:allowed': 'true' } }]);
+    expect(JSON.stringify(onInstances[0].Resource)).toContain(':managed-instance/*');
+    expect(sendCommands.filter((st) => !st.Condition).map((st) => JSON.stringify(st.Resource)).join()).not.toMatch(/instance\/\*/);
     // each document by name, in the target region and in the source region (test/infra/source-region-documents.test.ts)
     for (const doc of [s.stack.documents.precheck, s.stack.documents.linuxInstall, s.stack.documents.windowsInstall])
       for (const region of ['ap-south-1', 'ap-southeast-1'])

@@ -55,9 +55,11 @@ import {
   GetParameterCommand,
   ListCommandInvocationsCommand,
   ListCommandsCommand,
+  ListTagsForResourceCommand,
   PutParameterCommand,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
+import { INSTALLER_PARAMETER_ROOT } from '../../functions/lib/installer-credentials';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { EC2_ERROR_CODES, startEmulator, type Emulator, type WireAnswer } from '../../simulator/emulator';
 import { checkHeaders, checkJson, checkXmlOutput, loadModel, modelErrorCodes, parseXml, type Model } from './aws-model';
@@ -85,7 +87,8 @@ const MODELS: Record<Service, string> = {
  */
 const COMMON_ERRORS: Record<Service, readonly string[]> = {
   mgn: ['ThrottlingException', 'InternalServerException', 'AccessDeniedException'],
-  ssm: ['ValidationException', 'ThrottlingException', 'InternalServerError'],
+  // AccessDeniedException: IAM's refusal, which every AWS API answers and no operation's error list names
+  ssm: ['ValidationException', 'ThrottlingException', 'InternalServerError', 'AccessDeniedException'],
   ec2: EC2_ERROR_CODES,
   sts: ['ValidationError', 'Throttling', 'InternalFailure', 'MalformedInput', 'MissingParameter', 'InvalidAction'],
   sns: ['ValidationError', 'Throttling', 'InternalFailure', 'InvalidAction'],
@@ -431,6 +434,53 @@ describe('emulator conformance with the AWS service models', () => {
     await fails('ssm', 'DeleteParameter', ssm.send(new DeleteParameterCommand({ Name: '/mgn/installer' })), 'ParameterNotFound');
     // the trace never holds a parameter value
     expect(JSON.stringify(em.trace.entries)).not.toContain('secret-value');
+
+    // issue 12: a SecureString under the stack's installer-credentials key (its alias exists where the stack deploys)
+    const staged = `${INSTALLER_PARAMETER_ROOT}/conf/0123456789abcdef0123456789abcdef`;
+    await ok('ssm', 'PutParameter', ssm.send(new PutParameterCommand({ Name: staged, Value: 'secret-value', Type: 'SecureString', KeyId: 'alias/MgnOrchestrator/installer-credentials' })));
+    // a key that does not exist in the region: SSM answers InvalidKeyId (PutParameter errors)
+    await fails('ssm', 'PutParameter', ssm.send(new PutParameterCommand({ Name: '/mgn/other', Value: 'v', Type: 'SecureString', KeyId: 'alias/no-such-key' })), 'InvalidKeyId');
+    // a key is regional: the stack's alias does not exist where the stack is not deployed
+    const elsewhere = clients(em.url, 'eu-north-1').ssm;
+    await fails('ssm', 'PutParameter', elsewhere.send(new PutParameterCommand({ Name: staged, Value: 'v', Type: 'SecureString', KeyId: 'alias/MgnOrchestrator/installer-credentials' })), 'InvalidKeyId');
+    // the key's policy lets only host credentials decrypt: the orchestrator's roles and operators are refused
+    await fails('ssm', 'GetParameter', ssm.send(new GetParameterCommand({ Name: staged, WithDecryption: true })), 'AccessDeniedException');
+    const sealed = await ok('ssm', 'GetParameter', ssm.send(new GetParameterCommand({ Name: staged })));
+    expect(sealed.Parameter!.Value).not.toBe('secret-value');
+    await ok('ssm', 'DeleteParameter', ssm.send(new DeleteParameterCommand({ Name: staged })));
+
+    // managed instances' tags (ResourceType ManagedInstance, by mi- id): the fleet's sources carry the allowed tag
+    const tags = await ok('ssm', 'ListTagsForResource', ssm.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: 'mi-00000000000000002' })));
+    expect(tags.TagList).toEqual([{ Key: 'mgn-orchestrator:allowed', Value: 'true' }]);
+    await fails('ssm', 'ListTagsForResource', ssm.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: 'mi-0000000000000dead' })), 'InvalidResourceId');
+    await fails('ssm', 'ListTagsForResource', ssm.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: 'i-00000000000000001' })), 'InvalidResourceId');
+  });
+
+  it('SSM Run Command under IAM\'s allowed-tag condition (scenario hostTags.enforced): an untagged target refuses the whole call', async () => {
+    const e = await startEmulator({
+      manifests: [wave],
+      scenario: { hostTags: { enforced: true, sources: { 'conf-srv1': { owner: 'someone' } } } },
+      onResponse: (a) => answers.push(a),
+    });
+    try {
+      const { ssm } = clients(e.url, TARGET);
+      const untagged = await ok('ssm', 'ListTagsForResource', ssm.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: 'mi-00000000000000002' })));
+      expect(untagged.TagList).toEqual([{ Key: 'owner', Value: 'someone' }]);
+      const params = { region: [TARGET], mgnEndpoint: [wave.endpoints.mgn], s3Endpoint: [wave.endpoints.s3] };
+      const denied = await fails(
+        'ssm',
+        'SendCommand',
+        ssm.send(new SendCommandCommand({ DocumentName: 'MgnOrchestrator-Precheck', InstanceIds: ['mi-00000000000000004', 'mi-00000000000000002'], Parameters: params })),
+        'AccessDeniedException',
+      );
+      expect(denied.message).toContain('managed-instance/mi-00000000000000002');
+      // nothing ran anywhere; the tagged host alone is accepted
+      await ok('ssm', 'SendCommand', ssm.send(new SendCommandCommand({ DocumentName: 'MgnOrchestrator-Precheck', InstanceIds: ['mi-00000000000000004'], Parameters: params })));
+      const list = await ok('ssm', 'ListCommands', ssm.send(new ListCommandsCommand({})));
+      expect(list.Commands!.map((c) => c.InstanceIds)).toEqual([['mi-00000000000000004']]);
+    } finally {
+      await e.close();
+    }
   });
 
   it('MGN source servers through replication, jobs and the lifecycle, and EC2 for the launched instances', async () => {
@@ -663,7 +713,7 @@ describe('emulator conformance with the AWS service models', () => {
   it('covered every operation the project uses, each in a happy and an error case', () => {
     const expected = {
       mgn: ['CreateWave', 'ArchiveWave', 'CreateApplication', 'ArchiveApplication', 'AssociateApplications', 'AssociateSourceServers', 'DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration', 'UpdateLaunchConfiguration', 'GetReplicationConfiguration', 'UpdateReplicationConfiguration'],
-      ssm: ['SendCommand', 'ListCommandInvocations', 'GetCommandInvocation', 'ListCommands', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
+      ssm: ['SendCommand', 'ListCommandInvocations', 'GetCommandInvocation', 'ListCommands', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter', 'ListTagsForResource'],
       ec2: ['DescribeInstances', 'DescribeInstanceStatus', 'DescribeSubnets', 'DescribeSecurityGroups', 'TerminateInstances', 'DescribeVpcs', 'DescribeRouteTables', 'DescribeVpcEndpoints', 'DescribeLaunchTemplateVersions', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'],
       sts: ['AssumeRole'],
       s3: ['GetObject', 'HeadObject'],

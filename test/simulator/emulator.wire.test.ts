@@ -61,6 +61,7 @@ import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-ser
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   DeleteParameterCommand,
+  ListTagsForResourceCommand,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   GetParameterCommand,
@@ -553,6 +554,7 @@ describe('the emulator on the wire', () => {
         ['PutParameter', () => ssm.send(new PutParameterCommand({ Name: '/wire/x' } as never)), 'ValidationException'],
         ['GetParameter', () => ssm.send(new GetParameterCommand({ Name: 'x'.repeat(2049) })), 'ValidationException'],
         ['DeleteParameter', () => ssm.send(new DeleteParameterCommand({} as never)), 'ValidationException'],
+        ['ListTagsForResource', () => ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Computer' as never, ResourceId: 'mi-00000000000000002' })), 'ValidationException'],
       ];
       for (const [operation, call, code] of cases) await invalid('ssm', operation, call(), code);
     });
@@ -610,7 +612,7 @@ describe('the emulator on the wire', () => {
       'AssociateApplications',
       'AssociateSourceServers',
     ],
-    ssm: ['SendCommand', 'ListCommands', 'ListCommandInvocations', 'GetCommandInvocation', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
+    ssm: ['SendCommand', 'ListCommands', 'ListCommandInvocations', 'GetCommandInvocation', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter', 'ListTagsForResource'],
     ec2: [
       'DescribeInstances',
       'DescribeInstanceStatus',

@@ -84,6 +84,7 @@ export function toInstanceView(i: Instance): InstanceView {
     instanceType: i.InstanceType,
     securityGroupIds: (i.SecurityGroups ?? []).map((g) => g.GroupId).filter((id): id is string => Boolean(id)),
     instanceProfileArn: i.IamInstanceProfile?.Arn,
+    tags: Object.fromEntries((i.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? ''])),
   };
 }
 

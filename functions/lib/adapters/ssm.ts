@@ -2,15 +2,19 @@ import {
   DeleteParameterCommand,
   DescribeInstanceInformationCommand,
   ListCommandInvocationsCommand,
+  ListTagsForResourceCommand,
   PutParameterCommand,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { CommandTargetsRefusedError, ConfigurationError, DocumentNotInRegionError, asTryLater } from '../errors';
+import { CommandNotAuthorizedError, CommandTargetsRefusedError, ConfigurationError, DocumentNotInRegionError, asTryLater } from '../errors';
 import type { InvocationView, ManagedInstanceView, SendCommandRequest, SsmPort } from '../ports';
 import { ENV } from '../steps';
-import { chunk, MAX_INSTANCES_PER_COMMAND } from '../batching';
+import { chunk, forEachConcurrently, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { cachedBy, clientConfig } from './client-config';
+
+/** ListTagsForResource names one resource per call: this many in flight at once. */
+export const MAX_CONCURRENT_TAG_READS = 5;
 
 /** DescribeInstanceInformation's InstanceIds filter: keep batches small. */
 export const MAX_IDS_PER_INSTANCE_INFORMATION = 50;
@@ -101,6 +105,7 @@ export class SdkSsmPort implements SsmPort {
       } catch (error) {
         const { name, message } = error as { name?: string; message?: string };
         // SSM API reference, SendCommand errors: both refuse the whole call.
+        if (name === 'AccessDeniedException') throw new CommandNotAuthorizedError(`SendCommand ${request.documentName}: AccessDeniedException: ${message ?? ''}`.trim());
         if (name === 'InvalidInstanceId') throw new CommandTargetsRefusedError(`SendCommand ${request.documentName}: InvalidInstanceId: ${message ?? ''}`.trim());
         if (name === 'InvalidDocument') {
           const region = await this.client.config.region();
@@ -134,10 +139,24 @@ export class SdkSsmPort implements SsmPort {
     return out;
   }
 
-  async putSecureParameter(name: string, value: string): Promise<void> {
+  async putSecureParameter(name: string, value: string, keyId?: string): Promise<void> {
     await this.call('PutParameter', () =>
-      this.client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true })),
+      this.client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true, ...(keyId ? { KeyId: keyId } : {}) })),
     );
+  }
+
+  async managedInstanceTags(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>> {
+    const out = new Map<string, Readonly<Record<string, string>>>();
+    await forEachConcurrently(instanceIds, MAX_CONCURRENT_TAG_READS, async (id) => {
+      try {
+        const res = await this.client.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: id }));
+        out.set(id, Object.fromEntries((res.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
+      } catch (error) {
+        if ((error as { name?: string }).name === 'InvalidResourceId') return;
+        throw asTryLater(error, 'ListTagsForResource');
+      }
+    });
+    return out;
   }
 
   async deleteParameter(name: string): Promise<void> {

@@ -2,6 +2,7 @@ import { chunk, groupBy, MAX_INSTANCES_PER_COMMAND } from '../batching';
 import { commandOutcome } from '../command-results';
 import { ConfigurationError, DocumentNotInRegionError } from '../errors';
 import { credentialsModeOf } from '../credentials-mode';
+import { newCredentialsParameterName } from '../installer-credentials';
 import type { ServerSpec, WaveManifest } from '../manifest';
 import type { FlowDeps, MgnPort, SendCommandRequest } from '../ports';
 import {
@@ -40,10 +41,6 @@ export const INSTALL_TIMEOUT_SECONDS = 3600;
 /** How long past a command's own timeout we wait for SSM to list an invocation before giving up on it. */
 const RESULT_GRACE_SECONDS = 900;
 export const INSTALLER_CREDENTIALS_SECONDS = 3600;
-
-/** The SecureString parameter that holds this run's installer credentials (the host gets only this name). */
-export const credentialsParameterName = (waveId: string, runId: string) =>
-  `/mgn-orchestrator/${waveId}/${runId}/installer-credentials`;
 
 /** Parameters of the host precheck document (CONTRACTS.md). */
 export const precheckParameters = (manifest: WaveManifest): Record<string, string[]> => ({
@@ -137,7 +134,8 @@ async function stageInstallerCredentials(
   const roleArn = deps.config.installerRoleArn;
   if (!roleArn)
     throw new ConfigurationError('servers install with installer-role credentials but INSTALLER_ROLE_ARN is not set');
-  const name = credentialsParameterName(state.waveId, state.runId);
+  // one unguessable name per run (128 random bits), kept in the run state so every poll and the cleanup use it
+  const name = (state.credentialsParameterName ??= newCredentialsParameterName(state.waveId));
   const credentials = await deps.sts.assumeRole(
     roleArn,
     `mgn-install-${state.waveId}`.slice(0, 64),
@@ -151,7 +149,7 @@ async function stageInstallerCredentials(
     Expiration: credentials.expiration,
   });
   for (const region of regions) {
-    await deps.ssm(region).putSecureParameter(name, value);
+    await deps.ssm(region).putSecureParameter(name, value, deps.config.installerCredentialsKey);
     if (!state.credentialParameters.some((p) => p.region === region && p.name === name))
       state.credentialParameters.push({ region, name });
   }

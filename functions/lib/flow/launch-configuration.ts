@@ -20,6 +20,7 @@
  * RequestLimitExceeded, MGN ThrottlingException) leave the server queued for the next poll; any other
  * refusal sets that server aside with the call and the reason.
  */
+import { DEFAULT_ALLOWED_TAG } from '../allowed-tag';
 import { forEachConcurrently } from '../batching';
 import { TryLaterError, reasonOf } from '../errors';
 import type { LaunchKind, LaunchPlan } from '../launch-settings';
@@ -198,6 +199,7 @@ export async function applyLaunchSettings(
   };
   let throttled: string | undefined;
   const description = `mgn-orchestrator: ${kind} launch of wave ${waveId}`;
+  const allowedTag = deps.config.allowedTag ?? DEFAULT_ALLOWED_TAG;
   await forEachConcurrently(servers, LAUNCH_SETTINGS_CONCURRENCY, async ({ record, plan }) => {
     if (throttled) {
       outcome.later.push({ record, reason: throttled });
@@ -216,7 +218,8 @@ export async function applyLaunchSettings(
       const current = await attempt(`DescribeLaunchTemplateVersions on ${templateId}`, () => deps.ec2.describeDefaultLaunchTemplateVersion(templateId));
       const conflict = templateConflict(current);
       if (conflict) throw new LaunchSettingsRefused(conflict);
-      const change = launchTemplateChange(plan, kind, current, description);
+      // the launched instance carries the allowed tag, so the verify steps may still send it Run Command (issue 12 item 3)
+      const change = launchTemplateChange({ ...plan, tags: { ...plan.tags, [allowedTag.key]: allowedTag.value } }, kind, current, description);
       let version = current.versionNumber;
       if (change) {
         version = await attempt(`CreateLaunchTemplateVersion on ${templateId}`, () =>

@@ -14,7 +14,9 @@ import {
 } from '../launch-settings';
 import type { WaveManifest } from '../manifest';
 import type {
+  Ec2Port,
   FlowDeps,
+  InstanceView,
   ReplicationConfigurationView,
   ReplicationTemplateSettings,
   ReplicationTemplateView,
@@ -35,6 +37,7 @@ import {
   type ServerRecord,
 } from '../run-state';
 import { reached, readWave, setAsideDisconnected } from '../source-servers';
+import { setAsideUntaggedSources } from '../source-tags';
 import { phaseDone, type WaveContext } from '../wave-context';
 
 
@@ -292,6 +295,33 @@ export async function sourceInstanceTypes(deps: FlowDeps, launches: readonly Res
   return types;
 }
 
+/**
+ * EC2 of each source region with DescribeInstances answered from what this step already read: an
+ * instance asked for once (found or not) is not asked for again.
+ */
+function sourceInstancesReadOnce(ec2In: FlowDeps['ec2In']): FlowDeps['ec2In'] {
+  const ports = new Map<string, Ec2Port>();
+  return (region) => {
+    let port = ports.get(region);
+    if (!port) {
+      const base = ec2In(region);
+      const seen = new Map<string, InstanceView | undefined>();
+      port = Object.assign(Object.create(base) as Ec2Port, {
+        describeInstances: async (ids: readonly string[]) => {
+          const missing = [...new Set(ids)].filter((id) => !seen.has(id));
+          if (missing.length > 0) {
+            const found = await base.describeInstances(missing);
+            for (const id of missing) seen.set(id, found.find((i) => i.instanceId === id));
+          }
+          return [...new Set(ids)].map((id) => seen.get(id)).filter((i): i is InstanceView => i !== undefined);
+        },
+      });
+      ports.set(region, port);
+    }
+    return port;
+  };
+}
+
 /** Which launches preflight checks for a server: the wave's phases, minus those MGN says are behind it. */
 function launchesToCheck(ctx: WaveContext, view: SourceServerView | undefined): LaunchKind[] {
   return LAUNCH_KINDS.filter((kind) =>
@@ -407,7 +437,9 @@ const LAUNCHED_STATE: Record<LaunchKind, string> = { test: 'TESTING', cutover: '
  * server's launch settings against the target network. A server that fails a check is set aside
  * with the reason; the rest of the wave goes on.
  */
-export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext> {
+export async function preflight(ctx: WaveContext, stepDeps: FlowDeps): Promise<WaveContext> {
+  // the source regions' EC2 is asked once per instance: the allowed-tag check and rightSizing "in-aws" share the answer
+  const deps: FlowDeps = { ...stepDeps, ec2In: sourceInstancesReadOnce(stepDeps.ec2In) };
   await checkEndpoints(deps);
   const manifest: WaveManifest = await loadManifest(deps.store, ctx.waveId);
   // the replicating-servers quota (mgn/L-9A599620): a wave that can never fit is refused before anything changes
@@ -425,6 +457,12 @@ export async function preflight(ctx: WaveContext, deps: FlowDeps): Promise<WaveC
     at,
   );
   for (const fix of serverFixes) deps.log.warn(`replication settings of ${fix}`);
+  // Run Command only to sources with the allowed tag: those that need the agent, and every source when the wave quiesces them
+  await setAsideUntaggedSources(
+    deps,
+    activeServers(state).filter((r) => manifest.options.quiesce || (ctx.phases.install && !known.has(r.name))),
+    at,
+  );
   const needAgent = activeServers(state).filter((r) => !known.has(r.name));
 
   if (!ctx.phases.install) {

@@ -60,6 +60,18 @@ function executionOf(event: ValidateWaveInput, now: Date): { runId: string; exec
 }
 
 /**
+ * The installer-credentials parameters a run that ended without its report (aborted, timed out)
+ * left behind: this run takes them over and deletes them when its own install phase ends, so an
+ * interrupted run's credentials do not outlive the next run of the wave.
+ */
+async function leftBehindCredentials(deps: FlowDeps, waveId: string, previousRunId: string): Promise<RunState['credentialParameters']> {
+  const previous = await deps.store.getJson<RunState>(serversKey(waveId, previousRunId));
+  const left = previous?.credentialParameters ?? [];
+  if (left.length > 0) deps.log.warn('installer credentials left by an interrupted run: removed when this run\'s installs end', { previousRunId, parameters: left.length });
+  return left.map(({ region, name }) => ({ region, name }));
+}
+
+/**
  * Parses the manifest (InvalidInputError names every bad field; nothing is touched), takes the
  * wave's lock (WaveAlreadyRunningError when another execution of the wave is running: nothing is
  * touched), stores the manifest and the run's fresh server records, and returns the first context.
@@ -67,7 +79,7 @@ function executionOf(event: ValidateWaveInput, now: Date): { runId: string; exec
 export async function validateWave(event: ValidateWaveInput, deps: FlowDeps): Promise<WaveContext> {
   const { runId, executionArn, startedAt } = executionOf(event, deps.now());
   const manifest = await readManifestInput(event.input, deps);
-  await acquireWaveLock({ waveId: manifest.waveId, runId, executionArn, startedAt }, deps);
+  const { takenOver } = await acquireWaveLock({ waveId: manifest.waveId, runId, executionArn, startedAt }, deps);
 
   let state: RunState;
   try {
@@ -77,6 +89,7 @@ export async function validateWave(event: ValidateWaveInput, deps: FlowDeps): Pr
     if (existing) state = await loadRunState(deps.store, { waveId: manifest.waveId, runId });
     else {
       state = newRunState(manifest, runId);
+      if (takenOver) state.credentialParameters.push(...(await leftBehindCredentials(deps, manifest.waveId, takenOver.runId)));
       const at = deps.now();
       for (const record of state.servers) mark(record, 'validate', 'done', at);
       await saveRunState(deps.store, state);

@@ -214,7 +214,7 @@ describe('EC2 adapter: the target network and launched instances', () => {
     ]);
   });
 
-  it('reads launched instances by filter: subnet, private IP, type, groups, profile', async () => {
+  it('reads launched instances by filter: subnet, private IP, type, groups, profile, tags', async () => {
     ec2.on(DescribeInstancesCommand).resolves({
       Reservations: [
         {
@@ -228,6 +228,7 @@ describe('EC2 adapter: the target network and launched instances', () => {
               InstanceType: 'm5.large',
               SecurityGroups: [{ GroupId: 'sg-0a1b2c3d4e5f60001', GroupName: 'target' }],
               IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/MgnOrchestratorLaunchedInstance' },
+              Tags: [{ Key: 'mgn-orchestrator:allowed', Value: 'true' }],
             },
           ],
         },
@@ -244,6 +245,7 @@ describe('EC2 adapter: the target network and launched instances', () => {
         instanceType: 'm5.large',
         securityGroupIds: ['sg-0a1b2c3d4e5f60001'],
         instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/MgnOrchestratorLaunchedInstance',
+        tags: { 'mgn-orchestrator:allowed': 'true' },
       },
     ]);
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: [{ Name: 'instance-id', Values: ['i-0aaaaaaaaaaaaaaa1', 'i-0ffffffffffffffff'] }] });

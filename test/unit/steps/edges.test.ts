@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-jest';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -85,6 +85,8 @@ describe('preflight', () => {
         { InstanceId: ids[1], PingStatus: 'ConnectionLost' },
       ],
     });
+    // every source carries the allowed tag (deploy config allowedTag)
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: ids.map((InstanceId) => ({ InstanceId, Tags: [{ Key: 'mgn-orchestrator:allowed', Value: 'true' }] })) }] });
 
     const next = await preflight(ctx, bed.deps);
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MAX_INSTALL_POLL_SECONDS, credentialsParameterName, installAgents, nextInstallWait } from '../../../functions/lib/flow/install-agents';
+import { MAX_INSTALL_POLL_SECONDS, installAgents, nextInstallWait } from '../../../functions/lib/flow/install-agents';
 import type { WaveManifest } from '../../../functions/lib/manifest';
 import { waveOf } from '../../asl/fake-world';
 import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
@@ -20,6 +20,14 @@ import { editRecords, readRecords, sdkServer, sdkTestbed, startedWave } from './
 const mgn = mockMgn();
 const ssm = mockClient(SSMClient);
 const sts = mockClient(STSClient);
+
+/** The run's parameter name, as install-agents wrote it: under the installer root, the wave id, then 128 random bits. */
+const stagedName = (): string => {
+  const names = [...new Set(ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input.Name!))];
+  expect(names).toHaveLength(1);
+  expect(names[0]).toMatch(/^\/mgn-orchestrator\/installer-credentials\/wave-7\/[0-9a-f]{32}$/);
+  return names[0];
+};
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const SESSION = 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN';
@@ -110,9 +118,10 @@ describe('install-agents', () => {
 
     const next = await installAgents(ctx, bed.deps);
 
-    const name = credentialsParameterName('wave-7', 'run-1');
+    const name = stagedName();
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::123456789012:role/installer', DurationSeconds: 3600 });
-    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, { Name: name, Type: 'SecureString', Overwrite: true });
+    // encrypted with the stack's installer-credentials key, never SSM's default aws/ssm key (issue 12 item 2)
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, { Name: name, Type: 'SecureString', Overwrite: true, KeyId: 'alias/MgnOrchestrator/installer-credentials' });
     expect(JSON.parse(ssm.commandCalls(PutParameterCommand)[0].args[0].input.Value!)).toMatchObject({ SecretAccessKey: SECRET, SessionToken: SESSION });
     const send = ssm.commandCalls(SendCommandCommand)[0].args[0].input;
     expect(send.Parameters?.credentialsParameter).toEqual([name]);
@@ -125,7 +134,7 @@ describe('install-agents', () => {
     const manifest = waveOf(1, { credentials: 'installer-role' });
     const bed = sdkTestbed(manifest);
     const ctx = await startedWave(bed, manifest);
-    const name = credentialsParameterName('wave-7', 'run-1');
+    const name = '/mgn-orchestrator/installer-credentials/wave-7/0123456789abcdef0123456789abcdef';
     await editRecords(bed, ctx, (s) => {
       s.credentialParameters = [{ region: 'ap-southeast-1', name }];
       s.servers[0].install = { stage: 'install-sent', commandId: 'cmd-inst', sentAt: '2026-01-05T07:50:00.000Z' };
@@ -262,7 +271,7 @@ describe('install-agents: documents and credentials per region', () => {
 
     await installAgents(ctx, bed.deps);
 
-    const name = credentialsParameterName('wave-7', 'run-1');
+    const name = stagedName();
     const puts = await Promise.all(ssm.commandCalls(PutParameterCommand).map(async (c) => [await regionOf(c), c.args[0].input.Name]));
     expect(puts.sort()).toEqual([
       ['ap-southeast-1', name],
@@ -286,7 +295,7 @@ describe('install-agents: documents and credentials per region', () => {
 
     await installAgents(ctx, bed.deps);
 
-    const name = credentialsParameterName('wave-7', 'run-1');
+    const name = stagedName();
     // the parameter only where a host needs it: the on-premises one's region
     expect(await Promise.all(ssm.commandCalls(PutParameterCommand).map(regionOf))).toEqual(['eu-west-1']);
     const sends = ssm.commandCalls(SendCommandCommand).map((c) => [c.args[0].input.InstanceIds, c.args[0].input.Parameters]);

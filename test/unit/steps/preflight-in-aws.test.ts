@@ -41,7 +41,7 @@ describe('preflight: rightSizing "in-aws" through the EC2 adapter', () => {
       const asked: string[] = input.Filters?.find((f: { Name?: string }) => f.Name === 'instance-id')?.Values ?? [];
       // ids[2] was terminated long ago: EC2 no longer returns it
       const known: Record<string, string> = { [ids[0]]: 'r5.xlarge', [ids[1]]: 'c6i.large' };
-      return { Reservations: asked.filter((id) => known[id]).map((id) => ({ Instances: [{ InstanceId: id, InstanceType: known[id], State: { Name: 'running' } }] })) };
+      return { Reservations: asked.filter((id) => known[id]).map((id) => ({ Instances: [{ InstanceId: id, InstanceType: known[id], State: { Name: 'running' }, Tags: [{ Key: 'mgn-orchestrator:allowed', Value: 'true' }] }] })) };
     });
     const bed = sdkTestbed(manifest);
     const ctx = await startedWave(bed, manifest);

@@ -190,7 +190,8 @@ describe('preflight: launch settings against the target network', () => {
     const world = new FakeWorld(waveOf(60));
     await preflightOf(world);
     const ops = world.calls.map((c) => c.op).filter((op) => op.startsWith('Describe') && op !== 'DescribeSourceServers');
-    expect(ops).toEqual(['DescribeSubnets', 'DescribeSecurityGroups', 'DescribeRouteTables']);
+    // one read of the sources' tags in their region (allowedTag), then the target network
+    expect(ops).toEqual(['DescribeInstances@ap-southeast-1', 'DescribeSubnets', 'DescribeSecurityGroups', 'DescribeRouteTables']);
     // the stack's four subnets, each asked for once
     expect(world.calls.find((c) => c.op === 'DescribeSubnets')?.ids.sort()).toEqual([...world.config.testSubnetIds, ...world.config.cutoverSubnetIds].sort());
   });
@@ -202,7 +203,7 @@ describe('preflight: launch settings against the target network', () => {
     }
     const idOf = (world: FakeWorld, i: number) => (world.manifest.servers[i].source as { instanceId: string }).instanceId;
 
-    it('stores each server\'s source type in its launch plans with right-sizing NONE, asking each source region once for all its servers', async () => {
+    it('stores each server\'s source type in its launch plans with right-sizing NONE, asking each source region once for all its servers (the read the allowed-tag check makes)', async () => {
       const world = new FakeWorld(spread(withLaunch(5, { rightSizing: 'in-aws' }, { 4: { rightSizing: 'basic' } }), 3));
       world.sourceInstances.set(idOf(world, 0), { region: 'ap-southeast-1', instanceType: 'r5.xlarge' });
       world.sourceInstances.set(idOf(world, 3), { region: 'us-east-2', instanceType: 'c6i.2xlarge' });
@@ -221,14 +222,14 @@ describe('preflight: launch settings against the target network', () => {
       const lookups = world.calls.filter((c) => c.op.startsWith('DescribeInstances@'));
       expect(lookups.map((c) => [c.op, [...c.ids].sort()])).toEqual([
         ['DescribeInstances@ap-southeast-1', [idOf(world, 0), idOf(world, 1), idOf(world, 2)].sort()],
-        ['DescribeInstances@us-east-2', [idOf(world, 3)]],
+        ['DescribeInstances@us-east-2', [idOf(world, 3), idOf(world, 4)].sort()],
       ]);
     });
 
-    it('asks nothing when no launch takes a source type', async () => {
+    it('asks nothing more than the allowed-tag read when no launch takes a source type', async () => {
       const world = new FakeWorld(withLaunch(2, { rightSizing: 'in-aws' }, { 0: { rightSizing: 'basic' }, 1: { instanceType: 'm6i.large', rightSizing: 'none' } }));
       await preflightOf(world);
-      expect(world.calls.filter((c) => c.op.startsWith('DescribeInstances@'))).toEqual([]);
+      expect(world.calls.filter((c) => c.op.startsWith('DescribeInstances@')).map((c) => c.op)).toEqual(['DescribeInstances@ap-southeast-1']);
     });
 
     it('sets aside a server whose source instance EC2 no longer knows, naming the field, the instance and the region; the others go on', async () => {

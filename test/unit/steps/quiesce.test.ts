@@ -47,6 +47,7 @@ function fakeSsm(results: Record<string, InvocationView['status']>) {
         })),
       putSecureParameter: async () => undefined,
       deleteParameter: async () => undefined,
+      managedInstanceTags: async () => new Map(),
     }),
   } as unknown as FlowDeps;
   return { deps, sent };
@@ -151,6 +152,7 @@ describe('source quiesce before cutover', () => {
         describeInstanceInformation: async (ids) => ids.map((id) => ({ instanceId: id, pingStatus: id.endsWith('12') ? 'ConnectionLost' : 'Online' })),
         listCommandInvocations: async () => [],
         putSecureParameter: async () => undefined,
+        managedInstanceTags: async () => new Map(),
         deleteParameter: async () => undefined,
       }),
     } as unknown as FlowDeps;
