@@ -3,6 +3,7 @@
  * them; tests of the core use in-memory fakes. Shapes are the domain's, not the SDK's, so the core
  * never sees `undefined`-riddled SDK output.
  */
+import type { WaveMetricsPort } from './observability';
 
 export type LifecycleState =
   | 'NOT_READY'
@@ -399,6 +400,8 @@ export interface FlowDeps {
   readonly now: () => Date;
   readonly log: LogPort;
   readonly config: FlowConfig;
+  /** the wave's CloudWatch metrics (functions/lib/observability.ts); absent in unit tests of the core */
+  readonly metrics?: WaveMetricsPort;
 }
 
 /** The environment a step runs with (functions/lib/steps.ts ENV), parsed once. */
