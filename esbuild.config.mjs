@@ -24,7 +24,8 @@ export async function buildLambdas({ outdir = join(root, 'dist', 'functions'), n
       bundle: true,
       platform: 'node',
       mainFields: ['module', 'main'],
-      target: 'node22',
+      // the Lambda runtime (infra/constructs/orchestrator-functions.ts: Node.js 24)
+      target: 'node24',
       format: 'esm',
       minify: true,
       sourcemap: true,

@@ -25,23 +25,13 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { LaunchKind } from './launch-settings';
+import { METRIC_NAMES, METRICS_NAMESPACE, METRICS_SERVICE } from './metric-names';
 import type { PhaseName } from './phases';
 import type { WaveContext } from './wave-context';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
-export const METRICS_NAMESPACE = 'MgnOrchestrator';
-export const METRICS_SERVICE = 'mgn-orchestrator';
-
-export const METRIC_NAMES = {
-  activeServers: 'ActiveServers',
-  failedServers: 'FailedServers',
-  stalledServers: 'StalledServers',
-  maxReplicationLag: 'MaxReplicationLagSeconds',
-  replicationPercent: 'ReplicationPercent',
-  launchJobFailures: 'LaunchJobFailures',
-  waveServers: 'WaveServers',
-} as const;
+export { METRIC_NAMES, METRICS_NAMESPACE, METRICS_SERVICE };
 
 /** What a step's core reports beyond its output context (FlowDeps.metrics). */
 export interface WaveMetricsPort {
