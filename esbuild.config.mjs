@@ -23,7 +23,8 @@ export const lambdaBuildOptions = (outfile) => ({
   bundle: true,
   platform: 'node',
   mainFields: ['module', 'main'],
-  target: 'node22',
+  // the Lambda runtime (infra/constructs/orchestrator-functions.ts: Node.js 24)
+  target: 'node24',
   format: 'esm',
   minify: true,
   sourcemap: true,

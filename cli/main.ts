@@ -19,6 +19,8 @@ const commands: Record<string, () => Command> = {
   status: () => require('./commands/status') as typeof import('./commands/status'),
   approve: () => require('./commands/approve') as typeof import('./commands/approve'),
   reject: () => require('./commands/reject') as typeof import('./commands/reject'),
+  // i13-observe: a deployed run's report.json and report.html
+  report: () => require('./commands/report') as typeof import('./commands/report'),
 };
 
 export const EXIT = { ok: 0, error: 1, badInput: 2, partial: 3 } as const;

@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { documentNamesFor } from '../functions/lib/installer';
-import { ENV, STEPS, stepByName, type StepSpec } from '../functions/lib/steps';
+import { ENV, STEPS, type StepSpec } from '../functions/lib/steps';
 import type { DeployConfig } from './config';
 import { formatAllowedTag } from '../functions/lib/allowed-tag';
 import { InstallerCredentialsKey } from './constructs/installer-credentials-key';
@@ -175,7 +175,6 @@ export class OrchestratorStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: this.flow.stateMachine,
       functions: this.functions.functions,
-      waitReplicationLogGroup: this.functions.logGroups[stepByName('wait-replication').name],
       notifications: this.notifications,
     });
 

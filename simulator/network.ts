@@ -32,7 +32,7 @@ export const NETWORK_ACCOUNT_ID = '111122223333';
  * Interface endpoints every deployment gets (infra/constructs/service-endpoints.ts
  * INTERFACE_ENDPOINT_SERVICES; a test holds the two lists equal), plus execute-api for a PRIVATE API.
  */
-export const STACK_INTERFACE_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas'] as const;
+export const STACK_INTERFACE_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas', 'xray'] as const;
 
 /**
  * The endpoints behind their own security groups (infra/constructs/service-endpoints.ts

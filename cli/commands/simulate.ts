@@ -15,8 +15,9 @@ import { InvalidInputError } from '../../functions/lib/validation';
 import { loadDeployConfig, type DeployConfig } from '../../infra/config';
 import { DEFAULT_DEPLOY_CONFIG_PATH, networkFromDeployConfig, networkSummary } from '../../simulator/network';
 import { parseScenario, type Scenario } from '../../simulator/scenario';
-import type { FleetStatus, SimulateOptions, WaveProgress } from '../../simulator/runner/session';
+import type { SimulateOptions } from '../../simulator/runner/session';
 import { loadManifestFile } from '../manifest-files';
+import { clockText, ProgressDisplay } from '../progress-display';
 
 export const summary = 'run waves end to end against the built-in AWS emulator (no AWS account needed)';
 
@@ -182,62 +183,6 @@ export function inputProblems(
         );
   }
   return problems;
-}
-
-const clockText = (seconds: number): string => {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  return `t+${String(h).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-};
-
-const fleetText = (fleet: FleetStatus | undefined): string => {
-  if (!fleet) return '';
-  const states = Object.entries(fleet.lifecycle)
-    .filter(([, n]) => n > 0)
-    .map(([state, n]) => `${state} ${n}`)
-    .join(', ');
-  const repl =
-    fleet.replicationPercent !== undefined ? `, replication ${fleet.replicationPercent.toFixed(0)}%` : '';
-  return ` | ${states}${repl}`;
-};
-
-/** Live progress: a redrawn block on a TTY, one line per completed phase otherwise. */
-class ProgressDisplay {
-  private readonly latest = new Map<string, WaveProgress>();
-  private readonly logged = new Map<string, string>();
-  private drawn = 0;
-  private timer?: NodeJS.Timeout;
-
-  constructor(private readonly tty: boolean) {}
-
-  start(): void {
-    if (this.tty) this.timer = setInterval(() => this.redraw(), 250);
-  }
-
-  update(p: WaveProgress): void {
-    this.latest.set(p.waveId, p);
-    if (this.tty) return;
-    const phase = p.lastCompletedPhase ?? '';
-    if (phase && this.logged.get(p.waveId) !== phase) {
-      this.logged.set(p.waveId, phase);
-      console.log(`[${clockText(p.simulatedSeconds)}] ${p.waveId}: ${phase} done${fleetText(p.fleet)}`);
-    }
-  }
-
-  private redraw(): void {
-    const lines = [...this.latest.values()].map(
-      (p) =>
-        `${p.waveId.padEnd(20)} ${clockText(p.simulatedSeconds)}  after ${String(p.lastCompletedPhase ?? '-').padEnd(14)} at ${p.state}${fleetText(p.fleet)}`,
-    );
-    if (this.drawn > 0) process.stdout.write(`\x1b[${this.drawn}A`);
-    for (const line of lines) process.stdout.write(`\x1b[2K${line}\n`);
-    this.drawn = lines.length;
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.tty) this.redraw();
-  }
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { socketNetwork } from './adapters/tcp-probe';
 import { now } from './clock';
 import { ConfigurationError } from './errors';
 import type { Ec2Port, ExecutionsPort, FlowConfig, FlowDeps, MgnPort, NetworkPort, NotifierPort, QuotasPort, SsmPort, StsPort } from './ports';
+import { observeStep } from './observability';
 import { ENV } from './steps';
 import { parseAllowedTag } from './allowed-tag';
 import { parseWaveContext, type WaveContext } from './wave-context';
@@ -116,11 +117,20 @@ export const resetFlowConfig = (): void => {
   config = undefined;
 };
 
-/** The usual step: wave context in, wave context out. */
+/** The name of the step's function (its X-Ray subsegment); "step" outside Lambda. */
+const functionName = () => process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'step';
+
+/** The usual step: wave context in, wave context out; its metrics and trace (observability.ts) around it. */
 export function waveStep(logger: Logger, core: (ctx: WaveContext, deps: FlowDeps) => Promise<WaveContext>, adapters: StepAdapters = {}) {
   return async (event: unknown): Promise<WaveContext> => {
     const ctx = parseWaveContext(event);
     logger.appendKeys({ waveId: ctx.waveId, runId: ctx.runId });
-    return core(ctx, flowDeps(ctx.targetRegion, logger, adapters));
+    return observeStep(
+      functionName(),
+      ctx,
+      (metrics) => core(ctx, { ...flowDeps(ctx.targetRegion, logger, adapters), metrics }),
+      (out) => out,
+    );
   };
 }
+

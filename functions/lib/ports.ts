@@ -4,6 +4,7 @@
  * never sees `undefined`-riddled SDK output.
  */
 import type { AllowedTag } from './allowed-tag';
+import type { WaveMetricsPort } from './observability';
 
 export type LifecycleState =
   | 'NOT_READY'
@@ -433,6 +434,8 @@ export interface FlowDeps {
   readonly now: () => Date;
   readonly log: LogPort;
   readonly config: FlowConfig;
+  /** the wave's CloudWatch metrics (functions/lib/observability.ts); absent in unit tests of the core */
+  readonly metrics?: WaveMetricsPort;
 }
 
 /** The environment a step runs with (functions/lib/steps.ts ENV), parsed once. */

@@ -42,7 +42,7 @@ export interface OrchestratorFunctionsProps {
 }
 
 /**
- * One Lambda per entry of STEPS: Node.js 22 on arm64, in the isolated subnets, egress only TCP 443
+ * One Lambda per entry of STEPS: Node.js 24 on arm64 with X-Ray active tracing, in the isolated subnets, egress only TCP 443
  * to the endpoints, its own log group with retention, and its own role holding exactly the
  * step's actions scoped by infra/step-permissions.ts. Also the installer role whose short-lived
  * credentials the install-agents step hands to hosts when the wave asks for `installer-role`.
@@ -132,7 +132,7 @@ export class OrchestratorFunctions extends Construct {
 
       const fn = new lambda.Function(this, name, {
         description: step.description,
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         handler: 'index.handler',
         code: props.code(step),
@@ -145,23 +145,17 @@ export class OrchestratorFunctions extends Construct {
         securityGroups,
         allowPublicSubnet: false,
         environment: stepEnvironment(step, environment, props.s3EndpointDns),
+        // The function's segment joins the state machine's trace of the execution: a wave run is one
+        // trace, each step annotated with its wave by Powertools Tracer (functions/lib/observability.ts).
+        tracing: lambda.Tracing.ACTIVE,
       });
       // The ENI permissions must exist before Lambda validates the role on CreateFunction.
       fn.node.addDependency(policy);
+      // Active tracing: CDK grants the X-Ray daemon's two write actions in the role's default policy.
       acknowledge(
-        fn,
-        'AwsSolutions-L1',
-        'Node.js 22 is the runtime the bundles are built and tested for (esbuild.config.mjs targets node22); move with the build target, not ahead of it',
-      );
-      acknowledge(
-        fn,
-        'Serverless-LambdaLatestVersion',
-        'Node.js 22 is the runtime the bundles are built and tested for (esbuild.config.mjs targets node22); move with the build target, not ahead of it',
-      );
-      acknowledge(
-        fn,
-        'Serverless-LambdaTracing',
-        "The state machine traces every execution with X-Ray, each Lambda task's timing and error included; active tracing per function would add xray:PutTraceSegments on '*' to every step's least-privilege role for little more",
+        role.node.findChild('DefaultPolicy'),
+        'AwsSolutions-IAM5[Resource::*]',
+        "xray:PutTraceSegments, xray:PutTelemetryRecords: the X-Ray daemon Lambda runs for active tracing writes the function's segments with the role; X-Ray has no resource-level permissions for them (Service Authorization Reference, AWS X-Ray), so they are granted on '*' as in AWSXRayDaemonWriteAccess",
       );
       acknowledge(
         fn,

@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 /** Interface endpoints every deployment gets, by service name suffix (com.amazonaws.<region>.<name>). */
-export const INTERFACE_ENDPOINT_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas'] as const;
+// xray: the Lambda functions' and the state machine's traces (functions/lib/observability.ts)
+export const INTERFACE_ENDPOINT_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas', 'xray'] as const;
 export type EndpointServiceName = (typeof INTERFACE_ENDPOINT_SERVICES)[number] | 'execute-api';
 
 /** The AWS-owned buckets MGN replication and conversion servers read (source: MGN network requirements). */

@@ -1,6 +1,7 @@
 /**
  * S3 (restXml, path style): PUT/GET/HEAD/DELETE object, for wave manifests, per-server state, reports
- * and the run lock. As S3 answers (S3 API reference PutObject/GetObject/DeleteObject, user guide
+ * and the run lock, and ListObjectsV2 (GET /<bucket>?list-type=2), for `mgnctl status` / `mgnctl report`
+ * to find a wave's runs. As S3 answers (S3 API reference PutObject/GetObject/DeleteObject, user guide
  * "Checking object integrity", "conditional writes", "conditional deletes"):
  * - Content-MD5 is checked (InvalidDigest when malformed, BadDigest when it does not match);
  * - a checksum (x-amz-checksum-<algorithm> header, or an aws-chunked trailer named by x-amz-trailer)
@@ -13,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { CHECKSUM_ALGORITHMS, CHECKSUM_BYTES, checksumHeader, checksumOf, isBase64Of, UNVERIFIED_ALGORITHMS, type ChecksumAlgorithm } from './checksums';
 import { ApiError } from './errors';
-import type { RenderedResponse } from './protocols';
+import { escapeXml, type RenderedResponse } from './protocols';
 
 export interface StoredObject {
   readonly body: Buffer;
@@ -42,13 +43,18 @@ export interface S3Request {
   /** region and account, for the ARN of the default KMS key */
   readonly region: string;
   readonly account: string;
+  /** the query string (ListObjectsV2's parameters) */
+  readonly query?: URLSearchParams;
 }
 
 /** The object operations the emulator serves, by HTTP method. */
 export const S3_OPERATIONS: Readonly<Record<string, string>> = { PUT: 'PutObject', GET: 'GetObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' };
 
-export function s3Operation(method: string, key: string): string | undefined {
-  if (!key) return undefined;
+/** The bucket operations the emulator serves: GET /<bucket>?list-type=2 only. */
+export const S3_BUCKET_OPERATIONS: readonly string[] = ['ListObjectsV2'];
+
+export function s3Operation(method: string, key: string, query?: URLSearchParams): string | undefined {
+  if (!key) return method === 'GET' && query?.get('list-type') === '2' ? 'ListObjectsV2' : undefined;
   return S3_OPERATIONS[method];
 }
 
@@ -279,10 +285,89 @@ function deleteObject(state: S3State, req: S3Request, base: Record<string, strin
   return { status: 204, headers: base, body: '' };
 }
 
+const LIST_MAX_KEYS = 1000;
+
+/**
+ * ListObjectsV2 (S3 API reference): keys in UTF-8 binary order after `start-after` or the
+ * continuation token, under `prefix`, rolled up to CommonPrefixes at the first `delimiter` after the
+ * prefix; at most `max-keys` (default and ceiling 1,000) keys and prefixes per page. A max-keys that
+ * is not a non-negative integer, an encoding-type other than `url`, or a continuation token S3 did
+ * not issue is InvalidArgument.
+ */
+function listObjectsV2(state: S3State, req: S3Request, base: Record<string, string>): RenderedResponse {
+  const q = req.query ?? new URLSearchParams();
+  const maxKeysText = q.get('max-keys');
+  if (maxKeysText !== null && !/^\d{1,10}$/.test(maxKeysText))
+    throw new ApiError('InvalidArgument', 'Provided max-keys not an integer or within integer range', 400, { ArgumentName: 'max-keys', ArgumentValue: maxKeysText });
+  const encoding = q.get('encoding-type');
+  if (encoding !== null && encoding !== 'url')
+    throw new ApiError('InvalidArgument', 'Invalid Encoding Method specified in Request', 400, { ArgumentName: 'encoding-type', ArgumentValue: encoding });
+  const token = q.get('continuation-token');
+  let after = q.get('start-after') ?? '';
+  if (token !== null) {
+    const decoded = Buffer.from(token, 'base64url').toString('utf8');
+    if (!token || !decoded.startsWith('emulator:'))
+      throw new ApiError('InvalidArgument', 'The continuation token provided is incorrect', 400, { ArgumentName: 'continuation-token' });
+    after = decoded.slice('emulator:'.length);
+  }
+  const bucket = bucketOf(state, req.bucket, false);
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const maxKeys = Math.min(LIST_MAX_KEYS, maxKeysText === null ? LIST_MAX_KEYS : Number(maxKeysText));
+  const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const keys = [...bucket.keys()].filter((k) => k.startsWith(prefix) && byBytes(k, after) > 0).sort(byBytes);
+  const contents: string[] = [];
+  const prefixes: string[] = [];
+  let last = '';
+  let truncated = false;
+  for (const key of keys) {
+    const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+    const common = cut >= 0 ? key.slice(0, cut + delimiter.length) : undefined;
+    if (common !== undefined && prefixes.includes(common)) continue;
+    if (contents.length + prefixes.length >= maxKeys) {
+      truncated = true;
+      break;
+    }
+    if (common !== undefined) {
+      prefixes.push(common);
+      // the next page starts after every key under this prefix
+      last = `${common}\u{10FFFF}`;
+    } else {
+      contents.push(key);
+      last = key;
+    }
+  }
+  const encode = (v: string) => escapeXml(encoding === 'url' ? encodeURIComponent(v).replace(/%2F/g, '/') : v);
+  const tag = (name: string, value: string | number | boolean) => `<${name}>${typeof value === 'string' ? value : String(value)}</${name}>`;
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    tag('Name', escapeXml(req.bucket)) +
+    tag('Prefix', encode(prefix)) +
+    (delimiter ? tag('Delimiter', encode(delimiter)) : '') +
+    tag('MaxKeys', maxKeys) +
+    (encoding ? tag('EncodingType', 'url') : '') +
+    tag('KeyCount', contents.length + prefixes.length) +
+    tag('IsTruncated', truncated) +
+    (token !== null ? tag('ContinuationToken', escapeXml(token)) : '') +
+    (truncated ? tag('NextContinuationToken', Buffer.from(`emulator:${last}`).toString('base64url')) : '') +
+    (q.get('start-after') !== null ? tag('StartAfter', encode(q.get('start-after')!)) : '') +
+    contents
+      .map((key) => {
+        const o = bucket.get(key)!;
+        return `<Contents>${tag('Key', encode(key))}${tag('LastModified', new Date(o.lastModified).toISOString())}${tag('ETag', escapeXml(o.etag))}${tag('Size', o.body.length)}${tag('StorageClass', 'STANDARD')}</Contents>`;
+      })
+      .join('') +
+    prefixes.map((p) => `<CommonPrefixes>${tag('Prefix', encode(p))}</CommonPrefixes>`).join('') +
+    '</ListBucketResult>';
+  return { status: 200, headers: { ...base, 'content-type': 'application/xml' }, body };
+}
+
 export function handleS3(state: S3State, req: S3Request): RenderedResponse {
   const base = { 'x-amz-request-id': req.requestId, 'x-amz-id-2': 'emulator' };
   checkContentSha256(req);
-  switch (s3Operation(req.method, req.key)) {
+  switch (s3Operation(req.method, req.key, req.query)) {
+    case 'ListObjectsV2':
+      return listObjectsV2(state, req, base);
     case 'PutObject':
       return putObject(state, req, base);
     case 'GetObject':

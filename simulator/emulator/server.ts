@@ -20,7 +20,7 @@ import { MGN_OPERATIONS, type Context, type JsonOperation } from './mgn';
 import { ec2Response, malformedRequest, parseQueryParams, queryResponse, renderError, type RenderedResponse } from './protocols';
 import { fleetProbes, type NetworkProbe } from './probes';
 import { SeededRandom } from './random';
-import { handleS3, S3_OPERATIONS, s3Mutating, s3Operation, type S3State } from './s3';
+import { handleS3, S3_BUCKET_OPERATIONS, S3_OPERATIONS, s3Mutating, s3Operation, type S3State } from './s3';
 import { executionRegistry, stepFunctionsOperations, type ExecutionRegistry, type StepFunctionsState } from './sfn';
 import { snsOperations, type PublishedMessage, type SnsState } from './sns';
 import { SERVICE_QUOTAS_OPERATIONS } from './service-quotas';
@@ -116,7 +116,7 @@ export function servedOperations(): Record<ServiceName, string[]> {
     ssm: Object.keys(SSM_OPERATIONS),
     ec2: Object.keys(EC2_OPERATIONS),
     sts: Object.keys(stsOperations(new CredentialStore([]))),
-    s3: Object.values(S3_OPERATIONS),
+    s3: [...Object.values(S3_OPERATIONS), ...S3_BUCKET_OPERATIONS],
     sns: Object.keys(snsOperations({ published: [] })),
     states: Object.keys(stepFunctionsOperations({ executions: new Map() })),
     servicequotas: Object.keys(SERVICE_QUOTAS_OPERATIONS),
@@ -278,7 +278,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       case 's3': {
         const [, bucket = '', ...rest] = url.pathname.split('/');
         const key = decodeURIComponent(rest.join('/'));
-        const operation = s3Operation(req.method ?? '', key);
+        const operation = s3Operation(req.method ?? '', key, url.searchParams);
         if (!operation) throw Object.assign(new ApiError('NotImplemented', `The emulator does not implement ${req.method} ${url.pathname}.`, 501), { service });
         const conditions = Object.fromEntries(
           (['if-match', 'if-none-match'] as const).filter((h) => req.headers[h] !== undefined).map((h) => [h === 'if-match' ? 'IfMatch' : 'IfNoneMatch', String(req.headers[h])]),
@@ -288,7 +288,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           operation,
           region,
           accessKeyId,
-          params: { Bucket: decodeURIComponent(bucket), Key: key, ...(operation === 'PutObject' ? { ContentLength: body.length } : {}), ...conditions },
+          params:
+            operation === 'ListObjectsV2'
+              ? { Bucket: decodeURIComponent(bucket), ...Object.fromEntries(url.searchParams) }
+              : { Bucket: decodeURIComponent(bucket), Key: key, ...(operation === 'PutObject' ? { ContentLength: body.length } : {}), ...conditions },
           mutating: s3Mutating(operation),
           run: (ctx) =>
             handleS3(s3, {
@@ -301,6 +304,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
               requestId: ctx.requestId,
               region,
               account: ACCOUNT_ID,
+              query: url.searchParams,
             }),
         };
       }

@@ -5,7 +5,17 @@
  * servers are highlighted in red with the phase and reason.
  */
 import { PHASES } from '../scenario';
-import type { ServerReport, SimulationReport, TimelineEntry } from './types';
+import type { ServerReport, SimulationReport, TimelineEntry, WaveReport } from './types';
+
+/**
+ * What the page shows: the simulator's report, or a deployed run's report.json (`mgnctl report`),
+ * which has no simulator stats, executions or network, but says when it was generated and what stopped the wave.
+ */
+export type ReportPage = WaveReport &
+  Partial<Pick<SimulationReport, 'stats' | 'executions' | 'error' | 'startedAt' | 'network'>> & {
+    readonly generatedAt?: string;
+    readonly stoppedBy?: { readonly error: string; readonly cause: string };
+  };
 
 const escapeHtml = (value: unknown): string =>
   String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -98,11 +108,11 @@ export function timelineSegments(timeline: readonly TimelineEntry[], endMs: numb
   return segments;
 }
 
-function timelineRange(report: SimulationReport): { from: number; to: number } {
+function timelineRange(report: ReportPage): { from: number; to: number } {
   const times = report.servers.flatMap((s) => s.timeline.map((t) => Date.parse(t.at))).filter((t) => !Number.isNaN(t));
-  const start = Date.parse(report.startedAt);
+  const start = Date.parse(report.startedAt ?? '');
   const from = Math.min(...times, Number.isNaN(start) ? Infinity : start);
-  const end = Number.isNaN(start) ? -Infinity : start + report.stats.simulatedSeconds * 1000;
+  const end = Number.isNaN(start) || !report.stats ? -Infinity : start + report.stats.simulatedSeconds * 1000;
   const to = Math.max(...times, end);
   if (!Number.isFinite(from) || !Number.isFinite(to)) return { from: 0, to: 1 };
   return { from, to: to > from ? to : from + 1 };
@@ -136,12 +146,12 @@ function serverRow(server: ServerWithInstances, range: { from: number; to: numbe
 </tr>`;
 }
 
-export function renderReportHtml(report: SimulationReport): string {
+export function renderReportHtml(report: ReportPage): string {
   const range = timelineRange(report);
   const counts = { migrated: 0, failed: 0, skipped: 0 } as Record<string, number>;
   for (const s of report.servers) counts[s.result] = (counts[s.result] ?? 0) + 1;
   const stats = report.stats;
-  const statRows: Array<[string, string]> = [
+  const statRows: Array<[string, string]> = !stats ? [] : [
     ['Simulated time', formatDuration(stats.simulatedSeconds)],
     ['Wall time', `${(stats.wallMs / 1000).toFixed(1)} s`],
     ['State transitions', String(stats.stateTransitions)],
@@ -152,10 +162,10 @@ export function renderReportHtml(report: SimulationReport): string {
     ['Largest state payload', `${stats.maxPayloadBytes} bytes`],
     ['Task retries', String(stats.retries)],
   ];
-  const apiRows = Object.entries(stats.apiCalls)
+  const apiRows = Object.entries(stats?.apiCalls ?? {})
     .map(([op, n]) => `<tr><td><code>${escapeHtml(op)}</code></td><td class="num">${n}</td></tr>`)
     .join('');
-  const executionRows = report.executions
+  const executionRows = (report.executions ?? [])
     .map(
       (e) =>
         `<tr class="exec-${escapeHtml(e.status.toLowerCase())}"><td><code>${escapeHtml(e.name)}</code></td><td>${escapeHtml(e.status)}</td><td>${escapeHtml(
@@ -185,8 +195,31 @@ ${networkRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHt
 `
     : '';
   const legend = PHASES.map((p) => `<span class="key"><span class="swatch" style="background:${phaseColor(p)}"></span>${p}</span>`).join('');
-  const errorBox = report.error
-    ? `<div class="error-box"><b>Orchestrator error</b> ${escapeHtml(report.error.error)}: ${escapeHtml(report.error.cause)}</div>`
+  const stop = report.error ?? report.stoppedBy;
+  const errorBox = stop
+    ? `<div class="error-box"><b>${report.error ? 'Orchestrator error' : 'Stopped by'}</b> ${escapeHtml(stop.error)}: ${escapeHtml(stop.cause)}</div>`
+    : '';
+  const meta = stats
+    ? `run <code>${escapeHtml(report.runId)}</code>, started ${escapeHtml(report.startedAt ?? '')} (simulated)`
+    : `run <code>${escapeHtml(report.runId)}</code>${report.generatedAt ? `, report generated ${escapeHtml(report.generatedAt)}` : ''}`;
+  const statsSections = stats
+    ? `<div class="cols">
+<div>
+<h2>Stats</h2>
+<table id="stats"><tbody>
+${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escapeHtml(v)}</td></tr>`).join('\n')}
+</tbody></table>
+</div>
+<div>
+<h2>API calls${stats.apiCallsScope === 'session' ? ' (whole simulation)' : ''}</h2>
+<table id="api-calls"><thead><tr><th>Operation</th><th>Calls</th></tr></thead><tbody>${apiRows}</tbody></table>
+</div>
+</div>
+`
+    : '';
+  const executionsSection = report.executions
+    ? `<h2>Executions</h2>
+<table id="executions"><thead><tr><th>Name</th><th>Status</th><th>Detail</th><th>Transitions</th><th>History events</th></tr></thead><tbody>${executionRows}</tbody></table>`
     : '';
   return `<!doctype html>
 <html lang="en">
@@ -235,14 +268,14 @@ ${networkRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHt
 </head>
 <body>
 <h1>Wave <span id="wave-id">${escapeHtml(report.waveId)}</span> <span class="badge outcome-${escapeHtml(report.outcome)}" id="outcome">${escapeHtml(report.outcome)}</span></h1>
-<div class="meta">run <code>${escapeHtml(report.runId)}</code>, started ${escapeHtml(report.startedAt)} (simulated)</div>
+<div class="meta">${meta}</div>
 ${errorBox}
 <div class="cards">
   <div class="card"><div>Servers</div><div class="v">${report.servers.length}</div></div>
   <div class="card"><div>Migrated</div><div class="v" id="count-migrated">${counts.migrated ?? 0}</div></div>
   <div class="card"><div>Failed</div><div class="v" id="count-failed">${counts.failed ?? 0}</div></div>
   <div class="card"><div>Skipped</div><div class="v">${counts.skipped ?? 0}</div></div>
-  <div class="card"><div>Simulated time</div><div class="v">${escapeHtml(formatDuration(stats.simulatedSeconds))}</div></div>
+${stats ? `  <div class="card"><div>Simulated time</div><div class="v">${escapeHtml(formatDuration(stats.simulatedSeconds))}</div></div>` : ''}
 </div>
 
 <h2>Servers</h2>
@@ -255,22 +288,9 @@ ${report.servers.map((s) => serverRow(s, range)).join('\n')}
 </tbody>
 </table>
 
-<div class="cols">
-<div>
-<h2>Stats</h2>
-<table id="stats"><tbody>
-${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escapeHtml(v)}</td></tr>`).join('\n')}
-</tbody></table>
-</div>
-<div>
-<h2>API calls${stats.apiCallsScope === 'session' ? ' (whole simulation)' : ''}</h2>
-<table id="api-calls"><thead><tr><th>Operation</th><th>Calls</th></tr></thead><tbody>${apiRows}</tbody></table>
-</div>
-</div>
-
+${statsSections}
 ${networkTable}
-<h2>Executions</h2>
-<table id="executions"><thead><tr><th>Name</th><th>Status</th><th>Detail</th><th>Transitions</th><th>History events</th></tr></thead><tbody>${executionRows}</tbody></table>
+${executionsSection}
 
 <script>
   (function () {

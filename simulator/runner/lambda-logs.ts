@@ -2,7 +2,8 @@
  * In AWS, whatever a Lambda writes to stdout/stderr lands in its CloudWatch log group. In the
  * simulator the handlers share the CLI's process, so their Powertools JSON log lines would mix with
  * the operator's progress display. While a session runs, this routes every line that is a Powertools
- * log record (a JSON object with `level` and `service`) to a JSONL file (the simulated log group) and
+ * log record (a JSON object with `level` and `service`) or an embedded-metric-format record (`_aws`,
+ * Powertools Metrics) to a JSONL file (the simulated log group) and
  * lets everything else through untouched.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,9 @@ const isLambdaLogLine = (line: string): boolean => {
   if (!line.startsWith('{')) return false;
   try {
     const record = JSON.parse(line) as Record<string, unknown>;
-    return typeof record === 'object' && record !== null && 'level' in record && 'service' in record;
+    if (typeof record !== 'object' || record === null) return false;
+    // a Powertools log record, or a Powertools Metrics EMF record (CloudWatch reads metrics from the log group)
+    return ('level' in record && 'service' in record) || '_aws' in record;
   } catch {
     return false;
   }

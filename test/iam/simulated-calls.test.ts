@@ -89,8 +89,9 @@ const WILDCARD_EXCEPTIONS: Readonly<Record<string, string>> = {};
 /**
  * What every Lambda in a VPC holds for the Lambda service rather than for its own code: the
  * service creates the function's network interfaces with the role when the function is created
- * or updated, and the runtime writes the function's log lines (AWS Lambda developer guide,
- * AWSLambdaVPCAccessExecutionRole and "Lambda execution role"). No handler calls them, so no
+ * or updated, the runtime writes the function's log lines, and the X-Ray daemon of an actively
+ * traced function writes its segments (AWS Lambda developer guide, AWSLambdaVPCAccessExecutionRole,
+ * "Lambda execution role" and AWSXRayDaemonWriteAccess). No handler calls them, so no
  * observed call can prove them; a statement made only of these is left out of the mutation check.
  */
 const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
@@ -102,6 +103,9 @@ const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'ec2:DescribeSubnets': "Lambda reads the VPC function's subnets with the role",
   'logs:CreateLogStream': "the Lambda runtime writes the function's logs",
   'logs:PutLogEvents': "the Lambda runtime writes the function's logs",
+  // i13-observe: active tracing (AWS Lambda developer guide, "Visualize Lambda function invocations using AWS X-Ray")
+  'xray:PutTraceSegments': "the X-Ray daemon Lambda runs for active tracing sends the function's segments",
+  'xray:PutTelemetryRecords': 'the X-Ray daemon Lambda runs for active tracing sends its telemetry',
 };
 
 /**

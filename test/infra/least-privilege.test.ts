@@ -30,6 +30,9 @@ const PLATFORM_ACTIONS = new Set([
   'ec2:DescribeSubnets',
   'logs:CreateLogStream',
   'logs:PutLogEvents',
+  // active tracing: the X-Ray daemon Lambda runs writes the function's segments with the role
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
 ]);
 /** Steps that publish to the encrypted topic also use its KMS key (SNS calls KMS on their behalf). */
 const TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];

@@ -154,7 +154,7 @@ describe('replication security group', () => {
 describe('orchestrator functions', () => {
   const functionsById = () => resourcesOf('AWS::Lambda::Function');
 
-  it('creates one Node.js 22 arm64 function per step, in the orchestrator subnets with the orchestrator security group (and the probe group for the verify steps)', () => {
+  it('creates one Node.js 24 arm64 function per step with active tracing, in the orchestrator subnets with the orchestrator security group (and the probe group for the verify steps)', () => {
     const orchestratorSubnets = s.stack.network.orchestrator.subnets.map((subnet) => ref(s.stack.getLogicalId(subnet.node.defaultChild as never)));
     const sgId = logicalId(s.stack, s.stack.functions.securityGroup);
     const probeId = logicalId(s.stack, s.stack.functions.probeSecurityGroup);
@@ -164,8 +164,9 @@ describe('orchestrator functions', () => {
       const id = logicalId(s.stack, s.stack.functions.functions[step.name]);
       const fn = s.json.Resources[id].Properties!;
       expect(fn).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
         Handler: 'index.handler',
         Timeout: step.timeoutSeconds,
         VpcConfig: {
@@ -434,15 +435,44 @@ describe('notifications and monitoring', () => {
     });
   });
 
-  it('alarms on failed executions and stalled replication, notifying the topic', () => {
+  it('alarms on failed executions, stalled replication and launch-job failures from the EMF metrics, notifying the topic', () => {
     const topic = ref(logicalId(s.stack, s.stack.notifications.topic));
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Namespace: 'AWS/States', AlarmActions: [topic] });
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'StalledServers', Namespace: 'MgnOrchestrator', AlarmActions: [topic] });
-    s.template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      LogGroupName: ref(logicalId(s.stack, s.stack.functions.logGroups['wait-replication'])),
-      FilterPattern: '{ $.stalledServers > 0 }',
-      MetricTransformations: [Match.objectLike({ MetricName: 'StalledServers', MetricValue: '$.stalledServers' })],
+    // the account-wide series the steps emit (functions/lib/observability.ts), not a log metric filter
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StalledServers',
+      Namespace: 'MgnOrchestrator',
+      Dimensions: [{ Name: 'service', Value: 'mgn-orchestrator' }],
+      Statistic: 'Maximum',
+      AlarmActions: [topic],
     });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [topic],
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'test + cutover' }),
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'MgnOrchestrator', MetricName: 'LaunchJobFailures', Dimensions: Match.arrayWith([{ Name: 'LaunchKind', Value: 'test' }, { Name: 'service', Value: 'mgn-orchestrator' }]) },
+            Stat: 'Sum',
+          }),
+        }),
+      ]),
+    });
+    expect(resourcesOf('AWS::Logs::MetricFilter')).toEqual([]);
+    // the dashboard graphs every wave's series of each metric
+    const body = JSON.stringify(resourcesOf('AWS::CloudWatch::Dashboard')[0][1].Properties!.DashboardBody);
+    for (const metric of ['ActiveServers', 'FailedServers', 'StalledServers', 'MaxReplicationLagSeconds', 'LaunchJobFailures', 'WaveServers'])
+      expect(body).toMatch(new RegExp(`SEARCH\\('\\{MgnOrchestrator,WaveId,[A-Za-z,]*service\\} MetricName=[\\\\"]+${metric}[\\\\"]+ service=`));
+  });
+
+  it('traces the state machine and reaches X-Ray through an interface endpoint', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true } });
+    s.template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.ap-south-1.xray', VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    for (const step of STEPS) {
+      const role = s.stack.functions.roles[step.name];
+      const policy = s.json.Resources[logicalId(s.stack, role.node.findChild('DefaultPolicy') as never)].Properties!;
+      expect(JSON.stringify(policy.PolicyDocument)).toContain('xray:PutTraceSegments');
+    }
   });
 
   it('keeps the wave bucket encrypted, versioned, TLS-only, private and retained', () => {

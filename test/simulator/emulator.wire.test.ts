@@ -55,7 +55,7 @@ import {
   UpdateLaunchConfigurationCommand,
   UpdateReplicationConfigurationTemplateCommand,
 } from '@aws-sdk/client-mgn';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -461,6 +461,28 @@ describe('the emulator on the wire', () => {
       await s3.send(new PutObjectCommand({ Bucket, Key: 'read/x', Body: '1' }));
       await invalid('s3', 'GetObject', s3.send(new GetObjectCommand({ Bucket, Key: 'read/x', IfMatch: '"0123456789abcdef0123456789abcdef"' })), 'PreconditionFailed');
       await invalid('s3', 'HeadObject', s3.send(new HeadObjectCommand({ Bucket, Key: 'read/x', IfMatch: '"0123456789abcdef0123456789abcdef"' })), 'PreconditionFailed');
+    });
+
+    it('ListObjectsV2 lists keys in order under a prefix, rolls them up at the delimiter, pages with a continuation token', async () => {
+      const { s3 } = sdk(em.url);
+      for (const key of ['list/w1/runs/r2/servers.json', 'list/w1/runs/r1/report.json', 'list/w1/runs/r1/servers.json', 'list/w1/manifest.json', 'list/w2/manifest.json'])
+        await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: '{}' }));
+      const runs = await ok('s3', 'ListObjectsV2', s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'list/w1/runs/', Delimiter: '/' })));
+      expect(runs).toMatchObject({ KeyCount: 2, IsTruncated: false, Prefix: 'list/w1/runs/', Delimiter: '/', MaxKeys: 1000 });
+      expect(runs.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['list/w1/runs/r1/', 'list/w1/runs/r2/']);
+      expect(runs.Contents).toBeUndefined();
+      const page1 = await ok('s3', 'ListObjectsV2', s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'list/w1/', MaxKeys: 2 })));
+      expect(page1.Contents?.map((c) => c.Key)).toEqual(['list/w1/manifest.json', 'list/w1/runs/r1/report.json']);
+      expect(page1.Contents?.[0]).toMatchObject({ Size: 2, ETag: expect.stringMatching(/^"[0-9a-f]{32}"$/), LastModified: expect.any(Date) });
+      expect(page1).toMatchObject({ IsTruncated: true, KeyCount: 2, NextContinuationToken: expect.any(String) });
+      const page2 = await ok('s3', 'ListObjectsV2', s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'list/w1/', MaxKeys: 2, ContinuationToken: page1.NextContinuationToken })));
+      expect(page2.Contents?.map((c) => c.Key)).toEqual(['list/w1/runs/r1/servers.json', 'list/w1/runs/r2/servers.json']);
+      expect(page2.IsTruncated).toBe(false);
+      const none = await ok('s3', 'ListObjectsV2', s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'list/no-such-wave/' })));
+      expect(none).toMatchObject({ KeyCount: 0, IsTruncated: false });
+      await fails('s3', 'ListObjectsV2', s3.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' })), 'NoSuchBucket');
+      await invalid('s3', 'ListObjectsV2', s3.send(new ListObjectsV2Command({ Bucket, MaxKeys: -1 })), 'InvalidArgument');
+      await invalid('s3', 'ListObjectsV2', s3.send(new ListObjectsV2Command({ Bucket, ContinuationToken: 'not-a-token' })), 'InvalidArgument');
     });
   });
 

@@ -262,6 +262,6 @@ describe('reachability and defaults', () => {
   it('summarizes the stack\'s ids for the CLI', () => {
     const lines = networkSummary(networkFromDeployConfig(crossRegion()).stack!);
     expect(lines[0]).toMatch(/^network \(ap-south-1\): VPC vpc-[0-9a-f]{17} 10\.40\.0\.0\/16, no default VPC$/);
-    expect(lines.join('\n')).toContain('launched-instance profile MgnOrchestrator-LaunchedInstanceProfile; 15 VPC endpoints');
+    expect(lines.join('\n')).toContain('launched-instance profile MgnOrchestrator-LaunchedInstanceProfile; 16 VPC endpoints');
   });
 });

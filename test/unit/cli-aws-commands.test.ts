@@ -11,6 +11,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/util-stream';
+import { Readable } from 'node:stream';
+import { newRunState, mark } from '../../functions/lib/run-state';
+import { parseManifest } from '../../functions/lib/manifest';
+import { readFileSync } from 'node:fs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,5 +206,37 @@ describe('mgnctl status', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).map((v: { name: string }) => v.name)).toEqual(['wave-1-c', 'wave-1-a']);
     expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
+  });
+
+  it('with --bucket, adds the view of the newest run in the bucket to the run listing (JSON: progress)', async () => {
+    const s3 = mockClient(S3Client);
+    try {
+      sfn.on(ListExecutionsCommand).resolves({
+        executions: ['wave-1-a', 'wave-1-c'].map((name) => ({ name, executionArn: execArn(name), stateMachineArn: ARN, status: 'RUNNING', startDate: new Date() })),
+      });
+      sfn.on(DescribeExecutionCommand, { executionArn: execArn('wave-1-a') }).resolves({ name: 'wave-1-a', status: 'FAILED', startDate: new Date('2030-01-01T00:00:00Z') });
+      sfn.on(DescribeExecutionCommand, { executionArn: execArn('wave-1-c') }).resolves({ name: 'wave-1-c', status: 'RUNNING', startDate: new Date('2030-01-02T00:00:00Z') });
+      s3.on(ListObjectsV2Command).resolves({
+        IsTruncated: false,
+        Contents: [
+          { Key: 'waves/wave-1/manifest.json', LastModified: new Date('2030-01-02T00:00:00Z') },
+          { Key: 'waves/wave-1/runs/wave-1-a/servers.json', LastModified: new Date('2030-01-01T05:00:00Z') },
+          { Key: 'waves/wave-1/runs/wave-1-c/servers.json', LastModified: new Date('2030-01-02T03:00:00Z') },
+        ],
+      });
+      const manifest = parseManifest({ ...JSON.parse(readFileSync(EXAMPLE, 'utf8')), waveId: 'wave-1' });
+      const state = newRunState(manifest, 'wave-1-c');
+      for (const server of state.servers) mark(server, 'preflight', 'done', new Date('2030-01-02T00:10:00Z'));
+      s3.on(GetObjectCommand, { Key: 'waves/wave-1/runs/wave-1-c/servers.json' }).resolves({ Body: sdkStreamMixin(Readable.from([JSON.stringify(state)])) });
+      const r = await mgnctl('status', '--state-machine-arn', ARN, '--wave-id', 'wave-1', '--bucket', 'mgn-waves-123456789012', '--json', '--region', 'ap-south-1');
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      const [newest, older] = JSON.parse(r.out);
+      expect(older).toEqual({ name: 'wave-1-a', status: 'FAILED', startDate: '2030-01-01T00:00:00.000Z' });
+      expect(newest).toMatchObject({ name: 'wave-1-c', status: 'RUNNING', progress: { runId: 'wave-1-c', lastCompletedPhase: 'preflight', phases: { preflight: { done: 12 } }, serversByState: { 'preflight done': 12 } } });
+      expect(s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'mgn-waves-123456789012', Prefix: 'waves/wave-1/' });
+    } finally {
+      s3.restore();
+    }
   });
 });

@@ -269,6 +269,8 @@ async function launchPoll(kind: LaunchKind, ctx: WaveContext, deps: FlowDeps, op
   for (const { record, view } of serversInPhase(state, views, rules.phase, at, rules.past)) {
     const { state: launchState, failedLaunch } = classify(rules, record, view, jobs, activeJobOf);
     const progress = rules.progressOf(record);
+    // classify forgets the failed job (progress.jobId), so each failed launch is counted once
+    if (failedLaunch) deps.metrics?.launchJobFailed(kind);
     if (launchState === 'launched') mark(record, rules.phase, 'done', at);
     else if (launchState === 'in-flight') inFlight += 1;
     else if (failedLaunch && progress.attempts >= MAX_LAUNCH_ATTEMPTS) {

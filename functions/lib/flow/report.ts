@@ -201,6 +201,9 @@ async function reportRun(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext>
   const report = buildReport(ctx, state, views, at);
   const key = reportKey(ctx.waveId, ctx.runId);
   await deps.store.putJson(key, report);
+  const results = { migrated: 0, failed: 0, skipped: 0 };
+  for (const s of report.servers) results[s.result] += 1;
+  deps.metrics?.serversByResult(results);
   try {
     await deps.notifier.publish(`Wave ${ctx.waveId}: ${report.outcome}`, reportSummary(report, key));
   } catch (error) {
