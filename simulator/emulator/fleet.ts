@@ -1374,6 +1374,12 @@ export class Fleet {
    * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance), or
    * from READY_FOR_TEST when the server is launchable (CONTINUOUS replication): the API reference says
    * the call "only works if the Source Server is already launchable", which is how a wave skips testing,
+   * READY_FOR_CUTOVER from CUTTING_OVER ("revert to ready for cutover", MGN user guide "Reverting a
+   * cutover": the lifecycle returns to Ready for cutover and lifeCycle.lastCutover.reverted is
+   * stamped; the cutover instance stays until TerminateTargetInstances) while replication still runs
+   * (the API reference: the call "only works if the Source Server is already launchable
+   * (dataReplicationInfo.lagDuration is not null)"): a finalized server (CUTOVER, replication
+   * DISCONNECTED) cannot be reverted,
    * CUTOVER from CUTTING_OVER (needs a launched cutover instance).
    */
   changeLifeCycle(region: string, id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' | 'CUTOVER'): SourceServer {
@@ -1389,10 +1395,17 @@ export class Fleet {
         s.lastTest.reverted = at;
         break;
       case 'READY_FOR_CUTOVER':
+        if (s.lifeCycle === 'CUTTING_OVER') {
+          if (s.replication.state !== 'CONTINUOUS' && s.replication.state !== 'STALLED')
+            throw refuse(`the server is not launchable (data replication ${s.replication.state}, no lag duration)`);
+          s.lifeCycle = 'READY_FOR_CUTOVER';
+          s.lastCutover.reverted = at;
+          break;
+        }
         if (s.lifeCycle === 'READY_FOR_TEST') {
           if (s.replication.state !== 'CONTINUOUS') throw refuse(`the server is not launchable yet (data replication ${s.replication.state})`);
         } else {
-          if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING or a launchable READY_FOR_TEST');
+          if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING, CUTTING_OVER (revert a cutover) or a launchable READY_FOR_TEST');
           if (!s.launchedInstance || s.launchedInstance.purpose !== 'test') throw refuse('no test instance was launched');
         }
         s.lifeCycle = 'READY_FOR_CUTOVER';
