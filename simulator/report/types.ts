@@ -6,8 +6,8 @@
 import type { StackNetwork } from '../network';
 import type { PhaseName } from '../scenario';
 
-export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'failed';
-export type ServerResult = 'migrated' | 'failed' | 'skipped';
+export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'reverted' | 'failed';
+export type ServerResult = 'migrated' | 'failed' | 'skipped' | 'reverted';
 export type TimelineStatus = 'started' | 'done' | 'failed' | 'skipped' | 'waiting-for-quota';
 
 export interface TimelineEntry {

@@ -21,6 +21,12 @@ export interface WaveReport {
   readonly generatedAt: string;
   /** why the wave stopped, when outcome is "failed" or "rejected" */
   readonly stoppedBy?: { readonly error: string; readonly cause: string };
+  /**
+   * The finalize gate answered reject (or timed out): these servers are cut over (MGN lifecycle
+   * CUTTING_OVER, "Cutover in progress") and not finalized, replication still running. A re-run of
+   * the wave resumes at the finalize gate without launching anything again.
+   */
+  readonly awaitingFinalize?: { readonly servers: readonly string[]; readonly resume: string };
   readonly servers: readonly ReportServer[];
 }
 
@@ -28,7 +34,8 @@ export interface ReportServer {
   readonly name: string;
   readonly sourceServerId: string | null;
   readonly finalLifecycleState: string;
-  readonly result: 'migrated' | 'failed' | 'skipped';
+  /** reverted: the finalize gate answered revert and the server is back to READY_FOR_CUTOVER, its source kept */
+  readonly result: 'migrated' | 'failed' | 'skipped' | 'reverted';
   readonly failure?: { readonly phase: PhaseName; readonly reason: string };
   readonly launches: { readonly test: number; readonly cutover: number };
   /** the test and cutover instances as launched (DescribeInstances at verification) */
@@ -65,7 +72,8 @@ function instancesOf(instances: RunState['servers'][number]['instances']): Repor
 
 export function waveOutcome(ctx: WaveContext, servers: readonly ReportServer[]): Outcome {
   if (ctx.error) return 'failed';
-  if (ctx.outcome === 'rejected' || ctx.rejection) return 'rejected';
+  if (ctx.outcome === 'reverted') return 'reverted';
+  if (ctx.outcome === 'rejected' || ctx.rejection || ctx.finalizeRejection) return 'rejected';
   return servers.some((s) => s.result === 'failed') ? 'completed-with-failures' : 'completed';
 }
 
@@ -86,7 +94,14 @@ export function buildReport(
       name: r.name,
       sourceServerId: r.sourceServerId ?? null,
       finalLifecycleState: view?.lifecycleState ?? (r.sourceServerId ? 'UNKNOWN' : 'NOT_IN_MGN'),
-      result: r.status === 'failed' || disconnected ? 'failed' : isFinalized(view) ? 'migrated' : 'skipped',
+      result:
+        r.status === 'failed' || disconnected
+          ? 'failed'
+          : isFinalized(view)
+            ? 'migrated'
+            : r.reverted && view?.lifecycleState === 'READY_FOR_CUTOVER'
+              ? 'reverted'
+              : 'skipped',
       ...(failure ? { failure } : {}),
       launches: r.launches,
       ...(instances ? { instances } : {}),
@@ -97,6 +112,8 @@ export function buildReport(
   });
   const stop =
     ctx.error ??
+    ctx.revertRequest ??
+    ctx.finalizeRejection ??
     (ctx.rejection || ctx.outcome === 'rejected'
       ? (ctx.rejection ?? {
           Error: 'NotApproved',
@@ -111,7 +128,21 @@ export function buildReport(
     ...(stop
       ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000) } }
       : {}),
+    ...awaitingFinalizeOf(ctx, servers),
     servers,
+  };
+}
+
+/** After a finalize-gate rejection: the servers cut over and not finalized, and how to finish them. */
+function awaitingFinalizeOf(ctx: WaveContext, servers: readonly ReportServer[]): Pick<WaveReport, 'awaitingFinalize'> {
+  if (!ctx.finalizeRejection || ctx.error) return {};
+  const waiting = servers.filter((s) => s.result === 'skipped' && s.finalLifecycleState === 'CUTTING_OVER').map((s) => s.name);
+  return {
+    awaitingFinalize: {
+      servers: waiting,
+      resume:
+        'not finalized: the cutover instances run and replication continues. Re-run the wave (same manifest) to resume at the finalize gate; nothing is launched again',
+    },
   };
 }
 
@@ -123,6 +154,10 @@ export function reportSummary(report: WaveReport, key: string): string {
   ];
   if (report.stoppedBy)
     lines.push(`Stopped by ${report.stoppedBy.error}: ${report.stoppedBy.cause.slice(0, 500)}`);
+  if (by('reverted').length > 0)
+    lines.push(`${by('reverted').length} reverted to Ready for cutover (cutover instances terminated, sources kept, still replicating).`);
+  if (report.awaitingFinalize)
+    lines.push(`Awaiting finalize: ${report.awaitingFinalize.servers.length} servers; ${report.awaitingFinalize.resume}.`);
   for (const s of by('failed').slice(0, 50))
     lines.push(`  ${s.name} failed in ${s.failure?.phase}: ${s.failure?.reason.slice(0, 200)}`);
   lines.push(`Full report: ${key}`);
