@@ -9,25 +9,39 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-
 import { awsErrorLine, stepFunctions } from './step-functions';
 import { parseCommandArgs } from './arguments';
 
+/** A decision on an approval request; revert only at the finalize gate (issue 13). */
+type Decision = 'approve' | 'reject' | 'revert';
+
+/** revert: SendTaskFailure with this error. The finalize gate rolls the cutover back; the cutover gate refuses it and asks again. */
+const REVERT_ERROR = 'RevertRequested';
+
+const DESCRIPTION: Record<Decision, string> = {
+  approve: 'Approves the gate (cutover, or finalize) of the wave whose approval request carried this task token.',
+  reject:
+    'Rejects: at the cutover gate the wave terminates its test instances and ends "rejected"; at the finalize gate it stays cut over, not finalized (re-run it later to finalize).',
+  revert:
+    'Finalize gate only: rolls the cutover back (cutover instances terminated, servers back to Ready for cutover, still replicating, sources kept); the wave ends "reverted". The cutover gate refuses it (nothing is cut over yet) and sends a new request.',
+};
+
 /** The approver's name as the state machine records it. */
 const APPROVER = /^[A-Za-z0-9 ._@+=:,/-]{1,128}$/;
 
 const usage = (
-  decision: 'approve' | 'reject',
-) => `usage: mgnctl ${decision} (--task-token TOKEN | --task-token-file FILE|-) --by NAME${decision === 'reject' ? ' --reason TEXT' : ''} [--region R]
+  decision: Decision,
+) => `usage: mgnctl ${decision} (--task-token TOKEN | --task-token-file FILE|-) --by NAME${decision !== 'approve' ? ' --reason TEXT' : ''} [--region R]
 
-${decision === 'approve' ? 'Approves the cutover of the wave whose approval request carried this task token.' : 'Rejects the cutover: the wave terminates its test instances and ends with outcome "rejected".'}
+${DESCRIPTION[decision]}
 
 options:
   --task-token TOKEN       the task token from the approval request
   --task-token-file FILE   read the token from FILE ("-" for stdin) instead
-  --by NAME                who decides (recorded in the execution)${decision === 'reject' ? '\n  --reason TEXT            why (recorded as the rejection cause)' : ''}
+  --by NAME                who decides (recorded in the execution)${decision !== 'approve' ? `\n  --reason TEXT            why (recorded as the ${decision === 'revert' ? 'revert' : 'rejection'} cause)` : ''}
   --region R               AWS region of the stack (default: AWS_REGION / profile)
   -h, --help               this help
 
 exit codes: 0 sent, 2 bad arguments, 1 AWS refused (e.g. TaskTimedOut, InvalidToken)`;
 
-export async function answerApproval(decision: 'approve' | 'reject', argv: string[]): Promise<number> {
+export async function answerApproval(decision: Decision, argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(decision, usage(decision), {
     args: argv,
     strict: true,
@@ -71,7 +85,8 @@ export async function answerApproval(decision: 'approve' | 'reject', argv: strin
     );
   if (decision === 'reject' && !values.reason)
     problems.push('--reason: required (why the cutover is rejected)');
-  if (decision === 'approve' && values.reason !== undefined) problems.push('--reason: only for reject');
+  if (decision === 'revert' && !values.reason) problems.push('--reason: required (why the cutover is rolled back)');
+  if (decision === 'approve' && values.reason !== undefined) problems.push('--reason: only for reject and revert');
   if (values.reason !== undefined && values.reason.length > 256)
     problems.push('--reason: at most 256 characters');
   if (problems.length > 0) {
@@ -91,12 +106,16 @@ export async function answerApproval(decision: 'approve' | 'reject', argv: strin
       await sfn.send(
         new SendTaskFailureCommand({
           taskToken: token,
-          error: 'ApprovalRejected',
+          error: decision === 'revert' ? REVERT_ERROR : 'ApprovalRejected',
           cause: `${values.reason} (by ${values.by})`,
         }),
       );
     console.log(
-      decision === 'approve' ? `approved by ${values.by}` : `rejected by ${values.by}: ${values.reason}`,
+      decision === 'approve'
+        ? `approved by ${values.by}`
+        : decision === 'revert'
+          ? `revert sent by ${values.by}: ${values.reason} (at the finalize gate the wave rolls back; at the cutover gate it is refused and a new approval request follows)`
+          : `rejected by ${values.by}: ${values.reason}`,
     );
     return 0;
   } catch (error) {

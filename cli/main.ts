@@ -19,6 +19,7 @@ const commands: Record<string, () => Command> = {
   status: () => require('./commands/status') as typeof import('./commands/status'),
   approve: () => require('./commands/approve') as typeof import('./commands/approve'),
   reject: () => require('./commands/reject') as typeof import('./commands/reject'),
+  revert: () => require('./commands/revert') as typeof import('./commands/revert'),
 };
 
 export const EXIT = { ok: 0, error: 1, badInput: 2, partial: 3 } as const;

@@ -316,6 +316,10 @@ const APPROVAL_TEMPLATE = [
   `#if($decision == "reject")`,
   `#set($context.requestOverride.header.X-Amz-Target = "AWSStepFunctions.SendTaskFailure")`,
   `{"taskToken": "$util.escapeJavaScript($input.path('$.taskToken'))", "error": "ApprovalRejected", "cause": "$util.escapeJavaScript($!input.path('$.reason')) (by $util.escapeJavaScript($input.path('$.by')))"}`,
+  // finalize gate (issue 13): revert rolls the cutover back; the cutover gate refuses it and asks again
+  `#elseif($decision == "revert")`,
+  `#set($context.requestOverride.header.X-Amz-Target = "AWSStepFunctions.SendTaskFailure")`,
+  `{"taskToken": "$util.escapeJavaScript($input.path('$.taskToken'))", "error": "RevertRequested", "cause": "$util.escapeJavaScript($!input.path('$.reason')) (by $util.escapeJavaScript($input.path('$.by')))"}`,
   '#else',
   `{"taskToken": "$util.escapeJavaScript($input.path('$.taskToken'))", "output": "{\\"approved\\": true, \\"by\\": \\"$util.escapeJavaScript($input.path('$.by'))\\"}"}`,
   '#end',
@@ -355,7 +359,7 @@ function approvalSchema(): apigw.JsonSchema {
     required: ['taskToken', 'decision', 'by'],
     properties: {
       taskToken: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 2048 },
-      decision: { type: apigw.JsonSchemaType.STRING, enum: ['approve', 'reject'] },
+      decision: { type: apigw.JsonSchemaType.STRING, enum: ['approve', 'reject', 'revert'] },
       by: { type: apigw.JsonSchemaType.STRING, pattern: APPROVER.source },
       reason: { type: apigw.JsonSchemaType.STRING, maxLength: 256 },
     },

@@ -32,6 +32,10 @@ export interface WaveReport {
   readonly waveId: string;
   readonly runId: string;
   readonly outcome: WaveOutcome;
+  /** why the wave stopped (a failure, a rejection at either gate, a revert) */
+  readonly stoppedBy?: { readonly error: string; readonly cause: string };
+  /** the finalize gate rejected: servers cut over and not finalized; a re-run resumes at the gate */
+  readonly awaitingFinalize?: { readonly servers: readonly string[]; readonly resume: string };
   readonly servers: readonly ServerReport[];
 }
 

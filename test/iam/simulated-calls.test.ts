@@ -47,6 +47,8 @@ const SCENARIOS: readonly ScenarioRun[] = [
   { name: 'default', file: 'default' },
   { name: 'reject+second-start', file: 'reject', extra: { secondStart: { afterPhase: 'install' } } },
   { name: 'faults-all+interruption', file: 'faults-all', extra: { interruptions: [{ afterPhase: 'test-launch' }] } },
+  // the finalize gate answered revert (issue 13): the revert-cutover step's calls
+  { name: 'finalize-revert', file: 'finalize-revert' },
 ];
 
 interface KnownDenial {
@@ -170,12 +172,14 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
       ['default', 0],
       ['reject+second-start', 3],
       ['faults-all+interruption', 3],
+      ['finalize-revert', 3],
     ]);
     // the second start stopped at once; the interrupted execution's successor took its lock over
     expect(check.runs.map((r) => [r.scenario, r.executions])).toEqual([
       ['default', [['SUCCEEDED', undefined]]],
       ['reject+second-start', [['SUCCEEDED', undefined], ['FAILED', 'WaveAlreadyRunning']]],
       ['faults-all+interruption', [['ABORTED', 'Interrupted'], ['SUCCEEDED', undefined]]],
+      ['finalize-revert', [['SUCCEEDED', undefined]]],
     ]);
     expect(check.calls).toBeGreaterThan(500);
     // Only the session's own reads of the final report happen outside a Lambda invocation.
