@@ -28,6 +28,10 @@ export function cutoverAlreadyApproved(state: RunState, views: ReadonlyMap<strin
   return active.length > 0 && active.every((r) => reached(views.get(r.name), 'CUTTING_OVER'));
 }
 
+/** No active server is cut over and waiting to be finalized: the finalize gate has nothing to decide. */
+export const nothingToFinalize = (state: RunState, views: ReadonlyMap<string, SourceServerView>): boolean =>
+  !activeServers(state).some((r) => views.get(r.name)?.lifecycleState === 'CUTTING_OVER');
+
 /**
  * The soak still to wait, in whole seconds: options.soakHours counted from the latest cutover launch
  * of the wave's servers (MGN lifeCycle.lastCutover.initiated), so a re-run after the soak does not

@@ -103,7 +103,7 @@ describe('wave state machine paths (real ASL, real step cores, fake fleet)', () 
     expect(run.error).toBeUndefined();
     expect(run.output?.outcome).toBe('rejected');
     expect(run.report?.outcome).toBe('rejected');
-    expect(run.report?.stoppedBy).toEqual({ error: 'ApprovalRejected', cause: expect.stringContaining('bad config') });
+    expect(run.report?.stoppedBy).toEqual({ error: 'ApprovalRejected', cause: expect.stringContaining('bad config'), gate: 'cutover' });
     expect(run.path).toContain('DiscardTest');
     expect(run.path).not.toContain('PrepareCutover');
     expect(world.calls.some((c) => c.op === 'START_CUTOVER')).toBe(false);
@@ -182,7 +182,8 @@ describe('wave state machine paths (real ASL, real step cores, fake fleet)', () 
       expect(run.path).not.toContain('FinalizeCutover');
       expect(world.calls.filter((c) => c.op === 'FinalizeCutover' || c.op === 'MarkAsArchived')).toEqual([]);
       expect(run.report?.outcome).toBe('rejected');
-      expect(run.report?.stoppedBy).toEqual({ error: 'ApprovalRejected', cause: expect.stringContaining('bad config') });
+      expect(run.report?.stoppedBy).toEqual({ error: 'ApprovalRejected', cause: expect.stringContaining('bad config'), gate: 'finalize' });
+      expect(world.published.find((p) => p.subject === 'Wave wave-7: rejected')?.message).toContain('Stopped by ApprovalRejected at the finalize gate');
       expect(run.report?.servers.map((s) => [s.result, s.finalLifecycleState])).toEqual([
         ['skipped', 'CUTTING_OVER'],
         ['skipped', 'CUTTING_OVER'],
@@ -199,7 +200,7 @@ describe('wave state machine paths (real ASL, real step cores, fake fleet)', () 
       expect(run.path).toContain('RevertCutover');
       expect(run.path).not.toContain('FinalizeCutover');
       expect(run.report?.outcome).toBe('reverted');
-      expect(run.report?.stoppedBy).toEqual({ error: 'RevertRequested', cause: expect.stringContaining('roll back') });
+      expect(run.report?.stoppedBy).toEqual({ error: 'RevertRequested', cause: expect.stringContaining('roll back'), gate: 'finalize' });
       expect(run.report?.servers.map((s) => [s.result, s.finalLifecycleState])).toEqual([
         ['reverted', 'READY_FOR_CUTOVER'],
         ['reverted', 'READY_FOR_CUTOVER'],

@@ -11,6 +11,7 @@ import {
 } from '../source-servers';
 import { reportKey, serversKey, type Outcome, type WaveContext } from '../wave-context';
 import { releaseWaveLock } from '../wave-lock';
+import type { Gate } from '../finalize-gate';
 import { removeInstallerCredentials } from './install-agents';
 
 /** The final report (CONTRACTS.md), written to waves/<waveId>/runs/<runId>/report.json. */
@@ -19,8 +20,8 @@ export interface WaveReport {
   readonly runId: string;
   readonly outcome: Outcome;
   readonly generatedAt: string;
-  /** why the wave stopped, when outcome is "failed" or "rejected" */
-  readonly stoppedBy?: { readonly error: string; readonly cause: string };
+  /** why the wave stopped, when outcome is "failed", "rejected" or "reverted"; `gate` names the approval gate that stopped it */
+  readonly stoppedBy?: { readonly error: string; readonly cause: string; readonly gate?: Gate };
   /**
    * The finalize gate answered reject (or timed out): these servers are cut over (MGN lifecycle
    * CUTTING_OVER, "Cutover in progress") and not finalized, replication still running. A re-run of
@@ -126,11 +127,19 @@ export function buildReport(
     outcome: waveOutcome(ctx, servers),
     generatedAt: at.toISOString(),
     ...(stop
-      ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000) } }
+      ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000), ...gateOf(ctx) } }
       : {}),
     ...awaitingFinalizeOf(ctx, servers),
     servers,
   };
+}
+
+/** The approval gate whose answer (or timeout) stopped the wave, if one did. */
+function gateOf(ctx: WaveContext): { gate?: Gate } {
+  if (ctx.error) return {};
+  if (ctx.revertRequest || ctx.finalizeRejection) return { gate: 'finalize' };
+  if (ctx.rejection || ctx.outcome === 'rejected') return { gate: 'cutover' };
+  return {};
 }
 
 /** After a finalize-gate rejection: the servers cut over and not finalized, and how to finish them. */
@@ -153,7 +162,9 @@ export function reportSummary(report: WaveReport, key: string): string {
     `${by('migrated').length} migrated, ${by('failed').length} failed, ${by('skipped').length} skipped of ${report.servers.length}.`,
   ];
   if (report.stoppedBy)
-    lines.push(`Stopped by ${report.stoppedBy.error}: ${report.stoppedBy.cause.slice(0, 500)}`);
+    lines.push(
+      `Stopped by ${report.stoppedBy.error}${report.stoppedBy.gate ? ` at the ${report.stoppedBy.gate} gate` : ''}: ${report.stoppedBy.cause.slice(0, 500)}`,
+    );
   if (by('reverted').length > 0)
     lines.push(`${by('reverted').length} reverted to Ready for cutover (cutover instances terminated, sources kept, still replicating).`);
   if (report.awaitingFinalize)

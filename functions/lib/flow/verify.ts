@@ -54,7 +54,7 @@ import { reached, readWave, serversInPhase, specOf } from '../source-servers';
 import { ENV } from '../steps';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 import { requestCleanup, retireTargetInstances } from './target-instances';
-import { cutoverAlreadyApproved, soakSecondsLeft } from '../finalize-gate';
+import { cutoverAlreadyApproved, nothingToFinalize, soakSecondsLeft } from '../finalize-gate';
 
 export const VERIFY_TIMEOUT_SECONDS = 45 * 60;
 export const VERIFY_POLL_SECONDS = 30;
@@ -277,7 +277,12 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
     // gate; the soak before the finalize gate counts from the cutover launch
     return kind === 'test'
       ? { ...done, cutoverApproved: cutoverAlreadyApproved(state, views) }
-      : { ...done, soakSeconds: soakSecondsLeft(manifest, state, views, at) };
+      : {
+          ...done,
+          soakSeconds: soakSecondsLeft(manifest, state, views, at),
+          // nothing left to finalize (a re-run after finalizing, or every server set aside): no gate to ask
+          ...(nothingToFinalize(state, views) ? { finalizeApprovalRequired: false } : {}),
+        };
   }
   return pollAgain(ctx, rules.phase, Math.min(VERIFY_POLL_SECONDS, manifest.options.pollIntervalSeconds), counts);
 }

@@ -1,5 +1,9 @@
 import 'aws-sdk-client-mock-jest';
-import { cutoverAlreadyApproved, soakSecondsLeft } from '../../../functions/lib/finalize-gate';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { cutoverAlreadyApproved, nothingToFinalize, soakSecondsLeft } from '../../../functions/lib/finalize-gate';
+import { writeReport } from '../../../functions/lib/flow/report';
+import { reportKey } from '../../../functions/lib/wave-context';
 import { revertCutover } from '../../../functions/lib/flow/revert-cutover';
 import type { SourceServerView } from '../../../functions/lib/ports';
 import { newRunState } from '../../../functions/lib/run-state';
@@ -15,7 +19,11 @@ import {
 import { readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
 
 const mgn = mockMgn();
-beforeEach(() => mgn.reset());
+const sns = mockClient(SNSClient);
+beforeEach(() => {
+  mgn.reset();
+  sns.reset();
+});
 
 const idOf = (i: number) => `s-${String(i).padStart(17, '0')}`;
 const ec2Of = (i: number) => `i-0${String(i).padStart(16, 'c')}`;
@@ -58,6 +66,27 @@ describe('finalize gate helpers', () => {
     expect(cutoverAlreadyApproved(state, cutting)).toBe(true);
     expect(cutoverAlreadyApproved(state, new Map([...cutting, ['srv-001', view('READY_FOR_CUTOVER')]]))).toBe(false);
     expect(cutoverAlreadyApproved(state, new Map([...cutting, ['srv-001', view('TESTING')]]))).toBe(false);
+  });
+
+  it('asks no finalize gate when no active server waits to be finalized (a re-run after finalizing)', () => {
+    expect(nothingToFinalize(state, new Map([['srv-000', view('CUTOVER')], ['srv-001', view('CUTOVER')]]))).toBe(true);
+    expect(nothingToFinalize(state, new Map([['srv-000', view('CUTOVER')], ['srv-001', view('CUTTING_OVER')]]))).toBe(false);
+  });
+});
+
+describe('report after the finalize gate', () => {
+  it('an approval timeout at the finalize gate names the gate in the report and the notification, and lists the servers awaiting finalize', async () => {
+    const manifest = waveOf(1);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    mgn.on(DescribeSourceServersCommand).resolves({ items: [] });
+    sns.on(PublishCommand).resolves({});
+    const out = await writeReport({ ...ctx, finalizeRejection: { Error: 'States.Timeout', Cause: 'the task timed out' } }, bed.deps);
+    expect(out.outcome).toBe('rejected');
+    const report = JSON.parse(bed.objects.get(reportKey('wave-7', 'run-1'))!);
+    expect(report.stoppedBy).toEqual({ error: 'States.Timeout', cause: 'the task timed out', gate: 'finalize' });
+    expect(report.awaitingFinalize).toEqual({ servers: [], resume: expect.stringContaining('Re-run the wave') });
+    expect(sns.commandCalls(PublishCommand)[0].args[0].input.Message).toContain('Stopped by States.Timeout at the finalize gate: the task timed out');
   });
 });
 
