@@ -3,6 +3,10 @@
 import { build } from 'esbuild';
 import { readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+
+// CommonJS so jest can load it too (test/bench/sdk-schemas.test.ts).
+const { sdkSchemaKeysPlugin } = createRequire(import.meta.url)('./esbuild.sdk-schemas.cjs');
 
 const root = new URL('.', import.meta.url).pathname;
 const functionsDir = join(root, 'functions');
@@ -13,27 +17,31 @@ export const lambdaNames = () =>
     .map((d) => d.name)
     .sort();
 
+/** How every Lambda bundle is built, bar its entry point (test/bench/bundle-wire.test.ts builds the EC2 adapter this way). */
+export const lambdaBuildOptions = (outfile) => ({
+  outfile,
+  bundle: true,
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  metafile: true,
+  legalComments: 'none',
+  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: 'warning',
+  // Lets the SDK clients' unused serialization schemas tree-shake (esbuild.sdk-schemas.cjs).
+  plugins: [sdkSchemaKeysPlugin],
+});
+
 export async function buildLambdas({ outdir = join(root, 'dist', 'functions'), names = lambdaNames() } = {}) {
   const results = {};
   for (const name of names) {
     const outDir = join(outdir, name);
     mkdirSync(outDir, { recursive: true });
-    const result = await build({
-      entryPoints: [join(functionsDir, name, 'handler.ts')],
-      outfile: join(outDir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      mainFields: ['module', 'main'],
-      target: 'node22',
-      format: 'esm',
-      minify: true,
-      sourcemap: true,
-      metafile: true,
-      legalComments: 'none',
-      // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'warning',
-    });
+    const result = await build({ ...lambdaBuildOptions(join(outDir, 'index.mjs')), entryPoints: [join(functionsDir, name, 'handler.ts')] });
     writeFileSync(join(outDir, 'meta.json'), JSON.stringify(result.metafile));
     results[name] = result.metafile;
   }

@@ -27,6 +27,18 @@ export interface ScopeContext {
 export type Conditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 
 /**
+ * MGN's own waves and applications (functions/lib/mgn-grouping.ts). Create and List have no resource
+ * type in the Service Authorization Reference (nothing exists before a create; a list names none);
+ * the wave/application/source-server ids are MGN's, assigned at run time.
+ */
+const MGN_GROUPING_UNSCOPED: Readonly<Record<string, string>> = {
+  'mgn:ListWaves': 'mgn:ListWaves is a list call with no resource type; it finds the wave\'s MGN wave by name',
+  'mgn:ListApplications': 'mgn:ListApplications is a list call with no resource type; it finds the MGN applications by name',
+  'mgn:CreateWave': 'mgn:CreateWave has no resource type (the wave does not exist before the call; Service Authorization Reference)',
+  'mgn:CreateApplication': 'mgn:CreateApplication has no resource type (the application does not exist before the call; Service Authorization Reference)',
+};
+
+/**
  * Actions whose service authorisation reference lists no resource type: they can only be granted
  * on `*`. Each carries the reason, which also becomes the cdk-nag acknowledgement.
  */
@@ -50,6 +62,7 @@ export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
   'ec2:DescribeVolumes': 'ec2:DescribeVolumes has no resource-level permissions',
   'mgn:CreateReplicationConfigurationTemplate':
     'mgn:CreateReplicationConfigurationTemplate has no resource type (the template does not exist before the call; Service Authorization Reference)',
+  ...MGN_GROUPING_UNSCOPED,
 };
 
 const arn = (ctx: ScopeContext, service: string, region: string, account: string, resource: string) =>
@@ -181,8 +194,21 @@ const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'ec2:ModifyVolume': [ec2Access((ctx) => [ec2Resource(ctx, 'volume')], { ...tagged('ec2:ResourceTag'), ...VIA_AWS_SERVICE })],
 };
 
+const MGN_GROUP_WHY = 'MGN assigns wave and application ids when the run creates them (ListWaves/ListApplications find them by name)';
+/** Service Authorization Reference: ArchiveWave on WaveResource, ArchiveApplication on ApplicationResource, the associations on both sides. */
+const MGN_GROUPING_SCOPES: Readonly<Record<string, Scope>> = {
+  'mgn:ArchiveWave': { resources: (ctx) => [mgnResource(ctx, 'wave')], why: MGN_GROUP_WHY },
+  'mgn:ArchiveApplication': { resources: (ctx) => [mgnResource(ctx, 'application')], why: MGN_GROUP_WHY },
+  'mgn:AssociateApplications': { resources: (ctx) => [mgnResource(ctx, 'application'), mgnResource(ctx, 'wave')], why: MGN_GROUP_WHY },
+  'mgn:AssociateSourceServers': {
+    resources: (ctx) => [mgnResource(ctx, 'application'), mgnResource(ctx, 'source-server')],
+    why: `${MGN_GROUP_WHY}; ${SOURCE_SERVER_WHY}`,
+  },
+};
+
 const SCOPES: Readonly<Record<string, Scope | readonly Scope[]>> = {
   ...LAUNCH_CALLER_SCOPES,
+  ...MGN_GROUPING_SCOPES,
   's3:GetObject': {
     resources: (ctx) => [`${ctx.waveBucketArn}/*`],
     why: "reads manifests anywhere in the stack's own wave bucket (waves/… and scheduled/…)",

@@ -15,6 +15,7 @@ export const FAULT_KINDS = [
   'test-check-fails',
   'cutover-launch-fails',
   'agent-offline',
+  'cutover-check-fails',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -23,7 +24,10 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  * Fault kinds fail a server in these phases: precheck-fails -> precheck, install-fails -> install,
  * replication-stalls -> replication, test-launch-fails -> test-launch, test-check-fails -> test-verify,
  * cutover-launch-fails -> cutover-launch, agent-offline (the host's SSM agent stops answering after its
- * precheck, so Run Command refuses every command naming it) -> install.
+ * precheck, so Run Command refuses every command naming it) -> install, cutover-check-fails (the cutover
+ * instance boots but fails the server's first smoke check, as test-check-fails does on the test instance:
+ * its port refuses, its URL answers another status, its service is not running; with no checks, EC2's
+ * reachability check) -> cutover-verify, where the flow reverts the server to READY_FOR_CUTOVER.
  */
 import { PHASES, type PhaseName } from '../functions/lib/phases';
 export { PHASES, type PhaseName };
@@ -36,6 +40,7 @@ export const FAULT_PHASE: Record<FaultKind, PhaseName> = {
   'test-check-fails': 'test-verify',
   'cutover-launch-fails': 'cutover-launch',
   'agent-offline': 'install',
+  'cutover-check-fails': 'cutover-verify',
 };
 
 const positive = (field: string, max: number) =>
@@ -280,6 +285,50 @@ export const scenarioSchema = z.strictObject({
     .optional(),
   /** Network resources the scenario adds to the simulated account (see scenarioNetworkSchema). */
   network: scenarioNetworkSchema.optional(),
+  /**
+   * The stack's replication template as an operator left it (extension): it exists before the wave
+   * starts (made by an earlier run, tagged with the stack's staging subnet) and was then edited in the
+   * MGN console to these settings. Preflight must find the drift and put the isolated-network settings
+   * back (UpdateReplicationConfigurationTemplate) before any server is added.
+   */
+  replicationTemplate: z
+    .strictObject({
+      dataPlaneRouting: z
+        .enum(['PRIVATE_IP', 'PUBLIC_IP'], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "PRIVATE_IP" or "PUBLIC_IP"` })
+        .optional(),
+      createPublicIP: z.boolean({ error: 'createPublicIP must be true or false' }).optional(),
+      /** another subnet of the target region (the stack's, or one the scenario's network adds) */
+      stagingAreaSubnetId: id(SUBNET_ID, 'a subnet id (subnet- and 8 or 17 hex digits)').optional(),
+      associateDefaultSecurityGroup: z.boolean({ error: 'associateDefaultSecurityGroup must be true or false' }).optional(),
+    })
+    .refine((t) => Object.keys(t).length > 0, { error: 'name at least one drifted setting (dataPlaneRouting, createPublicIP, stagingAreaSubnetId, associateDefaultSecurityGroup)' })
+    .optional(),
+  /**
+   * S3 outages (extension): for `seconds` of virtual time from `startSeconds` after the simulation
+   * starts, S3 answers every `operation` request on a key matching `key` with a 5xx (500 InternalError
+   * or 503 ServiceUnavailable, as S3 does), so calls fail past the SDK's retries. `key` is a pattern in
+   * which `*` stands for any characters within one path segment (never "/"); see
+   * examples/scenarios/s3-outage.json.
+   */
+  s3Outages: z
+    .array(
+      z.strictObject({
+        operation: z.enum(['PutObject', 'GetObject', 'DeleteObject'], {
+          error: (iss) => `${JSON.stringify(iss.input)} is not an S3 operation the flow uses; use PutObject, GetObject or DeleteObject`,
+        }),
+        key: z
+          .string({ error: 'key must be a key pattern (like waves/*/runs/*/servers.json)' })
+          .min(1, 'key must not be empty')
+          .max(1024, 'key must be at most 1024 characters'),
+        status: z
+          .union([z.literal(500), z.literal(503)], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use 500 (InternalError) or 503 (ServiceUnavailable)` })
+          .optional(),
+        startSeconds: z.number({ error: 'startSeconds must be a number' }).min(0, 'startSeconds must be >= 0').max(30 * 86400, 'startSeconds must be <= 2592000').optional(),
+        seconds: positive('seconds', 30 * 86400),
+      }),
+    )
+    .max(20)
+    .optional(),
   interruptions: z
     .array(
       z.strictObject({

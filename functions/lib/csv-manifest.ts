@@ -34,6 +34,7 @@ export const CSV_COLUMNS = [
   'instanceProfile',
   'bootMode',
   'byol',
+  'application',
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly CsvColumn[] = ['name', 'os', 'sourceType'];
@@ -133,6 +134,7 @@ const FIELD_COLUMN: Record<string, CsvColumn> = {
   tags: 'tags',
   userProvidedId: 'userProvidedId',
   checks: 'checks',
+  application: 'application',
 };
 const SOURCE_COLUMN: Record<string, CsvColumn> = {
   type: 'sourceType',
@@ -366,6 +368,7 @@ export function readCsvManifest(input: CsvManifestInput): { manifest?: WaveManif
         else set(server, 'tags', 'tags', parsed);
       }
       set(server, 'userProvidedId', 'userProvidedId', cell('userProvidedId'));
+      set(server, 'application', 'application', cell('application'));
       const checks = cell('checks');
       if (checks !== undefined) {
         const parsed = parseChecks(checks);

@@ -49,6 +49,14 @@ export const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]{0,15}\.[a-z0-9]{1,16}$/;
 /** IAM instance profile name rules (1-128 of letters, digits and + = , . @ _ -). */
 export const INSTANCE_PROFILE_NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
+/**
+ * MGN's ApplicationName (model mgn-2020-02-26): 1-256 characters, no NUL, no whitespace but spaces
+ * between words. Names are unique per account and region, case-insensitively (MGN user guide).
+ */
+// eslint-disable-next-line no-control-regex
+export const MGN_APPLICATION_NAME = /^(?=.{1,256}$)[^\s\x00]( *[^\s\x00])*$/;
+/** An MGN application holds at most 200 source servers (MGN user guide, "Applications"). */
+export const MAX_SERVERS_PER_APPLICATION = 200;
 export const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 
 export interface EndpointDns {
@@ -224,6 +232,11 @@ export const serverSchema = z.strictObject({
   ).optional(),
   checks: z.array(check).max(20, 'at most 20 checks per server').optional(),
   launch: launchSchema.optional(),
+  /** The MGN application the server is grouped in (default: one application named after the wave). */
+  application: regex(
+    MGN_APPLICATION_NAME,
+    'an MGN application name (1-256 characters, no leading, trailing or repeated whitespace other than single spaces)',
+  ).optional(),
 });
 
 const phasesSchema = z.strictObject({
@@ -412,6 +425,7 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
     }
   });
   problems.push(...launchIssues(input.launch, servers));
+  problems.push(...applicationIssues(input.waveId, servers));
   // An on-premises host has no instance profile, and --no-prompt stops the installer from asking for keys.
   if (isObject(input.options) && input.options.credentials === 'instance-profile') {
     const onprem = servers.flatMap((s, i) => (isObject(s) && isObject(s.source) && s.source.type === 'onprem' ? [`servers[${i}]`] : []));
@@ -639,3 +653,54 @@ export function parseManifest(input: unknown): WaveManifest {
 }
 
 export { sourceInstanceId } from './server-identity';
+
+/**
+ * The MGN application of each server, in manifest order: its `application`, else the wave's default
+ * application, named after the wave. MGN holds at most 200 servers in an application, so servers
+ * past the 200th without an `application` go to `<waveId>-2`, `<waveId>-3`, ... in groups of 200.
+ */
+export function applicationNamesOf(waveId: string, servers: readonly { readonly application?: unknown }[]): string[] {
+  let unnamed = 0;
+  return servers.map((server) => {
+    if (typeof server.application === 'string') return server.application;
+    const group = Math.floor(unnamed / MAX_SERVERS_PER_APPLICATION);
+    unnamed += 1;
+    return group === 0 ? waveId : `${waveId}-${group + 1}`;
+  });
+}
+
+/**
+ * MGN applications of the wave (servers[].application, default the wave's): one spelling per name,
+ * since MGN compares application names case-insensitively, and at most 200 servers in each.
+ */
+function applicationIssues(waveId: unknown, servers: readonly unknown[]): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  if (typeof waveId !== 'string') return problems;
+  const names = applicationNamesOf(waveId, servers.map((s) => (isObject(s) ? s : {})));
+  const spelling = new Map<string, { name: string; index: number }>();
+  const members = new Map<string, number[]>();
+  names.forEach((name, i) => {
+    const key = name.toLowerCase();
+    const first = spelling.get(key);
+    if (first && first.name !== name)
+      problems.push(
+        problem(
+          ['servers', i, 'application'],
+          `${show(name)} differs from ${show(first.name)} (servers[${first.index}]) only by case; MGN application names are case-insensitive, so spell it one way`,
+        ),
+      );
+    if (!first) spelling.set(key, { name, index: i });
+    members.set(key, [...(members.get(key) ?? []), i]);
+  });
+  for (const [key, indexes] of members)
+    if (indexes.length > MAX_SERVERS_PER_APPLICATION) {
+      const at = indexes[MAX_SERVERS_PER_APPLICATION];
+      problems.push(
+        problem(
+          ['servers', at, 'application'],
+          `application ${show(spelling.get(key)?.name)} would hold ${indexes.length} servers; an MGN application holds at most ${MAX_SERVERS_PER_APPLICATION}: give some servers another "application"`,
+        ),
+      );
+    }
+  return problems;
+}

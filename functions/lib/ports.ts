@@ -41,6 +41,8 @@ export interface SourceServerView {
   /** when the server's last cutover was launched (MGN lifeCycle.lastCutover.initiated.apiCallDateTime): the soak counts from it */
   readonly lastCutoverInitiatedAt?: string;
   readonly launchedInstanceId?: string;
+  /** the MGN application the server is associated with (SourceServer.applicationID), if any */
+  readonly applicationId?: string;
 }
 
 export type JobStatus = 'PENDING' | 'STARTED' | 'COMPLETED';
@@ -118,6 +120,29 @@ export interface MgnPort {
   getLaunchConfiguration(sourceServerId: string): Promise<LaunchConfigurationView>;
   /** Writes the given general launch settings (UpdateLaunchConfiguration); fields left out stay as they are. */
   updateLaunchConfiguration(sourceServerId: string, update: LaunchConfigurationUpdate): Promise<void>;
+  // MGN's own waves and applications (functions/lib/mgn-grouping.ts)
+  /** Every MGN wave in the region, archived ones included (ListWaves has no name filter). */
+  listMgnWaves(): Promise<MgnGroupView[]>;
+  createMgnWave(name: string, description: string): Promise<MgnGroupView>;
+  archiveMgnWave(waveId: string): Promise<void>;
+  /** Every MGN application in the region, archived ones included. */
+  listMgnApplications(): Promise<MgnGroupView[]>;
+  createMgnApplication(name: string, description: string): Promise<MgnGroupView>;
+  archiveMgnApplication(applicationId: string): Promise<void>;
+  /** AssociateApplications: at most 50 application ids per call (the model's ApplicationIDs). */
+  associateMgnApplications(waveId: string, applicationIds: readonly string[]): Promise<void>;
+  /** AssociateSourceServers: at most 50 source server ids per call. */
+  associateMgnSourceServers(applicationId: string, sourceServerIds: readonly string[]): Promise<void>;
+}
+
+/** An MGN wave or application (ListWaves / ListApplications). */
+export interface MgnGroupView {
+  readonly id: string;
+  readonly arn: string;
+  readonly name: string;
+  readonly isArchived: boolean;
+  /** an application's wave (Application.waveID) */
+  readonly waveId?: string;
 }
 
 export type PostLaunchDeployment = 'TEST_AND_CUTOVER' | 'CUTOVER_ONLY' | 'TEST_ONLY';

@@ -5,6 +5,7 @@
  * from MGN's lifecycle states.
  */
 import type { LaunchKind, LaunchPlan } from './launch-settings';
+import type { MgnGrouping } from './mgn-grouping';
 import type { QuiesceProgress } from './quiesce';
 import { RunStateMissingError } from './errors';
 import type { OsFamily, ServerSpec, WaveManifest } from './manifest';
@@ -146,6 +147,8 @@ export interface RunState {
   /** SecureString parameters holding installer credentials, to delete once installs end */
   credentialParameters: { region: string; name: string }[];
   servers: ServerRecord[];
+  /** the MGN wave and applications the run groups its servers in (mgn-grouping.ts) */
+  mgn?: MgnGrouping;
 }
 
 /** SSM manages EC2 sources in their own region and on-premises (mi-) sources in the target region. */

@@ -62,6 +62,18 @@ export interface StepSpec {
 
 const STORE_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
 
+/** wait-replication finds or creates the wave's MGN wave and applications and associates servers (mgn-grouping.ts). */
+const MGN_GROUPING_ACTIONS = [
+  'mgn:ListWaves',
+  'mgn:CreateWave',
+  'mgn:ListApplications',
+  'mgn:CreateApplication',
+  'mgn:AssociateApplications',
+  'mgn:AssociateSourceServers',
+] as const;
+/** finalize-cutover archives them once their servers are archived. */
+const MGN_ARCHIVE_GROUP_ACTIONS = ['mgn:ArchiveApplication', 'mgn:ArchiveWave'] as const;
+
 /**
  * What MGN documents for callers of StartTest, StartCutover and TerminateTargetInstances: the actions
  * of the AWSApplicationMigrationEC2Access managed policy (MGN user guide, "AWS managed policies":
@@ -196,7 +208,7 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'WaitReplicationFunctionArn',
     description: 'Polls MGN for the whole wave: state, progress, lag, ETA; flags stalls; times out.',
     env: [ENV.waveBucket],
-    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers'],
+    actions: [...STORE_ACTIONS, 'mgn:DescribeSourceServers', ...MGN_GROUPING_ACTIONS],
     timeoutSeconds: 120,
   },
   {
@@ -348,6 +360,7 @@ export const STEPS: readonly StepSpec[] = [
       'mgn:FinalizeCutover',
       'mgn:MarkAsArchived',
       'mgn:DisconnectFromService',
+      ...MGN_ARCHIVE_GROUP_ACTIONS,
     ],
     timeoutSeconds: 120,
   },

@@ -29,6 +29,8 @@ import { ApiError } from './errors';
 import { EventQueue } from './events';
 import { MGN_CREATOR, templateTags, type LaunchTemplate, type LaunchTemplateData } from './launch-templates';
 import { SeededRandom } from './random';
+import { STACK_TEMPLATE_TAG } from '../../functions/lib/flow/preflight';
+import { InvalidInputError } from '../../functions/lib/validation';
 
 /** The SSM document names the emulator interprets (the stack's, configurable like its env). */
 export type { DocumentNames };
@@ -413,6 +415,44 @@ export class Fleet {
     this.targetNetwork = networkFromDeployConfig(this.deployConfig, options.scenario?.network);
     this.networks.set(this.targetNetwork.region, this.targetNetwork);
     this.clock.onAdvance((now) => this.events.runUntil(now));
+    if (options.scenario?.replicationTemplate) this.seedDriftedTemplate(options.scenario.replicationTemplate);
+  }
+
+  /**
+   * scenario.replicationTemplate: the stack's replication template as an earlier run created it (the
+   * isolated-network settings and the console's defaults, tagged with the stack's staging subnet),
+   * then edited in the MGN console to the scenario's settings. A staging subnet the console could not
+   * have chosen (not in the target region) is a bad scenario.
+   */
+  private seedDriftedTemplate(drift: NonNullable<Scenario['replicationTemplate']>): void {
+    const net = this.targetNetwork;
+    const stack = net.stack;
+    if (!stack) throw new InvalidInputError('scenario', ['replicationTemplate: the target region has no stack network to seed its template in']);
+    if (drift.stagingAreaSubnetId !== undefined && !net.subnets.some((s) => s.subnetId === drift.stagingAreaSubnetId))
+      throw new InvalidInputError('scenario', [
+        `replicationTemplate.stagingAreaSubnetId: subnet ${drift.stagingAreaSubnetId} does not exist in ${net.region} (name one of the stack's subnets, or add it under network.subnets)`,
+      ]);
+    const id = this.newTemplateId();
+    this.templates.set(id, {
+      replicationConfigurationTemplateID: id,
+      arn: `arn:aws:mgn:${net.region}:${ACCOUNT_ID}:replication-configuration-template/${id}`,
+      region: net.region,
+      settings: {
+        stagingAreaSubnetId: stack.stagingSubnetId,
+        associateDefaultSecurityGroup: false,
+        replicationServersSecurityGroupsIDs: [stack.securityGroupIds.replication],
+        replicationServerInstanceType: 't3.small',
+        useDedicatedReplicationServer: false,
+        defaultLargeStagingDiskType: 'GP3',
+        ebsEncryption: 'DEFAULT',
+        bandwidthThrottling: 0,
+        dataPlaneRouting: 'PRIVATE_IP',
+        createPublicIP: false,
+        stagingAreaTags: {},
+        ...drift,
+      },
+      tags: { [STACK_TEMPLATE_TAG]: stack.stagingSubnetId },
+    });
   }
 
   now(): number {
@@ -743,12 +783,12 @@ export class Fleet {
         const pluginName = kind === 'shell' ? 'aws:runShellScript' : 'aws:runPowerShellScript';
         if (instance.platform !== want) return wrongPlatform(want, pluginName);
         const launched = instance.launched;
-        if (launched?.purpose === 'test' && launched.record?.fault === 'test-check-fails') {
-          const check = checkName(launched.record.spec);
+        if (launched && failsItsChecks(launched)) {
+          const check = checkName(launched.record!.spec);
           return {
             seconds: TIMINGS.shellScript,
             success: false,
-            stdout: `PASS boot\nFAIL ${check}: check did not pass on the test instance\n`,
+            stdout: `PASS boot\nFAIL ${check}: check did not pass on the ${launched.purpose} instance\n`,
             stderr: `smoke check ${check} failed\n`,
             pluginName,
           };
@@ -1309,8 +1349,8 @@ export class Fleet {
     });
     this.events.schedule(at + (TIMINGS.instancePending + TIMINGS.boot) * 1000, (t) => {
       if (instance.state !== 'running') return;
-      if (purpose === 'test' && s.record.fault === 'test-check-fails' && !s.record.spec.checks?.length) {
-        // No smoke checks to fail: the test instance fails the one check every server gets, EC2's reachability check.
+      if (failsItsChecks(instance) && !s.record.spec.checks?.length) {
+        // No smoke checks to fail: the instance fails the one check every server gets, EC2's reachability check.
         instance.impaired = true;
         return;
       }
@@ -1374,12 +1414,11 @@ export class Fleet {
    * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance), or
    * from READY_FOR_TEST when the server is launchable (CONTINUOUS replication): the API reference says
    * the call "only works if the Source Server is already launchable", which is how a wave skips testing,
-   * READY_FOR_CUTOVER from CUTTING_OVER ("revert to ready for cutover", MGN user guide "Reverting a
-   * cutover": the lifecycle returns to Ready for cutover and lifeCycle.lastCutover.reverted is
-   * stamped; the cutover instance stays until TerminateTargetInstances) while replication still runs
-   * (the API reference: the call "only works if the Source Server is already launchable
-   * (dataReplicationInfo.lagDuration is not null)"): a finalized server (CUTOVER, replication
-   * DISCONNECTED) cannot be reverted,
+   * READY_FOR_CUTOVER from CUTTING_OVER with a launched cutover instance ("Revert to ready for
+   * cutover", MGN user guide "Reverting a cutover": lifeCycle.lastCutover.reverted is stamped; the
+   * cutover instance stays until TerminateTargetInstances) while replication still runs (the API
+   * reference: the call "only works if the Source Server is already launchable
+   * (dataReplicationInfo.lagDuration is not null)"): once finalized (CUTOVER) there is no way back,
    * CUTOVER from CUTTING_OVER (needs a launched cutover instance).
    */
   changeLifeCycle(region: string, id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' | 'CUTOVER'): SourceServer {
@@ -1395,17 +1434,18 @@ export class Fleet {
         s.lastTest.reverted = at;
         break;
       case 'READY_FOR_CUTOVER':
-        if (s.lifeCycle === 'CUTTING_OVER') {
+        if (s.lifeCycle === 'READY_FOR_TEST') {
+          if (s.replication.state !== 'CONTINUOUS') throw refuse(`the server is not launchable yet (data replication ${s.replication.state})`);
+        } else if (s.lifeCycle === 'CUTTING_OVER') {
+          // reverting a cutover that was not finalized
+          if (!s.launchedInstance || s.launchedInstance.purpose !== 'cutover') throw refuse('no cutover instance was launched');
           if (s.replication.state !== 'CONTINUOUS' && s.replication.state !== 'STALLED')
             throw refuse(`the server is not launchable (data replication ${s.replication.state}, no lag duration)`);
           s.lifeCycle = 'READY_FOR_CUTOVER';
           s.lastCutover.reverted = at;
           break;
-        }
-        if (s.lifeCycle === 'READY_FOR_TEST') {
-          if (s.replication.state !== 'CONTINUOUS') throw refuse(`the server is not launchable yet (data replication ${s.replication.state})`);
         } else {
-          if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING, CUTTING_OVER (revert a cutover) or a launchable READY_FOR_TEST');
+          if (s.lifeCycle !== 'TESTING') throw refuse('allowed only from TESTING, CUTTING_OVER or a launchable READY_FOR_TEST');
           if (!s.launchedInstance || s.launchedInstance.purpose !== 'test') throw refuse('no test instance was launched');
         }
         s.lifeCycle = 'READY_FOR_CUTOVER';
@@ -1519,6 +1559,13 @@ function hostDevices(record: ServerRecord, devices: string[]): string[] {
 }
 
 /** The name a smoke check failure reports: the manifest's first check, else the boot check. */
+/**
+ * A launched instance whose server's fault fails its checks: the test instance of a test-check-fails
+ * server, the cutover instance of a cutover-check-fails one. It fails the first smoke check.
+ */
+export const failsItsChecks = (i: Pick<Ec2Instance, 'purpose' | 'record'>): boolean =>
+  (i.purpose === 'test' && i.record?.fault === 'test-check-fails') || (i.purpose === 'cutover' && i.record?.fault === 'cutover-check-fails');
+
 export function checkName(spec: ServerSpec): string {
   const c = spec.checks?.[0];
   if (!c) return 'boot';

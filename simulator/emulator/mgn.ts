@@ -4,6 +4,7 @@
  */
 import { ApiError } from './errors';
 import { ACCOUNT_ID, INITIATION_STEPS, TIMINGS, type Fleet, type Job, type LaunchConfiguration, type SourceServer } from './fleet';
+import { groupsOf, MGN_GROUP_OPERATIONS } from './mgn-groups';
 import { asObject, asStringList, decodeToken, encodeToken, iso, isoDuration, Validator } from './validate';
 
 export interface Context {
@@ -104,6 +105,8 @@ export function renderSourceServer(s: SourceServer, fleet: Fleet): Obj {
     },
   };
   if (s.userProvidedID) out.userProvidedID = s.userProvidedID;
+  const applicationID = groupsOf(fleet).applicationOf(s.sourceServerID);
+  if (applicationID) out.applicationID = applicationID;
   if (s.launchedInstance) out.launchedInstance = { ec2InstanceID: s.launchedInstance.ec2InstanceID, jobID: s.launchedInstance.jobID, firstBoot: s.launchedInstance.firstBoot };
   return out;
 }
@@ -267,6 +270,7 @@ function startLaunchOperation(kind: 'test' | 'cutover'): JsonOperation {
 }
 
 export const MGN_OPERATIONS: Record<string, JsonOperation> = {
+  ...MGN_GROUP_OPERATIONS,
   InitializeService: {
     mutating: true,
     status: 204,
@@ -283,7 +287,7 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
         .boolean('filters.isArchived')
         .list('filters.replicationTypes', { max: 2, item: { enum: ['AGENT_BASED', 'SNAPSHOT_SHIPPING'] } })
         .list('filters.lifeCycleStates', { max: 10, item: { enum: LIFECYCLE_STATES } })
-        .list('filters.applicationIDs', { max: 200 })
+        .list('filters.applicationIDs', { max: 200, item: { pattern: /^app-[0-9a-zA-Z]{17}$/ } })
         .integer('maxResults', { min: 1, max: 1000 })
         .string('nextToken', { max: 2048 })
         .string('accountID', { pattern: ACCOUNT });
@@ -298,7 +302,7 @@ export const MGN_OPERATIONS: Record<string, JsonOperation> = {
         .filter((s) => (!ids || ids.size === 0 || ids.has(s.sourceServerID)) && (!states || states.size === 0 || states.has(s.lifeCycle)))
         .filter(() => !types || types.size === 0 || types.has('AGENT_BASED'))
         .filter((s) => filters.isArchived === undefined || s.isArchived === filters.isArchived)
-        .filter(() => apps.length === 0);
+        .filter((s) => apps.length === 0 || apps.includes(groupsOf(ctx.fleet).applicationOf(s.sourceServerID) ?? ''));
       const { page, nextToken } = pageOf(items, input, 'sourceServers');
       return { items: page.map((s) => renderSourceServer(s, ctx.fleet)), ...(nextToken ? { nextToken } : {}) };
     },

@@ -9,12 +9,12 @@
  * timeout), and only once the instance is running with its OS up. Then the instance answers on the
  * ports of its server's smoke checks (tcp ports, and the ports of http check URLs) and refuses every
  * other port; HTTP answers each http check's expectStatus for that path (404 for another path). A
- * test instance of a `test-check-fails` server fails its first check: its port refuses, or its URL
- * answers a status other than the expected one.
+ * test instance of a `test-check-fails` server (the cutover instance of a `cutover-check-fails` one)
+ * fails its first check: its port refuses, or its URL answers a status other than the expected one.
  */
 import type { SmokeCheck } from '../../functions/lib/manifest';
 import { cidrRange, numberToIp, tcpAllowed } from '../network';
-import type { Ec2Instance, Fleet } from './fleet';
+import { failsItsChecks, type Ec2Instance, type Fleet } from './fleet';
 
 /** functions/lib/ports.ts NetworkPort, as the contract of issue 10 shapes it. */
 export interface NetworkProbe {
@@ -51,7 +51,7 @@ export function fleetProbes(fleet: Fleet): NetworkProbe {
     if (!tcpAllowed(net, from, { ip: instance.privateIp, groupIds: instance.securityGroupIds }, port)) return timeout;
     const checks = instance.record?.spec.checks ?? [];
     if (!checks.some((c) => checkPort(c) === port)) return refused;
-    const failing = instance.purpose === 'test' && instance.record?.fault === 'test-check-fails' ? checks[0] : undefined;
+    const failing = failsItsChecks(instance) ? checks[0] : undefined;
     if (failing?.type === 'tcp' && failing.port === port) return refused;
     return { instance };
   };
@@ -79,7 +79,7 @@ export function fleetProbes(fleet: Fleet): NetworkProbe {
         return checkPort(c) === port && `${cu.pathname}${cu.search}` === path;
       });
       if (!check) return { status: 404 };
-      const failing = got.instance.purpose === 'test' && got.instance.record?.fault === 'test-check-fails' && sameCheck(checks[0], check);
+      const failing = failsItsChecks(got.instance) && sameCheck(checks[0], check);
       if (failing) return { status: check.expectStatus === 500 ? 503 : 500 };
       return { status: check.expectStatus };
     },

@@ -162,6 +162,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let requestCounter = 0;
   for (const m of options.manifests ?? []) fleet.addWave(m, scenario);
 
+  const s3Outage = s3Outages(scenario, clock.now());
   const throttleRate = scenario.throttle?.rate ?? 0;
   const chaos = scenario.chaos ?? {};
   const slowMs = options.slowResponseMs ?? 1500;
@@ -363,6 +364,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     try {
       if (throttleRandom.chance(throttleRate)) throw throttlingError(service, 1);
       if (chaosRandom.chance(chaos.internalErrorRate ?? 0)) throw internalError(service);
+      if (service === 's3') {
+        const outage = s3Outage(operation, String((params as { Key?: unknown }).Key ?? ''), fleet.now());
+        if (outage) throw outage;
+      }
       response = resolved.run({ fleet, region, accessKeyId: resolved.accessKeyId, requestId });
     } catch (err) {
       const e = err instanceof ApiError ? err : internalError(service);
@@ -426,6 +431,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }),
   };
   return emulator;
+}
+
+/**
+ * scenario.s3Outages: the 5xx S3 answers (error codes and messages of the S3 API reference, "Error
+ * responses") to a request of an outage's operation on a matching key while the outage lasts, counted
+ * on the virtual clock from the emulator's start; undefined for a request no outage covers.
+ */
+export function s3Outages(scenario: Scenario, startMs: number): (operation: string, key: string, now: number) => ApiError | undefined {
+  const outages = (scenario.s3Outages ?? []).map((o) => ({
+    ...o,
+    pattern: new RegExp(`^${o.key.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`),
+    from: startMs + (o.startSeconds ?? 0) * 1000,
+    until: startMs + ((o.startSeconds ?? 0) + o.seconds) * 1000,
+  }));
+  return (operation, key, now) => {
+    const hit = outages.find((o) => o.operation === operation && now >= o.from && now < o.until && o.pattern.test(key));
+    if (!hit) return undefined;
+    return hit.status === 503 ? new ApiError('ServiceUnavailable', 'Service is unable to handle request.', 503) : internalError('s3');
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  * emulator, launch jobs, virtual and wall time).
  */
 import type { StackNetwork } from '../network';
+import type { ReportMgnGrouping } from '../../functions/lib/flow/report';
 import type { PhaseName } from '../scenario';
 
 export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'reverted' | 'failed';
@@ -37,6 +38,8 @@ export interface WaveReport {
   /** the finalize gate rejected: servers cut over and not finalized; a re-run resumes at the gate */
   readonly awaitingFinalize?: { readonly servers: readonly string[]; readonly resume: string };
   readonly servers: readonly ServerReport[];
+  /** MGN's own wave and applications the run grouped the servers in */
+  readonly mgn?: ReportMgnGrouping;
 }
 
 export interface ExecutionSummary {

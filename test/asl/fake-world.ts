@@ -26,6 +26,7 @@ import type {
   LaunchTemplateVersionView,
   LifecycleState,
   LogPort,
+  MgnGroupView,
   MgnPort,
   NetworkPort,
   RouteView,
@@ -419,7 +420,38 @@ export class FakeWorld {
       lastCutoverJobId: s.lastCutoverJobId,
       lastCutoverFinalizedAt: s.lastCutoverFinalizedAt,
       launchedInstanceId: s.launchedInstanceId,
+      ...(this.applicationOf(s.sourceServerId) ? { applicationId: this.applicationOf(s.sourceServerId) } : {}),
     };
+  }
+
+  /** MGN waves and applications: by id (names unique case-insensitively, ≤ 50 ids per associate call) */
+  readonly mgnGroups = new Map<string, { id: string; name: string; isArchived: boolean; waveId?: string; servers: Set<string> }>();
+
+  private applicationOf(sourceServerId: string): string | undefined {
+    return [...this.mgnGroups.values()].find((g) => g.servers.has(sourceServerId))?.id;
+  }
+
+  private createGroup(kind: 'wave' | 'app', name: string): MgnGroupView {
+    if ([...this.mgnGroups.values()].some((g) => g.id.startsWith(kind) && g.name.toLowerCase() === name.toLowerCase()))
+      throw new TryLaterError(`${name} exists`, 'ConflictException');
+    const id = `${kind}-${String(this.mgnGroups.size).padStart(17, '0')}`;
+    this.mgnGroups.set(id, { id, name, isArchived: false, servers: new Set() });
+    this.record(kind === 'wave' ? 'CreateWave' : 'CreateApplication', [id]);
+    return { id, arn: `arn:aws:mgn:us-east-1:111122223333:${kind === 'wave' ? 'wave' : 'application'}/${id}`, name, isArchived: false };
+  }
+
+  private listGroups(kind: 'wave' | 'app'): MgnGroupView[] {
+    return [...this.mgnGroups.values()]
+      .filter((g) => g.id.startsWith(kind))
+      .map((g) => ({ id: g.id, arn: `arn:aws:mgn:us-east-1:111122223333:${kind === 'wave' ? 'wave' : 'application'}/${g.id}`, name: g.name, isArchived: g.isArchived, ...(g.waveId ? { waveId: g.waveId } : {}) }));
+  }
+
+  private archiveGroup(id: string): void {
+    const g = this.mgnGroups.get(id);
+    if (!g) throw Object.assign(new Error(`no ${id}`), { name: 'ResourceNotFoundException' });
+    if (g.isArchived) throw new TryLaterError(`${id} archived`, 'ConflictException');
+    g.isArchived = true;
+    this.record(id.startsWith('wave') ? 'ArchiveWave' : 'ArchiveApplication', [id]);
   }
 
   private record(op: string, ids: readonly string[]): void {
@@ -454,6 +486,22 @@ export class FakeWorld {
   }
 
   readonly mgn: MgnPort = {
+    listMgnWaves: async () => this.listGroups('wave'),
+    createMgnWave: async (name) => this.createGroup('wave', name),
+    archiveMgnWave: async (id) => this.archiveGroup(id),
+    listMgnApplications: async () => this.listGroups('app'),
+    createMgnApplication: async (name) => this.createGroup('app', name),
+    archiveMgnApplication: async (id) => this.archiveGroup(id),
+    associateMgnApplications: async (waveId, ids) => {
+      if (ids.length > 50) throw new Error(`AssociateApplications takes at most 50 ids, got ${ids.length}`);
+      for (const id of ids) this.mgnGroups.get(id)!.waveId = waveId;
+      this.record('AssociateApplications', ids);
+    },
+    associateMgnSourceServers: async (appId, ids) => {
+      if (ids.length > 50) throw new Error(`AssociateSourceServers takes at most 50 ids, got ${ids.length}`);
+      for (const id of ids) this.mgnGroups.get(appId)!.servers.add(id);
+      this.record('AssociateSourceServers', ids);
+    },
     // The port's contract: any number of ids (the SDK adapter splits them into calls of at most 200).
     describeSourceServers: async (ids) => {
       this.record('DescribeSourceServers', ids);

@@ -18,6 +18,8 @@ const CASES: Array<[FaultKind, string]> = [
   ['cutover-launch-fails', 'db-02'],
   // its install command also names iis-02, which must still install
   ['agent-offline', 'iis-01'],
+  // its cutover instance fails its TCP check: reverted to READY_FOR_CUTOVER, the instance terminated
+  ['cutover-check-fails', 'web-01'],
 ];
 
 describe.each(CASES)('fault %s on %s', (fault, faulted) => {
@@ -44,7 +46,7 @@ describe.each(CASES)('fault %s on %s', (fault, faulted) => {
     // the failed server never reached the cutover it did not earn
     const cutovers = callsPerServer(run.trace, 'StartCutover');
     const finalized = callsPerServer(run.trace, 'FinalizeCutover');
-    if (fault !== 'cutover-launch-fails') expect(cutovers.get(bad.sourceServerId ?? '')).toBeUndefined();
+    if (fault !== 'cutover-launch-fails' && fault !== 'cutover-check-fails') expect(cutovers.get(bad.sourceServerId ?? '')).toBeUndefined();
     expect(finalized.get(bad.sourceServerId ?? '')).toBeUndefined();
     for (const s of others) expect(finalized.get(s.sourceServerId!)).toBe(1);
   });

@@ -93,7 +93,7 @@ const EXTRACTORS: Readonly<Record<string, Extractor>> = {
       vars: { LaunchConfigurationTemplateID: id },
     })),
   'mgn:applicationresource': (call) =>
-    strings(call.params.applicationID).map((id) => ({ vars: { ApplicationID: id } })),
+    [...strings(call.params.applicationID), ...strings(call.params.applicationIDs)].map((id) => ({ vars: { ApplicationID: id } })),
   'mgn:waveresource': (call) => strings(call.params.waveID).map((id) => ({ vars: { WaveID: id } })),
   'ssm:document': (call) =>
     strings(call.params.DocumentName).map((name) => ({

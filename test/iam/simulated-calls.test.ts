@@ -11,15 +11,15 @@
  * 2. a grant on `*` is only for an action the reference lists no resource type for, or one of
  *    WILDCARD_EXCEPTIONS;
  * 3. every statement of every step role is needed: removing it denies at least one observed
- *    request (apart from PLATFORM_ACTIONS, UNEXERCISED and KNOWN_UNNEEDED_GRANTS, each with its
- *    reason);
+ *    request (apart from PLATFORM_ACTIONS and KNOWN_UNNEEDED_GRANTS, each with its reason). Every
+ *    statement a step role holds is exercised by one of the SCENARIOS, so removing any one fails this test;
  * 4. the model of what MGN does with a launching caller's permissions is exactly
  *    AWSApplicationMigrationEC2Access made concrete.
  *
  * Every list in this file is explicit on purpose: it is what a reviewer reads to see what is not
  * (yet) proven, and each entry fails the test once it no longer applies.
  */
-import { LAUNCH_CALLER_ACTIONS, STEPS } from '../../functions/lib/steps';
+import { STEPS } from '../../functions/lib/steps';
 import {
   checkConfig,
   deniedWithout,
@@ -41,12 +41,20 @@ const CONFIGS: readonly ConfigName[] = ['cross-region', 'on-premises'];
  * examples/scenarios/<file>.json, with `extra` merged in: the happy path; the rejected approval with
  * the wave started a second time while it runs (the second run reads the lock's holder from Step
  * Functions and stops); every fault at once, with the first execution interrupted after the test
- * launch (the next execution takes over the lock its dead holder left).
+ * launch (the next execution takes over the lock its dead holder left); the stack's replication
+ * template edited in the console (preflight puts it back) with cutover instances that fail their
+ * checks (verify-cutover reverts them and terminates the instances) in a wave that quiesces its
+ * sources before cutover (manifest options.quiesce); and S3 failing writes: the manifest's once
+ * (validate-wave releases the lock it took, its retry takes it anew), then the run records' for
+ * hours during the installs (the wave stops, report removes the installer credentials the installs
+ * left staged).
  */
 const SCENARIOS: readonly ScenarioRun[] = [
   { name: 'default', file: 'default' },
   { name: 'reject+second-start', file: 'reject', extra: { secondStart: { afterPhase: 'install' } } },
   { name: 'faults-all+interruption', file: 'faults-all', extra: { interruptions: [{ afterPhase: 'test-launch' }] } },
+  { name: 'template-drift+cutover-revert+quiesce', file: 'template-drift-cutover-revert', options: { quiesce: true } },
+  { name: 's3-outage', file: 's3-outage' },
   // the finalize gate answered revert (issue 13): the revert-cutover step's calls
   { name: 'finalize-revert', file: 'finalize-revert' },
 ];
@@ -99,43 +107,6 @@ const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Grants for paths no example scenario takes. A statement whose actions are all listed for its
- * step is left out of the mutation check; an entry whose actions the runs do observe for the
- * step fails the test (the path is covered now: remove the entry).
- */
-const UNEXERCISED: readonly {
-  readonly step: string;
-  readonly actions: readonly string[];
-  readonly why: string;
-}[] = [
-  {
-    step: 'verify-cutover',
-    actions: ['mgn:ChangeServerLifeCycleState', 'mgn:TerminateTargetInstances', ...LAUNCH_CALLER_ACTIONS],
-    why: 'reverting a cutover instance that fails its checks (and what MGN does with the caller\'s permissions to terminate it): simulator/scenario.ts has no fault that fails a cutover check; the example wave gives no server cutover-only settings a probe could fail on',
-  },
-  {
-    step: 'validate-wave',
-    actions: ['s3:DeleteObject'],
-    why: 'releasing the lock when storing the manifest or the run records fails right after the lock was taken: no scenario makes an S3 write fail past the SDK\'s retries',
-  },
-  {
-    step: 'report',
-    actions: ['ssm:DeleteParameter'],
-    why: 'removing installer credentials a wave left behind when it stopped during installs: no example scenario stops a wave there',
-  },
-  {
-    step: 'launch-cutover',
-    actions: ['ssm:SendCommand'],
-    why: 'quiescing sources before cutover (options.quiesce): the example wave does not ask for it',
-  },
-  {
-    step: 'preflight',
-    actions: ['mgn:UpdateReplicationConfigurationTemplate'],
-    why: 'fixing a replication template whose settings drifted: every example run creates the template with the right settings',
-  },
-];
-
-/**
  * Grants no code path uses: removing them denies nothing the flow does. Each entry fails the test
  * once its statement is gone or becomes needed, so the list only shrinks.
  */
@@ -172,6 +143,8 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
       ['default', 0],
       ['reject+second-start', 3],
       ['faults-all+interruption', 3],
+      ['template-drift+cutover-revert+quiesce', 3],
+      ['s3-outage', 1],
       ['finalize-revert', 3],
     ]);
     // the second start stopped at once; the interrupted execution's successor took its lock over
@@ -179,6 +152,8 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
       ['default', [['SUCCEEDED', undefined]]],
       ['reject+second-start', [['SUCCEEDED', undefined], ['FAILED', 'WaveAlreadyRunning']]],
       ['faults-all+interruption', [['ABORTED', 'Interrupted'], ['SUCCEEDED', undefined]]],
+      ['template-drift+cutover-revert+quiesce', [['SUCCEEDED', undefined]]],
+      ['s3-outage', [['FAILED', 'WaveFailed']]],
       ['finalize-revert', [['SUCCEEDED', undefined]]],
     ]);
     expect(check.calls).toBeGreaterThan(500);
@@ -252,20 +227,10 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
           .filter((r) => !r.decision.allowed && KNOWN_DENIALS.some((k) => matches(k, config, r)))
           .map((r) => r.request.action),
       );
-      const observedActions = new Set(allowed.map((r) => r.request.action));
       const statements = statementsOf(role.policies).filter((s) => s.statement.Effect === 'Allow');
-      const granted = new Set(statements.flatMap((s) => actionsOf(s.statement)));
-      for (const u of UNEXERCISED.filter((x) => x.step === role.step))
-        for (const a of u.actions) {
-          if (observedActions.has(a))
-            stale.push(`${u.step} ${a} is observed now: remove it from UNEXERCISED`);
-          if (!granted.has(a)) stale.push(`${u.step} is not granted ${a}: remove it from UNEXERCISED`);
-        }
       for (const { policy, index, statement } of statements) {
         const actions = actionsOf(statement);
         if (actions.every((a) => PLATFORM_ACTIONS[a])) continue;
-        if (actions.every((a) => UNEXERCISED.some((u) => u.step === role.step && u.actions.includes(a))))
-          continue;
         if (actions.some((a) => knownDenied.has(a))) continue;
         const id = statementId(policy, index);
         const knownUnneeded = KNOWN_UNNEEDED_GRANTS.findIndex(

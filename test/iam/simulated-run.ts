@@ -46,11 +46,15 @@ export interface ResourceFacts {
   launchTemplateOf(sourceServerId: string): string | undefined;
 }
 
-/** One simulation the check runs: examples/scenarios/<file>.json with `extra` fields merged in. */
+/**
+ * One simulation the check runs: examples/scenarios/<file>.json with `extra` fields merged in, of
+ * the example wave with `options` merged into its manifest's options (e.g. quiesce).
+ */
 export interface ScenarioRun {
   readonly name: string;
   readonly file: string;
   readonly extra?: Readonly<Record<string, unknown>>;
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 export interface SimulatedRun {
@@ -116,7 +120,7 @@ export async function simulateWave(
   let env: Record<string, string> | undefined;
   const session = await simulate({
     deployConfig,
-    manifests: [manifest],
+    manifests: [run.options ? parseManifest({ ...manifest, options: { ...manifest.options, ...run.options } }) : manifest],
     scenario: parseScenario({ ...(readJson(`examples/scenarios/${run.file}.json`) as object), ...run.extra }),
     emulator: async (options) => {
       const started = await startRealEmulator(options);

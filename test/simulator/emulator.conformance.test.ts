@@ -18,7 +18,15 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  ArchiveApplicationCommand,
+  ArchiveWaveCommand,
+  AssociateApplicationsCommand,
+  AssociateSourceServersCommand,
   ChangeServerLifeCycleStateCommand,
+  CreateApplicationCommand,
+  CreateWaveCommand,
+  ListApplicationsCommand,
+  ListWavesCommand,
   CreateReplicationConfigurationTemplateCommand,
   DescribeJobLogItemsCommand,
   DescribeJobsCommand,
@@ -528,6 +536,66 @@ describe('emulator conformance with the AWS service models', () => {
     await fails('mgn', 'DisconnectFromService', mgn.send(new DisconnectFromServiceCommand({ sourceServerID: 's-00000000000000000' })), 'ResourceNotFoundException');
   });
 
+  // The model lists no ValidationException for the wave and application operations: their invalid
+  // inputs (names, ids, more than 50 ids per call) are refused in emulator.wire.test.ts.
+  it('MGN waves and applications: created once by name, associated, archived', async () => {
+    const { mgn } = clients(em.url, TARGET);
+    const servers = [...em.fleet.sourceServers.values()].filter((s) => s.region === TARGET);
+    const live = servers.filter((s) => !s.isArchived).map((s) => s.sourceServerID);
+    const archived = servers.filter((s) => s.isArchived).map((s) => s.sourceServerID);
+    expect(live.length).toBeGreaterThanOrEqual(2);
+    expect(archived.length).toBeGreaterThanOrEqual(1);
+
+    const wave = await ok('mgn', 'CreateWave', mgn.send(new CreateWaveCommand({ name: 'conf-wave', description: 'conformance', tags: { Wave: 'conf' } })));
+    expect(wave).toMatchObject({ waveID: expect.stringMatching(/^wave-[0-9a-zA-Z]{17}$/), name: 'conf-wave', isArchived: false, waveAggregatedStatus: { totalApplications: 0 } });
+    // names are unique per account and region, case-insensitively
+    await fails('mgn', 'CreateWave', mgn.send(new CreateWaveCommand({ name: 'CONF-WAVE' })), 'ConflictException');
+    const app = await ok('mgn', 'CreateApplication', mgn.send(new CreateApplicationCommand({ name: 'conf-app' })));
+    const other = await ok('mgn', 'CreateApplication', mgn.send(new CreateApplicationCommand({ name: 'conf-other' })));
+    await fails('mgn', 'CreateApplication', mgn.send(new CreateApplicationCommand({ name: 'Conf-App' })), 'ConflictException');
+
+    await ok('mgn', 'AssociateApplications', mgn.send(new AssociateApplicationsCommand({ waveID: wave.waveID!, applicationIDs: [app.applicationID!] })));
+    await fails('mgn', 'AssociateApplications', mgn.send(new AssociateApplicationsCommand({ waveID: 'wave-00000000000000000', applicationIDs: [app.applicationID!] })), 'ResourceNotFoundException');
+
+    await ok('mgn', 'AssociateSourceServers', mgn.send(new AssociateSourceServersCommand({ applicationID: app.applicationID!, sourceServerIDs: [live[0]] })));
+    // again: nothing changes
+    await ok('mgn', 'AssociateSourceServers', mgn.send(new AssociateSourceServersCommand({ applicationID: app.applicationID!, sourceServerIDs: [live[0]] })));
+    // a source server belongs to one application at a time; an archived one to none
+    await fails('mgn', 'AssociateSourceServers', mgn.send(new AssociateSourceServersCommand({ applicationID: other.applicationID!, sourceServerIDs: [live[0]] })), 'ConflictException');
+    await fails('mgn', 'AssociateSourceServers', mgn.send(new AssociateSourceServersCommand({ applicationID: app.applicationID!, sourceServerIDs: [archived[0]] })), 'ConflictException');
+    await fails('mgn', 'AssociateSourceServers', mgn.send(new AssociateSourceServersCommand({ applicationID: app.applicationID!, sourceServerIDs: ['s-00000000000000000'] })), 'ResourceNotFoundException');
+    const inApp = await ok('mgn', 'DescribeSourceServers', mgn.send(new DescribeSourceServersCommand({ filters: { applicationIDs: [app.applicationID!] } })));
+    expect(inApp.items!.map((s) => [s.sourceServerID, s.applicationID])).toEqual([[live[0], app.applicationID]]);
+
+    const listed = await ok('mgn', 'ListApplications', mgn.send(new ListApplicationsCommand({ filters: { waveIDs: [wave.waveID!] } })));
+    expect(listed.items!.map((a) => [a.name, a.waveID, a.applicationAggregatedStatus!.totalSourceServers])).toEqual([['conf-app', wave.waveID, 1]]);
+    const waves = await ok('mgn', 'ListWaves', mgn.send(new ListWavesCommand({ filters: { isArchived: false } })));
+    expect(waves.items!.map((w) => [w.name, w.waveAggregatedStatus!.totalApplications])).toEqual([['conf-wave', 1]]);
+
+    const archivedApp = await ok('mgn', 'ArchiveApplication', mgn.send(new ArchiveApplicationCommand({ applicationID: app.applicationID! })));
+    expect(archivedApp.isArchived).toBe(true);
+    await fails('mgn', 'ArchiveApplication', mgn.send(new ArchiveApplicationCommand({ applicationID: app.applicationID! })), 'ConflictException');
+    await fails('mgn', 'ArchiveApplication', mgn.send(new ArchiveApplicationCommand({ applicationID: 'app-00000000000000000' })), 'ResourceNotFoundException');
+    await fails('mgn', 'AssociateSourceServers', mgn.send(new AssociateSourceServersCommand({ applicationID: app.applicationID!, sourceServerIDs: [live[1]] })), 'ConflictException');
+    const archivedWave = await ok('mgn', 'ArchiveWave', mgn.send(new ArchiveWaveCommand({ waveID: wave.waveID! })));
+    expect(archivedWave.isArchived).toBe(true);
+    await fails('mgn', 'ArchiveWave', mgn.send(new ArchiveWaveCommand({ waveID: wave.waveID! })), 'ConflictException');
+    await fails('mgn', 'ArchiveWave', mgn.send(new ArchiveWaveCommand({ waveID: 'wave-00000000000000000' })), 'ResourceNotFoundException');
+    await fails('mgn', 'AssociateApplications', mgn.send(new AssociateApplicationsCommand({ waveID: wave.waveID!, applicationIDs: [other.applicationID!] })), 'ConflictException');
+    // an archived wave keeps its name
+    await fails('mgn', 'CreateWave', mgn.send(new CreateWaveCommand({ name: 'conf-wave' })), 'ConflictException');
+  });
+
+  it('MGN refuses a 201st active wave or application and a 201st server in an application (ServiceQuotaExceededException)', async () => {
+    const { mgn } = clients(em.url, TARGET);
+    const active = (await mgn.send(new ListWavesCommand({ filters: { isArchived: false } }))).items!.length;
+    for (let i = active; i < 200; i += 1) await mgn.send(new CreateWaveCommand({ name: `quota-wave-${i}` }));
+    await fails('mgn', 'CreateWave', mgn.send(new CreateWaveCommand({ name: 'quota-wave-201' })), 'ServiceQuotaExceededException');
+    const apps = (await mgn.send(new ListApplicationsCommand({ filters: { isArchived: false } }))).items!.length;
+    for (let i = apps; i < 200; i += 1) await mgn.send(new CreateApplicationCommand({ name: `quota-app-${i}` }));
+    await fails('mgn', 'CreateApplication', mgn.send(new CreateApplicationCommand({ name: 'quota-app-201' })), 'ServiceQuotaExceededException');
+  });
+
   it('STS, S3 and SNS', async () => {
     const { sts, s3, sns } = clients(em.url, TARGET);
     const role = await ok('sts', 'AssumeRole', sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/MgnInstaller', RoleSessionName: 'wave-conf', DurationSeconds: 900 })));
@@ -607,7 +675,7 @@ describe('emulator conformance with the AWS service models', () => {
 
   it('covered every operation the project uses, each in a happy and an error case', () => {
     const expected = {
-      mgn: ['DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration', 'UpdateLaunchConfiguration', 'GetReplicationConfiguration', 'UpdateReplicationConfiguration'],
+      mgn: ['CreateWave', 'ArchiveWave', 'CreateApplication', 'ArchiveApplication', 'AssociateApplications', 'AssociateSourceServers', 'DescribeSourceServers', 'DescribeReplicationConfigurationTemplates', 'CreateReplicationConfigurationTemplate', 'UpdateReplicationConfigurationTemplate', 'StartTest', 'StartCutover', 'DescribeJobs', 'DescribeJobLogItems', 'ChangeServerLifeCycleState', 'TerminateTargetInstances', 'FinalizeCutover', 'MarkAsArchived', 'DisconnectFromService', 'GetLaunchConfiguration', 'UpdateLaunchConfiguration', 'GetReplicationConfiguration', 'UpdateReplicationConfiguration'],
       ssm: ['SendCommand', 'ListCommandInvocations', 'GetCommandInvocation', 'ListCommands', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
       ec2: ['DescribeInstances', 'DescribeInstanceStatus', 'DescribeSubnets', 'DescribeSecurityGroups', 'TerminateInstances', 'DescribeVpcs', 'DescribeRouteTables', 'DescribeVpcEndpoints', 'DescribeLaunchTemplateVersions', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'],
       sts: ['AssumeRole'],
@@ -622,7 +690,8 @@ describe('emulator conformance with the AWS service models', () => {
         if (!seen?.has('ok') || !seen.has('error')) missing.push(`${service}:${op} (${[...(seen ?? [])].join(',') || 'none'})`);
       }
     // operations with no error the project can provoke: only their happy path
-    for (const key of ['mgn:InitializeService', 'sts:GetCallerIdentity', 's3:PutObject']) if (!covered.get(key)?.has('ok')) missing.push(key);
+    // (ListWaves and ListApplications list only UninitializedAccountException; their invalid input is in emulator.wire.test.ts)
+    for (const key of ['mgn:InitializeService', 'sts:GetCallerIdentity', 's3:PutObject', 'mgn:ListWaves', 'mgn:ListApplications']) if (!covered.get(key)?.has('ok')) missing.push(key);
     expect(missing).toEqual([]);
   });
 });

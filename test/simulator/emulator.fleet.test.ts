@@ -293,6 +293,56 @@ describe('emulator fleet: fault kinds', () => {
     expect(after.find((s) => s.sourceServerID === failedId)!.lifeCycle!.state).toBe('READY_FOR_CUTOVER');
     expect(after.filter((s) => s.lifeCycle!.state === 'CUTTING_OVER')).toHaveLength(3);
   });
+
+  it('cutover-check-fails fails the checks of the cutover instance only; a cutover is reverted to READY_FOR_CUTOVER, never once finalized', async () => {
+    em = await startEmulator({ manifests: [wave], scenario: scenarioWith({ 'flt-srv1': 'cutover-check-fails' }) });
+    const list = await readyWave(em, wave);
+    const ids = list.map((s) => s.sourceServerID!);
+    const { mgn, ssm, ec2 } = clients(em.url, TARGET);
+    await writeLaunchSettings(em, ids);
+    await mgn.send(new StartTestCommand({ sourceServerIDs: ids }));
+    await waitJobs(em);
+    em.clock.advanceBy(200);
+    const testOf = (name: string) => byName(list, wave, name).sourceServerID!;
+    const tested = await servers(em);
+    const testInstance = tested.find((s) => s.sourceServerID === testOf('flt-srv1'))!.launchedInstance!.ec2InstanceID!;
+    // the test instance passes: the fault is the cutover's
+    const onTest = await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [testInstance], Parameters: { commands: ['nc -z localhost 443'] } }));
+    em.clock.advanceBy(30);
+    expect((await invocation(em, onTest.Command!.CommandId!, testInstance, TARGET)).Status).toBe('Success');
+    for (const id of ids) await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
+    await mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: ids }));
+    await waitJobs(em);
+    await mgn.send(new StartCutoverCommand({ sourceServerIDs: ids }));
+    await waitJobs(em);
+    em.clock.advanceBy(200);
+    const cut = await servers(em);
+    const bad = cut.find((s) => s.sourceServerID === testOf('flt-srv1'))!.launchedInstance!.ec2InstanceID!;
+    const good = cut.find((s) => s.sourceServerID === testOf('flt-srv3'))!.launchedInstance!.ec2InstanceID!;
+    const sent = await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [bad, good], Parameters: { commands: ['nc -z localhost 443'] } }));
+    em.clock.advanceBy(30);
+    const badInv = await invocation(em, sent.Command!.CommandId!, bad, TARGET);
+    expect(badInv.Status).toBe('Failed');
+    expect(badInv.StandardOutputContent).toContain('FAIL tcp:443: check did not pass on the cutover instance');
+    expect((await invocation(em, sent.Command!.CommandId!, good, TARGET)).Status).toBe('Success');
+
+    // revert (the console's "Revert to 'ready for cutover'"): the cutover instance stays until terminated
+    const reverted = await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: testOf('flt-srv1'), lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
+    expect(reverted.lifeCycle!.state).toBe('READY_FOR_CUTOVER');
+    expect(reverted.lifeCycle!.lastCutover!.reverted).toBeDefined();
+    expect(reverted.launchedInstance!.ec2InstanceID).toBe(bad);
+    await mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: [testOf('flt-srv1')] }));
+    await waitJobs(em);
+    em.clock.advanceBy(60);
+    const gone = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [bad] }));
+    expect(gone.Reservations![0].Instances![0].State!.Name).toBe('terminated');
+
+    // a finalized cutover cannot be reverted
+    await mgn.send(new FinalizeCutoverCommand({ sourceServerID: testOf('flt-srv3') }));
+    const refused = await errorOf(mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: testOf('flt-srv3'), lifeCycle: { state: 'READY_FOR_CUTOVER' } })));
+    expect(refused.name).toBe('ConflictException');
+    expect(refused.message).toContain('CUTOVER');
+  });
 });
 
 describe('emulator fleet: lifecycle preconditions', () => {

@@ -28,8 +28,14 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  ArchiveApplicationCommand,
+  ArchiveWaveCommand,
+  AssociateApplicationsCommand,
+  AssociateSourceServersCommand,
   ChangeServerLifeCycleStateCommand,
+  CreateApplicationCommand,
   CreateReplicationConfigurationTemplateCommand,
+  CreateWaveCommand,
   DescribeJobLogItemsCommand,
   DescribeJobsCommand,
   DescribeReplicationConfigurationTemplatesCommand,
@@ -38,6 +44,8 @@ import {
   FinalizeCutoverCommand,
   GetLaunchConfigurationCommand,
   GetReplicationConfigurationCommand,
+  ListApplicationsCommand,
+  ListWavesCommand,
   UpdateReplicationConfigurationCommand,
   MarkAsArchivedCommand,
   MgnClient,
@@ -518,6 +526,14 @@ describe('the emulator on the wire', () => {
         ['FinalizeCutover', () => mgn.send(new FinalizeCutoverCommand({ sourceServerID: sid }))],
         ['MarkAsArchived', () => mgn.send(new MarkAsArchivedCommand({ sourceServerID: sid }))],
         ['DisconnectFromService', () => mgn.send(new DisconnectFromServiceCommand({ sourceServerID: sid }))],
+        ['CreateWave', () => mgn.send(new CreateWaveCommand({ name: 'two  trailing ' }))],
+        ['ListWaves', () => mgn.send(new ListWavesCommand({ filters: { waveIDs: ['wave-1'] } }))],
+        ['ArchiveWave', () => mgn.send(new ArchiveWaveCommand({ waveID: 'wave-1' }))],
+        ['CreateApplication', () => mgn.send(new CreateApplicationCommand({ name: 'app', description: 'nul\u0000' }))],
+        ['ListApplications', () => mgn.send(new ListApplicationsCommand({ maxResults: 1001 }))],
+        ['ArchiveApplication', () => mgn.send(new ArchiveApplicationCommand({} as never))],
+        ['AssociateApplications', () => mgn.send(new AssociateApplicationsCommand({ waveID: 'wave-00000000000000000', applicationIDs: [] }))],
+        ['AssociateSourceServers', () => mgn.send(new AssociateSourceServersCommand({ applicationID: 'app-00000000000000000', sourceServerIDs: [sid] }))],
       ];
       for (const [operation, call] of cases) {
         const err = await invalid('mgn', operation, call(), 'ValidationException');
@@ -585,6 +601,14 @@ describe('the emulator on the wire', () => {
       'FinalizeCutover',
       'MarkAsArchived',
       'DisconnectFromService',
+      'CreateWave',
+      'ListWaves',
+      'ArchiveWave',
+      'CreateApplication',
+      'ListApplications',
+      'ArchiveApplication',
+      'AssociateApplications',
+      'AssociateSourceServers',
     ],
     ssm: ['SendCommand', 'ListCommands', 'ListCommandInvocations', 'GetCommandInvocation', 'DescribeInstanceInformation', 'PutParameter', 'GetParameter', 'DeleteParameter'],
     ec2: [

@@ -1,5 +1,13 @@
 import {
+  ArchiveApplicationCommand,
+  ArchiveWaveCommand,
+  AssociateApplicationsCommand,
+  AssociateSourceServersCommand,
   ChangeServerLifeCycleStateCommand,
+  CreateApplicationCommand,
+  CreateWaveCommand,
+  ListApplicationsCommand,
+  ListWavesCommand,
   CreateReplicationConfigurationTemplateCommand,
   DescribeJobsCommand,
   DescribeReplicationConfigurationTemplatesCommand,
@@ -27,6 +35,7 @@ import type {
   LaunchConfigurationUpdate,
   LaunchConfigurationView,
   LifecycleState,
+  MgnGroupView,
   MgnPort,
   PostLaunchActionsView,
   ReplicationConfigurationView,
@@ -41,6 +50,8 @@ import { cachedBy, clientConfig } from './client-config';
 export const MAX_IDS_PER_DESCRIBE = 200;
 /** DescribeJobs accepts at most 1000 ids in filters.jobIDs. */
 export const MAX_JOB_IDS_PER_DESCRIBE = 1000;
+/** AssociateApplications and AssociateSourceServers accept at most 50 ids per call. */
+export const MAX_IDS_PER_ASSOCIATE = 50;
 
 export const mgnClientFor = cachedBy((region) => new MgnClient(clientConfig(region)));
 
@@ -75,6 +86,7 @@ export function toSourceServerView(s: SourceServer): SourceServerView {
     lastCutoverFinalizedAt: s.lifeCycle?.lastCutover?.finalized?.apiCallDateTime,
     lastCutoverInitiatedAt: s.lifeCycle?.lastCutover?.initiated?.apiCallDateTime,
     launchedInstanceId: s.launchedInstance?.ec2InstanceID,
+    ...(s.applicationID ? { applicationId: s.applicationID } : {}),
   };
 }
 
@@ -321,5 +333,58 @@ export class SdkMgnPort implements MgnPort {
       ),
     );
     return res.replicationConfigurationTemplateID ?? '';
+  }
+
+  async listMgnWaves(): Promise<MgnGroupView[]> {
+    const out: MgnGroupView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListWaves', () => this.client.send(new ListWavesCommand({ filters: {}, maxResults: 1000, nextToken })));
+      for (const w of page.items ?? []) out.push({ id: w.waveID ?? '', arn: w.arn ?? '', name: w.name ?? '', isArchived: w.isArchived ?? false });
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+
+  async createMgnWave(name: string, description: string): Promise<MgnGroupView> {
+    const w = await this.call('CreateWave', () => this.client.send(new CreateWaveCommand({ name, description })));
+    return { id: w.waveID ?? '', arn: w.arn ?? '', name: w.name ?? name, isArchived: w.isArchived ?? false };
+  }
+
+  async archiveMgnWave(waveId: string): Promise<void> {
+    await this.call('ArchiveWave', () => this.client.send(new ArchiveWaveCommand({ waveID: waveId })));
+  }
+
+  async listMgnApplications(): Promise<MgnGroupView[]> {
+    const out: MgnGroupView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListApplications', () => this.client.send(new ListApplicationsCommand({ filters: {}, maxResults: 1000, nextToken })));
+      for (const a of page.items ?? [])
+        out.push({ id: a.applicationID ?? '', arn: a.arn ?? '', name: a.name ?? '', isArchived: a.isArchived ?? false, ...(a.waveID ? { waveId: a.waveID } : {}) });
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+
+  async createMgnApplication(name: string, description: string): Promise<MgnGroupView> {
+    const a = await this.call('CreateApplication', () => this.client.send(new CreateApplicationCommand({ name, description })));
+    return { id: a.applicationID ?? '', arn: a.arn ?? '', name: a.name ?? name, isArchived: a.isArchived ?? false };
+  }
+
+  async archiveMgnApplication(applicationId: string): Promise<void> {
+    await this.call('ArchiveApplication', () => this.client.send(new ArchiveApplicationCommand({ applicationID: applicationId })));
+  }
+
+  async associateMgnApplications(waveId: string, applicationIds: readonly string[]): Promise<void> {
+    for (const batch of chunk(applicationIds, MAX_IDS_PER_ASSOCIATE))
+      await this.call('AssociateApplications', () => this.client.send(new AssociateApplicationsCommand({ waveID: waveId, applicationIDs: [...batch] })));
+  }
+
+  async associateMgnSourceServers(applicationId: string, sourceServerIds: readonly string[]): Promise<void> {
+    for (const batch of chunk(sourceServerIds, MAX_IDS_PER_ASSOCIATE))
+      await this.call('AssociateSourceServers', () =>
+        this.client.send(new AssociateSourceServersCommand({ applicationID: applicationId, sourceServerIDs: [...batch] })),
+      );
   }
 }

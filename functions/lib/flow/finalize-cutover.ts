@@ -2,6 +2,7 @@ import { forEachConcurrently } from '../batching';
 import { TryLaterError, reasonOf } from '../errors';
 import type { FlowDeps } from '../ports';
 import { countsOf, failServer, loadManifest, loadRunState, mark, saveRunState } from '../run-state';
+import { archiveWaveInMgn, noteGroupingProblem } from '../mgn-grouping';
 import { isFinalized, readWave, serversInPhase } from '../source-servers';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 
@@ -69,10 +70,20 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
       }
     }
   });
+  // the MGN applications and wave are archived with their servers, once every server is
+  let archiveLeft: string | undefined;
+  if (left === 0 && ctx.phases.archive)
+    try {
+      await archiveWaveInMgn(deps.mgn, manifest, state);
+    } catch (error) {
+      // throttled or a 5xx: archive on the next poll; anything else goes to the report, never fails the wave
+      if (error instanceof TryLaterError) archiveLeft = error.code;
+      else noteGroupingProblem(state, `MGN grouping not archived: ${reasonOf(error)}`);
+    }
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
-  deps.log.info('finalize poll', { calls, left, refused, ...counts });
-  return left === 0
+  deps.log.info('finalize poll', { calls, left, refused, ...(archiveLeft ? { archiveLeft } : {}), ...counts });
+  return left === 0 && !archiveLeft
     ? phaseDone(ctx, 'finalize', counts)
     : pollAgain(ctx, 'finalize', FINALIZE_POLL_SECONDS, counts);
 }

@@ -29,6 +29,41 @@ export interface WaveReport {
    */
   readonly awaitingFinalize?: { readonly servers: readonly string[]; readonly resume: string };
   readonly servers: readonly ReportServer[];
+  /** MGN's own grouping of the wave (functions/lib/mgn-grouping.ts), once the run reached replication */
+  readonly mgn?: ReportMgnGrouping;
+}
+
+export interface ReportMgnGroup {
+  readonly id: string;
+  readonly arn: string;
+  readonly name: string;
+  /** true when this run created it; false when it was found by name */
+  readonly created: boolean;
+  readonly archived: boolean;
+}
+
+export interface ReportMgnGrouping {
+  readonly wave: ReportMgnGroup | null;
+  readonly applications: readonly (ReportMgnGroup & { readonly servers: number })[];
+  /** what MGN refused (never a reason to set a server aside) */
+  readonly problems: readonly string[];
+}
+
+function reportMgnGrouping(state: RunState | undefined): ReportMgnGrouping | undefined {
+  const g = state?.mgn;
+  if (!g) return undefined;
+  const group = (x: { id: string; arn: string; name: string; created: boolean; archived: boolean }): ReportMgnGroup => ({
+    id: x.id,
+    arn: x.arn,
+    name: x.name,
+    created: x.created,
+    archived: x.archived,
+  });
+  return {
+    wave: g.wave ? group(g.wave) : null,
+    applications: g.applications.map((a) => ({ ...group(a), servers: a.sourceServerIds.length })),
+    problems: [...g.problems],
+  };
 }
 
 export interface ReportServer {
@@ -131,6 +166,7 @@ export function buildReport(
       : {}),
     ...awaitingFinalizeOf(ctx, servers),
     servers,
+    ...(reportMgnGrouping(state) ? { mgn: reportMgnGrouping(state) } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { reasonOf, TryLaterError } from '../errors';
 import type { FlowDeps, SourceServerView } from '../ports';
 import { nextReplicationWait } from '../replication-timing';
 import {
@@ -10,6 +11,7 @@ import {
   saveRunState,
   type ServerRecord,
 } from '../run-state';
+import { groupWaveInMgn, noteGroupingProblem } from '../mgn-grouping';
 import { reached, readWave, setAsideDisconnected } from '../source-servers';
 import { phaseDone, pollAgain, type ReplicationProgress, type WaveContext } from '../wave-context';
 
@@ -63,6 +65,14 @@ export async function waitReplication(ctx: WaveContext, deps: FlowDeps): Promise
   const views = await readWave(deps.mgn, manifest, state);
   // disconnected meanwhile: it will never replicate again, so waiting for the timeout helps no one
   setAsideDisconnected(state, views, 'replication', at);
+  // the MGN console groups the servers as the wave does, as soon as MGN knows them
+  try {
+    await groupWaveInMgn(deps.mgn, manifest, state, views);
+  } catch (error) {
+    // throttled or a 5xx: the next poll groups what is left; anything else goes to the report, never fails the wave
+    if (error instanceof TryLaterError) deps.log.warn('MGN grouping deferred', { reason: error.message });
+    else noteGroupingProblem(state, `MGN grouping stopped: ${reasonOf(error)}`);
+  }
 
   let ready = 0;
   let stalled = 0;

@@ -6,6 +6,7 @@ import { executionArnOf, FakeWorld, waveOf } from '../../asl/fake-world';
 import { DescribeSourceServersCommand, mockMgn } from '../mgn-mock';
 import { readRecords, sdkServer, sdkTestbed, startedWave } from './sdk-deps';
 import { validateWave } from '../../../functions/lib/flow/validate-wave';
+import * as mgnSdk from '@aws-sdk/client-mgn';
 
 /** History events one poll costs: Task (5), Choice (2), Wait (2). */
 const EVENTS_PER_POLL = 9;
@@ -98,6 +99,40 @@ describe('wait-replication', () => {
     const calls = mgn.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input.filters);
     expect(calls.map((f) => f.sourceServerIDs.length)).toEqual([200, 200, 1]);
     expect(next).toMatchObject({ done: true, lastCompletedPhase: 'replication', progress: { readyServers: 401, percent: 100 } });
+  });
+});
+
+describe('wait-replication groups the wave in MGN', () => {
+  it('associates in calls of ≤ 50 ids; a refusal of the grouping goes to the report and never stops the poll', async () => {
+    const mgn = mockMgn();
+    const manifest = waveOf(60);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    const servers = manifest.servers.map((s, i) => sdkServer(`s-${String(i).padStart(17, '0')}`, (s.source as { instanceId: string }).instanceId));
+    mgn.on(DescribeSourceServersCommand).resolves({ items: servers });
+    mgn.on(mgnSdk.ListWavesCommand as never).resolves({ items: [] });
+    mgn.on(mgnSdk.CreateWaveCommand as never).resolves({ waveID: 'wave-00000000000000001', arn: 'arn:aws:mgn:ap-south-1:111122223333:wave/wave-00000000000000001', name: manifest.waveId, isArchived: false });
+    mgn.on(mgnSdk.ListApplicationsCommand as never).resolves({ items: [] });
+    mgn.on(mgnSdk.CreateApplicationCommand as never).resolves({ applicationID: 'app-00000000000000001', arn: 'arn:aws:mgn:ap-south-1:111122223333:application/app-00000000000000001', name: manifest.waveId, isArchived: false });
+    mgn.on(mgnSdk.AssociateApplicationsCommand as never).resolves({});
+    mgn.on(mgnSdk.AssociateSourceServersCommand as never).resolves({});
+    const done = await waitReplication(ctx, bed.deps);
+    expect(done).toMatchObject({ done: true, lastCompletedPhase: 'replication' });
+    expect(mgn.commandCalls(mgnSdk.CreateWaveCommand).map((c) => c.args[0].input)).toEqual([{ name: manifest.waveId, description: `mgn-isolated-orchestrator wave ${manifest.waveId}` }]);
+    expect(mgn.commandCalls(mgnSdk.AssociateApplicationsCommand).map((c) => c.args[0].input)).toEqual([{ waveID: 'wave-00000000000000001', applicationIDs: ['app-00000000000000001'] }]);
+    expect(mgn.commandCalls(mgnSdk.AssociateSourceServersCommand).map((c) => c.args[0].input.sourceServerIDs.length)).toEqual([50, 10]);
+
+    // MGN denies the grouping (a role without the grant): the poll still ends, the report says why
+    const other = waveOf(2);
+    const denied = sdkTestbed(other);
+    const start = await startedWave(denied, other);
+    mgn.reset();
+    mgn.on(DescribeSourceServersCommand).resolves({ items: other.servers.map((s, i) => sdkServer(`s-${String(i).padStart(17, '0')}`, (s.source as { instanceId: string }).instanceId)) });
+    mgn.on(mgnSdk.ListWavesCommand as never).rejects(Object.assign(new Error('not authorized to perform mgn:ListWaves'), { name: 'AccessDeniedException' }));
+    const after = await waitReplication(start, denied.deps);
+    expect(after).toMatchObject({ done: true, counts: { failed: 0 } });
+    const records = await readRecords(denied as never, after);
+    expect((records as unknown as { mgn: { problems: string[] } }).mgn.problems).toEqual([expect.stringContaining('AccessDeniedException: not authorized to perform mgn:ListWaves')]);
   });
 });
 
