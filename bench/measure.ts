@@ -38,6 +38,7 @@ export const POLL_STEPS = [
   'prepare-cutover',
   'launch-cutover',
   'verify-cutover',
+  'revert-cutover',
   'finalize-cutover',
 ] as const;
 

@@ -14,8 +14,11 @@ import { awsErrorLine, stepFunctions } from './step-functions';
 import { parseCommandArgs } from './arguments';
 
 const SUMMARIES: Record<ApprovalDecision, string> = {
-  approve: 'Approves the cutover of the wave whose approval request carried this task token.',
-  reject: 'Rejects the cutover: the wave terminates its test instances and ends with outcome "rejected".',
+  approve: 'Approves the gate (cutover, or finalize) of the wave whose approval request carried this task token.',
+  reject:
+    'Rejects: at the cutover gate the wave terminates its test instances and ends "rejected"; at the finalize gate it stays cut over, not finalized (re-run it later to finalize).',
+  revert:
+    'Finalize gate only: rolls the cutover back (cutover instances terminated, servers back to Ready for cutover, still replicating, sources kept); the wave ends "reverted". The cutover gate refuses it (nothing is cut over yet) and sends a new request.',
 };
 
 const usage = (decision: ApprovalDecision) => {
@@ -99,6 +102,7 @@ export async function answerApproval(decision: ApprovalDecision, argv: string[])
     if (answer.action === 'SendTaskSuccess') await sfn.send(new SendTaskSuccessCommand({ taskToken: answer.taskToken, output: answer.output }));
     else await sfn.send(new SendTaskFailureCommand({ taskToken: answer.taskToken, error: answer.error, cause: answer.cause }));
     console.log(`${decision === 'approve' ? 'approved' : `${decision}ed`} by ${by}${values.by ? ` (note: ${values.by})` : ''}${values.reason ? `: ${values.reason}` : ''}`);
+    if (decision === 'revert') console.log('at the finalize gate the wave rolls back; at the cutover gate it is refused and a new approval request follows');
     return 0;
   } catch (error) {
     console.error(`mgnctl ${decision}: ${awsErrorLine(error)}`);

@@ -21,6 +21,7 @@ const commands: Record<string, () => Command> = {
   reject: () => require('./commands/reject') as typeof import('./commands/reject'),
   // i13-observe: a deployed run's report.json and report.html
   report: () => require('./commands/report') as typeof import('./commands/report'),
+  revert: () => require('./commands/revert') as typeof import('./commands/revert'),
 };
 
 export const EXIT = { ok: 0, error: 1, badInput: 2, partial: 3 } as const;

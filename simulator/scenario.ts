@@ -196,6 +196,27 @@ export const hostTagsSchema = z.strictObject({
   enforced: z.boolean().optional(),
 });
 
+// --- finalize gate (issue 13): the answer of each approval gate, and a re-run of the wave ---
+const gateAnswersSchema = z.strictObject({
+  cutover: z
+    .enum(['approve', 'reject'], {
+      error: (iss) => `${JSON.stringify(iss.input)} is not allowed at the cutover gate; use "approve" or "reject" (nothing is cut over yet to revert)`,
+    })
+    .optional(),
+  finalize: z
+    .enum(['approve', 'reject', 'revert'], {
+      error: (iss) => `${JSON.stringify(iss.input)} is not allowed at the finalize gate; use "approve", "reject" or "revert"`,
+    })
+    .optional(),
+});
+const rerunSchema = z.strictObject({
+  approval: z
+    .union([z.enum(['approve', 'reject']), gateAnswersSchema], {
+      error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve", "reject" or { "cutover"?, "finalize"? }`,
+    })
+    .optional(),
+});
+
 export const scenarioSchema = z.strictObject({
   seed: z
     .number()
@@ -235,10 +256,16 @@ export const scenarioSchema = z.strictObject({
     .strictObject({ rate: z.number().min(0, 'rate must be 0..1').max(1, 'rate must be 0..1') })
     .optional(),
   approval: z
-    .enum(['approve', 'reject'], {
-      error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve" or "reject"`,
-    })
+    .union([
+      z.enum(['approve', 'reject'], {
+        error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve" or "reject"`,
+      }),
+      // finalize gate (issue 13): each gate's answer
+      z.lazy(() => gateAnswersSchema),
+    ], { error: (iss) => `${JSON.stringify(iss.input)} is not allowed; use "approve", "reject" or { "cutover"?: "approve" | "reject", "finalize"?: "approve" | "reject" | "revert" }` })
     .optional(),
+  /** Once the wave's run has ended, run it again (a new execution, same manifest), its gates answered as `approval` says (extension). */
+  rerun: z.lazy(() => rerunSchema).optional(),
   /**
    * Account quotas the emulator enforces (extension). replicatingServers is MGN's quota on source
    * servers in active replication (Service Quotas mgn/L-9A599620): 150 on a fresh account, as AWS

@@ -28,6 +28,8 @@ export type DecisionRule = SuccessRule | FailureRule;
 export const APPROVAL_DECISIONS = {
   approve: { call: 'SendTaskSuccess', output: { approved: true }, reasonRequired: false },
   reject: { call: 'SendTaskFailure', error: 'ApprovalRejected', reasonRequired: true },
+  // finalize gate (issue 13): roll the cutover back; the cutover gate refuses it and asks again
+  revert: { call: 'SendTaskFailure', error: 'RevertRequested', reasonRequired: true },
 } as const satisfies Record<string, DecisionRule>;
 
 export type ApprovalDecision = keyof typeof APPROVAL_DECISIONS;

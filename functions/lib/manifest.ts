@@ -276,6 +276,22 @@ export const optionsSchema = z.strictObject({
    * checks name and flush file-system buffers, so the last writes replicate. Default false.
    */
   quiesce: z.boolean().default(false),
+  // --- finalize gate (issue 13): finalizing is irreversible, so it waits for a soak and a second approval ---
+  /**
+   * "required": after cutover verification (and the soak) the wave asks a second approval before
+   * FinalizeCutover: approve, reject (stay cut over, not finalized) or revert (roll back to the source).
+   */
+  finalizeApproval: z
+    .enum(['required', 'auto'], {
+      error: (iss) => `${show(iss.input)} is not allowed; use "required" or "auto"`,
+    })
+    .default('required'),
+  /** Hours of production traffic on the cutover instances before the finalize gate (0..720). */
+  soakHours: z
+    .number({ error: 'soakHours must be a number of hours, 0..720' })
+    .min(0, 'soakHours must be 0..720')
+    .max(720, 'soakHours must be 0..720')
+    .default(0),
 });
 
 const defaultOptions = optionsSchema.parse({});
@@ -429,6 +445,13 @@ export function crossFieldIssues(input: unknown): ManifestProblem[] {
         problem(
           ['options', 'phases', 'finalize'],
           'finalize needs cutover; set phases.cutover to true or phases.finalize to false',
+        ),
+      );
+    if (!on('finalize') && isObject(input.options) && typeof input.options.soakHours === 'number' && input.options.soakHours > 0)
+      problems.push(
+        problem(
+          ['options', 'soakHours'],
+          'the soak waits before finalizing, and phases.finalize is false; set soakHours to 0 or phases.finalize to true',
         ),
       );
     if (on('archive') && !on('finalize'))

@@ -38,7 +38,7 @@ export interface WaveMetricsPort {
   /** one server's launch job ended FAILED (or TERMINATED) in a launch phase */
   launchJobFailed(kind: LaunchKind): void;
   /** the wave's servers by final result (the report step) */
-  serversByResult(results: Readonly<Record<'migrated' | 'failed' | 'skipped', number>>): void;
+  serversByResult(results: Readonly<Record<'migrated' | 'failed' | 'skipped' | 'reverted', number>>): void;
 }
 
 let metrics: Metrics | undefined;
@@ -78,7 +78,7 @@ export class WaveMetrics implements WaveMetricsPort {
     this.add(METRIC_NAMES.launchJobFailures, MetricUnit.Count, 1, { LaunchKind: kind }, true);
   }
 
-  serversByResult(results: Readonly<Record<'migrated' | 'failed' | 'skipped', number>>): void {
+  serversByResult(results: Readonly<Record<'migrated' | 'failed' | 'skipped' | 'reverted', number>>): void {
     for (const [result, n] of Object.entries(results)) this.add(METRIC_NAMES.waveServers, MetricUnit.Count, n, { Result: result });
   }
 

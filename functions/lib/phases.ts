@@ -14,6 +14,8 @@ export const PHASES = [
   'cutover-prep',
   'cutover-launch',
   'cutover-verify',
+  /** the finalize gate (options.finalizeApproval): after the soak, approve, reject or revert */
+  'finalize-approval',
   'finalize',
   'report',
 ] as const;

@@ -40,6 +40,8 @@ export interface SourceServerView {
   readonly lastCutoverJobId?: string;
   /** when FinalizeCutover ran for the server's last cutover (MGN lifeCycle.lastCutover.finalized.apiCallDateTime) */
   readonly lastCutoverFinalizedAt?: string;
+  /** when the server's last cutover was launched (MGN lifeCycle.lastCutover.initiated.apiCallDateTime): the soak counts from it */
+  readonly lastCutoverInitiatedAt?: string;
   readonly launchedInstanceId?: string;
   /** the MGN application the server is associated with (SourceServer.applicationID), if any */
   readonly applicationId?: string;

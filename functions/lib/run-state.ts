@@ -94,7 +94,7 @@ export interface VerificationSummary {
 
 export interface CleanupProgress {
   /** why: one cleanup per purpose, so a repeated poll never terminates twice */
-  purpose: 'discard' | 'prepare-cutover' | 'test-failed' | 'cutover-failed';
+  purpose: 'discard' | 'prepare-cutover' | 'test-failed' | 'cutover-failed' | 'revert';
   /** the lifecycle state the server returns to before its target instance is terminated */
   to: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER';
   lifecycleChanged: boolean;
@@ -135,6 +135,8 @@ export interface ServerRecord {
   cleanup?: CleanupProgress;
   /** held back in install by the replicating-servers quota: since when, and how long once admitted */
   quotaWait?: { since: string; waitedSeconds?: number };
+  /** the finalize gate answered revert: when the cutover was rolled back (READY_FOR_CUTOVER, cutover instance terminated) */
+  reverted?: string;
 }
 
 export interface RunState {

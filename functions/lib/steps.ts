@@ -347,6 +347,22 @@ export const STEPS: readonly StepSpec[] = [
     timeoutSeconds: 120,
   },
   {
+    name: 'revert-cutover',
+    placeholder: 'RevertCutoverFunctionArn',
+    description: 'Finalize gate answered revert: servers back to READY_FOR_CUTOVER, cutover instances terminated, sources kept.',
+    env: [ENV.waveBucket],
+    actions: [
+      ...STORE_ACTIONS,
+      ...LAUNCH_CALLER_ACTIONS,
+      'mgn:DescribeSourceServers',
+      'mgn:ChangeServerLifeCycleState',
+      'mgn:TerminateTargetInstances',
+      // waits for the terminate job: "no cutover instance left running"
+      'mgn:DescribeJobs',
+    ],
+    timeoutSeconds: 120,
+  },
+  {
     name: 'finalize-cutover',
     placeholder: 'FinalizeCutoverFunctionArn',
     description: 'FinalizeCutover, then MarkAsArchived (and disconnect) where the manifest asks.',

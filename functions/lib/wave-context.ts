@@ -10,7 +10,8 @@ import { InvalidContextError } from './errors';
 import { PHASES, type PhaseName } from './phases';
 import { formatIssues } from './validation';
 
-export const OUTCOMES = ['completed', 'completed-with-failures', 'rejected', 'failed'] as const;
+/** reverted: the finalize gate answered revert, every cutover rolled back to READY_FOR_CUTOVER (issue 13). */
+export const OUTCOMES = ['completed', 'completed-with-failures', 'rejected', 'reverted', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 const count = () => z.int().check(z.minimum(0));
@@ -68,6 +69,24 @@ export const waveContextSchema = z.looseObject({
   /** set by the Catch-all: the error that stopped the wave */
   error: z.optional(errorInfo),
   reportKey: z.optional(z.string()),
+  // --- finalize gate (issue 13) ---
+  /** true when options.finalizeApproval is "required": the wave asks a second approval before finalizing */
+  finalizeApprovalRequired: z.optional(z.boolean()),
+  /** set by verify-cutover: the soak still to wait before the finalize gate (integer seconds) */
+  soakSeconds: z.optional(count()),
+  /**
+   * set by verify-test: every active server is already cutting over or past it, so the cutover was
+   * approved by an earlier run and this run resumes at the finalize gate
+   */
+  cutoverApproved: z.optional(z.boolean()),
+  /** the finalize gate's answer ({approved, by}) */
+  finalizeApproval: z.optional(z.looseObject({ approved: z.optional(z.boolean()), by: z.optional(z.string()) })),
+  /** set by the finalize gate's Catch (ApprovalRejected, States.Timeout): the wave stays cut over, not finalized */
+  finalizeRejection: z.optional(errorInfo),
+  /** set by the finalize gate's Catch (RevertRequested): the cutover is rolled back */
+  revertRequest: z.optional(errorInfo),
+  /** set by the cutover gate's Catch when it was answered with revert (nothing to revert there): asked again */
+  refusedAnswer: z.optional(errorInfo),
 });
 
 export type WaveContext = z.output<typeof waveContextSchema>;

@@ -1480,10 +1480,12 @@ export class Fleet {
    * READY_FOR_CUTOVER from TESTING ("mark as ready for cutover", needs a launched test instance), or
    * from READY_FOR_TEST when the server is launchable (CONTINUOUS replication): the API reference says
    * the call "only works if the Source Server is already launchable", which is how a wave skips testing,
-   * CUTOVER from CUTTING_OVER (needs a launched cutover instance). Also READY_FOR_CUTOVER from
-   * CUTTING_OVER with a launched cutover instance: the console's "Revert to 'ready for cutover'" (MGN
-   * user guide, "Reverting a cutover"), which leaves the cutover instance running; once finalized
-   * (CUTOVER) there is no way back.
+   * READY_FOR_CUTOVER from CUTTING_OVER with a launched cutover instance ("Revert to ready for
+   * cutover", MGN user guide "Reverting a cutover": lifeCycle.lastCutover.reverted is stamped; the
+   * cutover instance stays until TerminateTargetInstances) while replication still runs (the API
+   * reference: the call "only works if the Source Server is already launchable
+   * (dataReplicationInfo.lagDuration is not null)"): once finalized (CUTOVER) there is no way back,
+   * CUTOVER from CUTTING_OVER (needs a launched cutover instance).
    */
   changeLifeCycle(region: string, id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER' | 'CUTOVER'): SourceServer {
     const s = this.server(region, id);
@@ -1503,6 +1505,8 @@ export class Fleet {
         } else if (s.lifeCycle === 'CUTTING_OVER') {
           // reverting a cutover that was not finalized
           if (!s.launchedInstance || s.launchedInstance.purpose !== 'cutover') throw refuse('no cutover instance was launched');
+          if (s.replication.state !== 'CONTINUOUS' && s.replication.state !== 'STALLED')
+            throw refuse(`the server is not launchable (data replication ${s.replication.state}, no lag duration)`);
           s.lifeCycle = 'READY_FOR_CUTOVER';
           s.lastCutover.reverted = at;
           break;

@@ -236,6 +236,7 @@ ${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escap
   .outcome-completed { background: #2e7d32; }
   .outcome-completed-with-failures { background: #ed6c02; }
   .outcome-rejected { background: #6d4c41; }
+  .outcome-reverted { background: #5e35b1; }
   .outcome-failed { background: #c62828; }
   .cards { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 12px; }
   .card { border: 1px solid #d7dce5; border-radius: 6px; padding: 8px 12px; min-width: 140px; }
@@ -247,6 +248,7 @@ ${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escap
   tr.result-failed { background-color: rgb(253, 226, 226); }
   tr.result-failed td.result { color: rgb(183, 28, 28); font-weight: 700; }
   tr.result-skipped { background-color: rgb(245, 245, 245); color: #666; }
+  tr.result-reverted { background-color: rgb(237, 231, 246); }
   tr.result-migrated td.result { color: #2e7d32; font-weight: 600; }
   td.timeline { width: 40%; min-width: 320px; }
   td.instances { font-size: 12px; }
@@ -275,6 +277,7 @@ ${errorBox}
   <div class="card"><div>Migrated</div><div class="v" id="count-migrated">${counts.migrated ?? 0}</div></div>
   <div class="card"><div>Failed</div><div class="v" id="count-failed">${counts.failed ?? 0}</div></div>
   <div class="card"><div>Skipped</div><div class="v">${counts.skipped ?? 0}</div></div>
+  ${counts.reverted ? `<div class="card"><div>Reverted</div><div class="v" id="count-reverted">${counts.reverted}</div></div>` : ''}
 ${stats ? `  <div class="card"><div>Simulated time</div><div class="v">${escapeHtml(formatDuration(stats.simulatedSeconds))}</div></div>` : ''}
 </div>
 

@@ -7,8 +7,8 @@ import type { StackNetwork } from '../network';
 import type { ReportMgnGrouping } from '../../functions/lib/flow/report';
 import type { PhaseName } from '../scenario';
 
-export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'failed';
-export type ServerResult = 'migrated' | 'failed' | 'skipped';
+export type WaveOutcome = 'completed' | 'completed-with-failures' | 'rejected' | 'reverted' | 'failed';
+export type ServerResult = 'migrated' | 'failed' | 'skipped' | 'reverted';
 export type TimelineStatus = 'started' | 'done' | 'failed' | 'skipped' | 'waiting-for-quota';
 
 export interface TimelineEntry {
@@ -33,6 +33,10 @@ export interface WaveReport {
   readonly waveId: string;
   readonly runId: string;
   readonly outcome: WaveOutcome;
+  /** why the wave stopped (a failure, a rejection at either gate, a revert) */
+  readonly stoppedBy?: { readonly error: string; readonly cause: string };
+  /** the finalize gate rejected: servers cut over and not finalized; a re-run resumes at the gate */
+  readonly awaitingFinalize?: { readonly servers: readonly string[]; readonly resume: string };
   readonly servers: readonly ServerReport[];
   /** MGN's own wave and applications the run grouped the servers in */
   readonly mgn?: ReportMgnGrouping;

@@ -21,10 +21,26 @@ const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: t
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 export type ApprovalAnswer = 'approve' | 'reject';
+/** The answer of each gate (issue 13): revert sends RevertRequested (the cutover gate refuses it and asks again). */
+export type GateAnswer = 'approve' | 'reject' | 'revert';
+export interface ApprovalAnswers {
+  readonly cutover: GateAnswer;
+  readonly finalize: GateAnswer;
+}
+/** The scenario's `approval`: a string answers the cutover gate (the finalize gate approves), an object each gate. */
+export const approvalAnswers = (approval: ApprovalAnswer | Partial<ApprovalAnswers> | undefined): ApprovalAnswers =>
+  typeof approval === 'string' || approval === undefined
+    ? { cutover: approval ?? 'approve', finalize: 'approve' }
+    : { cutover: approval.cutover ?? 'approve', finalize: approval.finalize ?? 'approve' };
 
 /** The error a rejected approval raises in the approval task (CONTRACTS.md: SendTaskFailure error). */
 export class ApprovalRejectedError extends Error {
   override readonly name = 'ApprovalRejected';
+}
+
+/** The error a revert answer raises in the approval task (SendTaskFailure error RevertRequested). */
+export class RevertRequestedError extends Error {
+  override readonly name = 'RevertRequested';
 }
 
 /** Injected by the scenario's chaos.lambdaErrorRate: the Lambda service failing an invocation. */
@@ -74,8 +90,8 @@ export interface RunnerOptions {
   readonly prepared: PreparedDefinition;
   readonly scheduler: VirtualScheduler;
   readonly resolver?: HandlerResolver;
-  /** How the approval task is answered (scenario.approval); default approve. */
-  readonly approval?: ApprovalAnswer;
+  /** How the approval tasks are answered (scenario.approval); default approve at every gate. */
+  readonly approval?: ApprovalAnswer | Partial<ApprovalAnswers>;
   /** Share (0..1) of Lambda invocations failed with Lambda.ServiceException before the handler runs. */
   readonly lambdaErrorRate?: number;
   /** Seeded random source (retry jitter, chaos). */
@@ -92,6 +108,8 @@ export interface StartOptions {
   readonly name?: string;
   /** Called with every Lambda output; return true to abort the execution right after that state. */
   readonly interruptAfter?: (output: unknown) => PhaseName | undefined;
+  /** This execution's approval answers, instead of the runner's (a re-run answering the gates otherwise). */
+  readonly approval?: ApprovalAnswer | Partial<ApprovalAnswers>;
 }
 
 export interface ExecutionHandle {
@@ -133,6 +151,12 @@ function collectStates(states: Json, into: Map<string, StateDef>): void {
 }
 
 const TOKEN_TASK = /^arn:aws[a-z-]*:states:::lambda:invoke\.waitForTaskToken$/;
+
+/** The gate an approval task's Payload names ("cutover" when it names none). */
+const gateOf = (params: unknown): 'cutover' | 'finalize' => {
+  const payload = isObject(params) && isObject(params.Payload) ? params.Payload : {};
+  return payload.gate === 'finalize' ? 'finalize' : 'cutover';
+};
 
 /**
  * Retry bookkeeping of one execution, mirroring aws-local-stepfunctions' own so that the runner
@@ -318,7 +342,7 @@ export class StateMachineRunner {
                 throw new LambdaServiceError('Lambda.ServiceException: the simulator injected a Lambda service error (scenario chaos)');
               }
               const result = tokenTask
-                ? await this.answerApproval(stateName, taskInput, name)
+                ? await this.answerApproval(stateName, taskInput, name, startOptions.approval)
                 : await this.invokeTask(stateName, resource, def, taskInput, name);
               const outBytes = payloadBytes(result);
               accounting.observePayload(outBytes);
@@ -327,8 +351,8 @@ export class StateMachineRunner {
             });
             retries.succeeded(key);
             this.options.observer?.onTaskOutput?.(name, stateName, output);
-            // The approval task answers with {approved, by}, not a context: its answer completes the approval phase.
-            const phase = startOptions.interruptAfter?.(tokenTask ? { lastCompletedPhase: 'approval' } : output);
+            // The approval task answers with {approved, by}, not a context: its answer completes its gate's phase.
+            const phase = startOptions.interruptAfter?.(tokenTask ? { lastCompletedPhase: gateOf(taskInput) === 'finalize' ? 'finalize-approval' : 'approval' } : output);
             if (phase) {
               interruptedAfterPhase = phase;
               stop({ status: 'ABORTED', error: 'Interrupted', cause: `the scenario interrupted the execution after phase ${phase}` });
@@ -487,7 +511,7 @@ export class StateMachineRunner {
    * carries the task token), then answer the token as the scenario says: approve = SendTaskSuccess
    * with `{approved: true, by}`, reject = SendTaskFailure with error ApprovalRejected.
    */
-  private async answerApproval(stateName: string, params: unknown, execution: string): Promise<unknown> {
+  private async answerApproval(stateName: string, params: unknown, execution: string, override?: StartOptions['approval']): Promise<unknown> {
     const p = (isObject(params) ? params : {}) as { FunctionName?: string; Payload?: unknown };
     const functionArn = String(p.FunctionName ?? '');
     const step = this.options.prepared.stepByArn.get(functionArn);
@@ -505,7 +529,10 @@ export class StateMachineRunner {
     } finally {
       this.callers.delete(id);
     }
-    if ((this.options.approval ?? 'approve') === 'reject') throw new ApprovalRejectedError('rejected by the simulator scenario (approval: reject)');
+    const gate = gateOf(params);
+    const answer = approvalAnswers(override ?? this.options.approval)[gate];
+    if (answer === 'reject') throw new ApprovalRejectedError(`rejected at the ${gate} gate by the simulator scenario (approval: reject)`);
+    if (answer === 'revert') throw new RevertRequestedError(`revert requested at the ${gate} gate by the simulator scenario (approval: revert)`);
     return { approved: true, by: 'simulator' };
   }
 }
@@ -525,7 +552,7 @@ export interface WaveRunResult {
 export async function runWave(
   runner: StateMachineRunner,
   input: unknown,
-  options: { namePrefix: string; interruptions?: readonly PhaseName[]; onStepOutput?: (output: unknown) => void },
+  options: { namePrefix: string; interruptions?: readonly PhaseName[]; onStepOutput?: (output: unknown) => void; approval?: StartOptions['approval'] },
 ): Promise<WaveRunResult> {
   const pending = [...(options.interruptions ?? [])];
   const executions: ExecutionResult[] = [];
@@ -540,7 +567,7 @@ export async function runWave(
     return pending.splice(i, 1)[0];
   };
   for (let attempt = 1; ; attempt++) {
-    const handle = runner.start(input, { name: `${options.namePrefix}-${attempt}`, interruptAfter });
+    const handle = runner.start(input, { name: `${options.namePrefix}-${attempt}`, interruptAfter, approval: options.approval });
     const result = await handle.done;
     executions.push(result);
     if (!result.interruptedAfterPhase) return { executions, final: result };

@@ -27,7 +27,7 @@ import { renderReportHtml } from '../report/html';
 import type { ServerReport, SimulationReport, SimulationStats, WaveOutcome, WaveReport } from '../report/types';
 import { loadDefinition, type SubstitutionConfig } from './definition';
 import { HandlerResolver, PROJECT_ROOT, type HandlerMap } from './handlers';
-import { runWave, seededRandom, StateMachineRunner, type ExecutionListener, type ExecutionObserver, type ExecutionResult, type RequestCaller, type WaveRunResult } from './runner';
+import { approvalAnswers, runWave, seededRandom, StateMachineRunner, type ExecutionListener, type ExecutionObserver, type ExecutionResult, type RequestCaller, type WaveRunResult } from './runner';
 import { VirtualScheduler } from './scheduler';
 import { countApiCalls, launchesByServer, readTrace, recordsOfWave, summarizeJobs, traceEntries } from './trace';
 import { useVirtualDate } from './virtual-date';
@@ -386,7 +386,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
       prepared,
       scheduler,
       resolver: new HandlerResolver({ handlers: options.handlers }),
-      approval: scenario.approval ?? 'approve',
+      approval: approvalAnswers(scenario.approval),
       lambdaErrorRate: scenario.chaos?.lambdaErrorRate,
       random: seededRandom(seed),
       region,
@@ -423,7 +423,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
               if (!second && reachedPhase(output, scenario.secondStart!.afterPhase)) second = runner.start(input, { name: secondName }).done;
             }
           : undefined;
-        const primary = await runWave(runner, input, { namePrefix, interruptions, onStepOutput });
+        const first = await runWave(runner, input, { namePrefix, interruptions, onStepOutput });
+        // scenario.rerun (finalize gate): the wave run again once its run has ended, e.g. after a finalize rejection
+        let primary = first;
+        if (scenario.rerun) {
+          for (let i = 1; i <= 21; i++) waveOfExecution.set(`${namePrefix}-rerun-${i}`, manifest.waveId);
+          const again = await runWave(runner, input, { namePrefix: `${namePrefix}-rerun`, approval: approvalAnswers(scenario.rerun.approval) });
+          primary = { executions: [...first.executions, ...again.executions], final: again.final };
+        }
         const run: WaveRunResult = second ? { ...primary, executions: [...primary.executions, await second] } : primary;
         return { manifest, run, startMs, wallMs: performance.now() - wallStart };
       }),

@@ -899,6 +899,8 @@ export function waveOf(count: number, options: Partial<WaveManifest['options']> 
       replicationTimeoutHours: 72,
       quiesce: false,
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
+      finalizeApproval: 'required',
+      soakHours: 0,
       ...options,
     },
   };

@@ -12,6 +12,7 @@ import { installAgents } from '../../functions/lib/flow/install-agents';
 import { launchCutover, launchTest } from '../../functions/lib/flow/launch';
 import { preflight } from '../../functions/lib/flow/preflight';
 import { prepareCutover } from '../../functions/lib/flow/prepare-cutover';
+import { revertCutover } from '../../functions/lib/flow/revert-cutover';
 import { writeReport, type WaveReport } from '../../functions/lib/flow/report';
 import { parseApprovalRequest, requestApproval } from '../../functions/lib/flow/request-approval';
 import { validateWave, type ValidateWaveInput } from '../../functions/lib/flow/validate-wave';
@@ -41,10 +42,20 @@ export interface WaveRun {
 }
 
 export interface RunOptions {
-  readonly approval?: 'approve' | 'reject';
+  /** the cutover gate's answer; a list answers its successive requests (a refused revert asks again) */
+  readonly approval?: 'approve' | 'reject' | readonly ('approve' | 'reject' | 'revert')[];
+  /** the finalize gate's answer (default approve) */
+  readonly finalizeApproval?: 'approve' | 'reject' | 'revert';
   readonly runId?: string;
   /** the execution input (defaults to the world's manifest) */
   readonly input?: unknown;
+}
+
+/** SendTaskSuccess {approved: true}, or SendTaskFailure ApprovalRejected / RevertRequested. */
+function answerGate(answer: 'approve' | 'reject' | 'revert'): { approved: true; by: string } {
+  if (answer === 'reject') throw Object.assign(new Error('the application owner found a bad config'), { name: 'ApprovalRejected' });
+  if (answer === 'revert') throw Object.assign(new Error('roll back (by path-test)'), { name: 'RevertRequested' });
+  return { approved: true, by: 'path-test' };
 }
 
 export async function runWave(world: FakeWorld, options: RunOptions = {}): Promise<WaveRun> {
@@ -73,9 +84,15 @@ export async function runWave(world: FakeWorld, options: RunOptions = {}): Promi
     RequestApproval: async (input: { FunctionName: string; Payload: unknown }) => {
       count('RequestApproval');
       await requestApproval(parseApprovalRequest(input.Payload), deps);
-      if (options.approval === 'reject') throw Object.assign(new Error('the application owner found a bad config'), { name: 'ApprovalRejected' });
-      return { approved: true, by: 'path-test' };
+      const answers = typeof options.approval === 'string' || options.approval === undefined ? [options.approval ?? 'approve'] : options.approval;
+      return answerGate(answers[Math.min(taskRuns.get('RequestApproval')! - 1, answers.length - 1)]);
     },
+    RequestFinalizeApproval: async (input: { FunctionName: string; Payload: unknown }) => {
+      count('RequestFinalizeApproval');
+      await requestApproval(parseApprovalRequest(input.Payload), deps);
+      return answerGate(options.finalizeApproval ?? 'approve');
+    },
+    RevertCutover: standIn('RevertCutover', revertCutover),
     DiscardTest: standIn('DiscardTest', discardTest),
     PrepareCutover: standIn('PrepareCutover', prepareCutover),
     LaunchCutover: standIn('LaunchCutover', launchCutover),

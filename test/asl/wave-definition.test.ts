@@ -55,7 +55,9 @@ describe('statemachine/wave.asl.json', () => {
     const used = Object.values(statesOf(raw))
       .filter((s) => s.Type === 'Task')
       .map((s) => (s.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken' ? (s.Parameters as { FunctionName: string }).FunctionName : (s.Resource as string)));
-    expect(used.sort()).toEqual(STEPS.map((s) => `\${${s.placeholder}}`).sort());
+    // request-approval serves both gates (cutover and finalize)
+    expect([...new Set(used)].sort()).toEqual(STEPS.map((s) => `\${${s.placeholder}}`).sort());
+    expect(used.filter((u) => u === '${RequestApprovalFunctionArn}')).toHaveLength(2);
   });
 
   it('is JSONPath only: no JSONata, no Assign, no Map at all', () => {
@@ -65,7 +67,8 @@ describe('statemachine/wave.asl.json', () => {
   });
 
   it('polls the whole wave: every Wait waits $.waitSeconds and loops back to the Task it follows', () => {
-    const waits = Object.entries(states).filter(([, s]) => s.Type === 'Wait');
+    // the soak is the one Wait that is no poll: it waits $.soakSeconds, then goes to the finalize gate
+    const waits = Object.entries(states).filter(([name, s]) => s.Type === 'Wait' && name !== 'Soak');
     expect(waits.length).toBeGreaterThanOrEqual(9);
     for (const [name, wait] of waits) {
       expect(wait.SecondsPath).toBe('$.waitSeconds');
@@ -80,10 +83,31 @@ describe('statemachine/wave.asl.json', () => {
     expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(approval.Parameters).toEqual({
       FunctionName: 'arn:aws:lambda:eu-west-1:123456789012:function:RequestApprovalFunctionArn',
-      Payload: { 'context.$': '$', 'taskToken.$': '$$.Task.Token' },
+      Payload: { 'context.$': '$', 'taskToken.$': '$$.Task.Token', gate: 'cutover' },
     });
     const catches = approval.Catch as { ErrorEquals: string[]; Next: string }[];
     expect(catches[0]).toMatchObject({ ErrorEquals: ['ApprovalRejected', 'States.Timeout'], Next: 'DiscardTest' });
+    // revert at the cutover gate: refused (nothing is cut over), the request is sent again
+    expect(catches[1]).toEqual({ ErrorEquals: ['RevertRequested'], ResultPath: '$.refusedAnswer', Next: 'RequestApproval' });
     expect(states['DiscardTestDone?'].Choices).toEqual([{ Variable: '$.done', BooleanEquals: true, Next: 'Report' }]);
+  });
+
+  it('holds the finalize gate after cutover verification: soak, second approval naming its gate, revert and reject paths', () => {
+    expect((states['FinalizePhase?'].Choices as { Next: string }[])[0].Next).toBe('Soak?');
+    expect(states.Soak).toMatchObject({ Type: 'Wait', SecondsPath: '$.soakSeconds', Next: 'FinalizeGate?' });
+    const gate = states.RequestFinalizeApproval;
+    expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(gate.Parameters).toEqual({
+      FunctionName: 'arn:aws:lambda:eu-west-1:123456789012:function:RequestApprovalFunctionArn',
+      Payload: { 'context.$': '$', 'taskToken.$': '$$.Task.Token', gate: 'finalize' },
+    });
+    expect(gate.ResultPath).toBe('$.finalizeApproval');
+    expect(gate.Catch).toEqual([
+      { ErrorEquals: ['RevertRequested'], ResultPath: '$.revertRequest', Next: 'RevertCutover' },
+      { ErrorEquals: ['ApprovalRejected', 'States.Timeout'], ResultPath: '$.finalizeRejection', Next: 'Report' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Report' },
+    ]);
+    expect(states['FinalizeApproved?'].Default).toBe('FinalizeNotApproved');
+    expect(states['RevertCutoverDone?'].Choices).toEqual([{ Variable: '$.done', BooleanEquals: true, Next: 'Report' }]);
   });
 });

@@ -26,6 +26,7 @@ describe('wave state machine paths (real ASL, real step cores, fake fleet)', () 
       'PrepareCutover',
       'LaunchCutover',
       'VerifyCutover',
+      'RequestFinalizeApproval',
       'FinalizeCutover',
       'Report',
       'WaveEnded',
@@ -102,7 +103,7 @@ describe('wave state machine paths (real ASL, real step cores, fake fleet)', () 
     expect(run.error).toBeUndefined();
     expect(run.output?.outcome).toBe('rejected');
     expect(run.report?.outcome).toBe('rejected');
-    expect(run.report?.stoppedBy).toEqual({ error: 'ApprovalRejected', cause: expect.stringContaining('bad config') });
+    expect(run.report?.stoppedBy).toEqual({ error: 'ApprovalRejected', cause: expect.stringContaining('bad config'), gate: 'cutover' });
     expect(run.path).toContain('DiscardTest');
     expect(run.path).not.toContain('PrepareCutover');
     expect(world.calls.some((c) => c.op === 'START_CUTOVER')).toBe(false);
@@ -153,5 +154,73 @@ describe('wave state machine paths (real ASL, real step cores, fake fleet)', () 
     expect(run.path).not.toContain('RequestApproval');
     expect(run.report?.outcome).toBe('completed');
     expect(run.report?.servers.every((s) => s.result === 'skipped' && s.launches.test === 1)).toBe(true);
+  });
+
+  describe('finalize gate', () => {
+    const finalizeRequest = (world: FakeWorld) => world.published.find((p) => p.subject.includes('(finalize gate)'));
+
+    it('approve: the second approval names the finalize gate, then FinalizeCutover and archive as before', async () => {
+      const world = new FakeWorld(waveOf(2));
+      const run = await runWave(world, { finalizeApproval: 'approve' });
+      expect(run.report?.servers.map((s) => s.result)).toEqual(['migrated', 'migrated']);
+      expect(finalizeRequest(world)?.message).toContain('Gate: finalize');
+      expect(run.path.indexOf('RequestFinalizeApproval')).toBeGreaterThan(run.path.indexOf('VerifyCutover'));
+      expect(run.path.indexOf('RequestFinalizeApproval')).toBeLessThan(run.path.indexOf('FinalizeCutover'));
+    });
+
+    it('finalizeApproval "auto": no second approval, finalized right after cutover verification', async () => {
+      const world = new FakeWorld(waveOf(2, { finalizeApproval: 'auto' }));
+      const run = await runWave(world, { finalizeApproval: 'reject' });
+      expect(run.path).not.toContain('RequestFinalizeApproval');
+      expect(finalizeRequest(world)).toBeUndefined();
+      expect(run.report?.outcome).toBe('completed');
+    });
+
+    it('reject: stays cut over, not finalized; outcome "rejected" and the report says the wave awaits a later finalize', async () => {
+      const world = new FakeWorld(waveOf(2));
+      const run = await runWave(world, { finalizeApproval: 'reject' });
+      expect(run.path).not.toContain('FinalizeCutover');
+      expect(world.calls.filter((c) => c.op === 'FinalizeCutover' || c.op === 'MarkAsArchived')).toEqual([]);
+      expect(run.report?.outcome).toBe('rejected');
+      expect(run.report?.stoppedBy).toEqual({ error: 'ApprovalRejected', cause: expect.stringContaining('bad config'), gate: 'finalize' });
+      expect(world.published.find((p) => p.subject === 'Wave wave-7: rejected')?.message).toContain('Stopped by ApprovalRejected at the finalize gate');
+      expect(run.report?.servers.map((s) => [s.result, s.finalLifecycleState])).toEqual([
+        ['skipped', 'CUTTING_OVER'],
+        ['skipped', 'CUTTING_OVER'],
+      ]);
+      expect(run.report?.awaitingFinalize).toEqual({ servers: ['srv-000', 'srv-001'], resume: expect.stringContaining('resume at the finalize gate') });
+      // the cutover instances keep running
+      expect([...world.instances.values()].filter((i) => i.kind === 'cutover').map((i) => i.state)).toEqual(['running', 'running']);
+    });
+
+    it('revert: READY_FOR_CUTOVER first, then the cutover instances terminated; each server "reverted", outcome "reverted"', async () => {
+      const world = new FakeWorld(waveOf(2));
+      const run = await runWave(world, { finalizeApproval: 'revert' });
+      expect(run.error).toBeUndefined();
+      expect(run.path).toContain('RevertCutover');
+      expect(run.path).not.toContain('FinalizeCutover');
+      expect(run.report?.outcome).toBe('reverted');
+      expect(run.report?.stoppedBy).toEqual({ error: 'RevertRequested', cause: expect.stringContaining('roll back'), gate: 'finalize' });
+      expect(run.report?.servers.map((s) => [s.result, s.finalLifecycleState])).toEqual([
+        ['reverted', 'READY_FOR_CUTOVER'],
+        ['reverted', 'READY_FOR_CUTOVER'],
+      ]);
+      const ops = world.calls.map((c) => c.op);
+      expect(ops.lastIndexOf('ChangeServerLifeCycleState:READY_FOR_CUTOVER')).toBeLessThan(ops.lastIndexOf('TERMINATE'));
+      expect(ops).not.toContain('FinalizeCutover');
+      expect([...world.instances.values()].filter((i) => i.kind === 'cutover').every((i) => i.state === 'terminated')).toBe(true);
+    });
+
+    it('revert answered at the cutover gate is refused: the request is sent again saying so, and the wave goes on with the next answer', async () => {
+      const world = new FakeWorld(waveOf(2));
+      const run = await runWave(world, { approval: ['revert', 'approve'] });
+      expect(run.taskRuns.get('RequestApproval')).toBe(2);
+      expect(run.path).not.toContain('RevertCutover');
+      expect(run.path).not.toContain('DiscardTest');
+      const requests = world.published.filter((p) => p.subject.includes('(cutover gate)'));
+      expect(requests).toHaveLength(2);
+      expect(requests[1].message).toContain('A revert answer was refused: at the cutover gate nothing is cut over yet');
+      expect(run.report?.outcome).toBe('completed');
+    });
   });
 });

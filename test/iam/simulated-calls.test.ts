@@ -55,6 +55,8 @@ const SCENARIOS: readonly ScenarioRun[] = [
   { name: 'faults-all+interruption', file: 'faults-all', extra: { interruptions: [{ afterPhase: 'test-launch' }] } },
   { name: 'template-drift+cutover-revert+quiesce', file: 'template-drift-cutover-revert', options: { quiesce: true } },
   { name: 's3-outage', file: 's3-outage' },
+  // the finalize gate answered revert (issue 13): the revert-cutover step's calls
+  { name: 'finalize-revert', file: 'finalize-revert' },
 ];
 
 interface KnownDenial {
@@ -147,6 +149,7 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
       ['faults-all+interruption', 3],
       ['template-drift+cutover-revert+quiesce', 3],
       ['s3-outage', 1],
+      ['finalize-revert', 3],
     ]);
     // the second start stopped at once; the interrupted execution's successor took its lock over
     expect(check.runs.map((r) => [r.scenario, r.executions])).toEqual([
@@ -155,6 +158,7 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
       ['faults-all+interruption', [['ABORTED', 'Interrupted'], ['SUCCEEDED', undefined]]],
       ['template-drift+cutover-revert+quiesce', [['SUCCEEDED', undefined]]],
       ['s3-outage', [['FAILED', 'WaveFailed']]],
+      ['finalize-revert', [['SUCCEEDED', undefined]]],
     ]);
     expect(check.calls).toBeGreaterThan(500);
     // Only the session's own reads of the final report happen outside a Lambda invocation.

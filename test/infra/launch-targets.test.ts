@@ -249,7 +249,7 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
 
     it('every step that starts or terminates launches holds AWSApplicationMigrationEC2Access, statement by statement, and no other step holds any of it', () => {
       const launching = STEPS.filter((step) => step.actions.some((a) => LAUNCHING_CALLS.includes(a))).map((step) => step.name);
-      expect(launching).toEqual(['launch-test', 'verify-test', 'discard-test', 'prepare-cutover', 'launch-cutover', 'verify-cutover']);
+      expect(launching).toEqual(['launch-test', 'verify-test', 'discard-test', 'prepare-cutover', 'launch-cutover', 'verify-cutover', 'revert-cutover']);
       const managed = managedTriples(s.config.region, account(), `<${idOf(s.stack.launchTargets.role)}.Arn>`);
       // Held: every statement but the one for users editing MGN's templates themselves (no via-MGN condition).
       const expected = managed.filter((t) => !USER_TEMPLATE_EDITS.includes(t.split('|')[0]));
@@ -270,7 +270,7 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
     });
 
     it('passes only the conversion server role and the launched-instance role, only to EC2', () => {
-      for (const step of ['launch-test', 'launch-cutover', 'verify-test', 'verify-cutover', 'discard-test', 'prepare-cutover'])
+      for (const step of ['launch-test', 'launch-cutover', 'verify-test', 'verify-cutover', 'discard-test', 'prepare-cutover', 'revert-cutover'])
         expect(grantsOf(step, 'iam:PassRole')).toEqual([
           {
             Resource: [`arn:aws:iam::${account()}:role/service-role/AWSApplicationMigrationConversionServerRole`, `<${idOf(s.stack.launchTargets.role)}.Arn>`],

@@ -401,9 +401,11 @@ describe('triggers', () => {
     const template = (integration.RequestTemplates as Record<string, string>)['application/json'];
     expect(template).toContain('#set($context.requestOverride.header.X-Amz-Target = "AWSStepFunctions.SendTaskFailure")');
     expect(template).toContain('"error": "ApprovalRejected"');
+    // revert (finalize gate): its own SendTaskFailure error, never a SendTaskSuccess
+    expect(template).toMatch(/#elseif\(\$decision == "revert"\)\n#set\(\$context\.requestOverride\.header\.X-Amz-Target = "AWSStepFunctions\.SendTaskFailure"\)\n\{[^\n]*"error": "RevertRequested"/);
     s.template.hasResourceProperties('AWS::ApiGateway::Model', {
       Name: 'ApprovalRequest',
-      Schema: Match.objectLike({ required: ['taskToken', 'decision'], properties: Match.objectLike({ decision: { type: 'string', enum: ['approve', 'reject'] } }) }),
+      Schema: Match.objectLike({ required: ['taskToken', 'decision'], properties: Match.objectLike({ decision: { type: 'string', enum: ['approve', 'reject', 'revert'] } }) }),
     });
     // Step Functions task tokens are up to 2,048 characters (TaskToken, Step Functions API model)
     s.template.hasResourceProperties('AWS::ApiGateway::Model', {

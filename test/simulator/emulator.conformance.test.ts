@@ -564,6 +564,19 @@ describe('emulator conformance with the AWS service models', () => {
     await runUntil(em, () => em.fleet.activeJobs().length === 0);
     const final = await ok('mgn', 'FinalizeCutover', mgn.send(new FinalizeCutoverCommand({ sourceServerID: launched[0] })));
     expect(final.lifeCycle!.state).toBe('CUTOVER');
+    // "Revert to ready for cutover" (MGN user guide, "Reverting a cutover"): an unfinalized cutover goes
+    // back to READY_FOR_CUTOVER, still replicating, its cutover instance kept until terminated; a
+    // finalized one (replication gone, not launchable) cannot be reverted, a reverted one not finalized.
+    await fails('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: launched[0], lifeCycle: { state: 'READY_FOR_CUTOVER' } })), 'ConflictException');
+    const reverted = await ok('mgn', 'ChangeServerLifeCycleState', mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: launched[2], lifeCycle: { state: 'READY_FOR_CUTOVER' } })));
+    expect(reverted.lifeCycle!.state).toBe('READY_FOR_CUTOVER');
+    expect(reverted.lifeCycle!.lastCutover!.reverted!.apiCallDateTime).toMatch(/Z$/);
+    expect(reverted.lifeCycle!.lastCutover!.finalized).toBeUndefined();
+    expect(reverted.dataReplicationInfo!.dataReplicationState).toBe('CONTINUOUS');
+    expect(reverted.launchedInstance!.ec2InstanceID).toMatch(/^i-/);
+    await fails('mgn', 'FinalizeCutover', mgn.send(new FinalizeCutoverCommand({ sourceServerID: launched[2] })), 'ConflictException');
+    await ok('mgn', 'TerminateTargetInstances', mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: [launched[2]] })));
+    await runUntil(em, () => em.fleet.activeJobs().length === 0);
     await ok('mgn', 'MarkAsArchived', mgn.send(new MarkAsArchivedCommand({ sourceServerID: launched[0] })));
     await fails('mgn', 'DisconnectFromService', mgn.send(new DisconnectFromServiceCommand({ sourceServerID: launched[1] })), 'ConflictException');
     const disconnected = await ok('mgn', 'DisconnectFromService', mgn.send(new DisconnectFromServiceCommand({ sourceServerID: ids[3] })));

@@ -223,7 +223,7 @@ describe('StateMachineRunner: approval task', () => {
     const out = result.output as { outcome: string; rejection: { Error: string; Cause: string }; approval?: unknown };
     expect(out.outcome).toBe('rejected');
     expect(out.rejection.Error).toBe('ApprovalRejected');
-    expect(out.rejection.Cause).toMatch(/rejected by the simulator scenario/);
+    expect(out.rejection.Cause).toMatch(/rejected at the cutover gate by the simulator scenario/);
     expect(out.approval).toBeUndefined();
     expect(calls.events).toHaveLength(1);
     // caught failure: entered, scheduled, started, submitted, failed, exited

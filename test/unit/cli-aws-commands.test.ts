@@ -142,6 +142,24 @@ describe('mgnctl approve / reject', () => {
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });
 
+  it('revert sends SendTaskFailure RevertRequested with the reason (the finalize gate rolls back; the cutover gate refuses it)', async () => {
+    sfn.on(SendTaskFailureCommand).resolves({});
+    const r = await mgnctl('revert', '--task-token', token, '--by', 'carol', '--reason', 'orders fail on the new db', '--region', 'ap-south-1');
+    expect(r.code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+      taskToken: token,
+      error: 'RevertRequested',
+      cause: `orders fail on the new db (by ${ME}, note: carol)`,
+    });
+    expect(r.out).toContain('at the cutover gate it is refused');
+    expect(`${r.out}${r.err}`).not.toContain(token);
+    sfn.reset();
+    const missing = await mgnctl('revert', '--task-token', token, '--by', 'carol');
+    expect(missing).toMatchObject({ code: 2 });
+    expect(missing.err).toContain('mgnctl revert: --reason: required');
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
   it('refuses incomplete answers without calling AWS, and reports an expired token as exit 1', async () => {
     expect((await mgnctl('reject', '--task-token', token, '--by', 'bob')).err).toContain('--reason: required');
     expect((await mgnctl('approve', '--by', 'bob')).err).toContain('--task-token or --task-token-file: required');

@@ -422,6 +422,8 @@ describe('options', () => {
       replicationTimeoutHours: 72,
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
       quiesce: false,
+      finalizeApproval: 'required',
+      soakHours: 0,
     });
     expect(ok(withOptions({ phases: { archive: false } })).options.phases).toEqual({
       install: true,
@@ -439,8 +441,12 @@ describe('options', () => {
       credentials: 'installer-role',
       phases: { install: false, test: false, cutover: false, finalize: false, archive: false },
       quiesce: true,
+      finalizeApproval: 'auto',
+      soakHours: 0,
     };
     expect(ok(withOptions(options)).options).toEqual(options);
+    expect(ok(withOptions({ soakHours: 720, finalizeApproval: 'required' })).options).toMatchObject({ soakHours: 720, finalizeApproval: 'required' });
+    expect(ok(withOptions({ soakHours: 1.5 })).options.soakHours).toBe(1.5);
     expect(
       ok(withOptions({ pollIntervalSeconds: 3600, replicationTimeoutHours: 1 })).options.pollIntervalSeconds,
     ).toBe(3600);
@@ -466,6 +472,13 @@ describe('options', () => {
     ],
     [{ phases: { test: 'yes' } }, 'options.phases.test: expected a boolean, got string "yes"'],
     [{ aproval: 'auto' }, 'options.aproval: unknown field; remove it or fix its spelling'],
+    [{ finalizeApproval: 'later' }, 'options.finalizeApproval: "later" is not allowed; use "required" or "auto"'],
+    [{ soakHours: -1 }, 'options.soakHours: soakHours must be 0..720'],
+    [{ soakHours: 721 }, 'options.soakHours: soakHours must be 0..720'],
+    [
+      { soakHours: 24, phases: { finalize: false, archive: false } },
+      'options.soakHours: the soak waits before finalizing, and phases.finalize is false; set soakHours to 0 or phases.finalize to true',
+    ],
     [{ phases: { rollback: true } }, 'options.phases.rollback: unknown field; remove it or fix its spelling'],
   ])('refuses %j', (options, expected) => {
     onlyProblem(withOptions(options), expected);

@@ -22,6 +22,8 @@ describe('parseManifest', () => {
       // credentials left out: chosen per server (credentialsModeOf)
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
       quiesce: false,
+      finalizeApproval: 'required',
+      soakHours: 0,
     });
   });
 

@@ -65,13 +65,14 @@ describe('wave metrics', () => {
       m.launchJobFailed('test');
       m.launchJobFailed('test');
       m.launchJobFailed('cutover');
-      m.serversByResult({ migrated: 7, failed: 2, skipped: 1 });
+      m.serversByResult({ migrated: 7, failed: 2, skipped: 1, reverted: 3 });
       m.publish();
     });
     expect(records.find((r) => r.WaveId === 'wave-7' && r.LaunchKind === 'test')).toMatchObject({ LaunchJobFailures: 2 });
     expect(records.find((r) => r.WaveId === undefined && r.LaunchKind === 'cutover')).toMatchObject({ LaunchJobFailures: 1 });
     expect(records.find((r) => r.Result === 'failed')).toMatchObject({ WaveId: 'wave-7', WaveServers: 2 });
     expect(records.find((r) => r.Result === 'migrated')).toMatchObject({ WaveServers: 7 });
+    expect(records.find((r) => r.Result === 'reverted')).toMatchObject({ WaveServers: 3 });
   });
 
   it('publishes nothing for a step that learnt nothing (no phase, no progress)', async () => {

@@ -84,6 +84,7 @@ export function toSourceServerView(s: SourceServer): SourceServerView {
     lastTestJobId: s.lifeCycle?.lastTest?.initiated?.jobID,
     lastCutoverJobId: s.lifeCycle?.lastCutover?.initiated?.jobID,
     lastCutoverFinalizedAt: s.lifeCycle?.lastCutover?.finalized?.apiCallDateTime,
+    lastCutoverInitiatedAt: s.lifeCycle?.lastCutover?.initiated?.apiCallDateTime,
     launchedInstanceId: s.launchedInstance?.ec2InstanceID,
     ...(s.applicationID ? { applicationId: s.applicationID } : {}),
   };

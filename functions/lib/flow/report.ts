@@ -11,6 +11,7 @@ import {
 } from '../source-servers';
 import { reportKey, serversKey, type Outcome, type WaveContext } from '../wave-context';
 import { releaseWaveLock } from '../wave-lock';
+import type { Gate } from '../finalize-gate';
 import { removeInstallerCredentials } from './install-agents';
 
 /** The final report (CONTRACTS.md), written to waves/<waveId>/runs/<runId>/report.json. */
@@ -19,8 +20,14 @@ export interface WaveReport {
   readonly runId: string;
   readonly outcome: Outcome;
   readonly generatedAt: string;
-  /** why the wave stopped, when outcome is "failed" or "rejected" */
-  readonly stoppedBy?: { readonly error: string; readonly cause: string };
+  /** why the wave stopped, when outcome is "failed", "rejected" or "reverted"; `gate` names the approval gate that stopped it */
+  readonly stoppedBy?: { readonly error: string; readonly cause: string; readonly gate?: Gate };
+  /**
+   * The finalize gate answered reject (or timed out): these servers are cut over (MGN lifecycle
+   * CUTTING_OVER, "Cutover in progress") and not finalized, replication still running. A re-run of
+   * the wave resumes at the finalize gate without launching anything again.
+   */
+  readonly awaitingFinalize?: { readonly servers: readonly string[]; readonly resume: string };
   readonly servers: readonly ReportServer[];
   /** MGN's own grouping of the wave (functions/lib/mgn-grouping.ts), once the run reached replication */
   readonly mgn?: ReportMgnGrouping;
@@ -63,7 +70,8 @@ export interface ReportServer {
   readonly name: string;
   readonly sourceServerId: string | null;
   readonly finalLifecycleState: string;
-  readonly result: 'migrated' | 'failed' | 'skipped';
+  /** reverted: the finalize gate answered revert and the server is back to READY_FOR_CUTOVER, its source kept */
+  readonly result: 'migrated' | 'failed' | 'skipped' | 'reverted';
   readonly failure?: { readonly phase: PhaseName; readonly reason: string };
   readonly launches: { readonly test: number; readonly cutover: number };
   /** the test and cutover instances as launched (DescribeInstances at verification) */
@@ -100,7 +108,8 @@ function instancesOf(instances: RunState['servers'][number]['instances']): Repor
 
 export function waveOutcome(ctx: WaveContext, servers: readonly ReportServer[]): Outcome {
   if (ctx.error) return 'failed';
-  if (ctx.outcome === 'rejected' || ctx.rejection) return 'rejected';
+  if (ctx.outcome === 'reverted') return 'reverted';
+  if (ctx.outcome === 'rejected' || ctx.rejection || ctx.finalizeRejection) return 'rejected';
   return servers.some((s) => s.result === 'failed') ? 'completed-with-failures' : 'completed';
 }
 
@@ -121,7 +130,14 @@ export function buildReport(
       name: r.name,
       sourceServerId: r.sourceServerId ?? null,
       finalLifecycleState: view?.lifecycleState ?? (r.sourceServerId ? 'UNKNOWN' : 'NOT_IN_MGN'),
-      result: r.status === 'failed' || disconnected ? 'failed' : isFinalized(view) ? 'migrated' : 'skipped',
+      result:
+        r.status === 'failed' || disconnected
+          ? 'failed'
+          : isFinalized(view)
+            ? 'migrated'
+            : r.reverted && view?.lifecycleState === 'READY_FOR_CUTOVER'
+              ? 'reverted'
+              : 'skipped',
       ...(failure ? { failure } : {}),
       launches: r.launches,
       ...(instances ? { instances } : {}),
@@ -132,6 +148,8 @@ export function buildReport(
   });
   const stop =
     ctx.error ??
+    ctx.revertRequest ??
+    ctx.finalizeRejection ??
     (ctx.rejection || ctx.outcome === 'rejected'
       ? (ctx.rejection ?? {
           Error: 'NotApproved',
@@ -144,10 +162,32 @@ export function buildReport(
     outcome: waveOutcome(ctx, servers),
     generatedAt: at.toISOString(),
     ...(stop
-      ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000) } }
+      ? { stoppedBy: { error: stop.Error ?? 'unknown', cause: (stop.Cause ?? '').slice(0, 4000), ...gateOf(ctx) } }
       : {}),
+    ...awaitingFinalizeOf(ctx, servers),
     servers,
     ...(reportMgnGrouping(state) ? { mgn: reportMgnGrouping(state) } : {}),
+  };
+}
+
+/** The approval gate whose answer (or timeout) stopped the wave, if one did. */
+function gateOf(ctx: WaveContext): { gate?: Gate } {
+  if (ctx.error) return {};
+  if (ctx.revertRequest || ctx.finalizeRejection) return { gate: 'finalize' };
+  if (ctx.rejection || ctx.outcome === 'rejected') return { gate: 'cutover' };
+  return {};
+}
+
+/** After a finalize-gate rejection: the servers cut over and not finalized, and how to finish them. */
+function awaitingFinalizeOf(ctx: WaveContext, servers: readonly ReportServer[]): Pick<WaveReport, 'awaitingFinalize'> {
+  if (!ctx.finalizeRejection || ctx.error) return {};
+  const waiting = servers.filter((s) => s.result === 'skipped' && s.finalLifecycleState === 'CUTTING_OVER').map((s) => s.name);
+  return {
+    awaitingFinalize: {
+      servers: waiting,
+      resume:
+        'not finalized: the cutover instances run and replication continues. Re-run the wave (same manifest) to resume at the finalize gate; nothing is launched again',
+    },
   };
 }
 
@@ -158,7 +198,13 @@ export function reportSummary(report: WaveReport, key: string): string {
     `${by('migrated').length} migrated, ${by('failed').length} failed, ${by('skipped').length} skipped of ${report.servers.length}.`,
   ];
   if (report.stoppedBy)
-    lines.push(`Stopped by ${report.stoppedBy.error}: ${report.stoppedBy.cause.slice(0, 500)}`);
+    lines.push(
+      `Stopped by ${report.stoppedBy.error}${report.stoppedBy.gate ? ` at the ${report.stoppedBy.gate} gate` : ''}: ${report.stoppedBy.cause.slice(0, 500)}`,
+    );
+  if (by('reverted').length > 0)
+    lines.push(`${by('reverted').length} reverted to Ready for cutover (cutover instances terminated, sources kept, still replicating).`);
+  if (report.awaitingFinalize)
+    lines.push(`Awaiting finalize: ${report.awaitingFinalize.servers.length} servers; ${report.awaitingFinalize.resume}.`);
   for (const s of by('failed').slice(0, 50))
     lines.push(`  ${s.name} failed in ${s.failure?.phase}: ${s.failure?.reason.slice(0, 200)}`);
   lines.push(`Full report: ${key}`);
@@ -201,7 +247,7 @@ async function reportRun(ctx: WaveContext, deps: FlowDeps): Promise<WaveContext>
   const report = buildReport(ctx, state, views, at);
   const key = reportKey(ctx.waveId, ctx.runId);
   await deps.store.putJson(key, report);
-  const results = { migrated: 0, failed: 0, skipped: 0 };
+  const results = { migrated: 0, failed: 0, skipped: 0, reverted: 0 };
   for (const s of report.servers) results[s.result] += 1;
   deps.metrics?.serversByResult(results);
   try {

@@ -107,6 +107,7 @@ export async function validateWave(event: ValidateWaveInput, deps: FlowDeps): Pr
     targetRegion: manifest.targetRegion,
     phases: { ...phases },
     approvalRequired: approval === 'required',
+    finalizeApprovalRequired: manifest.options.finalizeApproval === 'required',
     phase: 'validate',
     lastCompletedPhase: 'validate',
     done: true,

@@ -54,6 +54,7 @@ import { reached, readWave, serversInPhase, specOf } from '../source-servers';
 import { ENV } from '../steps';
 import { phaseDone, pollAgain, type WaveContext } from '../wave-context';
 import { requestCleanup, retireTargetInstances } from './target-instances';
+import { cutoverAlreadyApproved, nothingToFinalize, soakSecondsLeft } from '../finalize-gate';
 
 export const VERIFY_TIMEOUT_SECONDS = 45 * 60;
 export const VERIFY_POLL_SECONDS = 30;
@@ -270,9 +271,20 @@ export async function verifyWave(kind: VerifyKind, ctx: WaveContext, deps: FlowD
   await saveRunState(deps.store, state);
   const counts = countsOf(state);
   deps.log.info(`${kind} verify poll`, { waiting, cleanupLeft, probes: probes.length, ...counts });
-  return waiting === 0 && cleanupLeft === 0
-    ? phaseDone(ctx, rules.phase, counts)
-    : pollAgain(ctx, rules.phase, Math.min(VERIFY_POLL_SECONDS, manifest.options.pollIntervalSeconds), counts);
+  if (waiting === 0 && cleanupLeft === 0) {
+    const done = phaseDone(ctx, rules.phase, counts);
+    // finalize gate (issue 13): a re-run whose servers are all cutting over already skips the cutover
+    // gate; the soak before the finalize gate counts from the cutover launch
+    return kind === 'test'
+      ? { ...done, cutoverApproved: cutoverAlreadyApproved(state, views) }
+      : {
+          ...done,
+          soakSeconds: soakSecondsLeft(manifest, state, views, at),
+          // nothing left to finalize (a re-run after finalizing, or every server set aside): no gate to ask
+          ...(nothingToFinalize(state, views) ? { finalizeApprovalRequired: false } : {}),
+        };
+  }
+  return pollAgain(ctx, rules.phase, Math.min(VERIFY_POLL_SECONDS, manifest.options.pollIntervalSeconds), counts);
 }
 
 function launchedInstance(i: InstanceView) {

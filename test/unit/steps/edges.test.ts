@@ -5,7 +5,7 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { preflight, EndpointUnreachableError } from '../../../functions/lib/flow/preflight';
 import { writeReport } from '../../../functions/lib/flow/report';
-import { requestApproval } from '../../../functions/lib/flow/request-approval';
+import { parseApprovalRequest, requestApproval } from '../../../functions/lib/flow/request-approval';
 import { validateWave } from '../../../functions/lib/flow/validate-wave';
 import { InvalidInputError } from '../../../functions/lib/validation';
 import { reportKey } from '../../../functions/lib/wave-context';
@@ -53,6 +53,7 @@ describe('validate-wave', () => {
       targetRegion: 'eu-west-1',
       phases: { install: true, test: true, cutover: true, finalize: true, archive: true },
       approvalRequired: true,
+      finalizeApprovalRequired: true,
       phase: 'validate',
       lastCompletedPhase: 'validate',
       done: true,
@@ -134,13 +135,47 @@ describe('request-approval', () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const token = 'AQCEAAAAKgAAAAMAAAAAAAAAAsecrettoken==';
 
-    await requestApproval({ context: ctx, taskToken: token }, bed.deps);
+    await requestApproval({ context: ctx, taskToken: token, gate: 'cutover' }, bed.deps);
 
     const input = sns.commandCalls(PublishCommand)[0].args[0].input;
-    expect(input).toMatchObject({ TopicArn: 'arn:aws:sns:eu-west-1:123456789012:waves', Subject: 'Approval needed: cutover of wave wave-7' });
+    expect(input).toMatchObject({ TopicArn: 'arn:aws:sns:eu-west-1:123456789012:waves', Subject: 'Approval needed: cutover of wave wave-7 (cutover gate)' });
     expect(input.Message).toContain(token);
     expect(input.Message).toContain('srv-001 (test-verify): smoke checks Failed: FAIL tcp:443');
+    expect(input.Message).toContain('Gate: cutover. Answer with POST /approvals or mgnctl approve|reject');
+    expect(input.Message).not.toContain('RevertRequested');
     expect(bed.log.lines.join('\n')).not.toContain(token);
+  });
+
+  it('names the finalize gate, says finalizing is irreversible and how to revert', async () => {
+    const manifest = waveOf(2);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-2' });
+    const token = 'AQCEAAAAKgAAAAMAAAAAAAAAAfinalizetoken==';
+
+    await requestApproval(parseApprovalRequest({ context: ctx, taskToken: token, gate: 'finalize' }), bed.deps);
+
+    const input = sns.commandCalls(PublishCommand)[0].args[0].input;
+    expect(input.Subject).toBe('Approval needed: finalize the cutover of wave wave-7 (finalize gate)');
+    expect(input.Message).toContain('waits at the finalize gate');
+    expect(input.Message).toContain('irreversible');
+    expect(input.Message).toContain('Gate: finalize. Answer with POST /approvals or mgnctl approve|reject|revert');
+    expect(input.Message).toContain('SendTaskFailure with error "RevertRequested"');
+    expect(input.Message).toContain(token);
+    expect(bed.log.lines.join('\n')).not.toContain(token);
+  });
+
+  it('says a revert answered at the cutover gate was refused, and refuses an unknown gate', async () => {
+    const manifest = waveOf(1);
+    const bed = sdkTestbed(manifest);
+    const ctx = await startedWave(bed, manifest);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-3' });
+    const refused = { ...ctx, refusedAnswer: { Error: 'RevertRequested', Cause: 'rollback (by bob)' } };
+    await requestApproval(parseApprovalRequest({ context: refused, taskToken: 'tok-1' }), bed.deps);
+    expect(sns.commandCalls(PublishCommand)[0].args[0].input.Message).toContain(
+      'A revert answer was refused: at the cutover gate nothing is cut over yet, so there is nothing to revert (rollback (by bob)). Answer approve or reject.',
+    );
+    expect(() => parseApprovalRequest({ context: ctx, taskToken: 'tok-1', gate: 'soak' })).toThrow('gate?: "cutover" | "finalize"');
   });
 });
 
