@@ -41,7 +41,7 @@ export const STACK_INTERFACE_SERVICES = ['mgn', 'ec2', 's3', 'ssm', 'ssmmessages
  */
 export const SEPARATE_ENDPOINT_GROUPS = {
   ec2: ['ec2'],
-  orchestrator: ['states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas'],
+  orchestrator: ['states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas', 'xray'],
 } as const;
 
 /** The endpoints the SSM agent of a launched instance needs in its VPC (SSM user guide, "VPC endpoints"). */

@@ -22,12 +22,12 @@ export const al2023RepoBucketName = (region: string): string => `al2023-repos-${
  *   execute-api too, since operators in the data centre call the PRIVATE API through it.
  * - `ec2`: the replication and conversion servers (staging) and the orchestrator.
  * - `orchestrator`: the AWS APIs only the Lambdas call (Step Functions, STS, SNS, EventBridge, KMS,
- *   CloudWatch Logs, Service Quotas): the orchestrator subnets and nothing else.
+ *   CloudWatch Logs, Service Quotas, X-Ray): the orchestrator subnets and nothing else.
  */
 export const ENDPOINT_GROUPS = {
   hosts: ['mgn', 's3', 'ssm', 'ssmmessages', 'ec2messages', 'execute-api'],
   ec2: ['ec2'],
-  orchestrator: ['states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas'],
+  orchestrator: ['states', 'sts', 'sns', 'events', 'logs', 'kms', 'servicequotas', 'xray'],
 } as const satisfies Record<string, readonly EndpointServiceName[]>;
 export type EndpointGroupName = keyof typeof ENDPOINT_GROUPS;
 
@@ -107,7 +107,7 @@ export class ServiceEndpoints extends Construct {
         { description: 'staging subnet', cidrs: clients.staging },
         { description: 'orchestrator subnet', cidrs: clients.orchestrator },
       ]),
-      orchestrator: group('OrchestratorSecurityGroup', 'Endpoints only the orchestrator uses (states, sts, sns, events, logs, kms, servicequotas): TCP 443 from its subnets', [
+      orchestrator: group('OrchestratorSecurityGroup', 'Endpoints only the orchestrator uses (states, sts, sns, events, logs, kms, servicequotas, xray): TCP 443 from its subnets', [
         { description: 'orchestrator subnet', cidrs: clients.orchestrator },
       ]),
     };
@@ -220,6 +220,8 @@ const RESOURCE_ACCOUNT_PINNED: readonly EndpointServiceName[] = ['sts', 'sns', '
  *   resource type in the Service Authorization Reference), and these services have no resource
  *   policies, so a principal of this account can only ever act in this account through them.
  *   MGN's CreateSessionForMgn is an API in an AWS account: allowed by its exact path.
+ * - xray: aws:PrincipalAccount only. PutTraceSegments and PutTelemetryRecords have no resource type
+ *   (Service Authorization Reference) and write the caller's traces into the caller's own account.
  * - ssm: this account's resources, plus reading and running AWS-owned documents and public
  *   parameters (arn:aws:ssm:<region>::document/…, …::parameter/aws/…), which have no account.
  * - ec2: this account's resources, except ec2:CreateVolume, CopySnapshot and CopyImage, which the IAM

@@ -9,6 +9,7 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { approvalTemplate } from '../../infra/constructs/wave-triggers';
+import { APPROVAL_DECISION_NAMES } from '../../functions/lib/approval-decisions';
 import { approvalAnswerFromApiRequest } from '../../functions/lib/trigger-input';
 import { evaluate as resolve } from './intrinsics';
 import { synthExample, type Synthesised } from './synth';
@@ -125,7 +126,9 @@ describe('POST /approvals records the caller, not what the body says', () => {
     // every recorded "by" (the approval's output, the rejection's cause) is the authenticated identity
     const identity = '$util.escapeJavaScript($context.identity.userArn)';
     const recorded = [...template.matchAll(/\\"by\\": \\"(.+?)\\"|\(by (.+?)#if/g)].map((m) => m[1] ?? m[2]);
-    expect(recorded).toEqual([identity, identity]);
+    // one per decision (approve's output; reject's and revert's causes)
+    expect(recorded).toEqual(APPROVAL_DECISION_NAMES.map(() => identity));
+    expect(recorded).toHaveLength(3);
   });
 
   it('its TypeScript mirror: approve and reject name the caller; a claimed name is a note', () => {

@@ -57,6 +57,8 @@ describe.each(['cross-region', 'on-premises'] as const)('%s: endpoint policies a
       /^mgn MgnFromThisAccount mgn:\* "\*"$/.test(line) ||
       /^mgn AgentSession execute-api:Invoke "arn:aws:execute-api:[a-z0-9-]+:\*:\*\/POST\/CreateSessionForMgn"$/.test(line) ||
       /^(ssmmessages|ec2messages) ThisAccountOnly (ssmmessages|ec2messages):\* "\*"$/.test(line) ||
+      // xray: PutTraceSegments/PutTelemetryRecords have no resource type and write to the caller's own account
+      /^xray ThisAccountOnly xray:\* "\*"$/.test(line) ||
       // AWS-owned SSM documents and public parameters (no account in their ARNs)
       /^ssm AwsOwnedDocumentsAndPublicParameters \S+ \["arn:aws:ssm:[a-z0-9-]+::document\/\*","arn:aws:ssm:[a-z0-9-]+::parameter\/aws\/\*"\]$/.test(line) ||
       // the EC2 actions IAM documents without aws:ResourceAccount
