@@ -517,7 +517,10 @@ export class StateMachineRunner {
     const step = this.options.prepared.stepByArn.get(functionArn);
     const handler: TaskHandler = this.resolver.resolve(stateName, functionArn, step);
     const payload: Json = isObject(p.Payload) ? { ...p.Payload } : { input: p.Payload ?? null };
-    if (typeof payload.taskToken !== 'string') payload.taskToken = `sim-task-token-${randomUUID()}`;
+    // Step Functions issues a new token to every task it waits on ($$.Task.Token differs per task):
+    // the execution's context holds one placeholder, so each waiting task gets its own token here,
+    // and a token from one gate can never answer another.
+    if (typeof payload.taskToken !== 'string' || payload.taskToken.startsWith('sim-task-token-')) payload.taskToken = `sim-task-token-${randomUUID()}`;
     // The lambda:invoke integration returns once the function has run; the token is answered later.
     const functionName = step?.name ?? stateName;
     const context = lambdaContext(functionName, functionArn, step?.timeoutSeconds ?? 60);

@@ -50,17 +50,21 @@ describe('approval task token', () => {
     });
     const sns = started?.published ?? [];
     const requests = sns.filter((m) => m.subject?.startsWith('Approval needed'));
-    expect(requests).toHaveLength(1);
-    const token = tokenIn(requests[0].message);
-    // positive control: the request carries the token, and the history really carries the states' data
-    expect(token).toMatch(/^\S{16,}$/);
+    // approve: the cutover gate, then the finalize gate; reject ends at the cutover gate
+    expect(requests).toHaveLength(answer === 'approve' ? 2 : 1);
+    const tokens = requests.map((r) => tokenIn(r.message));
+    // positive control: each request carries a token, a different one per gate (as Step Functions issues them)
+    for (const token of tokens) expect(token).toMatch(/^\S{16,}$/);
+    expect(new Set(tokens).size).toBe(tokens.length);
     const data = history.flatMap(stateData);
     expect(data.some((d) => d.includes(`"waveId":"token-${answer}"`) && d.includes('"approval"'))).toBe(true);
-    expect(data.filter((d) => d.includes(token!))).toEqual([]);
     expect(session.lambdaLogs.length).toBeGreaterThan(0);
     expect(session.lambdaLogs.some((line) => line.includes('approval requested'))).toBe(true);
-    expect(session.lambdaLogs.filter((line) => line.includes(token!))).toEqual([]);
-    expect(JSON.stringify(session.waves[0].report)).not.toContain(token!);
+    for (const token of tokens) {
+      expect(data.filter((d) => d.includes(token!))).toEqual([]);
+      expect(session.lambdaLogs.filter((line) => line.includes(token!))).toEqual([]);
+      expect(JSON.stringify(session.waves[0].report)).not.toContain(token!);
+    }
     expect(session.waves[0].report.outcome).toBe(answer === 'approve' ? 'completed' : 'rejected');
   }, 120_000);
 });

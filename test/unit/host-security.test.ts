@@ -15,6 +15,8 @@ const minimal = {
   region: 'ap-south-1',
   network: { mode: 'new', cidr: '10.40.0.0/16', availabilityZones: ['ap-south-1a'] },
   sourceCidrs: ['10.10.0.0/16'],
+  s3PrefixListId: 'pl-78a54011',
+  approvers: ['arn:aws:iam::111122223333:role/MigrationApprover'],
 };
 
 describe('deploy config allowedTag', () => {
