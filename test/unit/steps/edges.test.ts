@@ -141,7 +141,7 @@ describe('request-approval', () => {
     expect(input).toMatchObject({ TopicArn: 'arn:aws:sns:eu-west-1:123456789012:waves', Subject: 'Approval needed: cutover of wave wave-7 (cutover gate)' });
     expect(input.Message).toContain(token);
     expect(input.Message).toContain('srv-001 (test-verify): smoke checks Failed: FAIL tcp:443');
-    expect(input.Message).toContain('Gate: cutover. Answer with POST /approvals or mgnctl approve|reject');
+    expect(input.Message).toContain('Gate: cutover. Answer with mgnctl approve|reject --task-token-file');
     expect(input.Message).not.toContain('RevertRequested');
     expect(bed.log.lines.join('\n')).not.toContain(token);
   });
@@ -159,8 +159,8 @@ describe('request-approval', () => {
     expect(input.Subject).toBe('Approval needed: finalize the cutover of wave wave-7 (finalize gate)');
     expect(input.Message).toContain('waits at the finalize gate');
     expect(input.Message).toContain('irreversible');
-    expect(input.Message).toContain('Gate: finalize. Answer with POST /approvals or mgnctl approve|reject|revert');
-    expect(input.Message).toContain('SendTaskFailure with error "RevertRequested"');
+    expect(input.Message).toContain('Gate: finalize. Answer with mgnctl approve|reject|revert --task-token-file');
+    expect(input.Message).toContain('Step Functions error "RevertRequested"');
     expect(input.Message).toContain(token);
     expect(bed.log.lines.join('\n')).not.toContain(token);
   });
