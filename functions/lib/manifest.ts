@@ -8,8 +8,11 @@
  *   names and URLs) is restricted to characters with no meaning to bash or PowerShell, so we
  *   never depend on quoting to hold.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues, formatPath, InvalidInputError, show } from './validation';
+import { applicationNamesOf, MAX_SERVERS_PER_APPLICATION, MGN_APPLICATION_NAME } from './mgn-applications';
+
+export { applicationNamesOf, MAX_SERVERS_PER_APPLICATION, MGN_APPLICATION_NAME };
 
 export const MAX_SERVERS_PER_WAVE = 1000;
 
@@ -49,14 +52,6 @@ export const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]{0,15}\.[a-z0-9]{1,16}$/;
 /** IAM instance profile name rules (1-128 of letters, digits and + = , . @ _ -). */
 export const INSTANCE_PROFILE_NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
-/**
- * MGN's ApplicationName (model mgn-2020-02-26): 1-256 characters, no NUL, no whitespace but spaces
- * between words. Names are unique per account and region, case-insensitively (MGN user guide).
- */
-// eslint-disable-next-line no-control-regex
-export const MGN_APPLICATION_NAME = /^(?=.{1,256}$)[^\s\x00]( *[^\s\x00])*$/;
-/** An MGN application holds at most 200 source servers (MGN user guide, "Applications"). */
-export const MAX_SERVERS_PER_APPLICATION = 200;
 export const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 
 export interface EndpointDns {
@@ -653,21 +648,6 @@ export function parseManifest(input: unknown): WaveManifest {
 }
 
 export { sourceInstanceId } from './server-identity';
-
-/**
- * The MGN application of each server, in manifest order: its `application`, else the wave's default
- * application, named after the wave. MGN holds at most 200 servers in an application, so servers
- * past the 200th without an `application` go to `<waveId>-2`, `<waveId>-3`, ... in groups of 200.
- */
-export function applicationNamesOf(waveId: string, servers: readonly { readonly application?: unknown }[]): string[] {
-  let unnamed = 0;
-  return servers.map((server) => {
-    if (typeof server.application === 'string') return server.application;
-    const group = Math.floor(unnamed / MAX_SERVERS_PER_APPLICATION);
-    unnamed += 1;
-    return group === 0 ? waveId : `${waveId}-${group + 1}`;
-  });
-}
 
 /**
  * MGN applications of the wave (servers[].application, default the wave's): one spelling per name,

@@ -15,7 +15,8 @@
  */
 import { chunk } from './batching';
 import { reasonOf, TryLaterError } from './errors';
-import { applicationNamesOf, type WaveManifest } from './manifest';
+import type { WaveManifest } from './manifest';
+import { applicationNamesOf } from './mgn-applications';
 import type { MgnGroupView, MgnPort, SourceServerView } from './ports';
 import type { RunState } from './run-state';
 
@@ -44,7 +45,7 @@ export interface MgnGrouping {
   problems: string[];
 }
 
-/** Server name -> MGN application name (manifest.ts applicationNamesOf: `application`, else the wave's). */
+/** Server name -> MGN application name (mgn-applications.ts applicationNamesOf: `application`, else the wave's). */
 export function applicationsByServer(manifest: WaveManifest): Map<string, string> {
   const names = applicationNamesOf(manifest.waveId, manifest.servers);
   return new Map(manifest.servers.map((s, i) => [s.name, names[i]]));
@@ -176,8 +177,16 @@ export async function groupWaveInMgn(
  * in it was set aside, and MGN has archived every server associated with it), then the MGN wave
  * once all of its applications are: a re-run for servers set aside finds their application and
  * wave still open. Something already archived is left alone (MGN refuses to archive twice).
+ * `known` is what the caller's poll knows of the servers (source server id -> archived, including
+ * the MarkAsArchived calls it just made), so a poll reads the servers once; ids it does not know
+ * are described.
  */
-export async function archiveWaveInMgn(mgn: MgnPort, manifest: WaveManifest, state: RunState): Promise<void> {
+export async function archiveWaveInMgn(
+  mgn: MgnPort,
+  manifest: WaveManifest,
+  state: RunState,
+  known: ReadonlyMap<string, boolean> = new Map(),
+): Promise<void> {
   const grouping = state.mgn;
   if (!grouping?.wave) return;
   const appOf = applicationsByServer(manifest);
@@ -186,9 +195,12 @@ export async function archiveWaveInMgn(mgn: MgnPort, manifest: WaveManifest, sta
     const name = appOf.get(record.name);
     if (record.status === 'failed' && name !== undefined) setAside.set(key(name), (setAside.get(key(name)) ?? 0) + 1);
   }
+  // the poll already knows its servers (`known`: source server id -> archived); only ids it does not know are read
   const ids = grouping.applications.flatMap((a) => (a.archived ? [] : a.sourceServerIds));
-  const views = ids.length > 0 ? await mgn.describeSourceServers(ids) : [];
-  const archived = new Set(views.filter((v) => v.isArchived).map((v) => v.sourceServerId));
+  const unknown = [...new Set(ids.filter((id) => !known.has(id)))];
+  const views = unknown.length > 0 ? await mgn.describeSourceServers(unknown) : [];
+  const archived = new Set([...known].filter(([, isArchived]) => isArchived).map(([id]) => id));
+  for (const v of views) if (v.isArchived) archived.add(v.sourceServerId);
   for (const app of grouping.applications) {
     if (app.archived) continue;
     const failed = setAside.get(key(app.name)) ?? 0;

@@ -6,7 +6,7 @@
  * rule, the JSON schema models and the templates from these constants; validate-wave parses the
  * execution input with `parseExecutionInput`; tests reproduce the mapping with these functions.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { APPROVAL_DECISION_NAMES, APPROVER_NOTE, taskAnswer, type TaskAnswer } from './approval-decisions';
 import { checkSize, MAX_EXECUTION_INPUT_BYTES } from './input-text';
 import { WAVE_ID } from './manifest';

@@ -67,3 +67,40 @@ describe('bundle client guard', () => {
     ]);
   });
 });
+
+describe('what each step bundle loads on a cold start', () => {
+  // The manifest's zod schemas (zod classic, ~100 KB of module) are needed only where outside input is
+  // parsed; the other steps check their context with zod/mini. And `import * as z` lets esbuild drop what
+  // is not used: `import { z }` brings every locale zod has (~260 KB), though messages are in English.
+  const PARSES_OUTSIDE_INPUT = new Set(['validate-wave']);
+
+  it("only the steps that parse outside input bundle zod classic, and none bundles zod's other locales", async () => {
+    const { build } = await import('esbuild');
+    const { join } = await import('node:path');
+    const offenders: string[] = [];
+    const parsers: string[] = [];
+    const locales: string[] = [];
+    for (const { name } of STEPS) {
+      const result = await build({
+        entryPoints: [join(__dirname, '..', '..', 'functions', name, 'handler.ts')],
+        bundle: true,
+        write: false,
+        metafile: true,
+        platform: 'node',
+        format: 'esm',
+        mainFields: ['module', 'main'],
+        logLevel: 'silent',
+      });
+      const classic = Object.keys(result.metafile.outputs).some((out) =>
+        Object.keys(result.metafile.outputs[out].inputs).some((f) => f.includes('node_modules/zod/v4/classic/')),
+      );
+      if (classic) (PARSES_OUTSIDE_INPUT.has(name) ? parsers : offenders).push(name);
+      for (const out of Object.values(result.metafile.outputs))
+        for (const f of Object.keys(out.inputs)) if (/node_modules\/zod\/v4\/locales\/(?!en\.js$)/.test(f)) locales.push(`${name}: ${f}`);
+    }
+    expect(offenders).toEqual([]);
+    expect(locales).toEqual([]);
+    // the guard looks at the right thing: the step that parses manifests does bundle it
+    expect(parsers).toEqual([...PARSES_OUTSIDE_INPUT]);
+  });
+});

@@ -90,7 +90,10 @@ function fakeMgn(existing: MgnGroupView[] = []) {
       for (const id of ids) serverApp.set(id, appId);
       calls.push({ op: 'AssociateSourceServers', ids: [...ids] });
     },
-    describeSourceServers: async (ids: readonly string[]) => ids.map((id) => ({ sourceServerId: id, isArchived: archived.has(id) }) as SourceServerView),
+    describeSourceServers: async (ids: readonly string[]) => {
+      calls.push({ op: 'DescribeSourceServers', ids: [...ids] });
+      return ids.map((id) => ({ sourceServerId: id, isArchived: archived.has(id) }) as SourceServerView);
+    },
     archiveMgnApplication: async (id: string) => {
       groups.get(id)!.isArchived = true;
       calls.push({ op: 'ArchiveApplication', ids: [id] });
@@ -156,6 +159,31 @@ describe('grouping the wave in MGN', () => {
     expect(state.mgn!.problems).toEqual([
       'MGN application db is not archived: 1 of its servers were set aside',
       'MGN wave wave-7 is not archived: some of its applications are not',
+    ]);
+  });
+
+  it("uses the poll's knowledge of its servers and describes only the ids it does not know", async () => {
+    const manifest = parseManifest(waveOf([server(1, 'web'), server(2, 'web'), server(3, 'db')]));
+    const state = newRunState(manifest, 'run-1');
+    const fake = fakeMgn();
+    await groupWaveInMgn(fake.mgn, manifest, state, viewsOf(manifest, (id) => fake.serverApp.get(id)));
+    const [a, b, c] = [...fake.serverApp.keys()];
+    for (const id of [a, b, c]) fake.archived.add(id);
+    // the poll knows a and b as archived and c not (stale): db must stay open, web is archived
+    const before = fake.calls.length;
+    await archiveWaveInMgn(fake.mgn, manifest, state, new Map([[a, true], [b, true], [c, false]]));
+    expect(fake.calls.slice(before).map((x) => x.op)).toEqual(['ArchiveApplication']);
+    expect(state.mgn!.applications.map((x) => [x.name, x.archived])).toEqual([
+      ['web', true],
+      ['db', false],
+    ]);
+    // a poll that does not know c reads it (and only it) from MGN
+    const again = fake.calls.length;
+    await archiveWaveInMgn(fake.mgn, manifest, state, new Map([[a, true], [b, true]]));
+    expect(fake.calls.slice(again)).toEqual([
+      { op: 'DescribeSourceServers', ids: [c] },
+      { op: 'ArchiveApplication', ids: [expect.any(String)] },
+      { op: 'ArchiveWave', ids: [expect.any(String)] },
     ]);
   });
 });

@@ -50,6 +50,8 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
     if (toCall.length < MAX_CALLS_PER_POLL)
       toCall.push({ record: r, sourceServerId: view.sourceServerId, finalized });
   }
+  // source server id -> archived, as this poll knows it (the read above, then its MarkAsArchived calls)
+  const known = new Map([...views.values()].map((v) => [v.sourceServerId, v.isArchived]));
   await forEachConcurrently(toCall, CALL_CONCURRENCY, async ({ record: r, sourceServerId, finalized }) => {
     if (refused) return;
     calls += 1;
@@ -59,6 +61,7 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
         mark(r, 'finalize', 'started', at);
       } else {
         await deps.mgn.markAsArchived(sourceServerId);
+        known.set(sourceServerId, true);
         mark(r, 'finalize', 'done', at);
         left -= 1;
       }
@@ -74,7 +77,7 @@ export async function finalizeCutover(ctx: WaveContext, deps: FlowDeps): Promise
   let archiveLeft: string | undefined;
   if (left === 0 && ctx.phases.archive)
     try {
-      await archiveWaveInMgn(deps.mgn, manifest, state);
+      await archiveWaveInMgn(deps.mgn, manifest, state, known);
     } catch (error) {
       // throttled or a 5xx: archive on the next poll; anything else goes to the report, never fails the wave
       if (error instanceof TryLaterError) archiveLeft = error.code;
