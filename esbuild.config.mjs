@@ -17,6 +17,17 @@ export const lambdaNames = () =>
     .map((d) => d.name)
     .sort();
 
+/**
+ * Lambda hands a function its role's credentials in environment variables, so the bundles take them
+ * from there alone (functions/lib/lambda-credentials.ts) instead of the SDK's default chain.
+ */
+export const lambdaCredentialsPlugin = {
+  name: 'lambda-credentials',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(functionsDir, 'lib', 'lambda-credentials.ts') }));
+  },
+};
+
 /** How every Lambda bundle is built, bar its entry point (test/bench/bundle-wire.test.ts builds the EC2 adapter this way). */
 export const lambdaBuildOptions = (outfile) => ({
   outfile,
@@ -28,13 +39,17 @@ export const lambdaBuildOptions = (outfile) => ({
   format: 'esm',
   minify: true,
   sourcemap: true,
+  // file and line in stack traces without the sources themselves: a map Node decodes faster at every
+  // cold start (the functions run with --enable-source-maps)
+  sourcesContent: false,
   metafile: true,
   legalComments: 'none',
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
-  // Lets the SDK clients' unused serialization schemas tree-shake (esbuild.sdk-schemas.cjs).
-  plugins: [sdkSchemaKeysPlugin],
+  // Lets the SDK clients' unused serialization schemas tree-shake (esbuild.sdk-schemas.cjs), and
+  // takes credentials from Lambda's environment only.
+  plugins: [sdkSchemaKeysPlugin, lambdaCredentialsPlugin],
 });
 
 export async function buildLambdas({ outdir = join(root, 'dist', 'functions'), names = lambdaNames() } = {}) {

@@ -8,7 +8,7 @@
  * what the adapter from source reads, and what it writes must read back as written.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,7 +63,11 @@ let dir: string;
 let templates: string[];
 let sourceInstanceId: string;
 
-async function throughBundle(calls: readonly Call[]): Promise<Array<{ value?: unknown; error?: string }>> {
+async function throughBundle(
+  calls: readonly Call[],
+  credentials: Record<string, string> = { AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey },
+  home = dir,
+): Promise<Array<{ value?: unknown; error?: string }>> {
   const script = join(dir, 'run.mjs');
   writeFileSync(script, RUNNER);
   const { stdout } = await promisify(execFile)(process.execPath, [script, ROOT, dir, JSON.stringify(calls)], {
@@ -71,9 +75,8 @@ async function throughBundle(calls: readonly Call[]): Promise<Array<{ value?: un
     maxBuffer: 64 * 1024 * 1024,
     env: {
       PATH: process.env.PATH,
-      HOME: dir, // no shared or user AWS config: the credentials and endpoint below are all it has
-      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      HOME: home, // no shared or user AWS config: the credentials and endpoint below are all it has
+      ...credentials,
       AWS_REGION: TARGET,
       AWS_ENDPOINT_URL_EC2: em.url,
     },
@@ -173,4 +176,20 @@ describe('the EC2 adapter built as a Lambda bundle, against the emulator', () =>
     const [again] = await throughBundle([{ region: TARGET, method: 'createLaunchTemplateVersion', args: [template, versionNumber, change] }]);
     expect(again.value).toBe(versionNumber + 1);
   }, 180_000);
+
+  it("takes credentials from Lambda's environment variables only (functions/lib/lambda-credentials.ts)", async () => {
+    const call: Call = { region: TARGET, method: 'describeSubnets', args: [em.stack.subnetIds.test] };
+    // a shared credentials file with valid keys: the SDK's default chain would use it, a Lambda bundle must not
+    const home = join(dir, 'home-with-profile');
+    mkdirSync(join(home, '.aws'), { recursive: true });
+    writeFileSync(
+      join(home, '.aws', 'credentials'),
+      `[default]\naws_access_key_id = ${EMULATOR_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${EMULATOR_CREDENTIALS.secretAccessKey}\n`,
+    );
+    const [fromFile] = await throughBundle([call], {}, home);
+    expect(fromFile.error).toMatch(/^CredentialsProviderError: .*environment variable/);
+    // the same call with the keys in the environment, as Lambda gives them
+    const [fromEnv] = await throughBundle([call], undefined, home);
+    expect(fromEnv.value).toHaveLength(em.stack.subnetIds.test.length);
+  }, 120_000);
 });
