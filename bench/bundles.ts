@@ -13,13 +13,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { STEPS, type StepSpec } from '../functions/lib/steps';
+import { LAMBDA_NODE_OPTIONS, STEPS, type StepSpec } from '../functions/lib/steps';
 
 export interface BundleResult {
   name: string;
   bytes: number;
   coldLoadMs: number;
   coldLoadSamplesMs: number[];
+  /** the same as deployed (LAMBDA_TRACED_ENV): X-Ray SDK and source maps load too (median of N) */
+  coldLoadTracedMs: number;
   /** clients our code imports */
   sdkClients: string[];
   /** clients only the SDK's credential chain imports (nested in an older client's dependencies) */
@@ -105,12 +107,27 @@ const median = (xs: number[]) => {
 };
 
 /** Milliseconds for a fresh `node` to import the bundle (process start-up excluded). */
-function coldLoadOnce(bundle: string): number {
+/**
+ * A bundle as deployed: the environment Lambda gives a function (the runtime's AWS_EXECUTION_ENV),
+ * under which the steps load the X-Ray SDK for active tracing (functions/lib/observability.ts), and
+ * the functions' NODE_OPTIONS (source maps decoded at load). The bench loads each bundle once more
+ * so, and reports that time next to the plain one.
+ */
+export const LAMBDA_TRACED_ENV = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', NODE_OPTIONS: LAMBDA_NODE_OPTIONS } as const;
+
+/**
+ * One import of the bundle in a fresh Node process; the clock stops once the module and whatever it
+ * queued while loading (promise jobs, such as the Tracer's import) have run.
+ */
+function coldLoadOnce(bundle: string, env: Record<string, string> = {}): number {
   const script =
     'const t=process.hrtime.bigint();' +
-    `import(${JSON.stringify(bundle)}).then(()=>{process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))})`;
+    `import(${JSON.stringify(bundle)}).then(()=>setImmediate(()=>{process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))}))`;
+  const base = { ...process.env };
+  delete base.AWS_EXECUTION_ENV;
+  delete base.NODE_OPTIONS;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' },
+    env: { ...base, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1', ...env },
     encoding: 'utf8',
   });
   return Number(out);
@@ -129,12 +146,19 @@ export function measureBundles(root: string, samples = 5): BundleResult[] {
     const metafile = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Metafile;
     const clients = clientImports(metafile);
     problems.push(...clientProblems(step, clients));
-    const coldLoadSamplesMs = Array.from({ length: samples }, () => coldLoadOnce(bundle));
+    const coldLoadSamplesMs: number[] = [];
+    const tracedSamplesMs: number[] = [];
+    // alternated, so the two are measured under the same machine load
+    for (let i = 0; i < samples; i++) {
+      coldLoadSamplesMs.push(coldLoadOnce(bundle));
+      tracedSamplesMs.push(coldLoadOnce(bundle, LAMBDA_TRACED_ENV));
+    }
     results.push({
       name: step.name,
       bytes: statSync(bundle).size,
       coldLoadMs: Math.round(median(coldLoadSamplesMs) * 10) / 10,
       coldLoadSamplesMs: coldLoadSamplesMs.map((x) => Math.round(x * 10) / 10),
+      coldLoadTracedMs: Math.round(median(tracedSamplesMs) * 10) / 10,
       sdkClients: clients.direct,
       credentialChainClients: clients.credentialChain,
     });

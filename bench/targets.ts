@@ -83,7 +83,14 @@ export function evaluateTargets(sizes: readonly SizeResult[], bundles: readonly 
       met: w.testResumed === TARGETS.launchTemplateWritesResumed && w.cutoverResumed === TARGETS.launchTemplateWritesResumed,
     });
   }
-  for (const b of bundles)
+  for (const b of bundles) {
     out.push({ target: `${b.name} cold load ≤ ${TARGETS.coldLoadMs} ms`, measured: `${b.coldLoadMs.toFixed(1)} ms`, met: b.coldLoadMs <= TARGETS.coldLoadMs });
+    // as deployed: Lambda's environment with active tracing (the X-Ray SDK loads too) and source maps
+    out.push({
+      target: `${b.name} cold load as deployed (traced, source maps) ≤ ${TARGETS.coldLoadMs} ms`,
+      measured: `${b.coldLoadTracedMs.toFixed(1)} ms`,
+      met: b.coldLoadTracedMs <= TARGETS.coldLoadMs,
+    });
+  }
   return out;
 }

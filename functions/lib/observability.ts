@@ -20,10 +20,13 @@
  * function's segment, joined to the state machine's trace of the execution (the state machine traces
  * too), so a wave run is one trace; each step adds a subsegment annotated with WaveId, RunId and Phase
  * (searchable: `annotation.WaveId = "..."`), and the SDK's HTTPS calls appear under it. Outside Lambda
- * (the simulator, tests: no AWS_EXECUTION_ENV) the Tracer is disabled and does nothing.
+ * (the simulator, tests, the CLI: no AWS_EXECUTION_ENV) Powertools disables the Tracer, so it is not
+ * even loaded there: the Tracer and the X-Ray SDK under it (~25 ms of module load, and async hooks on
+ * every promise) are imported only where they record, and in Lambda that import starts while the
+ * module loads (the init phase), as a static import would.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { LaunchKind } from './launch-settings';
 import { METRIC_NAMES, METRICS_NAMESPACE, METRICS_SERVICE } from './metric-names';
 import type { PhaseName } from './phases';
@@ -42,10 +45,37 @@ export interface WaveMetricsPort {
 }
 
 let metrics: Metrics | undefined;
-let tracer: Tracer | undefined;
+let tracer: Promise<Tracer | undefined> | undefined;
 
 const metricsOf = (): Metrics => (metrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }));
-export const stepTracer = (): Tracer => (tracer ??= new Tracer({ serviceName: METRICS_SERVICE, captureHTTPsRequests: true }));
+
+/**
+ * Where Powertools' Tracer records: inside Lambda (AWS_EXECUTION_ENV names a Lambda runtime), not under
+ * SAM local or Amplify, and unless POWERTOOLS_TRACE_ENABLED is "false" (the Tracer's own rules).
+ */
+export function tracingActive(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (
+    (env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda_') &&
+    !env.AWS_SAM_LOCAL &&
+    !env.AWS_APP_ID &&
+    (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false'
+  );
+}
+
+/** The step's Tracer where tracing is active (loaded once, on first use); undefined elsewhere. */
+export const stepTracer = (env: NodeJS.ProcessEnv = process.env): Promise<Tracer | undefined> =>
+  (tracer ??= tracingActive(env)
+    ? import('@aws-lambda-powertools/tracer').then(({ Tracer }) => new Tracer({ serviceName: METRICS_SERVICE, captureHTTPsRequests: true }))
+    : Promise.resolve(undefined));
+
+/** For tests: forget the Tracer so the next stepTracer() decides again. */
+export const resetStepTracer = (): void => {
+  tracer = undefined;
+};
+
+// In Lambda, load the Tracer during the init phase (it patches https before the first SDK call);
+// a failure surfaces in the first step that awaits it.
+if (tracingActive()) stepTracer().catch(() => undefined);
 
 /** Metrics of one wave in one invocation, flushed by `publish()` as EMF lines. */
 export class WaveMetrics implements WaveMetricsPort {
@@ -112,10 +142,10 @@ export async function observeStep<T>(
   contextOf: (result: T) => WaveContext | undefined,
 ): Promise<T> {
   const waveMetrics = new WaveMetrics(wave.waveId);
-  const t = stepTracer();
-  const segment = t.isTracingEnabled() ? t.getSegment() : undefined;
+  const t = await stepTracer();
+  const segment = t?.isTracingEnabled() ? t.getSegment() : undefined;
   const sub = segment?.addNewSubsegment(`## ${step}`);
-  if (sub) {
+  if (t && sub) {
     t.setSegment(sub);
     t.annotateColdStart();
     t.putAnnotation('WaveId', wave.waveId);
@@ -128,11 +158,11 @@ export async function observeStep<T>(
     if (ctx) waveMetrics.recordContext(ctx);
     return result;
   } catch (error) {
-    if (sub) t.addErrorAsMetadata(error as Error);
+    if (t && sub) t.addErrorAsMetadata(error as Error);
     throw error;
   } finally {
     sub?.close();
-    if (segment) t.setSegment(segment);
+    if (t && segment) t.setSegment(segment);
     waveMetrics.publish();
   }
 }

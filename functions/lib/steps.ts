@@ -7,6 +7,13 @@
  * Folder convention: functions/<name>/handler.ts exports `handler`.
  */
 
+/**
+ * NODE_OPTIONS of every function (infra/constructs/orchestrator-functions.ts): stack traces in the logs
+ * point at the TypeScript source through the bundle's source map. The benchmark loads the bundles with
+ * it too, as deployed.
+ */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+
 /** Environment variables a step may read. CDK sets them; the simulator sets them for its runs. */
 export const ENV = {
   /** S3 bucket (owned by the stack) holding manifests, per-run server records and reports. */

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV, STEPS, type EnvName, type StepSpec } from '../../functions/lib/steps';
+import { ENV, LAMBDA_NODE_OPTIONS, STEPS, type EnvName, type StepSpec } from '../../functions/lib/steps';
 import { acknowledge, acknowledgeWildcardResources } from '../nag';
 import { stepStatements, type ScopeContext } from '../step-permissions';
 
@@ -208,7 +208,7 @@ function stepEnvironment(step: StepSpec, values: Partial<Record<EnvName, string>
   const env: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: step.name,
     [ENV.logLevel]: values[ENV.logLevel] ?? 'INFO',
-    NODE_OPTIONS: '--enable-source-maps',
+    NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
   };
   for (const name of step.env) {
     const value = values[name];

@@ -3,7 +3,7 @@
  * and that the Tracer is harmless where no X-Ray daemon or trace context exists (the simulator).
  */
 import { getNamespace, Segment } from 'aws-xray-sdk-core';
-import { observeStep, stepTracer, WaveMetrics } from '../../functions/lib/observability';
+import { observeStep, resetStepTracer, stepTracer, tracingActive, WaveMetrics } from '../../functions/lib/observability';
 import type { WaveContext } from '../../functions/lib/wave-context';
 
 const context = (over: Partial<WaveContext> = {}): WaveContext => ({
@@ -98,8 +98,9 @@ describe('observeStep', () => {
     expect(records.find((r) => r.LaunchKind === 'test' && r.WaveId === 'wave-7')).toMatchObject({ LaunchJobFailures: 1 });
   });
 
-  it('is harmless outside Lambda: tracing disabled, the result returned as is', async () => {
-    expect(stepTracer().isTracingEnabled()).toBe(false);
+  it('is harmless outside Lambda: no Tracer, the result returned as is', async () => {
+    resetStepTracer();
+    await expect(stepTracer()).resolves.toBeUndefined();
     let out: WaveContext | undefined;
     const records = await emfOf(async () => {
       out = await observeStep('report', context(), async () => context({ phase: 'report' }), (c) => c);
@@ -109,7 +110,8 @@ describe('observeStep', () => {
   });
 
   it('in a traced invocation, runs the step in a subsegment annotated with the wave', async () => {
-    const tracer = stepTracer();
+    resetStepTracer();
+    const tracer = (await stepTracer({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' }))!;
     const enabled = jest.spyOn(tracer, 'isTracingEnabled').mockReturnValue(true);
     const facade = new Segment('mgn-orchestrator-launch-test');
     let active: unknown;
@@ -131,5 +133,32 @@ describe('observeStep', () => {
     expect(sub.annotations).toMatchObject({ WaveId: 'wave-7', RunId: 'wave-7-r1', Phase: 'test-launch' });
     expect(sub.end_time).toBeGreaterThan(0);
     expect(active).toBe(facade);
+    resetStepTracer();
+  });
+
+  it("follows the Tracer's own rule for where it records", () => {
+    const lambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' };
+    expect(tracingActive(lambda)).toBe(true);
+    expect(tracingActive({})).toBe(false);
+    expect(tracingActive({ AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE' })).toBe(false);
+    expect(tracingActive({ ...lambda, POWERTOOLS_TRACE_ENABLED: 'FALSE' })).toBe(false);
+    expect(tracingActive({ ...lambda, AWS_SAM_LOCAL: 'true' })).toBe(false);
+    expect(tracingActive({ ...lambda, AWS_APP_ID: 'd1a2b3' })).toBe(false);
+  });
+
+  it('loads the Tracer and the X-Ray SDK only where tracing is active', async () => {
+    const loaded: string[] = [];
+    await jest.isolateModulesAsync(async () => {
+      jest.doMock('@aws-lambda-powertools/tracer', () => {
+        loaded.push('tracer');
+        return { Tracer: class { isTracingEnabled = () => false; } };
+      });
+      const fresh = await import('../../functions/lib/observability');
+      await fresh.observeStep('report', context(), async () => context({ phase: 'report' }), (c) => c);
+      expect(loaded).toEqual([]);
+      fresh.resetStepTracer();
+      await expect(fresh.stepTracer({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' })).resolves.toBeDefined();
+      expect(loaded).toEqual(['tracer']);
+    });
   });
 });
