@@ -28,18 +28,41 @@ function setup(definition: string | object, handlers: HandlerMap, extra: Partial
   return { clock, scheduler, runner, startMs: clock.now() };
 }
 
+/**
+ * Runs `act` and returns the delays (ms) of the real timers that fired meanwhile: a runner that slept
+ * through a Wait state in real time would show it here (task timeouts are set too, but cleared unfired).
+ */
+async function withFiredTimers<T>(act: () => Promise<T>): Promise<{ result: T; fired: number[] }> {
+  const fired: number[] = [];
+  const real = global.setTimeout;
+  const spy = jest.spyOn(global, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+    real(
+      (...a: unknown[]) => {
+        fired.push(ms ?? 0);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    )) as unknown as typeof setTimeout);
+  try {
+    return { result: await act(), fired };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 describe('StateMachineRunner: virtual time', () => {
   it('runs a Task/Choice/Wait loop on the virtual clock without sleeping', async () => {
     const calls: Calls = { events: [] };
     const { clock, runner, startMs } = setup('poll-loop.asl.json', pollHandlers(5, 600, calls));
-    const wall = Date.now();
-    const result = await runner.start({}, { name: 'loop-1' }).done;
+    const { result, fired } = await withFiredTimers(() => runner.start({}, { name: 'loop-1' }).done);
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output).toEqual({ count: 5, done: true, waitSeconds: 600 });
     // four waits of 600 s between five polls
     expect(clock.secondsSince(startMs)).toBe(2400);
     expect(result.stopMs - result.startMs).toBe(2_400_000);
-    expect(Date.now() - wall).toBeLessThan(2000);
+    // no real timer of 100 ms or more ran out: the waits passed on the virtual clock only
+    expect(fired.filter((ms) => ms >= 100)).toEqual([]);
     expect(calls.events).toHaveLength(5);
   });
 
@@ -123,8 +146,7 @@ describe('StateMachineRunner: accounting', () => {
   it('counts retries as transitions and adds a scheduled/started/failed triple per failed attempt, waiting in virtual time', async () => {
     const calls: Calls = { events: [] };
     const { clock, runner, startMs } = setup('poll-loop.asl.json', flakyPoll(2, calls));
-    const wall = Date.now();
-    const result = await runner.start({}).done;
+    const { result, fired } = await withFiredTimers(() => runner.start({}).done);
     expect(result.status).toBe('SUCCEEDED');
     expect(calls.events).toHaveLength(3);
     expect(result.counters.retries).toBe(2);
@@ -136,7 +158,7 @@ describe('StateMachineRunner: accounting', () => {
     expect(result.counters.historyByType.TaskStateEntered).toBe(1);
     // IntervalSeconds 30, BackoffRate 2: 30 s then 60 s, on the virtual clock
     expect(clock.secondsSince(startMs)).toBe(90);
-    expect(Date.now() - wall).toBeLessThan(2000);
+    expect(fired.filter((ms) => ms >= 100)).toEqual([]);
   });
 
   it('fails the execution when retries run out, with the Lambda error name and the runtime cause', async () => {
