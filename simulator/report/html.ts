@@ -146,6 +146,22 @@ function serverRow(server: ServerWithInstances, range: { from: number; to: numbe
 </tr>`;
 }
 
+/** MGN's own wave and applications the run grouped the servers in, and what MGN refused (report.mgn). */
+function mgnGroupingSection(mgn: ReportPage['mgn']): string {
+  if (!mgn) return '';
+  const row = (kind: string, g: { name: string; id: string; created: boolean; archived: boolean }, servers: string) =>
+    `<tr><td>${kind}</td><td>${escapeHtml(g.name)}</td><td><code>${escapeHtml(g.id)}</code></td><td class="num">${servers}</td><td>${
+      g.created ? 'created by this run' : 'found by name'
+    }</td><td>${g.archived ? 'archived' : 'active'}</td></tr>`;
+  const rows = [...(mgn.wave ? [row('wave', mgn.wave, String(mgn.applications.length) + ' application' + (mgn.applications.length === 1 ? '' : 's'))] : []), ...mgn.applications.map((a) => row('application', a, String(a.servers)))];
+  const problems = mgn.problems.length
+    ? `<ul class="problems" id="mgn-problems">${mgn.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>`
+    : '';
+  return `<h2>MGN grouping</h2>
+${rows.length ? `<table id="mgn-grouping"><thead><tr><th>Kind</th><th>Name</th><th>Id</th><th>Holds</th><th>Origin</th><th>State</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : '<p>No MGN wave or application was created or found.</p>'}
+${problems}`;
+}
+
 export function renderReportHtml(report: ReportPage): string {
   const range = timelineRange(report);
   const counts = { migrated: 0, failed: 0, skipped: 0 } as Record<string, number>;
@@ -199,6 +215,14 @@ ${networkRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHt
   const errorBox = stop
     ? `<div class="error-box"><b>${report.error ? 'Orchestrator error' : 'Stopped by'}</b> ${escapeHtml(stop.error)}: ${escapeHtml(stop.cause)}</div>`
     : '';
+  // the finalize gate said no: the servers run on their cutover instances, not finalized
+  const waiting = report.awaitingFinalize;
+  const awaitingBox = waiting
+    ? `<div class="await-box" id="awaiting-finalize"><b>Awaiting finalize</b> ${waiting.servers.length} server${waiting.servers.length === 1 ? '' : 's'} cut over and not finalized (${waiting.servers
+        .map((n) => `<code>${escapeHtml(n)}</code>`)
+        .join(', ')}). To finalize later: <code>${escapeHtml(waiting.resume)}</code></div>`
+    : '';
+  const mgnSection = mgnGroupingSection(report.mgn);
   const meta = stats
     ? `run <code>${escapeHtml(report.runId)}</code>, started ${escapeHtml(report.startedAt ?? '')} (simulated)`
     : `run <code>${escapeHtml(report.runId)}</code>${report.generatedAt ? `, report generated ${escapeHtml(report.generatedAt)}` : ''}`;
@@ -264,6 +288,8 @@ ${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escap
   .key { margin-right: 10px; white-space: nowrap; }
   .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; vertical-align: middle; }
   .error-box { border: 1px solid #c62828; background: #fde2e2; padding: 8px 12px; margin-top: 12px; border-radius: 6px; }
+  .await-box { border: 1px solid #5e35b1; background: #ede7f6; padding: 8px 12px; margin-top: 12px; border-radius: 6px; }
+  ul.problems { color: #8a5a00; margin: 6px 0; }
   .cols { display: flex; gap: 24px; flex-wrap: wrap; }
   .cols > div { flex: 1 1 320px; }
 </style>
@@ -272,6 +298,7 @@ ${statRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escap
 <h1>Wave <span id="wave-id">${escapeHtml(report.waveId)}</span> <span class="badge outcome-${escapeHtml(report.outcome)}" id="outcome">${escapeHtml(report.outcome)}</span></h1>
 <div class="meta">${meta}</div>
 ${errorBox}
+${awaitingBox}
 <div class="cards">
   <div class="card"><div>Servers</div><div class="v">${report.servers.length}</div></div>
   <div class="card"><div>Migrated</div><div class="v" id="count-migrated">${counts.migrated ?? 0}</div></div>
@@ -291,6 +318,7 @@ ${report.servers.map((s) => serverRow(s, range)).join('\n')}
 </tbody>
 </table>
 
+${mgnSection}
 ${statsSections}
 ${networkTable}
 ${executionsSection}

@@ -74,6 +74,32 @@ describe('report.html', () => {
     expect(html).toContain(`<tr><th>Target security group</th><td><code>${network.securityGroupIds.target}</code></td></tr>`);
   });
 
+  it("shows MGN's wave and applications, and what MGN refused, escaped", () => {
+    expect(renderReportHtml(report)).not.toContain('MGN grouping');
+    const html = renderReportHtml({
+      ...report,
+      mgn: {
+        wave: { id: 'wave-0123456789abcdef0', arn: 'arn:aws:mgn:eu-west-1:111122223333:wave/wave-0123456789abcdef0', name: 'wave-12', created: true, archived: true },
+        applications: [
+          { id: 'app-0123456789abcdef0', arn: 'arn:aws:mgn:eu-west-1:111122223333:application/app-0123456789abcdef0', name: 'Payments <DB>', created: false, archived: false, servers: 3 },
+        ],
+        problems: ['db-1 (s-1234567890abcdef1) is in another MGN application (app-99999999999999999); it is left there'],
+      },
+    });
+    expect(html).toContain('<h2>MGN grouping</h2>');
+    expect(html).toContain('<tr><td>wave</td><td>wave-12</td><td><code>wave-0123456789abcdef0</code></td><td class="num">1 application</td><td>created by this run</td><td>archived</td></tr>');
+    expect(html).toContain('<tr><td>application</td><td>Payments &lt;DB&gt;</td><td><code>app-0123456789abcdef0</code></td><td class="num">3</td><td>found by name</td><td>active</td></tr>');
+    expect(html).toMatch(/<ul class="problems" id="mgn-problems"><li>db-1 \(s-1234567890abcdef1\) is in another MGN application/);
+  });
+
+  it('says which servers await finalize and how to finalize them', () => {
+    expect(renderReportHtml(report)).not.toContain('id="awaiting-finalize"');
+    const html = renderReportHtml({ ...report, awaitingFinalize: { servers: ['web-1', 'db-<1>'], resume: 'mgnctl start wave-12 --resume' } });
+    expect(html).toContain(
+      '<div class="await-box" id="awaiting-finalize"><b>Awaiting finalize</b> 2 servers cut over and not finalized (<code>web-1</code>, <code>db-&lt;1&gt;</code>). To finalize later: <code>mgnctl start wave-12 --resume</code></div>',
+    );
+  });
+
   it('is self-contained: no external scripts, styles, images or fonts', () => {
     const html = renderReportHtml(report);
     expect(html).not.toMatch(/<script[^>]+src=/i);
