@@ -186,25 +186,70 @@ function applicationIn(fleet: Fleet, region: string, id: string): Application {
   return app;
 }
 
-export const MGN_GROUP_OPERATIONS: Record<string, JsonOperation> = {
-  CreateWave: {
+/** What CreateWave/CreateApplication and ArchiveWave/ArchiveApplication differ in. */
+interface GroupKind<G extends Group> {
+  readonly resourceType: 'WAVE' | 'APPLICATION';
+  /** the noun in messages and ARNs */
+  readonly noun: 'wave' | 'application';
+  readonly prefix: 'wave' | 'app';
+  readonly idField: 'waveID' | 'applicationID';
+  readonly idPattern: RegExp;
+  readonly activeLimit: number;
+  store(groups: MgnGroups): Map<string, G>;
+  make(group: Group): G;
+  render(group: G, fleet: Fleet): Obj;
+}
+
+const WAVE_KIND: GroupKind<Wave> = {
+  resourceType: 'WAVE',
+  noun: 'wave',
+  prefix: 'wave',
+  idField: 'waveID',
+  idPattern: WAVE_ID,
+  activeLimit: GROUP_LIMITS.activeWaves,
+  store: (groups) => groups.waves,
+  make: (group) => ({ ...group, kind: 'wave' }),
+  render: renderWave,
+};
+
+const APPLICATION_KIND: GroupKind<Application> = {
+  resourceType: 'APPLICATION',
+  noun: 'application',
+  prefix: 'app',
+  idField: 'applicationID',
+  idPattern: APPLICATION_ID,
+  activeLimit: GROUP_LIMITS.activeApplications,
+  store: (groups) => groups.applications,
+  make: (group) => ({ ...group, kind: 'application', sourceServerIDs: new Set() }),
+  render: renderApplication,
+};
+
+const capitalized = (noun: string) => noun[0].toUpperCase() + noun.slice(1);
+
+/** CreateWave / CreateApplication: a unique name (case-insensitively) per region, under the active quota. */
+function createOperation<G extends Group>(k: GroupKind<G>): JsonOperation {
+  return {
     mutating: true,
     status: 201,
     run(input, ctx) {
       createRules(new Validator(input)).throwMgn();
       const groups = groupsOf(ctx.fleet);
       const name = input.name as string;
-      const inRegion = [...groups.waves.values()].filter((w) => w.region === ctx.region);
-      const taken = inRegion.find((w) => sameName(w.name, name));
-      if (taken) throw conflict('WAVE', taken.id, `A wave named "${taken.name}" already exists (${taken.id}): wave names are unique per account and region, case-insensitively.`);
-      if (inRegion.filter((w) => !w.isArchived).length >= GROUP_LIMITS.activeWaves)
-        throw quotaExceeded('WAVE', undefined, GROUP_LIMITS.activeWaves, `Cannot create wave "${name}": the account already has ${GROUP_LIMITS.activeWaves} active waves in ${ctx.region}; archive some first.`);
-      const id = groups.newId('wave', ctx.region, name);
+      const inRegion = [...k.store(groups).values()].filter((g) => g.region === ctx.region);
+      const taken = inRegion.find((g) => sameName(g.name, name));
+      if (taken)
+        throw conflict(
+          k.resourceType,
+          taken.id,
+          `${k.noun === 'wave' ? 'A' : 'An'} ${k.noun} named "${taken.name}" already exists (${taken.id}): ${k.noun} names are unique per account and region, case-insensitively.`,
+        );
+      if (inRegion.filter((g) => !g.isArchived).length >= k.activeLimit)
+        throw quotaExceeded(k.resourceType, undefined, k.activeLimit, `Cannot create ${k.noun} "${name}": the account already has ${k.activeLimit} active ${k.noun}s in ${ctx.region}; archive some first.`);
+      const id = groups.newId(k.prefix, ctx.region, name);
       const at = ctx.fleet.now();
-      const wave: Wave = {
-        kind: 'wave',
+      const group = k.make({
         id,
-        arn: `arn:aws:mgn:${ctx.region}:${ACCOUNT_ID}:wave/${id}`,
+        arn: `arn:aws:mgn:${ctx.region}:${ACCOUNT_ID}:${k.noun}/${id}`,
         region: ctx.region,
         name,
         ...(typeof input.description === 'string' ? { description: input.description } : {}),
@@ -212,11 +257,31 @@ export const MGN_GROUP_OPERATIONS: Record<string, JsonOperation> = {
         createdAt: at,
         modifiedAt: at,
         tags: { ...(asObject(input.tags) as Record<string, string>) },
-      };
-      groups.waves.set(id, wave);
-      return renderWave(wave, ctx.fleet);
+      });
+      k.store(groups).set(id, group);
+      return k.render(group, ctx.fleet);
     },
-  },
+  };
+}
+
+/** ArchiveWave / ArchiveApplication: once; archiving what is archived is a conflict. */
+function archiveOperation<G extends Group>(k: GroupKind<G>, find: (fleet: Fleet, region: string, id: string) => G): JsonOperation {
+  const idLength = `${k.prefix}-`.length + 17;
+  return {
+    mutating: true,
+    run(input, ctx) {
+      new Validator(input).required(k.idField).string(k.idField, { min: idLength, max: idLength, pattern: k.idPattern }).string('accountID', { min: 12, max: 12, pattern: ACCOUNT }).throwMgn();
+      const group = find(ctx.fleet, ctx.region, input[k.idField] as string);
+      if (group.isArchived) throw conflict(k.resourceType, group.id, `${capitalized(k.noun)} ${group.id} is already archived.`);
+      group.isArchived = true;
+      group.modifiedAt = ctx.fleet.now();
+      return k.render(group, ctx.fleet);
+    },
+  };
+}
+
+export const MGN_GROUP_OPERATIONS: Record<string, JsonOperation> = {
+  CreateWave: createOperation(WAVE_KIND),
 
   ListWaves: {
     run(input, ctx) {
@@ -233,49 +298,9 @@ export const MGN_GROUP_OPERATIONS: Record<string, JsonOperation> = {
     },
   },
 
-  ArchiveWave: {
-    mutating: true,
-    run(input, ctx) {
-      new Validator(input).required('waveID').string('waveID', { min: 22, max: 22, pattern: WAVE_ID }).string('accountID', { min: 12, max: 12, pattern: ACCOUNT }).throwMgn();
-      const wave = waveIn(ctx.fleet, ctx.region, input.waveID as string);
-      if (wave.isArchived) throw conflict('WAVE', wave.id, `Wave ${wave.id} is already archived.`);
-      wave.isArchived = true;
-      wave.modifiedAt = ctx.fleet.now();
-      return renderWave(wave, ctx.fleet);
-    },
-  },
+  ArchiveWave: archiveOperation(WAVE_KIND, waveIn),
 
-  CreateApplication: {
-    mutating: true,
-    status: 201,
-    run(input, ctx) {
-      createRules(new Validator(input)).throwMgn();
-      const groups = groupsOf(ctx.fleet);
-      const name = input.name as string;
-      const inRegion = [...groups.applications.values()].filter((a) => a.region === ctx.region);
-      const taken = inRegion.find((a) => sameName(a.name, name));
-      if (taken) throw conflict('APPLICATION', taken.id, `An application named "${taken.name}" already exists (${taken.id}): application names are unique per account and region, case-insensitively.`);
-      if (inRegion.filter((a) => !a.isArchived).length >= GROUP_LIMITS.activeApplications)
-        throw quotaExceeded('APPLICATION', undefined, GROUP_LIMITS.activeApplications, `Cannot create application "${name}": the account already has ${GROUP_LIMITS.activeApplications} active applications in ${ctx.region}; archive some first.`);
-      const id = groups.newId('app', ctx.region, name);
-      const at = ctx.fleet.now();
-      const app: Application = {
-        kind: 'application',
-        id,
-        arn: `arn:aws:mgn:${ctx.region}:${ACCOUNT_ID}:application/${id}`,
-        region: ctx.region,
-        name,
-        ...(typeof input.description === 'string' ? { description: input.description } : {}),
-        isArchived: false,
-        createdAt: at,
-        modifiedAt: at,
-        tags: { ...(asObject(input.tags) as Record<string, string>) },
-        sourceServerIDs: new Set(),
-      };
-      groups.applications.set(id, app);
-      return renderApplication(app, ctx.fleet);
-    },
-  },
+  CreateApplication: createOperation(APPLICATION_KIND),
 
   ListApplications: {
     run(input, ctx) {
@@ -297,17 +322,7 @@ export const MGN_GROUP_OPERATIONS: Record<string, JsonOperation> = {
     },
   },
 
-  ArchiveApplication: {
-    mutating: true,
-    run(input, ctx) {
-      new Validator(input).required('applicationID').string('applicationID', { min: 21, max: 21, pattern: APPLICATION_ID }).string('accountID', { min: 12, max: 12, pattern: ACCOUNT }).throwMgn();
-      const app = applicationIn(ctx.fleet, ctx.region, input.applicationID as string);
-      if (app.isArchived) throw conflict('APPLICATION', app.id, `Application ${app.id} is already archived.`);
-      app.isArchived = true;
-      app.modifiedAt = ctx.fleet.now();
-      return renderApplication(app, ctx.fleet);
-    },
-  },
+  ArchiveApplication: archiveOperation(APPLICATION_KIND, applicationIn),
 
   AssociateApplications: {
     mutating: true,
