@@ -131,6 +131,20 @@ export const LAUNCH_CALLER_ACTIONS = [
 ] as const;
 
 /**
+ * Sending servers back a lifecycle step and retiring the instances MGN launched for them (the test
+ * instances before cutover, the cutover instances on a revert): MGN's ChangeServerLifeCycleState and
+ * TerminateTargetInstances, as a launching caller (TerminateTargetInstances is a job MGN runs with
+ * the caller's permissions), and DescribeJobs to wait until no such instance is left running.
+ */
+const RETIRE_LAUNCHED_ACTIONS = [
+  ...LAUNCH_CALLER_ACTIONS,
+  'mgn:DescribeSourceServers',
+  'mgn:ChangeServerLifeCycleState',
+  'mgn:TerminateTargetInstances',
+  'mgn:DescribeJobs',
+] as const;
+
+/**
  * Writing a server's launch settings before each launch: MGN's general launch settings, and a new
  * default version of the EC2 launch template MGN created for the server (subnet, groups, IP, type,
  * instance profile, tags). The template writes are limited to MGN's own templates by tag.
@@ -297,14 +311,7 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'PrepareCutoverFunctionArn',
     description: 'Marks servers ready for cutover and terminates their test instances.',
     env: [ENV.waveBucket],
-    actions: [
-      ...STORE_ACTIONS,
-      ...LAUNCH_CALLER_ACTIONS,
-      'mgn:DescribeSourceServers',
-      'mgn:ChangeServerLifeCycleState',
-      'mgn:TerminateTargetInstances',
-      'mgn:DescribeJobs',
-    ],
+    actions: [...STORE_ACTIONS, ...RETIRE_LAUNCHED_ACTIONS],
     timeoutSeconds: 120,
   },
   {
@@ -358,15 +365,7 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'RevertCutoverFunctionArn',
     description: 'Finalize gate answered revert: servers back to READY_FOR_CUTOVER, cutover instances terminated, sources kept.',
     env: [ENV.waveBucket],
-    actions: [
-      ...STORE_ACTIONS,
-      ...LAUNCH_CALLER_ACTIONS,
-      'mgn:DescribeSourceServers',
-      'mgn:ChangeServerLifeCycleState',
-      'mgn:TerminateTargetInstances',
-      // waits for the terminate job: "no cutover instance left running"
-      'mgn:DescribeJobs',
-    ],
+    actions: [...STORE_ACTIONS, ...RETIRE_LAUNCHED_ACTIONS],
     timeoutSeconds: 120,
   },
   {
