@@ -232,12 +232,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (error) {
-    if (error instanceof WaveNotFoundError) {
-      console.error(`mgnctl status: ${error.message}`);
-      return 2;
-    }
-    console.error(`mgnctl status: ${awsErrorLine(error)}`);
-    return 1;
+    return failed(error);
   }
 }
 
@@ -318,6 +313,16 @@ async function watch<T extends { records?: RecordsView }>(
   }
 }
 
+/** Says why status could not be read: exit 2 for a wave or run that is not there, 1 for an AWS error. */
+function failed(error: unknown): number {
+  if (error instanceof WaveNotFoundError) {
+    console.error(`mgnctl status: ${error.message}`);
+    return 2;
+  }
+  console.error(`mgnctl status: ${awsErrorLine(error)}`);
+  return 1;
+}
+
 /** `--bucket B --wave-id ID`: the wave bucket alone (no Step Functions call). */
 async function bucketOnly(
   bucket: string,
@@ -357,11 +362,6 @@ async function bucketOnly(
     else printRecords(r.records, waveId, run.runId);
     return 0;
   } catch (error) {
-    if (error instanceof WaveNotFoundError) {
-      console.error(`mgnctl status: ${error.message}`);
-      return 2;
-    }
-    console.error(`mgnctl status: ${awsErrorLine(error)}`);
-    return 1;
+    return failed(error);
   }
 }
