@@ -11,19 +11,16 @@
  *   user guide, "Reverting a cutover") and its instance terminated, never finalized; the other ten
  *   migrate.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { STACK_TEMPLATE_TAG } from '../../functions/lib/flow/preflight';
 import type { ReportServer } from '../../functions/lib/flow/report';
 import { parseManifest } from '../../functions/lib/manifest';
 import type { Emulator } from '../../simulator/emulator';
-import { simulate, startRealEmulator, type SimulationSession } from '../../simulator/runner/session';
-import { parseScenario } from '../../simulator/scenario';
+import type { SimulationSession } from '../../simulator/runner/session';
 import type { ServerReport } from '../../simulator/report/types';
-import { exampleWave, readTrace, ROOT, type TraceRecord } from './harness';
+import { exampleWave, simulateExampleScenario, type StepTraceRecord } from './harness';
 
-type Traced = TraceRecord & { caller?: { step?: string } };
+type Traced = StepTraceRecord;
 
 const wave = parseManifest({ ...exampleWave(), options: { ...exampleWave().options, quiesce: true } });
 const FAILING = ['web-01', 'api-01'];
@@ -34,18 +31,7 @@ let trace: Traced[];
 let outDir: string;
 
 beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'mgn-cutover-revert-'));
-  session = await simulate({
-    manifests: [wave],
-    scenario: parseScenario(JSON.parse(readFileSync(join(ROOT, 'examples', 'scenarios', 'template-drift-cutover-revert.json'), 'utf8'))),
-    outDir,
-    emulator: async (options) => {
-      const started = await startRealEmulator(options);
-      emulator = started as unknown as Emulator;
-      return started;
-    },
-  });
-  trace = readTrace(join(outDir, 'trace.jsonl')) as Traced[];
+  ({ session, emulator, trace, outDir } = await simulateExampleScenario('template-drift-cutover-revert.json', [wave]));
 }, 300_000);
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));

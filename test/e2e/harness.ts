@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
-import { simulate, type SimulationSession } from '../../simulator/runner/session';
+import type { Emulator } from '../../simulator/emulator';
+import { simulate, startRealEmulator, type EmulatorFactory, type SimulationSession } from '../../simulator/runner/session';
 import { parseScenario } from '../../simulator/scenario';
 import type { ServerReport, SimulationReport } from '../../simulator/report/types';
 
@@ -114,4 +115,48 @@ export function generatedWave(waveId: string, n: number, idBase: number, targetR
     options: { approval: 'required', pollIntervalSeconds: 60, replicationTimeoutHours: 48, credentials: 'installer-role' },
     servers,
   });
+}
+
+/**
+ * An emulator factory for `simulate()` that keeps the real emulator it starts, for the test to read
+ * (`emulator()`, after the session started it); `setup` runs on it before the session uses it.
+ */
+export function keptEmulator(setup?: (em: Emulator) => Promise<void> | void): { factory: EmulatorFactory; emulator(): Emulator } {
+  let kept: Emulator | undefined;
+  return {
+    factory: async (options) => {
+      const started = await startRealEmulator(options);
+      kept = started as unknown as Emulator;
+      await setup?.(kept);
+      return started;
+    },
+    emulator: () => {
+      if (!kept) throw new Error('the session has not started its emulator');
+      return kept;
+    },
+  };
+}
+
+/** A trace record with the step that made the call (simulate() tags each). */
+export type StepTraceRecord = TraceRecord & { caller?: { step?: string } };
+
+/** One simulation of an example scenario (examples/scenarios/<file>), with what it left behind. */
+export interface ExampleScenarioRun {
+  readonly session: SimulationSession;
+  readonly emulator: Emulator;
+  readonly trace: StepTraceRecord[];
+  readonly outDir: string;
+}
+
+/** Runs `manifests` under the example scenario `file` on the real emulator, in a fresh temporary folder. */
+export async function simulateExampleScenario(file: string, manifests: readonly WaveManifest[]): Promise<ExampleScenarioRun> {
+  const outDir = mkdtempSync(join(tmpdir(), `mgn-${file.replace(/\.json$/, '')}-`));
+  const kept = keptEmulator();
+  const session = await simulate({
+    manifests: [...manifests],
+    scenario: parseScenario(JSON.parse(readFileSync(join(ROOT, 'examples', 'scenarios', file), 'utf8'))),
+    outDir,
+    emulator: kept.factory,
+  });
+  return { session, emulator: kept.emulator(), trace: readTrace(join(outDir, 'trace.jsonl')) as StepTraceRecord[], outDir };
 }

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '../../functions/lib/steps';
 import { InvalidInputError } from '../../functions/lib/validation';
-import type { Emulator } from '../../simulator/emulator';
 import { defaultDeployConfig, moveDeployConfig } from '../../simulator/network';
-import { simulate, startRealEmulator, type EmulatorFactory } from '../../simulator/runner/session';
+import { simulate } from '../../simulator/runner/session';
 import { PROJECT_ROOT, type TaskHandler } from '../../simulator/runner/handlers';
-import { exampleWave, generatedWave, scenarioWith } from './harness';
+import { exampleWave, generatedWave, keptEmulator, scenarioWith } from './harness';
 import { parseScenario } from '../../simulator/scenario';
 import { RECOMMENDED_INSTANCE_TYPE } from '../../simulator/emulator/fleet';
 
@@ -39,12 +38,7 @@ function launchTestWithoutSettings(): TaskHandler {
 
 describe('a wave whose flow writes no launch settings', () => {
   it('fails at test launch for every server, each with EC2\'s "No default VPC" in its job log; the handlers saw the stack\'s environment; report.json names the network', async () => {
-    let emulator: Emulator | undefined;
-    const factory: EmulatorFactory = async (options) => {
-      const started = await startRealEmulator(options);
-      emulator = started as unknown as Emulator;
-      return started;
-    };
+    const kept = keptEmulator();
     const seen: Record<string, string | undefined>[] = [];
     const real = (require(join(PROJECT_ROOT, 'functions', 'preflight', 'handler.ts')) as { handler: TaskHandler }).handler;
     const preflight: TaskHandler = (event, context) => {
@@ -57,13 +51,13 @@ describe('a wave whose flow writes no launch settings', () => {
       manifests: [manifest],
       scenario,
       outDir: join(out, 'plain'),
-      emulator: factory,
+      emulator: kept.factory,
       handlers: { preflight, 'launch-test': launchTestWithoutSettings() },
     });
 
     const report = session.waves[0].report;
     expect(report.servers.map((s) => [s.name, s.result, s.failure?.phase])).toEqual(manifest.servers.map((s) => [s.name, 'failed', 'test-launch']));
-    const fleet = emulator!.fleet;
+    const fleet = kept.emulator().fleet;
     const launchJobs = [...fleet.jobs.values()].filter((j) => j.initiatedBy === 'START_TEST');
     expect(launchJobs.length).toBeGreaterThan(0);
     for (const spec of manifest.servers) {
@@ -82,23 +76,18 @@ describe('a wave whose flow writes no launch settings', () => {
       [ENV.targetSecurityGroupId]: stack.securityGroupIds.target,
       [ENV.launchedInstanceProfileName]: stack.launchedInstanceProfileName,
     });
-    expect(stack).toEqual(emulator!.stack);
+    expect(stack).toEqual(kept.emulator().stack);
     expect(stack.subnetIds.test).toHaveLength(2);
     const written = JSON.parse(readFileSync(join(out, 'plain', manifest.waveId, 'report.json'), 'utf8')) as { network: unknown };
     expect(written.network).toEqual(JSON.parse(JSON.stringify(stack)));
   });
 
   it('with launch settings written (the flow as deployed) migrates, its test instances in the stack\'s test subnets', async () => {
-    let emulator: Emulator | undefined;
-    const factory: EmulatorFactory = async (options) => {
-      const started = await startRealEmulator(options);
-      emulator = started as unknown as Emulator;
-      return started;
-    };
+    const kept = keptEmulator();
     const manifest = generatedWave('written', 4, 700);
-    const session = await simulate({ manifests: [manifest], scenario: scenarioWith(), outDir: join(out, 'written'), emulator: factory });
+    const session = await simulate({ manifests: [manifest], scenario: scenarioWith(), outDir: join(out, 'written'), emulator: kept.factory });
     expect(session.waves[0].report.servers.map((s) => s.result)).toEqual(['migrated', 'migrated', 'migrated', 'migrated']);
-    const tests = [...emulator!.fleet.instances.values()].filter((i) => i.purpose === 'test');
+    const tests = [...kept.emulator().fleet.instances.values()].filter((i) => i.purpose === 'test');
     expect(tests).toHaveLength(4);
     for (const i of tests) {
       expect(session.network.subnetIds.test).toContain(i.subnetId);
@@ -110,22 +99,17 @@ describe('a wave whose flow writes no launch settings', () => {
 
 describe('rightSizing "in-aws" (MGN\'s "In AWS" right-sizing for sources already in EC2)', () => {
   it('launches the test and cutover instances with the instance type of their source EC2 instance; the others right-size as MGN does', async () => {
-    let emulator: Emulator | undefined;
-    const factory: EmulatorFactory = async (options) => {
-      const started = await startRealEmulator(options);
-      emulator = started as unknown as Emulator;
-      return started;
-    };
+    const kept = keptEmulator();
     const base = generatedWave('inaws', 3, 900);
     const [first, second, third] = base.servers;
     const manifest = { ...base, launch: { rightSizing: 'in-aws' as const }, servers: [first, second, { ...third, launch: { rightSizing: 'basic' as const } }] };
     // the sources are r5.xlarge and c6i.2xlarge in ap-southeast-1: neither what BASIC recommends nor a template default
     const scenario = scenarioWith({ servers: { [first.name]: { sourceInstanceType: 'r5.xlarge' }, [second.name]: { sourceInstanceType: 'c6i.2xlarge' } } });
-    const session = await simulate({ manifests: [manifest], scenario, outDir: join(out, 'in-aws'), emulator: factory });
+    const session = await simulate({ manifests: [manifest], scenario, outDir: join(out, 'in-aws'), emulator: kept.factory });
 
     const report = session.waves[0].report;
     expect(report.servers.map((s) => s.result)).toEqual(['migrated', 'migrated', 'migrated']);
-    const fleet = emulator!.fleet;
+    const fleet = kept.emulator().fleet;
     const typeOf = (name: string, purpose: 'test' | 'cutover') => {
       const id = fleet.records.find((r) => r.spec.name === name)!.sourceServerId;
       return [...fleet.instances.values()].filter((i) => i.purpose === purpose && i.sourceServerId === id).map((i) => i.instanceType);

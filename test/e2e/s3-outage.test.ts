@@ -11,15 +11,12 @@
  *   report still deletes the installer credentials the installs had staged in SSM, writes the report
  *   and releases the lock. No server is failed for it: each is reported as it stands.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Emulator } from '../../simulator/emulator';
-import { simulate, startRealEmulator, type SimulationSession } from '../../simulator/runner/session';
-import { parseScenario } from '../../simulator/scenario';
-import { exampleWave, readTrace, ROOT, type TraceRecord } from './harness';
+import type { SimulationSession } from '../../simulator/runner/session';
+import { exampleWave, simulateExampleScenario, type StepTraceRecord } from './harness';
 
-type Traced = TraceRecord & { caller?: { step?: string } };
+type Traced = StepTraceRecord;
 
 const wave = exampleWave();
 const key = (k: string) => (t: Traced) => (t.params as { Key?: string }).Key === k;
@@ -32,18 +29,7 @@ let trace: Traced[];
 let outDir: string;
 
 beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'mgn-s3-outage-'));
-  session = await simulate({
-    manifests: [wave],
-    scenario: parseScenario(JSON.parse(readFileSync(join(ROOT, 'examples', 'scenarios', 's3-outage.json'), 'utf8'))),
-    outDir,
-    emulator: async (options) => {
-      const started = await startRealEmulator(options);
-      emulator = started as unknown as Emulator;
-      return started;
-    },
-  });
-  trace = readTrace(join(outDir, 'trace.jsonl')) as Traced[];
+  ({ session, emulator, trace, outDir } = await simulateExampleScenario('s3-outage.json', [wave]));
 }, 300_000);
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
