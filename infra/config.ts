@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseJsonBytes } from '../functions/lib/input-text';
 import { z } from 'zod';
-import { REGION, TAG_KEY, TAG_VALUE, WAVE_ID, parseEndpointDns } from '../functions/lib/manifest';
+import { INSTANCE_PROFILE_NAME, REGION, TAG_KEY, TAG_VALUE, WAVE_ID, parseEndpointDns } from '../functions/lib/manifest';
 import { DEFAULT_ALLOWED_TAG } from '../functions/lib/allowed-tag';
 import { InvalidInputError, formatIssues, show } from '../functions/lib/validation';
 import { planNewVpc } from './subnet-layout';
@@ -249,6 +249,26 @@ const allowedTag = z
   })
   .default({ ...DEFAULT_ALLOWED_TAG });
 
+/* ---- launchInstanceProfiles: instance profiles waves may name besides the stack's ---- */
+/** An IAM role ARN (path allowed, no wildcards): the role an instance profile holds. */
+const ROLE_ARN = /^arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::(\d{12}):role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
+/**
+ * MGN launches test and cutover instances with the caller's permissions, and launching with an
+ * instance profile passes its role to EC2 (iam:PassRole, AWSApplicationMigrationEC2Access). The
+ * launch steps may pass the stack's launched-instance role; a profile of your own that a wave names
+ * in launch.instanceProfile must be listed here with its role, so the stack can grant that pass.
+ */
+const launchInstanceProfile = z.strictObject({
+  name: pattern(INSTANCE_PROFILE_NAME, 'an IAM instance profile name (1-128 letters, digits, + = , . @ _ -)'),
+  roleArn: z
+    .string({ error: (iss) => `expected a string (the ARN of the role the instance profile holds), got ${show(iss.input)}` })
+    .regex(ROLE_ARN, {
+      error: (iss) =>
+        `${show(iss.input)} is not an IAM role ARN (arn:aws:iam::<account>:role/<path/><name>, no wildcards); give the role the instance profile holds (aws iam get-instance-profile --instance-profile-name <name>)`,
+    }),
+});
+
 export const deployConfigSchema = z
   .strictObject({
     /** CloudFormation stack name. */
@@ -319,6 +339,8 @@ export const deployConfigSchema = z
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Run Command goes only to instances with this tag (default mgn-orchestrator:allowed = true). */
     allowedTag,
+    /** Instance profiles of your own that waves may name in launch.instanceProfile, each with its role. */
+    launchInstanceProfiles: z.array(launchInstanceProfile).max(20, 'list at most 20 instance profiles').default([]),
   })
   .superRefine((config, ctx) => {
     const azs =
@@ -383,6 +405,20 @@ export const deployConfigSchema = z
       sourceRegionIndex.set(s.region, i);
       if (s.region === config.region)
         ctx.addIssue({ code: 'custom', path: ['sourceRegions', i, 'region'], message: `${s.region} is the target region; list only other source regions` });
+    });
+    const profileIndex = new Map<string, number>();
+    config.launchInstanceProfiles.forEach((p, i) => {
+      const other = profileIndex.get(p.name);
+      if (other !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['launchInstanceProfiles', i, 'name'], message: `${show(p.name)} is already launchInstanceProfiles[${other}]; list each instance profile once` });
+      profileIndex.set(p.name, i);
+      const roleAccount = ROLE_ARN.exec(p.roleArn)?.[2];
+      if (config.account !== undefined && roleAccount !== undefined && roleAccount !== config.account)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['launchInstanceProfiles', i, 'roleArn'],
+          message: `${p.roleArn} is in account ${roleAccount}, not ${config.account}: an instance profile holds a role of its own account; give the role in ${config.account}`,
+        });
     });
     const names = new Set<string>();
     config.triggers.schedules.forEach((s, i) => {

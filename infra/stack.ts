@@ -133,6 +133,7 @@ export class OrchestratorStack extends Stack {
         [ENV.cutoverSubnetIds]: this.network.cutover.subnets.map((subnet) => subnet.subnetId).join(','),
         [ENV.targetSecurityGroupId]: this.launchTargets.securityGroup.securityGroupId,
         [ENV.launchedInstanceProfileName]: this.launchTargets.instanceProfile.instanceProfileName,
+        [ENV.launchInstanceProfiles]: config.launchInstanceProfiles.map((p) => p.name).join(','),
         [ENV.logLevel]: config.logLevel,
         [ENV.allowedTag]: formatAllowedTag(config.allowedTag),
         [ENV.installerCredentialsKey]: this.installerCredentialsKey.aliasName,
@@ -146,6 +147,7 @@ export class OrchestratorStack extends Stack {
         topicArn: this.notifications.topic.topicArn,
         documentArns: documentArns(Aws.PARTITION, account, documentRegions(region, config.sourceRegions.map((s) => s.region)), documentNamesFor(config.stackName)),
         launchedInstanceRoleArn: this.launchTargets.role.roleArn,
+        launchInstanceRoleArns: config.launchInstanceProfiles.map((p) => p.roleArn),
         allowedTag: config.allowedTag,
       },
     });

@@ -21,8 +21,10 @@ export interface ScopeContext {
   readonly installerRoleArn: string;
   /** ARNs of the stack's SSM documents in every region that holds them (target and source regions). */
   readonly documentArns: readonly string[];
-  /** Role of the launched-instance profile: the only role besides MGN's conversion server role a launch may pass to EC2. */
+  /** Role of the launched-instance profile: with MGN's conversion server role, what a launch may pass to EC2. */
   readonly launchedInstanceRoleArn: string;
+  /** Roles of the instance profiles of your own that waves may name (deploy config launchInstanceProfiles). */
+  readonly launchInstanceRoleArns?: readonly string[];
   /** The tag an instance must carry for Run Command (deploy config allowedTag). @default mgn-orchestrator:allowed = true */
   readonly allowedTag?: AllowedTag;
 }
@@ -121,9 +123,13 @@ const ec2Access = (resources: (ctx: ScopeContext) => string[], conditions?: Cond
 const LAUNCH_CALLER_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'iam:PassRole': [
     {
-      resources: (ctx) => [`arn:${ctx.partition}:iam::${ctx.account}:role/service-role/AWSApplicationMigrationConversionServerRole`, ctx.launchedInstanceRoleArn],
+      resources: (ctx) => [
+        `arn:${ctx.partition}:iam::${ctx.account}:role/service-role/AWSApplicationMigrationConversionServerRole`,
+        ctx.launchedInstanceRoleArn,
+        ...(ctx.launchInstanceRoleArns ?? []),
+      ],
       conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-      why: "MGN's conversion server role (AWSApplicationMigrationEC2Access) and the launched-instance role, passed only to EC2",
+      why: "MGN's conversion server role (AWSApplicationMigrationEC2Access), the launched-instance role and the roles of the deploy config's launchInstanceProfiles, passed only to EC2",
     },
   ],
   'ec2:DescribeSnapshots': [ec2Access(() => ['*'], CALLED_VIA_MGN)],

@@ -513,6 +513,9 @@ export function networkFromDeployConfig(config: DeployConfig, extra?: ScenarioNe
   };
   const net: RegionNetwork = { region, vpcs, subnets, routeTables, securityGroups, endpoints, instanceProfiles, stack };
   if (extra) addScenarioNetwork(net, extra);
+  // the deploy config's launchInstanceProfiles exist in the account (a scenario may describe them itself)
+  for (const p of config.launchInstanceProfiles ?? [])
+    if (!net.instanceProfiles.some((x) => x.name === p.name)) net.instanceProfiles.push(instanceProfile(p.name, true));
   return net;
 }
 

@@ -48,6 +48,7 @@ export function flowConfig(env: NodeJS.ProcessEnv = process.env): FlowConfig {
     cutoverSubnetIds: list(ENV.cutoverSubnetIds),
     targetSecurityGroupId: optional(ENV.targetSecurityGroupId),
     launchedInstanceProfileName: optional(ENV.launchedInstanceProfileName),
+    launchInstanceProfiles: list(ENV.launchInstanceProfiles),
     allowedTag: parseAllowedTag(optional(ENV.allowedTag)),
     installerCredentialsKey: optional(ENV.installerCredentialsKey),
   };

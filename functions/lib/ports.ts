@@ -459,6 +459,11 @@ export interface FlowConfig {
   readonly targetSecurityGroupId?: string;
   /** The stack's instance profile for launched instances (launch default). */
   readonly launchedInstanceProfileName?: string;
+  /**
+   * Instance profiles of the account's own that a wave may name (deploy config launchInstanceProfiles):
+   * the launch steps may pass their roles to EC2. Unset: no check (outside a deployed stack).
+   */
+  readonly launchInstanceProfiles?: readonly string[];
   /** The tag an instance must carry for Run Command (deploy config allowedTag). @default mgn-orchestrator:allowed = true */
   readonly allowedTag?: AllowedTag;
   /** The KMS key (alias name) encrypting staged installer credentials; unset: SSM's default key (aws/ssm). */

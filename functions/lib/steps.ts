@@ -42,6 +42,8 @@ export const ENV = {
   targetSecurityGroupId: 'TARGET_SECURITY_GROUP_ID',
   /** Instance profile (name) given to launched instances unless the manifest names another: SSM agent permissions only. */
   launchedInstanceProfileName: 'LAUNCHED_INSTANCE_PROFILE_NAME',
+  /** Comma-separated instance profiles of your own a wave may name (deploy config launchInstanceProfiles): the stack may pass their roles. */
+  launchInstanceProfiles: 'LAUNCH_INSTANCE_PROFILES',
   /** Powertools log level. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   /** `key=value`: the tag an instance must carry for Run Command (deploy config allowedTag); launched instances get it. */
@@ -158,7 +160,7 @@ const LAUNCH_SETTINGS_ACTIONS = [
 ] as const;
 
 /** The launch defaults of the stack (test/cutover subnets, target group, instance profile). */
-const LAUNCH_DEFAULTS_ENV = [ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName] as const;
+const LAUNCH_DEFAULTS_ENV = [ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName, ENV.launchInstanceProfiles] as const;
 
 export const STEPS: readonly StepSpec[] = [
   {

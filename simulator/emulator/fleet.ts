@@ -651,6 +651,12 @@ export class Fleet {
     return net;
   }
 
+  /** Instance profiles whose role the stack's launch steps may pass to EC2: the stack's own and the deploy config's launchInstanceProfiles. */
+  passableInstanceProfiles(): ReadonlySet<string> {
+    const stackProfile = this.targetNetwork.stack?.launchedInstanceProfileName;
+    return new Set([...(stackProfile ? [stackProfile] : []), ...(this.deployConfig.launchInstanceProfiles ?? []).map((p) => p.name)]);
+  }
+
   /** An IAM instance profile of the account by name or ARN (IAM is global). */
   instanceProfile(nameOrArn: { Name?: string; Arn?: string }): InstanceProfile | undefined {
     return this.targetNetwork.instanceProfiles.find((p) => (nameOrArn.Arn ? p.arn === nameOrArn.Arn : p.name === nameOrArn.Name));
@@ -1347,6 +1353,15 @@ export class Fleet {
         const [param, value] = data.IamInstanceProfile.Arn ? ['iamInstanceProfile.arn', data.IamInstanceProfile.Arn] : ['iamInstanceProfile.name', data.IamInstanceProfile.Name];
         return refuse('InvalidParameterValue', `Value (${value}) for parameter ${param} is invalid. Invalid IAM Instance Profile ${param.endsWith('arn') ? 'ARN' : 'name'}`);
       }
+      // MGN launches with the caller's permissions, and a launch with an instance profile passes its
+      // role to EC2 (iam:PassRole, AWSApplicationMigrationEC2Access). The callers are the stack's launch
+      // steps, whose roles may pass the launched-instance role and the deploy config's launchInstanceProfiles.
+      if (!this.passableInstanceProfiles().has(profile.name))
+        return refuse(
+          'UnauthorizedOperation',
+          `You are not authorized to perform this operation. The caller is not authorized to perform: iam:PassRole on the role of instance profile ${profile.name} ` +
+            `(the stack's launch steps may pass only ${[...this.passableInstanceProfiles()].join(', ')})`,
+        );
     }
     const privateIp = configuration.copyPrivateIp ? s.record.sourceIp : primary?.PrivateIpAddress ?? primary?.PrivateIpAddresses?.find((a) => a.Primary)?.PrivateIpAddress;
     if (privateIp !== undefined) {

@@ -342,8 +342,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSess
         [ENV.ssmEndpointsByRegion]: JSON.stringify(ssmEndpoints),
         [ENV.preflightEndpoints]: preflight.hostPort,
         [ENV.logLevel]: 'INFO',
-        // as the stack sets them (infra/stack.ts): the deploy config's allowedTag, the installer-credentials key's alias
+        // as the stack sets them (infra/stack.ts): the deploy config's allowedTag and launchInstanceProfiles,
+        // the installer-credentials key's alias
         [ENV.allowedTag]: formatAllowedTag(deployConfig.allowedTag),
+        [ENV.launchInstanceProfiles]: deployConfig.launchInstanceProfiles.map((p) => p.name).join(','),
         [ENV.installerCredentialsKey]: installerCredentialsKeyAlias(deployConfig.stackName),
       }),
     );

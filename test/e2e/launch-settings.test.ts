@@ -129,6 +129,43 @@ describe('rightSizing "in-aws" (MGN\'s "In AWS" right-sizing for sources already
   });
 });
 
+describe('launch.instanceProfile of your own (deploy config launchInstanceProfiles)', () => {
+  it("launches with a listed profile; a server naming an unlisted one is set aside in preflight, naming the field and the fix, and the others migrate", async () => {
+    const base = generatedWave('profiles', 3, 950);
+    const [first, second, third] = base.servers;
+    const manifest = {
+      ...base,
+      servers: [first, { ...second, launch: { instanceProfile: 'AppServerProfile' } }, { ...third, launch: { instanceProfile: 'LegacyProfile' } }],
+    };
+    const deployConfig = {
+      ...defaultDeployConfig(base.targetRegion),
+      launchInstanceProfiles: [{ name: 'AppServerProfile', roleArn: 'arn:aws:iam::111122223333:role/AppServerRole' }],
+    };
+    // LegacyProfile exists in the account (the scenario says so), but the stack may not pass its role
+    const scenario = scenarioWith({ network: { instanceProfiles: [{ name: 'LegacyProfile' }] } });
+    const kept = keptEmulator();
+    const session = await simulate({ manifests: [manifest], scenario, deployConfig, outDir: join(out, 'profiles'), emulator: kept.factory });
+
+    const report = session.waves[0].report;
+    expect(report.servers.map((s) => [s.name, s.result, s.failure?.phase])).toEqual([
+      [first.name, 'migrated', undefined],
+      [second.name, 'migrated', undefined],
+      [third.name, 'failed', 'preflight'],
+    ]);
+    expect(report.servers[2].failure?.reason).toMatch(
+      /^servers\[2\]\.launch\.instanceProfile: LegacyProfile is not an instance profile this stack may launch with .*add \{"name": "LegacyProfile", "roleArn": "<the ARN of its role>"\} to launchInstanceProfiles in the deploy config/,
+    );
+    const fleet = kept.emulator().fleet;
+    const profilesOf = (name: string) => {
+      const id = fleet.records.find((r) => r.spec.name === name)!.sourceServerId;
+      return [...fleet.instances.values()].filter((i) => i.purpose !== 'source' && i.sourceServerId === id).map((i) => `${i.purpose}:${i.iamInstanceProfile?.name}`).sort();
+    };
+    expect(profilesOf(first.name)).toEqual([`cutover:${session.network.launchedInstanceProfileName}`, `test:${session.network.launchedInstanceProfileName}`]);
+    expect(profilesOf(second.name)).toEqual(['cutover:AppServerProfile', 'test:AppServerProfile']);
+    expect(profilesOf(third.name)).toEqual([]);
+  });
+});
+
 describe('the deploy config of a session', () => {
   it('must deploy to the waves\' region; a scenario\'s network additions must fit it', async () => {
     const manifest = exampleWave(); // ap-south-1

@@ -190,6 +190,46 @@ describe('deploy config', () => {
   });
 });
 
+describe('deploy config: launchInstanceProfiles (instance profiles of your own that waves may name)', () => {
+  it('defaults to none, and takes each profile with the role it holds', () => {
+    expect(parseDeployConfig(minimal).launchInstanceProfiles).toEqual([]);
+    const profiles = [{ name: 'AppServerProfile', roleArn: 'arn:aws:iam::111122223333:role/apps/AppServerRole' }];
+    expect(parseDeployConfig({ ...minimal, launchInstanceProfiles: profiles }).launchInstanceProfiles).toEqual(profiles);
+  });
+
+  it('refuses a bad name, a role that is no role ARN and a missing role, naming each field', () => {
+    const problems = problemsOf({
+      ...minimal,
+      launchInstanceProfiles: [
+        { name: 'bad name', roleArn: 'arn:aws:iam::111122223333:role/AppServerRole' },
+        { name: 'AppServerProfile', roleArn: 'arn:aws:iam::111122223333:instance-profile/AppServerProfile' },
+        { name: 'NoRole' },
+      ],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^launchInstanceProfiles\[0\]\.name: .*an IAM instance profile name/),
+      expect.stringMatching(/^launchInstanceProfiles\[1\]\.roleArn: .* is not an IAM role ARN .*aws iam get-instance-profile/),
+      expect.stringMatching(/^launchInstanceProfiles\[2\]\.roleArn: /),
+    ]);
+  });
+
+  it('refuses a profile listed twice and a role of another account than the stack\'s', () => {
+    const problems = problemsOf({
+      ...minimal,
+      account: '111122223333',
+      launchInstanceProfiles: [
+        { name: 'AppServerProfile', roleArn: 'arn:aws:iam::111122223333:role/AppServerRole' },
+        { name: 'AppServerProfile', roleArn: 'arn:aws:iam::111122223333:role/AppServerRole' },
+        { name: 'Other', roleArn: 'arn:aws:iam::444455556666:role/AppServerRole' },
+      ],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^launchInstanceProfiles\[1\]\.name: "AppServerProfile" is already launchInstanceProfiles\[0\]/),
+      expect.stringMatching(/^launchInstanceProfiles\[2\]\.roleArn: .* is in account 444455556666, not 111122223333/),
+    ]);
+  });
+});
+
 describe('deploy config: approvers and API access (issue 12 items 1 and 4)', () => {
   const regional = (allowedSourceCidrs?: string[]) => ({ ...minimal, api: { enabled: true, endpointType: 'REGIONAL', ...(allowedSourceCidrs ? { allowedSourceCidrs } : {}) } });
 

@@ -21,7 +21,7 @@ interface Statement {
   Sid?: string;
 }
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const LAUNCH_ENV = [ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName];
+const LAUNCH_ENV = [ENV.testSubnetIds, ENV.cutoverSubnetIds, ENV.targetSecurityGroupId, ENV.launchedInstanceProfileName, ENV.launchInstanceProfiles];
 const LAUNCHING_CALLS = ['mgn:StartTest', 'mgn:StartCutover', 'mgn:TerminateTargetInstances'];
 /**
  * The one statement of AWSApplicationMigrationEC2Access without a via-MGN condition on launch
@@ -204,6 +204,8 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
         [ENV.cutoverSubnetIds]: templateOutput('CutoverSubnetIds'),
         [ENV.targetSecurityGroupId]: templateOutput('TargetSecurityGroupId'),
         [ENV.launchedInstanceProfileName]: templateOutput('LaunchedInstanceProfileName'),
+        // the deploy config's own profiles a wave may name (on-premises.json lists one)
+        [ENV.launchInstanceProfiles]: s.config.launchInstanceProfiles.map((p) => p.name).join(','),
       };
       const holders = STEPS.filter((step) => LAUNCH_ENV.some((v) => environmentOf(step.name)[v] !== undefined)).map((step) => step.name);
       expect(holders).toEqual(['preflight', 'launch-test', 'launch-cutover']);
@@ -250,7 +252,7 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
     it('every step that starts or terminates launches holds AWSApplicationMigrationEC2Access, statement by statement, and no other step holds any of it', () => {
       const launching = STEPS.filter((step) => step.actions.some((a) => LAUNCHING_CALLS.includes(a))).map((step) => step.name);
       expect(launching).toEqual(['launch-test', 'verify-test', 'discard-test', 'prepare-cutover', 'launch-cutover', 'verify-cutover', 'revert-cutover']);
-      const managed = managedTriples(s.config.region, account(), `<${idOf(s.stack.launchTargets.role)}.Arn>`);
+      const managed = managedTriples(s.config.region, account(), `<${idOf(s.stack.launchTargets.role)}.Arn>`, s.config.launchInstanceProfiles.map((p) => p.roleArn));
       // Held: every statement but the one for users editing MGN's templates themselves (no via-MGN condition).
       const expected = managed.filter((t) => !USER_TEMPLATE_EDITS.includes(t.split('|')[0]));
       expect(managed.filter((t) => USER_TEMPLATE_EDITS.includes(t.split('|')[0])).map((t) => t.split('|').slice(1).join('|'))).toEqual(
@@ -269,11 +271,13 @@ describe.each(['cross-region', 'on-premises'] as const)('launch targets (%s conf
       }
     });
 
-    it('passes only the conversion server role and the launched-instance role, only to EC2', () => {
+    it("passes only the conversion server role, the launched-instance role and the deploy config's launchInstanceProfiles roles, only to EC2", () => {
+      const own = s.config.launchInstanceProfiles.map((p) => p.roleArn);
+      expect(own).toEqual(name === 'on-premises' ? ['arn:aws:iam::111122223333:role/AppServerRole'] : []);
       for (const step of ['launch-test', 'launch-cutover', 'verify-test', 'verify-cutover', 'discard-test', 'prepare-cutover', 'revert-cutover'])
         expect(grantsOf(step, 'iam:PassRole')).toEqual([
           {
-            Resource: [`arn:aws:iam::${account()}:role/service-role/AWSApplicationMigrationConversionServerRole`, `<${idOf(s.stack.launchTargets.role)}.Arn>`],
+            Resource: [`arn:aws:iam::${account()}:role/service-role/AWSApplicationMigrationConversionServerRole`, `<${idOf(s.stack.launchTargets.role)}.Arn>`, ...own],
             Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
           },
         ]);
@@ -304,15 +308,16 @@ const canonical = (value: unknown): string =>
 /**
  * The triples of AWSApplicationMigrationEC2Access v10 (test/fixtures/infra, verbatim), narrowed as the
  * stack documents it: `arn:aws:ec2:*:*:` to this region and account (images and snapshots keep the
- * empty account of their ARN), the conversion server role to this account, plus the launched-instance role for PassRole.
+ * empty account of their ARN), the conversion server role to this account, plus the launched-instance role and the
+ * deploy config's launchInstanceProfiles roles for PassRole.
  */
-function managedTriples(region: string, account: string, launchedRoleArn: string): string[] {
+function managedTriples(region: string, account: string, launchedRoleArn: string, ownRoleArns: readonly string[] = []): string[] {
   const policy = JSON.parse(readFileSync(join(fixtures, 'AWSApplicationMigrationEC2Access.v10.json'), 'utf8')) as { Document: { Statement: Statement[] } };
   const narrowed = policy.Document.Statement.map((st) => ({
     ...st,
     Resource: list(st.Resource as string | string[]).flatMap((resource) => {
       if (resource.endsWith(':role/service-role/AWSApplicationMigrationConversionServerRole'))
-        return [resource.replace('arn:aws:iam::*:', `arn:aws:iam::${account}:`), launchedRoleArn];
+        return [resource.replace('arn:aws:iam::*:', `arn:aws:iam::${account}:`), launchedRoleArn, ...ownRoleArns];
       // images and snapshots have no account in their ARN (Service Authorization Reference, Amazon EC2)
       if (resource === 'arn:aws:ec2:*:*:image/*') return [`arn:aws:ec2:${region}::image/*`];
       if (resource === 'arn:aws:ec2:*:*:snapshot/*') return [`arn:aws:ec2:${region}::snapshot/*`];

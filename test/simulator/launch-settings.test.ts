@@ -30,6 +30,7 @@ import { DescribeInstanceInformationCommand, SendCommandCommand } from '@aws-sdk
 import { parseManifest, type WaveManifest } from '../../functions/lib/manifest';
 import { startEmulator, type Emulator } from '../../simulator/emulator';
 import { parseScenario, type Scenario } from '../../simulator/scenario';
+import { defaultDeployConfig } from '../../simulator/network';
 import { clients, destroyClients, installAll, manifest, runUntil, sourceIdOf, TARGET } from './emulator-fixtures';
 
 const OTHER_VPC = 'vpc-0bbbbbbbbbbbbbbb1';
@@ -102,7 +103,7 @@ describe('launch settings: MGN launches from the template, EC2 refuses what it r
   });
 
   it('launches exactly as the template and launch configuration say; each bad template fails its own server with the EC2 error', async () => {
-    const wave = manifest('exact', 9);
+    const wave = manifest('exact', 10);
     em = await startEmulator({ manifests: [wave], scenario: parseScenario({ network: NETWORK }) });
     const servers = await ready(em, wave);
     const ids = servers.map((s) => s.sourceServerID!);
@@ -124,6 +125,8 @@ describe('launch settings: MGN launches from the template, EC2 refuses what it r
     await launchWith(em, ids[7], { NetworkInterfaces: nic(), SecurityGroupIds: [stack.securityGroupIds.target] });
     // BASIC right-sizing: MGN's choice, not the template's type; EC2 picks the address
     await launchWith(em, ids[8], { InstanceType: 't3.nano', IamInstanceProfile: profile, NetworkInterfaces: nic({ SubnetId: testB }) });
+    // a profile the account has, but whose role the stack's launch steps may not pass (not in launchInstanceProfiles)
+    await launchWith(em, ids[9], { IamInstanceProfile: { Name: 'no-ssm-profile' }, NetworkInterfaces: nic() });
 
     const results = await testLaunch(em, ids);
     const outcome = (i: number) => results.get(ids[i])!;
@@ -136,8 +139,9 @@ describe('launch settings: MGN launches from the template, EC2 refuses what it r
     expect(outcome(6).rawError).toMatch(/^InvalidParameterValue: Address 10\.10\.\d+\.\d+ does not fall within the subnet's address range$/);
     expect(outcome(7).rawError).toBe('InvalidParameterCombination: Network interfaces and an instance-level security groups may not be specified on the same request');
     expect(outcome(8)).toMatchObject({ status: 'LAUNCHED' });
+    expect(outcome(9).rawError).toMatch(/^UnauthorizedOperation: You are not authorized to perform this operation\. The caller is not authorized to perform: iam:PassRole on the role of instance profile no-ssm-profile/);
     const states = (await clients(em.url).mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: ids } }))).items!;
-    expect(ids.map((id) => states.find((s) => s.sourceServerID === id)!.lifeCycle!.state)).toEqual(['TESTING', ...Array(7).fill('READY_FOR_TEST'), 'TESTING']);
+    expect(ids.map((id) => states.find((s) => s.sourceServerID === id)!.lifeCycle!.state)).toEqual(['TESTING', ...Array(7).fill('READY_FOR_TEST'), 'TESTING', 'READY_FOR_TEST']);
 
     const described = await clients(em.url).ec2.send(new DescribeInstancesCommand({ InstanceIds: [outcome(0).instanceId!, outcome(8).instanceId!] }));
     const [exact, basic] = described.Reservations!.map((r) => r.Instances![0]);
@@ -193,7 +197,9 @@ describe('launched instances in SSM: Online as their i- id only with an instance
 
   it('follows the rules for each kind of launch', async () => {
     const wave = manifest('ssm', 6); // even: EC2 sources; odd: on-premises (mi-)
-    em = await startEmulator({ manifests: [wave], scenario: parseScenario({ network: NETWORK }) });
+    // the stack may pass no-ssm-profile's role (deploy config launchInstanceProfiles)
+    const deployConfig = { ...defaultDeployConfig(TARGET), launchInstanceProfiles: [{ name: 'no-ssm-profile', roleArn: 'arn:aws:iam::111122223333:role/NoSsm' }] };
+    em = await startEmulator({ manifests: [wave], scenario: parseScenario({ network: NETWORK }), deployConfig });
     const servers = await ready(em, wave);
     const ids = servers.map((s) => s.sourceServerID!);
     const stack = network(em);

@@ -15,6 +15,7 @@ import {
 import type { WaveManifest } from '../manifest';
 import type {
   Ec2Port,
+  FlowConfig,
   FlowDeps,
   InstanceView,
   ReplicationConfigurationView,
@@ -223,6 +224,25 @@ export function exitRoute(table: RouteTableView): string | undefined {
   return undefined;
 }
 
+/**
+ * An instance profile the launch steps may not pass: MGN launches with the caller's permissions, and
+ * launching with an instance profile passes its role to EC2 (iam:PassRole; AWSApplicationMigrationEC2Access),
+ * which the step roles may do only for the stack's launched-instance role and the roles of the deploy
+ * config's launchInstanceProfiles. EC2 would refuse the launch job; preflight says so first, naming the
+ * field and the fix. Without the stack's settings (config.launchInstanceProfiles unset) nothing is known.
+ */
+export function instanceProfileProblem(resolved: ResolvedLaunch, config: FlowConfig): string | undefined {
+  const profile = resolved.instanceProfile;
+  if (!profile || profile.origin.level === 'stack' || config.launchInstanceProfiles === undefined) return undefined;
+  if (profile.value === config.launchedInstanceProfileName || config.launchInstanceProfiles.includes(profile.value)) return undefined;
+  const field = settingName(profile.origin, 'instanceProfile');
+  return (
+    `${field}: ${profile.value} is not an instance profile this stack may launch with (its step roles may pass only the roles of ` +
+    `${[config.launchedInstanceProfileName ?? 'the stack profile', ...config.launchInstanceProfiles].join(', ')} to EC2, and MGN launches with their permissions); ` +
+    `add {"name": "${profile.value}", "roleArn": "<the ARN of its role>"} to launchInstanceProfiles in the deploy config and deploy, or leave instanceProfile out to use the stack's profile`
+  );
+}
+
 /** Every problem with one server's launch of one kind on the target network, each naming the field and the resource. */
 export function launchNetworkProblems(resolved: ResolvedLaunch, network: TargetNetwork): string[] {
   const { kind } = resolved;
@@ -393,6 +413,8 @@ export async function checkLaunchSettings(
       const { plan, problems: planProblems } = launchPlanOf(resolved, sourceType);
       // test and cutover may share a reason (a wave-level value, the source's type): say it once
       planProblems.forEach((p) => found.add(p));
+      const profileProblem = instanceProfileProblem(resolved, deps.config);
+      if (profileProblem) found.add(profileProblem);
       if (plan) {
         const networkProblems = launchNetworkProblems(resolved, network);
         networkProblems.forEach((p) => found.add(p));

@@ -57,6 +57,24 @@ describe('preflight: launch settings against the target network', () => {
     expect(reasons).toEqual([expect.stringMatching(/^launch\.cutover\.subnetId: no subnet for the cutover instance: the manifest names none and the stack gives no CUTOVER_SUBNET_IDS .* set launch\.cutover\.subnetId/)]);
   });
 
+  it("sets aside a server naming an instance profile the stack may not pass to EC2, naming the field and the deploy config's launchInstanceProfiles", async () => {
+    const world = new FakeWorld(withLaunch(4, undefined, { 1: { instanceProfile: 'app-profile' }, 2: { instanceProfile: 'legacy-profile' }, 3: { instanceProfile: FAKE_NETWORK.launchedInstanceProfileName } }));
+    const { reasons, servers } = await preflightOf(world, { launchInstanceProfiles: ['app-profile'] });
+    expect(reasons).toEqual([
+      undefined,
+      undefined,
+      expect.stringMatching(/^servers\[2\]\.launch\.instanceProfile: legacy-profile is not an instance profile this stack may launch with/),
+      undefined,
+    ]);
+    expect(reasons[2]).toContain('add {"name": "legacy-profile", "roleArn": "<the ARN of its role>"} to launchInstanceProfiles in the deploy config');
+    expect(servers[1].launchPlan?.test).toMatchObject({ instanceProfile: 'app-profile' });
+    // a wave-level profile is named as such, for every server
+    const wave = await preflightOf(new FakeWorld(withLaunch(2, { instanceProfile: 'legacy-profile' })), { launchInstanceProfiles: [] });
+    expect(wave.reasons.map((r) => r?.split(':')[0])).toEqual(['launch.instanceProfile', 'launch.instanceProfile']);
+    // outside a deployed stack (no launchInstanceProfiles in the environment) nothing is known: no check
+    expect((await preflightOf(new FakeWorld(withLaunch(1, { instanceProfile: 'legacy-profile' })))).reasons).toEqual([undefined]);
+  });
+
   it('security groups must exist and be in the VPC of the subnet they go with', async () => {
     const world = new FakeWorld(
       withLaunch(3, undefined, {
