@@ -255,6 +255,8 @@ async function dependentRequests(
               account: ctx.account,
               facts: ctx.facts,
               placement: ctx.placement,
+              launchedProfile:
+                action === 'mgn:TerminateTargetInstances' ? undefined : ctx.facts.ownProfileOf(id, action === 'mgn:StartTest' ? 'test' : 'cutover'),
             }),
           ),
         )

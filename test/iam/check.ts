@@ -125,6 +125,7 @@ function placementOf(stack: SynthesisedStack, resolver: TemplateResolver): Launc
     vpcId:
       network.mode === 'existing' ? network.vpcId : vpcs.length === 1 ? resolver.ref(vpcs[0]) : undefined,
     launchedInstanceRoleArn,
+    profileRoles: new Map(stack.config.launchInstanceProfiles.map((p) => [p.name, p.roleArn])),
   };
 }
 

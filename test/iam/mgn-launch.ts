@@ -57,6 +57,8 @@ export interface LaunchPlacement {
   readonly vpcId?: string;
   /** The role of the instance profile the stack gives launched instances, when it gives one. */
   readonly launchedInstanceRoleArn?: string;
+  /** The role of each instance profile of the deploy config's launchInstanceProfiles, by profile name. */
+  readonly profileRoles?: ReadonlyMap<string, string>;
 }
 
 export interface LaunchCall {
@@ -66,6 +68,8 @@ export interface LaunchCall {
   readonly account: string;
   readonly facts: ResourceFacts;
   readonly placement: LaunchPlacement;
+  /** The instance profile of your own (not the stack's) the instance MGN launched for this call carries, from the run. */
+  readonly launchedProfile?: string;
 }
 
 /** Ids of resources MGN creates while the job runs: unknown before it, so no grant can name them. */
@@ -202,7 +206,14 @@ export async function mgnLaunchRequests(kind: Kind, call: LaunchCall): Promise<A
             dependency: why,
           });
   }
-  const role = call.placement.launchedInstanceRoleArn;
+  // the role of the profile the launched instance carries: the stack's, one of the deploy config's
+  // launchInstanceProfiles, or (a profile the stack does not know) a role no grant names
+  const p = call.placement;
+  const profile = call.launchedProfile;
+  const role =
+    profile === undefined
+      ? p.launchedInstanceRoleArn
+      : (p.profileRoles?.get(profile) ?? `arn:${call.partition}:iam::${call.account}:role/role-of-instance-profile-${profile}`);
   if (role && kind !== 'mgn:TerminateTargetInstances')
     out.push({
       action: 'iam:PassRole',
@@ -213,7 +224,7 @@ export async function mgnLaunchRequests(kind: Kind, call: LaunchCall): Promise<A
         'aws:ViaAWSService': 'true',
         'aws:CalledVia': ['mgn.amazonaws.com'],
       },
-      dependency: `${kind} for ${call.sourceServerId}: the launched instance gets the stack's instance profile, and launching with a profile passes its role to EC2 (DESIGN.md, launched instances)`,
+      dependency: `${kind} for ${call.sourceServerId}: the launched instance gets ${profile ?? "the stack's"} instance profile, and launching with a profile passes its role to EC2 (DESIGN.md, launched instances)`,
     });
   return out;
 }

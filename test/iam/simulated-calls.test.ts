@@ -57,6 +57,9 @@ const SCENARIOS: readonly ScenarioRun[] = [
   { name: 's3-outage', file: 's3-outage' },
   // the finalize gate answered revert (issue 13): the revert-cutover step's calls
   { name: 'finalize-revert', file: 'finalize-revert' },
+  // two servers name an instance profile of their own: on-premises.json lists it (launchInstanceProfiles),
+  // so MGN passes its role when it launches them; cross-region.json does not, so preflight sets them aside
+  { name: 'own-instance-profile', file: 'default', instanceProfiles: { 'web-01': 'AppServerProfile', 'db-01': 'AppServerProfile' } },
 ];
 
 interface KnownDenial {
@@ -150,6 +153,7 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
       ['template-drift+cutover-revert+quiesce', 3],
       ['s3-outage', 1],
       ['finalize-revert', 3],
+      ['own-instance-profile', config === 'on-premises' ? 0 : 3],
     ]);
     // the second start stopped at once; the interrupted execution's successor took its lock over
     expect(check.runs.map((r) => [r.scenario, r.executions])).toEqual([
@@ -159,6 +163,7 @@ describe.each(CONFIGS)('IAM proven by the simulation: %s deploy config', (config
       ['template-drift+cutover-revert+quiesce', [['SUCCEEDED', undefined]]],
       ['s3-outage', [['FAILED', 'WaveFailed']]],
       ['finalize-revert', [['SUCCEEDED', undefined]]],
+      ['own-instance-profile', [['SUCCEEDED', undefined]]],
     ]);
     expect(check.calls).toBeGreaterThan(500);
     // Only the session's own reads of the final report happen outside a Lambda invocation.

@@ -44,6 +44,11 @@ export interface ResourceFacts {
   ): Readonly<Record<string, string>> | undefined;
   /** The EC2 launch template MGN created for a source server. */
   launchTemplateOf(sourceServerId: string): string | undefined;
+  /**
+   * The instance profile other than the stack's that the instance MGN launched for a source server
+   * (test or cutover) carries; undefined for the stack's own profile or when none was launched.
+   */
+  ownProfileOf(sourceServerId: string, purpose: 'test' | 'cutover'): string | undefined;
 }
 
 /**
@@ -55,6 +60,8 @@ export interface ScenarioRun {
   readonly file: string;
   readonly extra?: Readonly<Record<string, unknown>>;
   readonly options?: Readonly<Record<string, unknown>>;
+  /** Server name -> the launch.instanceProfile it names (a profile of your own). */
+  readonly instanceProfiles?: Readonly<Record<string, string>>;
 }
 
 export interface SimulatedRun {
@@ -99,6 +106,17 @@ export function waveForDeployConfig(manifest: WaveManifest, config: DeployConfig
   });
 }
 
+/** The wave with the run's option and instance-profile overrides. */
+function withRun(manifest: WaveManifest, run: ScenarioRun): WaveManifest {
+  if (!run.options && !run.instanceProfiles) return manifest;
+  const profiles = run.instanceProfiles ?? {};
+  return parseManifest({
+    ...manifest,
+    options: { ...manifest.options, ...run.options },
+    servers: manifest.servers.map((s) => (profiles[s.name] ? { ...s, launch: { ...s.launch, instanceProfile: profiles[s.name] } } : s)),
+  });
+}
+
 export const exampleWave = (): WaveManifest => parseManifest(readJson('examples/waves/wave-12-mixed.json'));
 
 /**
@@ -120,7 +138,7 @@ export async function simulateWave(
   let env: Record<string, string> | undefined;
   const session = await simulate({
     deployConfig,
-    manifests: [run.options ? parseManifest({ ...manifest, options: { ...manifest.options, ...run.options } }) : manifest],
+    manifests: [withRun(manifest, run)],
     scenario: parseScenario({ ...(readJson(`examples/scenarios/${run.file}.json`) as object), ...run.extra }),
     emulator: async (options) => {
       const started = await startRealEmulator(options);
@@ -192,5 +210,9 @@ function factsOf(emulator: Emulator): ResourceFacts {
       return mgnTemplates().has(id) ? { [MGN_MANAGED_TAG.key]: MGN_MANAGED_TAG.value } : undefined;
     },
     launchTemplateOf: (id) => fleet.sourceServers.get(id)?.launchTemplateId,
+    ownProfileOf: (id, purpose) => {
+      const profile = [...fleet.instances.values()].filter((i) => i.sourceServerId === id && i.purpose === purpose).map((i) => i.iamInstanceProfile?.name).at(-1);
+      return profile === fleet.targetNetwork.stack?.launchedInstanceProfileName ? undefined : profile;
+    },
   };
 }
