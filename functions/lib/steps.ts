@@ -133,8 +133,8 @@ export const LAUNCH_CALLER_ACTIONS = [
 ] as const;
 
 /**
- * Sending servers back a lifecycle step and retiring the instances MGN launched for them (the test
- * instances before cutover, the cutover instances on a revert): MGN's ChangeServerLifeCycleState and
+ * Sending servers back a lifecycle step and retiring the instances MGN launched for them (test
+ * instances when a test is discarded or the wave moves to cutover, cutover instances on a revert): MGN's ChangeServerLifeCycleState and
  * TerminateTargetInstances, as a launching caller (TerminateTargetInstances is a job MGN runs with
  * the caller's permissions), and DescribeJobs to wait until no such instance is left running.
  */
@@ -298,14 +298,7 @@ export const STEPS: readonly StepSpec[] = [
     placeholder: 'DiscardTestFunctionArn',
     description: 'After a rejection: terminates test instances and returns servers to READY_FOR_TEST.',
     env: [ENV.waveBucket],
-    actions: [
-      ...STORE_ACTIONS,
-      ...LAUNCH_CALLER_ACTIONS,
-      'mgn:DescribeSourceServers',
-      'mgn:TerminateTargetInstances',
-      'mgn:ChangeServerLifeCycleState',
-      'mgn:DescribeJobs',
-    ],
+    actions: [...STORE_ACTIONS, ...RETIRE_LAUNCHED_ACTIONS],
     timeoutSeconds: 120,
   },
   {
