@@ -12,13 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Emulator } from '../../simulator/emulator';
-import {
-  simulate,
-  startRealEmulator,
-  type EmulatorFactory,
-  type WaveProgress,
-} from '../../simulator/runner/session';
+import { simulate, type WaveProgress } from '../../simulator/runner/session';
 import { parseScenario, type PhaseName } from '../../simulator/scenario';
+import { keptEmulator } from '../e2e/harness';
 import { faultWave } from './harness';
 import { acceptedCallsPerServer, readTraceFile } from './trace-file';
 
@@ -45,15 +41,10 @@ async function runWithOperator(
   operator: { when: (progress: WaveProgress) => boolean; act: Act }[],
 ) {
   const manifest = faultWave(name, 4);
-  let emulator: Emulator | undefined;
-  const factory: EmulatorFactory = async (options) => {
-    const like = await startRealEmulator(options);
-    emulator = like as unknown as Emulator;
-    return like;
-  };
+  const kept = keptEmulator();
   const acted = new Set<number>();
   const idOf = (server: string) => {
-    const record = emulator!.fleet.records.find((r) => r.waveId === name && r.spec.name === server);
+    const record = kept.emulator().fleet.records.find((r) => r.waveId === name && r.spec.name === server);
     if (!record?.sourceServerId) throw new Error(`${server} has no source server`);
     return record.sourceServerId;
   };
@@ -66,12 +57,12 @@ async function runWithOperator(
       interruptions: interruptions.map((afterPhase) => ({ afterPhase })),
     }),
     outDir: dir,
-    emulator: factory,
+    emulator: kept.factory,
     onProgress: (progress) => {
       const step = operator.findIndex((o, i) => !acted.has(i) && o.when(progress));
       if (step < 0) return;
       acted.add(step);
-      operator[step].act({ emulator: emulator!, idOf });
+      operator[step].act({ emulator: kept.emulator(), idOf });
     },
   });
   expect(acted.size).toBe(operator.length);

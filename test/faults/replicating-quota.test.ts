@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenario } from '../../simulator/scenario';
-import type { Emulator } from '../../simulator/emulator';
-import { simulate, startRealEmulator, type EmulatorFactory } from '../../simulator/runner/session';
+import { simulate } from '../../simulator/runner/session';
 import { installAll, runUntil } from '../simulator/emulator-fixtures';
+import { keptEmulator } from '../e2e/harness';
 import { faultWave } from './harness';
 import { readTraceFile } from './trace-file';
 
@@ -51,9 +51,7 @@ describe('the replicating-servers quota', () => {
     const FREED_AFTER_MS = 3 * 3600 * 1000;
     let freedAt = 0;
     // the account already replicates another wave's 5 servers (8 - 5 < 6): they stop replicating 3 h later
-    const emulator: EmulatorFactory = async (options) => {
-      const like = await startRealEmulator(options);
-      const em = like as unknown as Emulator;
+    const { factory: emulator } = keptEmulator(async (em) => {
       em.addWave(other, scenario);
       await installAll(em, other);
       await runUntil(em, () => em.fleet.replicatingIn(other.targetRegion) === other.servers.length);
@@ -63,8 +61,7 @@ describe('the replicating-servers quota', () => {
         freedAt = now;
         for (const s of em.fleet.sourceServers.values()) if (s.record.waveId === other.waveId) em.fleet.disconnectFromService(s.region, s.sourceServerID);
       });
-      return like;
-    };
+    });
     const session = await simulate({ manifests: [manifest], scenario, outDir: dir, emulator });
     const report = session.waves[0].report;
     expect(report.servers.filter((s) => s.failure).map((s) => [s.name, s.failure])).toEqual([]);
