@@ -136,62 +136,52 @@ export class SdkMgnPort implements MgnPort {
     }
   }
 
+  /** Every item of a paginated call: one page at a time (each through call()) until MGN gives no nextToken. */
+  private async allPages<I>(what: string, page: (nextToken: string | undefined) => Promise<{ items?: I[]; nextToken?: string }>): Promise<I[]> {
+    const items: I[] = [];
+    let nextToken: string | undefined;
+    do {
+      const answer = await this.call(what, () => page(nextToken));
+      items.push(...(answer.items ?? []));
+      nextToken = answer.nextToken;
+    } while (nextToken);
+    return items;
+  }
+
   async describeSourceServers(ids: readonly string[]): Promise<SourceServerView[]> {
     const out: SourceServerView[] = [];
     for (const batch of chunk(ids, MAX_IDS_PER_DESCRIBE)) {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.call('DescribeSourceServers', () =>
-          this.client.send(
-            new DescribeSourceServersCommand({ filters: { sourceServerIDs: batch }, maxResults: MAX_IDS_PER_DESCRIBE, nextToken }),
-          ),
-        );
-        out.push(...(page.items ?? []).map(toSourceServerView));
-        nextToken = page.nextToken;
-      } while (nextToken);
+      const items = await this.allPages('DescribeSourceServers', (nextToken) =>
+        this.client.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: batch }, maxResults: MAX_IDS_PER_DESCRIBE, nextToken })),
+      );
+      out.push(...items.map(toSourceServerView));
     }
     return out;
   }
 
   async listSourceServers(): Promise<SourceServerView[]> {
-    const out: SourceServerView[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('DescribeSourceServers', () =>
-        this.client.send(new DescribeSourceServersCommand({ filters: {}, maxResults: 1000, nextToken })),
-      );
-      out.push(...(page.items ?? []).map(toSourceServerView));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return out;
+    const items = await this.allPages('DescribeSourceServers', (nextToken) =>
+      this.client.send(new DescribeSourceServersCommand({ filters: {}, maxResults: 1000, nextToken })),
+    );
+    return items.map(toSourceServerView);
   }
 
   async describeJobs(jobIds: readonly string[]): Promise<JobView[]> {
     const out: JobView[] = [];
     for (const batch of chunk(jobIds, MAX_JOB_IDS_PER_DESCRIBE)) {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.call('DescribeJobs', () =>
-          this.client.send(new DescribeJobsCommand({ filters: { jobIDs: batch }, maxResults: 1000, nextToken })),
-        );
-        out.push(...(page.items ?? []).map(toJobView));
-        nextToken = page.nextToken;
-      } while (nextToken);
+      const items = await this.allPages('DescribeJobs', (nextToken) =>
+        this.client.send(new DescribeJobsCommand({ filters: { jobIDs: batch }, maxResults: 1000, nextToken })),
+      );
+      out.push(...items.map(toJobView));
     }
     return out;
   }
 
   async listJobs(fromDate: string): Promise<JobView[]> {
-    const out: JobView[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('DescribeJobs', () =>
-        this.client.send(new DescribeJobsCommand({ filters: { fromDate }, maxResults: 1000, nextToken })),
-      );
-      out.push(...(page.items ?? []).map(toJobView));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return out;
+    const items = await this.allPages('DescribeJobs', (nextToken) =>
+      this.client.send(new DescribeJobsCommand({ filters: { fromDate }, maxResults: 1000, nextToken })),
+    );
+    return items.map(toJobView);
   }
 
   async startTest(ids: readonly string[]): Promise<JobView> {
@@ -226,25 +216,18 @@ export class SdkMgnPort implements MgnPort {
   }
 
   async describeReplicationTemplates(): Promise<ReplicationTemplateView[]> {
-    const out: ReplicationTemplateView[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('DescribeReplicationConfigurationTemplates', () =>
-        this.client.send(new DescribeReplicationConfigurationTemplatesCommand({ replicationConfigurationTemplateIDs: [], nextToken })),
-      );
-      for (const t of page.items ?? [])
-        out.push({
-          id: t.replicationConfigurationTemplateID ?? '',
-          stagingAreaSubnetId: t.stagingAreaSubnetId,
-          dataPlaneRouting: t.dataPlaneRouting,
-          createPublicIP: t.createPublicIP,
-          securityGroupIds: t.replicationServersSecurityGroupsIDs ?? [],
-          associateDefaultSecurityGroup: t.associateDefaultSecurityGroup,
-          tags: { ...t.tags },
-        });
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return out;
+    const items = await this.allPages('DescribeReplicationConfigurationTemplates', (nextToken) =>
+      this.client.send(new DescribeReplicationConfigurationTemplatesCommand({ replicationConfigurationTemplateIDs: [], nextToken })),
+    );
+    return items.map((t) => ({
+      id: t.replicationConfigurationTemplateID ?? '',
+      stagingAreaSubnetId: t.stagingAreaSubnetId,
+      dataPlaneRouting: t.dataPlaneRouting,
+      createPublicIP: t.createPublicIP,
+      securityGroupIds: t.replicationServersSecurityGroupsIDs ?? [],
+      associateDefaultSecurityGroup: t.associateDefaultSecurityGroup,
+      tags: { ...t.tags },
+    }));
   }
 
   async getReplicationConfiguration(id: string): Promise<ReplicationConfigurationView> {
@@ -336,14 +319,8 @@ export class SdkMgnPort implements MgnPort {
   }
 
   async listMgnWaves(): Promise<MgnGroupView[]> {
-    const out: MgnGroupView[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('ListWaves', () => this.client.send(new ListWavesCommand({ filters: {}, maxResults: 1000, nextToken })));
-      for (const w of page.items ?? []) out.push({ id: w.waveID ?? '', arn: w.arn ?? '', name: w.name ?? '', isArchived: w.isArchived ?? false });
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return out;
+    const items = await this.allPages('ListWaves', (nextToken) => this.client.send(new ListWavesCommand({ filters: {}, maxResults: 1000, nextToken })));
+    return items.map((w) => ({ id: w.waveID ?? '', arn: w.arn ?? '', name: w.name ?? '', isArchived: w.isArchived ?? false }));
   }
 
   async createMgnWave(name: string, description: string): Promise<MgnGroupView> {
@@ -356,15 +333,10 @@ export class SdkMgnPort implements MgnPort {
   }
 
   async listMgnApplications(): Promise<MgnGroupView[]> {
-    const out: MgnGroupView[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('ListApplications', () => this.client.send(new ListApplicationsCommand({ filters: {}, maxResults: 1000, nextToken })));
-      for (const a of page.items ?? [])
-        out.push({ id: a.applicationID ?? '', arn: a.arn ?? '', name: a.name ?? '', isArchived: a.isArchived ?? false, ...(a.waveID ? { waveId: a.waveID } : {}) });
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return out;
+    const items = await this.allPages('ListApplications', (nextToken) =>
+      this.client.send(new ListApplicationsCommand({ filters: {}, maxResults: 1000, nextToken })),
+    );
+    return items.map((a) => ({ id: a.applicationID ?? '', arn: a.arn ?? '', name: a.name ?? '', isArchived: a.isArchived ?? false, ...(a.waveID ? { waveId: a.waveID } : {}) }));
   }
 
   async createMgnApplication(name: string, description: string): Promise<MgnGroupView> {
